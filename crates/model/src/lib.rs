@@ -1,0 +1,15 @@
+//! Domain types and pure rules of Gongshu.
+//!
+//! Everything here is deterministic and free of I/O: the classification scheme of DESIGN.md C3,
+//! the roles of the users table, personal-information validators with their check digits, and
+//! the default masks. Other crates decide *what happens*; this crate decides *what is allowed*.
+#![forbid(unsafe_code)]
+
+pub mod classification;
+pub mod ident;
+pub mod mask;
+pub mod pii;
+pub mod role;
+
+pub use classification::{Domain, Grade, Importance, OpeningType};
+pub use role::Role;

@@ -1,0 +1,297 @@
+//! Personal-information detection (个人信息识别), DESIGN.md C3.
+//!
+//! Strong formats are recognised by value and checked with their check digits (citizen ID, bank
+//! card, unified social credit code) or exact patterns (mobile, email). Birth dates, names and
+//! addresses have no such structure, so they are best effort: a column-name hint together with
+//! values of the right shape.
+
+use crate::classification::{string_enum, Grade};
+use crate::ident;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+string_enum! {
+    /// A kind of personal (or identifying) information found in a column.
+    PiiKind, "personal information kind" {
+        /// 公民身份号码 (GB 11643).
+        CitizenId => "citizen_id", "身份证号", "Citizen ID";
+        /// 手机号码.
+        Mobile => "mobile", "手机号码", "Mobile number";
+        /// 银行卡号 (Luhn).
+        BankCard => "bank_card", "银行卡号", "Bank card";
+        /// 电子邮箱.
+        Email => "email", "电子邮箱", "Email";
+        /// 出生日期.
+        BirthDate => "birth_date", "出生日期", "Birth date";
+        /// 姓名.
+        PersonName => "person_name", "姓名", "Person name";
+        /// 住址.
+        Address => "address", "地址", "Address";
+        /// 统一社会信用代码: identifies an enterprise, not a person.
+        Uscc => "uscc", "统一社会信用代码", "Unified social credit code";
+    }
+}
+
+impl PiiKind {
+    /// Default grade of a column holding this kind of information.
+    pub fn default_grade(self) -> Grade {
+        match self {
+            PiiKind::CitizenId | PiiKind::BankCard => Grade::L4,
+            PiiKind::Mobile
+            | PiiKind::Email
+            | PiiKind::BirthDate
+            | PiiKind::PersonName
+            | PiiKind::Address => Grade::L3,
+            PiiKind::Uscc => Grade::L1,
+        }
+    }
+
+    /// Whether this kind is information about a natural person.
+    pub fn is_personal(self) -> bool {
+        self != PiiKind::Uscc
+    }
+}
+
+/// Recognises one value of a strongly structured kind; `None` for anything else.
+pub fn detect_value(raw: &str) -> Option<PiiKind> {
+    let v = raw.trim();
+    let len = v.len();
+    if len == 18 && ident::is_valid_citizen_id(v) {
+        return Some(PiiKind::CitizenId);
+    }
+    if len == 18 && ident::is_valid_uscc(v) {
+        return Some(PiiKind::Uscc);
+    }
+    if is_mobile(v) {
+        return Some(PiiKind::Mobile);
+    }
+    if (16..=19).contains(&len) && ident::is_luhn_card(v) {
+        return Some(PiiKind::BankCard);
+    }
+    if is_email(v) {
+        return Some(PiiKind::Email);
+    }
+    None
+}
+
+/// A mainland mobile number: `1[3-9]` and nine digits, optionally after `+86`, `86` or `0086`.
+pub fn is_mobile(v: &str) -> bool {
+    let v = v
+        .strip_prefix("+86")
+        .or_else(|| v.strip_prefix("0086"))
+        .unwrap_or(v);
+    let v = v.trim_start_matches(['-', ' ']);
+    let b = v.as_bytes();
+    b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit)
+}
+
+/// A plausible email address: one `@`, a local part, and a dotted domain, no spaces.
+pub fn is_email(v: &str) -> bool {
+    let Some((local, domain)) = v.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !v.chars().any(char::is_whitespace)
+}
+
+/// Common Chinese surnames, for the best-effort name detector.
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝";
+
+/// A value shaped like a Chinese personal name: 2–4 Han characters starting with a common surname.
+pub fn looks_like_person_name(v: &str) -> bool {
+    let v = v.trim();
+    let n = v.chars().count();
+    if !(2..=4).contains(&n) || !v.chars().all(is_han) {
+        return false;
+    }
+    let first = v.chars().next().unwrap_or(' ');
+    SURNAMES.contains(first)
+}
+
+/// A value shaped like a street address: Han text with an administrative or street marker.
+pub fn looks_like_address(v: &str) -> bool {
+    let v = v.trim();
+    if v.chars().count() < 6 || !v.chars().any(is_han) {
+        return false;
+    }
+    let admin = ["省", "市", "区", "县", "镇", "乡"].iter().any(|m| v.contains(m));
+    let street = ["路", "街", "巷", "号", "村", "弄", "小区", "大道"]
+        .iter()
+        .any(|m| v.contains(m));
+    admin && street
+}
+
+/// A value shaped like a date (`YYYY-MM-DD`, `YYYY/MM/DD`, `YYYYMMDD`, `YYYY年MM月DD日`).
+pub fn looks_like_date(v: &str) -> bool {
+    let v = v.trim();
+    let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+    let shape_ok = v
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.' | '年' | '月' | '日'));
+    shape_ok
+        && digits.len() == 8
+        && ident::is_valid_date(&digits[0..4], &digits[4..6], &digits[6..8])
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '·')
+}
+
+/// What a column name suggests, for the kinds that values alone cannot show.
+fn name_hint(column: &str) -> Option<PiiKind> {
+    let c = column.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| c.contains(w));
+    if has(&["出生", "生日", "birth", "dob"]) {
+        Some(PiiKind::BirthDate)
+    } else if has(&["姓名", "名字", "联系人", "法人代表", "name"]) && !has(&["企业", "单位", "公司", "机构", "org", "company", "file", "user"]) {
+        Some(PiiKind::PersonName)
+    } else if has(&["地址", "住址", "住所", "居住地", "户籍", "address", "addr"]) {
+        Some(PiiKind::Address)
+    } else {
+        None
+    }
+}
+
+/// A personal-information finding for one column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PiiFinding {
+    /// What was found.
+    pub kind: PiiKind,
+    /// Values that matched.
+    pub matches: u64,
+    /// Non-empty values examined.
+    pub scanned: u64,
+}
+
+impl PiiFinding {
+    /// Share of examined values that matched.
+    pub fn ratio(&self) -> f64 {
+        if self.scanned == 0 {
+            0.0
+        } else {
+            self.matches as f64 / self.scanned as f64
+        }
+    }
+}
+
+/// Share of non-empty values that must match before a column is reported.
+pub const FINDING_THRESHOLD: f64 = 0.5;
+
+const KINDS: usize = 8;
+
+/// Scans the values of one column, one at a time, and reports what it holds.
+#[derive(Debug, Clone)]
+pub struct ColumnScanner {
+    hint: Option<PiiKind>,
+    scanned: u64,
+    counts: [u64; KINDS],
+}
+
+impl ColumnScanner {
+    /// A scanner for the column with this header.
+    pub fn new(column_name: &str) -> Self {
+        ColumnScanner { hint: name_hint(column_name), scanned: 0, counts: [0; KINDS] }
+    }
+
+    /// Examines one value; empty values are ignored.
+    pub fn observe(&mut self, value: &str) {
+        let v = value.trim();
+        if v.is_empty() {
+            return;
+        }
+        self.scanned += 1;
+        if let Some(kind) = detect_value(v) {
+            self.counts[kind as usize] += 1;
+            return;
+        }
+        let weak = match self.hint {
+            Some(PiiKind::BirthDate) if looks_like_date(v) => Some(PiiKind::BirthDate),
+            Some(PiiKind::PersonName) if looks_like_person_name(v) => Some(PiiKind::PersonName),
+            Some(PiiKind::Address) if looks_like_address(v) => Some(PiiKind::Address),
+            // Without a hint only distinctive shapes count: a surname-led short Han string is
+            // too common (place names, titles) to call a name on its own.
+            None if looks_like_address(v) => Some(PiiKind::Address),
+            _ => None,
+        };
+        if let Some(kind) = weak {
+            self.counts[kind as usize] += 1;
+        }
+    }
+
+    /// Non-empty values examined so far.
+    pub fn scanned(&self) -> u64 {
+        self.scanned
+    }
+
+    /// The kinds that matched at least [`FINDING_THRESHOLD`] of the values, most frequent first.
+    pub fn findings(&self) -> Vec<PiiFinding> {
+        let mut out: Vec<PiiFinding> = PiiKind::ALL
+            .iter()
+            .map(|k| PiiFinding { kind: *k, matches: self.counts[*k as usize], scanned: self.scanned })
+            .filter(|f| f.matches > 0 && f.ratio() >= FINDING_THRESHOLD)
+            .collect();
+        out.sort_by(|a, b| b.matches.cmp(&a.matches));
+        out
+    }
+}
+
+/// The grade proposed for a column with these findings: the strictest default among them, L1 if none.
+pub fn proposed_grade(findings: &[PiiFinding]) -> Grade {
+    findings.iter().map(|f| f.kind.default_grade()).max().unwrap_or(Grade::L1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(name: &str, values: &[&str]) -> Vec<PiiKind> {
+        let mut s = ColumnScanner::new(name);
+        for v in values {
+            s.observe(v);
+        }
+        s.findings().into_iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(detect_value("11010519491231002X"), Some(PiiKind::CitizenId));
+        assert_eq!(detect_value("13812345678"), Some(PiiKind::Mobile));
+        assert_eq!(detect_value("+8613812345678"), Some(PiiKind::Mobile));
+        assert_eq!(detect_value("12812345678"), None);
+        assert_eq!(detect_value("4111111111111111"), Some(PiiKind::BankCard));
+        assert_eq!(detect_value("zhang.san@example.cn"), Some(PiiKind::Email));
+        assert_eq!(detect_value("not an email@"), None);
+        assert_eq!(detect_value("hello"), None);
+    }
+
+    #[test]
+    fn columns() {
+        assert_eq!(scan("phone", &["13812345678", "15900001111", ""]), vec![PiiKind::Mobile]);
+        assert_eq!(scan("姓名", &["张三", "李四", "王小明"]), vec![PiiKind::PersonName]);
+        assert_eq!(scan("站点", &["张江", "李家村"]), Vec::<PiiKind>::new());
+        assert_eq!(scan("出生日期", &["1990-01-02", "1985/12/31"]), vec![PiiKind::BirthDate]);
+        assert_eq!(scan("开业日期", &["1990-01-02", "1985/12/31"]), Vec::<PiiKind>::new());
+        assert_eq!(
+            scan("住址", &["浙江省杭州市西湖区文三路100号", "杭州市上城区解放路1号"]),
+            vec![PiiKind::Address]
+        );
+        assert_eq!(scan("count", &["1", "2", "3"]), Vec::<PiiKind>::new());
+        // A minority of matches is not a finding.
+        assert_eq!(scan("note", &["13812345678", "a", "b", "c"]), Vec::<PiiKind>::new());
+    }
+
+    #[test]
+    fn grades() {
+        let f = |kind| PiiFinding { kind, matches: 1, scanned: 1 };
+        assert_eq!(proposed_grade(&[]), Grade::L1);
+        assert_eq!(proposed_grade(&[f(PiiKind::Mobile)]), Grade::L3);
+        assert_eq!(proposed_grade(&[f(PiiKind::Mobile), f(PiiKind::CitizenId)]), Grade::L4);
+        assert_eq!(proposed_grade(&[f(PiiKind::Uscc)]), Grade::L1);
+    }
+}

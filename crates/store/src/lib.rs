@@ -1,0 +1,174 @@
+//! The metadata store of Gongshu.
+//!
+//! One trait, [`Store`], with two implementations generated from the same SQL: SQLite (the
+//! embedded default, one WAL-mode file in the data directory) and PostgreSQL. [`connect`] picks
+//! one from the database URL; that is the only place that knows there are two. Migrations are
+//! embedded, one folder per backend, and run at connect; a database written by a newer Gongshu
+//! is refused rather than downgraded.
+//!
+//! Times are Unix milliseconds (`i64`); ids are random UUIDs in text form.
+#![forbid(unsafe_code)]
+
+mod records;
+mod sql;
+
+pub use records::*;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// Errors of the metadata store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique name or key is already taken; the string names the field.
+    #[error("`{0}` is already taken")]
+    Conflict(String),
+    /// The database holds migrations this build does not know: it was written by a newer Gongshu.
+    #[error("the database was written by a newer version of Gongshu (migration {0} is unknown); refusing to downgrade")]
+    NewerSchema(i64),
+    /// The URL names no supported backend.
+    #[error("unsupported database URL; use sqlite://PATH or postgres://…")]
+    UnsupportedUrl,
+    /// Anything else the database reported.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be decoded (a corrupt row).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Shared handle to a store.
+pub type DynStore = Arc<dyn Store>;
+
+/// Connects to the database named by `url` (`sqlite://…` or `postgres://…`), creating a SQLite
+/// file if missing, and runs the embedded migrations.
+pub async fn connect(url: &str) -> Result<DynStore> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sql::SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(sql::PgStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}
+
+/// Everything Gongshu keeps about organizations, users, sessions, the catalog and classification.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is: `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// Checks that the database answers (for `/readyz`).
+    async fn ping(&self) -> Result<()>;
+
+    // Organizations.
+    /// Creates an organization; `Conflict("name")` if the name is taken, `Conflict("uscc")` likewise.
+    async fn create_org(&self, org: NewOrganization) -> Result<Organization>;
+    /// An organization by id.
+    async fn get_org(&self, id: &str) -> Result<Organization>;
+    /// An organization by slug name.
+    async fn get_org_by_name(&self, name: &str) -> Result<Organization>;
+    /// All organizations, ordered by name.
+    async fn list_orgs(&self) -> Result<Vec<Organization>>;
+
+    // Users.
+    /// Creates a user; `Conflict("username")` if taken.
+    async fn create_user(&self, user: NewUser) -> Result<User>;
+    /// A user by id.
+    async fn get_user(&self, id: &str) -> Result<User>;
+    /// A user by username.
+    async fn get_user_by_username(&self, username: &str) -> Result<User>;
+    /// All users, ordered by username.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// Replaces a user's password hash.
+    async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<()>;
+
+    // Sessions (browser logins). The id is the SHA-256 of the cookie value, never the value.
+    /// Stores a new session.
+    async fn create_session(&self, session: Session) -> Result<()>;
+    /// A session by the hash of its cookie value, if not expired at `now`.
+    async fn get_session(&self, id_hash: &str, now: i64) -> Result<Session>;
+    /// Deletes a session (logout).
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+
+    // API tokens. Only the hash is stored.
+    /// Stores a new token.
+    async fn create_token(&self, token: ApiToken) -> Result<()>;
+    /// A token by the hash of its secret (revoked and expired ones included; the caller checks).
+    async fn get_token_by_hash(&self, token_hash: &str) -> Result<ApiToken>;
+    /// A user's tokens, newest first.
+    async fn list_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>>;
+    /// Revokes a token of this user at `now`; `NotFound` if it is not theirs.
+    async fn revoke_token(&self, user_id: &str, token_id: &str, now: i64) -> Result<()>;
+
+    // Datasets.
+    /// Creates a dataset; `Conflict("name")` if the slug is taken.
+    async fn create_dataset(&self, dataset: NewDataset) -> Result<Dataset>;
+    /// A dataset by slug name.
+    async fn get_dataset_by_name(&self, name: &str) -> Result<Dataset>;
+    /// A dataset by id.
+    async fn get_dataset(&self, id: &str) -> Result<Dataset>;
+    /// Datasets matching the filter, newest-modified first, and the total count before paging.
+    async fn list_datasets(&self, filter: &DatasetFilter) -> Result<(Vec<Dataset>, i64)>;
+    /// Writes every mutable field of `dataset` (all but id, name, org, created_at) and returns it
+    /// as stored.
+    async fn update_dataset(&self, dataset: &Dataset) -> Result<Dataset>;
+    /// Deletes a dataset with its resources, versions, column grades and requests. Returns the
+    /// versions' file paths so the caller can remove the files.
+    async fn delete_dataset(&self, id: &str) -> Result<Vec<String>>;
+
+    // Resources and versions.
+    /// Creates a resource of a dataset; `Conflict("name")` if the dataset has one of that name.
+    async fn create_resource(&self, resource: NewResource) -> Result<Resource>;
+    /// A resource by id.
+    async fn get_resource(&self, id: &str) -> Result<Resource>;
+    /// The resources of a dataset, oldest first.
+    async fn list_resources(&self, dataset_id: &str) -> Result<Vec<Resource>>;
+    /// Deletes a resource and its versions; returns the versions' file paths.
+    async fn delete_resource(&self, id: &str) -> Result<Vec<String>>;
+    /// Records a new version in one transaction: assigns the next number, inserts the version,
+    /// adds a proposed (unconfirmed) column grade for every column that has no grade yet, and
+    /// touches the dataset's modified time.
+    async fn publish_version(&self, version: NewVersion) -> Result<Version>;
+    /// The versions of a resource, newest first.
+    async fn list_versions(&self, resource_id: &str) -> Result<Vec<Version>>;
+    /// A version by id.
+    async fn get_version(&self, id: &str) -> Result<Version>;
+    /// Every version file path the store knows (to clean orphans at start).
+    async fn all_version_paths(&self) -> Result<Vec<String>>;
+
+    // Column grades.
+    /// The grades of a resource's columns, in column order of their first version.
+    async fn list_column_grades(&self, resource_id: &str) -> Result<Vec<ColumnGrade>>;
+    /// Sets (inserts or replaces) a column's grade.
+    async fn set_column_grade(&self, grade: &ColumnGrade) -> Result<()>;
+
+    // Requests to lower a grade or an opening type.
+    /// Files a request.
+    async fn create_change_request(&self, request: NewChangeRequest) -> Result<ChangeRequest>;
+    /// A request by id.
+    async fn get_change_request(&self, id: &str) -> Result<ChangeRequest>;
+    /// Requests, optionally only those with the given status, newest first.
+    async fn list_change_requests(
+        &self,
+        status: Option<RequestStatus>,
+        dataset_id: Option<&str>,
+    ) -> Result<Vec<ChangeRequest>>;
+    /// Records a decision on a pending request; `Conflict("status")` if it was already decided.
+    async fn decide_change_request(
+        &self,
+        id: &str,
+        status: RequestStatus,
+        decided_by: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<ChangeRequest>;
+}

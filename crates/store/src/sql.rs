@@ -1,0 +1,1 @@
+pub(crate) struct SqliteStore; pub(crate) struct PgStore;
