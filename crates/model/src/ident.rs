@@ -99,7 +99,7 @@ pub fn is_luhn_card(number: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Why a slug name was rejected.

@@ -236,7 +236,7 @@ impl ColumnScanner {
             .map(|k| PiiFinding { kind: *k, matches: self.counts[*k as usize], scanned: self.scanned })
             .filter(|f| f.matches > 0 && f.ratio() >= FINDING_THRESHOLD)
             .collect();
-        out.sort_by(|a, b| b.matches.cmp(&a.matches));
+        out.sort_by_key(|f| std::cmp::Reverse(f.matches));
         out
     }
 }

@@ -1,1 +1,141 @@
-pub(crate) struct SqliteStore; pub(crate) struct PgStore;
+//! The SQL implementations of [`Store`]: [`SqliteStore`] and [`PgStore`].
+//!
+//! Both run the same statements (see [`methods`]); they differ only in how they connect and in
+//! which migration folder is embedded.
+
+mod methods;
+mod rows;
+
+use crate::records::*;
+use crate::{Result, Store, StoreError};
+use async_trait::async_trait;
+use rows::RowExt;
+use sqlx::migrate::{Migrate, MigrateError, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Database, Pool};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Rows a listing returns when the caller asks for none in particular.
+const DEFAULT_PAGE: i64 = 100;
+
+/// The metadata store in one SQLite file (WAL mode), the default for a single server.
+pub(crate) struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the SQLite file named by `url` and migrates it.
+    pub(crate) async fn connect(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            // WAL lets readers proceed while one connection writes.
+            .journal_mode(SqliteJournalMode::Wal)
+            // SQLite ignores foreign keys unless asked, per connection.
+            .foreign_keys(true)
+            // Writers queue for the single write lock instead of failing at once.
+            .busy_timeout(Duration::from_secs(5));
+        // A few connections suffice: SQLite writes one at a time, and reads are fast.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        migrate(&pool, &SQLITE_MIGRATIONS).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+/// The metadata store in PostgreSQL, for deployments with several servers or managed databases.
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the PostgreSQL database named by `url` and migrates it.
+    pub(crate) async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        migrate(&pool, &POSTGRES_MIGRATIONS).await?;
+        Ok(PgStore { pool })
+    }
+}
+
+methods::impl_store!(SqliteStore, "sqlite");
+methods::impl_store!(PgStore, "postgres");
+
+/// Runs the embedded migrations, after refusing a database that has migrations this build does
+/// not know: an older Gongshu must not run against a schema it does not understand.
+async fn migrate<DB: Database>(pool: &Pool<DB>, migrator: &Migrator) -> Result<()>
+where
+    DB::Connection: Migrate,
+{
+    let mut conn = pool.acquire().await?;
+    // Creating the bookkeeping table is what the migrator would do first anyway; it makes the
+    // listing below work on a fresh database without a backend-specific "does it exist" query.
+    conn.ensure_migrations_table().await?;
+    let unknown = conn
+        .list_applied_migrations()
+        .await?
+        .into_iter()
+        .map(|m| m.version)
+        .filter(|v| !migrator.version_exists(*v))
+        .max();
+    if let Some(version) = unknown {
+        return Err(StoreError::NewerSchema(version));
+    }
+    // The migrator checks again under its lock, in case a newer Gongshu migrated in between.
+    migrator.run_direct(&mut *conn).await.map_err(|e| match e {
+        MigrateError::VersionMissing(version) => StoreError::NewerSchema(version),
+        e => e.into(),
+    })
+}
+
+/// A fresh random id.
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// `NotFound` unless a statement touched a row.
+fn found(rows_affected: u64) -> Result<()> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// The page size for a requested `limit` (0 or less means the default).
+fn page_limit(limit: i64) -> i64 {
+    if limit <= 0 {
+        DEFAULT_PAGE
+    } else {
+        limit
+    }
+}
+
+/// Maps the error of an insert or update: a unique violation becomes `Conflict` naming the first
+/// of `fields` that the database mentions (`"id"` if none), and a foreign-key violation becomes
+/// `NotFound`, because it means the record referred to (organization, dataset, resource, user)
+/// does not exist.
+fn write_error(err: sqlx::Error, fields: &[&'static str]) -> StoreError {
+    if let sqlx::Error::Database(db) = &err {
+        if db.is_unique_violation() {
+            // PostgreSQL names the constraint (`organizations_uscc_key`); SQLite names the
+            // columns (`UNIQUE constraint failed: organizations.uscc`). Both contain the column.
+            let text = db.constraint().unwrap_or_else(|| db.message());
+            let field = fields.iter().find(|f| text.contains(**f)).unwrap_or(&"id");
+            return StoreError::Conflict((*field).to_string());
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::NotFound;
+        }
+    }
+    err.into()
+}

@@ -1,0 +1,742 @@
+//! The [`Store`](crate::Store) methods, written once as a macro and expanded for each backend.
+//!
+//! Every statement uses `$1, $2, …` placeholders, which PostgreSQL requires and sqlx's SQLite
+//! driver maps to the same argument positions (the story test checks this), so both backends run
+//! exactly the same SQL text. The macro only exists because sqlx's pool and row types differ per
+//! backend; nothing in it may branch on the backend.
+//!
+//! Write transactions start with a write. SQLite (in WAL mode) cannot upgrade a transaction that
+//! has read to a writer if another connection committed in between, and fails at once instead of
+//! waiting; a transaction whose first statement writes waits for the lock under `busy_timeout`.
+//! On PostgreSQL the same first write locks the parent row, which serializes writers of one
+//! dataset (so two uploads cannot both take version number N).
+
+macro_rules! impl_store {
+    ($store:ty, $backend:literal) => {
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            // Organizations.
+
+            async fn create_org(&self, org: NewOrganization) -> Result<Organization> {
+                let org = Organization {
+                    id: new_id(),
+                    name: org.name,
+                    title: org.title,
+                    kind: org.kind,
+                    uscc: org.uscc,
+                    description: org.description,
+                    created_at: org.now,
+                };
+                sqlx::query(
+                    "INSERT INTO organizations \
+                     (id, name, title, kind, uscc, description, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&org.id)
+                .bind(&org.name)
+                .bind(&org.title)
+                .bind(org.kind.code())
+                .bind(&org.uscc)
+                .bind(&org.description)
+                .bind(org.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &["uscc", "name"]))?;
+                Ok(org)
+            }
+
+            async fn get_org(&self, id: &str) -> Result<Organization> {
+                let row = sqlx::query("SELECT * FROM organizations WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::organization(&row)
+            }
+
+            async fn get_org_by_name(&self, name: &str) -> Result<Organization> {
+                let row = sqlx::query("SELECT * FROM organizations WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::organization(&row)
+            }
+
+            async fn list_orgs(&self) -> Result<Vec<Organization>> {
+                sqlx::query("SELECT * FROM organizations ORDER BY name")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(rows::organization)
+                    .collect()
+            }
+
+            // Users.
+
+            async fn create_user(&self, user: NewUser) -> Result<User> {
+                let user = User {
+                    id: new_id(),
+                    username: user.username,
+                    display_name: user.display_name,
+                    role: user.role,
+                    org_id: user.org_id,
+                    password_hash: user.password_hash,
+                    created_at: user.now,
+                };
+                sqlx::query(
+                    "INSERT INTO users \
+                     (id, username, display_name, role, org_id, password_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&user.id)
+                .bind(&user.username)
+                .bind(&user.display_name)
+                .bind(user.role.code())
+                .bind(&user.org_id)
+                .bind(&user.password_hash)
+                .bind(user.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &["username"]))?;
+                Ok(user)
+            }
+
+            async fn get_user(&self, id: &str) -> Result<User> {
+                let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::user(&row)
+            }
+
+            async fn get_user_by_username(&self, username: &str) -> Result<User> {
+                let row = sqlx::query("SELECT * FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::user(&row)
+            }
+
+            async fn list_users(&self) -> Result<Vec<User>> {
+                sqlx::query("SELECT * FROM users ORDER BY username")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(rows::user)
+                    .collect()
+            }
+
+            async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<()> {
+                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                found(done.rows_affected())
+            }
+
+            // Sessions.
+
+            async fn create_session(&self, session: Session) -> Result<()> {
+                // Expired sessions can never be used again (get_session refuses them), so each
+                // login sweeps them away rather than leaving the table to grow for ever.
+                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                    .bind(session.created_at)
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&session.id_hash)
+                .bind(&session.user_id)
+                .bind(&session.csrf_token)
+                .bind(session.created_at)
+                .bind(session.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &["id_hash"]))?;
+                Ok(())
+            }
+
+            async fn get_session(&self, id_hash: &str, now: i64) -> Result<Session> {
+                let row =
+                    sqlx::query("SELECT * FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+                        .bind(id_hash)
+                        .bind(now)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                rows::session(&row)
+            }
+
+            async fn delete_session(&self, id_hash: &str) -> Result<()> {
+                // Logging out twice is not an error: the session is gone either way.
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            // API tokens.
+
+            async fn create_token(&self, token: ApiToken) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO api_tokens \
+                     (id, user_id, name, token_hash, created_at, expires_at, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&token.id)
+                .bind(&token.user_id)
+                .bind(&token.name)
+                .bind(&token.token_hash)
+                .bind(token.created_at)
+                .bind(token.expires_at)
+                .bind(token.revoked_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &["token_hash"]))?;
+                Ok(())
+            }
+
+            async fn get_token_by_hash(&self, token_hash: &str) -> Result<ApiToken> {
+                let row = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::token(&row)
+            }
+
+            async fn list_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>> {
+                sqlx::query(
+                    "SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::token)
+                .collect()
+            }
+
+            async fn revoke_token(&self, user_id: &str, token_id: &str, now: i64) -> Result<()> {
+                // COALESCE keeps the first revocation time, so revoking twice succeeds and the
+                // record still says when the token stopped working.
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) \
+                     WHERE id = $2 AND user_id = $3",
+                )
+                .bind(now)
+                .bind(token_id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+                found(done.rows_affected())
+            }
+
+            // Datasets.
+
+            async fn create_dataset(&self, dataset: NewDataset) -> Result<Dataset> {
+                let dataset = Dataset {
+                    id: new_id(),
+                    name: dataset.name,
+                    org_id: dataset.org_id,
+                    meta: dataset.meta,
+                    grade: dataset.grade,
+                    created_at: dataset.now,
+                    modified_at: dataset.now,
+                    view_count: 0,
+                    download_count: 0,
+                    quality_score: None,
+                };
+                let m = &dataset.meta;
+                sqlx::query(
+                    "INSERT INTO datasets (id, name, org_id, title, description, themes, tags, \
+                     update_frequency, license, spatial, temporal, contact, domain, opening_type, \
+                     importance, grade, created_at, modified_at, view_count, download_count, \
+                     quality_score) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18, $19, $20, $21)",
+                )
+                .bind(&dataset.id)
+                .bind(&dataset.name)
+                .bind(&dataset.org_id)
+                .bind(&m.title)
+                .bind(&m.description)
+                .bind(rows::to_json(&m.themes)?)
+                .bind(rows::to_json(&m.tags)?)
+                .bind(&m.update_frequency)
+                .bind(&m.license)
+                .bind(&m.spatial)
+                .bind(&m.temporal)
+                .bind(&m.contact)
+                .bind(m.domain.code())
+                .bind(m.opening_type.code())
+                .bind(m.importance.code())
+                .bind(dataset.grade.code())
+                .bind(dataset.created_at)
+                .bind(dataset.modified_at)
+                .bind(dataset.view_count)
+                .bind(dataset.download_count)
+                .bind(dataset.quality_score)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &["name"]))?;
+                Ok(dataset)
+            }
+
+            async fn get_dataset_by_name(&self, name: &str) -> Result<Dataset> {
+                let row = sqlx::query("SELECT * FROM datasets WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::dataset(&row)
+            }
+
+            async fn get_dataset(&self, id: &str) -> Result<Dataset> {
+                let row = sqlx::query("SELECT * FROM datasets WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::dataset(&row)
+            }
+
+            async fn list_datasets(&self, filter: &DatasetFilter) -> Result<(Vec<Dataset>, i64)> {
+                let org_id = filter.org_id.as_deref();
+                let opening_type = filter.opening_type.map(|o| o.code());
+                // `$1 IS NULL OR …` keeps one statement text for every combination of filters.
+                let total = sqlx::query(
+                    "SELECT COUNT(*) AS total FROM datasets \
+                     WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR opening_type = $2)",
+                )
+                .bind(org_id)
+                .bind(opening_type)
+                .fetch_one(&self.pool)
+                .await?
+                .int("total")?;
+                let page = sqlx::query(
+                    "SELECT * FROM datasets \
+                     WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR opening_type = $2) \
+                     ORDER BY modified_at DESC, name LIMIT $3 OFFSET $4",
+                )
+                .bind(org_id)
+                .bind(opening_type)
+                .bind(page_limit(filter.limit))
+                .bind(filter.offset.max(0))
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::dataset)
+                .collect::<Result<Vec<_>>>()?;
+                Ok((page, total))
+            }
+
+            async fn update_dataset(&self, dataset: &Dataset) -> Result<Dataset> {
+                let m = &dataset.meta;
+                let done = sqlx::query(
+                    "UPDATE datasets SET title = $1, description = $2, themes = $3, tags = $4, \
+                     update_frequency = $5, license = $6, spatial = $7, temporal = $8, \
+                     contact = $9, domain = $10, opening_type = $11, importance = $12, \
+                     grade = $13, modified_at = $14, view_count = $15, download_count = $16, \
+                     quality_score = $17 \
+                     WHERE id = $18",
+                )
+                .bind(&m.title)
+                .bind(&m.description)
+                .bind(rows::to_json(&m.themes)?)
+                .bind(rows::to_json(&m.tags)?)
+                .bind(&m.update_frequency)
+                .bind(&m.license)
+                .bind(&m.spatial)
+                .bind(&m.temporal)
+                .bind(&m.contact)
+                .bind(m.domain.code())
+                .bind(m.opening_type.code())
+                .bind(m.importance.code())
+                .bind(dataset.grade.code())
+                .bind(dataset.modified_at)
+                .bind(dataset.view_count)
+                .bind(dataset.download_count)
+                .bind(dataset.quality_score)
+                .bind(&dataset.id)
+                .execute(&self.pool)
+                .await?;
+                found(done.rows_affected())?;
+                self.get_dataset(&dataset.id).await
+            }
+
+            async fn delete_dataset(&self, id: &str) -> Result<Vec<String>> {
+                let mut tx = self.pool.begin().await?;
+                // A write first, to take the write lock (see the module comment).
+                let locked =
+                    sqlx::query("UPDATE datasets SET modified_at = modified_at WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                found(locked.rows_affected())?;
+                let paths = sqlx::query(
+                    "SELECT v.path AS path FROM versions v \
+                     JOIN resources r ON r.id = v.resource_id \
+                     WHERE r.dataset_id = $1 ORDER BY v.path",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.text("path"))
+                .collect::<Result<Vec<_>>>()?;
+                // Children before parents: the foreign keys do not cascade, so that forgetting a
+                // table here fails loudly instead of leaving orphans.
+                for statement in [
+                    "DELETE FROM column_grades \
+                     WHERE resource_id IN (SELECT id FROM resources WHERE dataset_id = $1)",
+                    "DELETE FROM versions \
+                     WHERE resource_id IN (SELECT id FROM resources WHERE dataset_id = $1)",
+                    "DELETE FROM resources WHERE dataset_id = $1",
+                    "DELETE FROM change_requests WHERE dataset_id = $1",
+                    "DELETE FROM datasets WHERE id = $1",
+                ] {
+                    sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(paths)
+            }
+
+            // Resources and versions.
+
+            async fn create_resource(&self, resource: NewResource) -> Result<Resource> {
+                let resource = Resource {
+                    id: new_id(),
+                    dataset_id: resource.dataset_id,
+                    name: resource.name,
+                    description: resource.description,
+                    created_at: resource.now,
+                };
+                sqlx::query(
+                    "INSERT INTO resources (id, dataset_id, name, description, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&resource.id)
+                .bind(&resource.dataset_id)
+                .bind(&resource.name)
+                .bind(&resource.description)
+                .bind(resource.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &["name"]))?;
+                Ok(resource)
+            }
+
+            async fn get_resource(&self, id: &str) -> Result<Resource> {
+                let row = sqlx::query("SELECT * FROM resources WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::resource(&row)
+            }
+
+            async fn list_resources(&self, dataset_id: &str) -> Result<Vec<Resource>> {
+                sqlx::query(
+                    "SELECT * FROM resources WHERE dataset_id = $1 ORDER BY created_at, name",
+                )
+                .bind(dataset_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::resource)
+                .collect()
+            }
+
+            async fn delete_resource(&self, id: &str) -> Result<Vec<String>> {
+                let mut tx = self.pool.begin().await?;
+                // A write first, to take the write lock (see the module comment).
+                let locked = sqlx::query("UPDATE resources SET name = name WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                found(locked.rows_affected())?;
+                let paths =
+                    sqlx::query("SELECT path FROM versions WHERE resource_id = $1 ORDER BY number")
+                        .bind(id)
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .iter()
+                        .map(|r| r.text("path"))
+                        .collect::<Result<Vec<_>>>()?;
+                for statement in [
+                    "DELETE FROM column_grades WHERE resource_id = $1",
+                    "DELETE FROM versions WHERE resource_id = $1",
+                    "DELETE FROM resources WHERE id = $1",
+                ] {
+                    sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(paths)
+            }
+
+            async fn publish_version(&self, version: NewVersion) -> Result<Version> {
+                let mut tx = self.pool.begin().await?;
+                // Touching the dataset first is both the required modified-time update and the
+                // lock that serializes publishers (see the module comment); no row means no
+                // such resource.
+                let touched = sqlx::query(
+                    "UPDATE datasets SET modified_at = $1 \
+                     WHERE id = (SELECT dataset_id FROM resources WHERE id = $2)",
+                )
+                .bind(version.now)
+                .bind(&version.resource_id)
+                .execute(&mut *tx)
+                .await?;
+                found(touched.rows_affected())?;
+                let number = sqlx::query(
+                    "SELECT COALESCE(MAX(number), 0) + 1 AS next FROM versions \
+                     WHERE resource_id = $1",
+                )
+                .bind(&version.resource_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .int("next")?;
+                let version = Version {
+                    id: new_id(),
+                    resource_id: version.resource_id,
+                    number,
+                    path: version.path,
+                    source_format: version.source_format,
+                    source_name: version.source_name,
+                    source_encoding: version.source_encoding,
+                    row_count: version.row_count,
+                    byte_size: version.byte_size,
+                    sha256: version.sha256,
+                    columns: version.columns,
+                    created_by: version.created_by,
+                    created_at: version.now,
+                };
+                sqlx::query(
+                    "INSERT INTO versions (id, resource_id, number, path, source_format, \
+                     source_name, source_encoding, row_count, byte_size, sha256, columns, \
+                     created_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(&version.id)
+                .bind(&version.resource_id)
+                .bind(version.number)
+                .bind(&version.path)
+                .bind(&version.source_format)
+                .bind(&version.source_name)
+                .bind(&version.source_encoding)
+                .bind(version.row_count)
+                .bind(version.byte_size)
+                .bind(&version.sha256)
+                .bind(rows::to_json(&version.columns)?)
+                .bind(&version.created_by)
+                .bind(version.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, &["number"]))?;
+                // A column keeps the grade it already has (proposed or confirmed by a person);
+                // only columns new to this resource get ingest's proposal.
+                for (position, column) in version.columns.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO column_grades \
+                         (resource_id, column_name, position, grade, confirmed) \
+                         VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (resource_id, column_name) DO NOTHING",
+                    )
+                    .bind(&version.resource_id)
+                    .bind(&column.name)
+                    .bind(position as i64)
+                    .bind(column.proposed_grade.code())
+                    .bind(false)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(version)
+            }
+
+            async fn list_versions(&self, resource_id: &str) -> Result<Vec<Version>> {
+                sqlx::query("SELECT * FROM versions WHERE resource_id = $1 ORDER BY number DESC")
+                    .bind(resource_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(rows::version)
+                    .collect()
+            }
+
+            async fn get_version(&self, id: &str) -> Result<Version> {
+                let row = sqlx::query("SELECT * FROM versions WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::version(&row)
+            }
+
+            async fn all_version_paths(&self) -> Result<Vec<String>> {
+                sqlx::query("SELECT path FROM versions ORDER BY path")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| r.text("path"))
+                    .collect()
+            }
+
+            // Column grades.
+
+            async fn list_column_grades(&self, resource_id: &str) -> Result<Vec<ColumnGrade>> {
+                sqlx::query(
+                    "SELECT * FROM column_grades WHERE resource_id = $1 \
+                     ORDER BY position, column_name",
+                )
+                .bind(resource_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::column_grade)
+                .collect()
+            }
+
+            async fn set_column_grade(&self, grade: &ColumnGrade) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO column_grades \
+                     (resource_id, column_name, position, grade, confirmed) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (resource_id, column_name) DO UPDATE SET \
+                     position = excluded.position, grade = excluded.grade, \
+                     confirmed = excluded.confirmed",
+                )
+                .bind(&grade.resource_id)
+                .bind(&grade.column)
+                .bind(grade.position)
+                .bind(grade.grade.code())
+                .bind(grade.confirmed)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                Ok(())
+            }
+
+            // Change requests.
+
+            async fn create_change_request(
+                &self,
+                request: NewChangeRequest,
+            ) -> Result<ChangeRequest> {
+                let request = ChangeRequest {
+                    id: new_id(),
+                    dataset_id: request.dataset_id,
+                    change: request.change,
+                    reason: request.reason,
+                    requested_by: request.requested_by,
+                    status: RequestStatus::Pending,
+                    decided_by: None,
+                    decision_note: None,
+                    created_at: request.now,
+                    decided_at: None,
+                };
+                sqlx::query(
+                    "INSERT INTO change_requests (id, dataset_id, target, reason, requested_by, \
+                     status, decided_by, decision_note, created_at, decided_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&request.id)
+                .bind(&request.dataset_id)
+                .bind(rows::to_json(&request.change)?)
+                .bind(&request.reason)
+                .bind(&request.requested_by)
+                .bind(request.status.code())
+                .bind(&request.decided_by)
+                .bind(&request.decision_note)
+                .bind(request.created_at)
+                .bind(request.decided_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                Ok(request)
+            }
+
+            async fn get_change_request(&self, id: &str) -> Result<ChangeRequest> {
+                let row = sqlx::query("SELECT * FROM change_requests WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::change_request(&row)
+            }
+
+            async fn list_change_requests(
+                &self,
+                status: Option<RequestStatus>,
+                dataset_id: Option<&str>,
+            ) -> Result<Vec<ChangeRequest>> {
+                sqlx::query(
+                    "SELECT * FROM change_requests \
+                     WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR dataset_id = $2) \
+                     ORDER BY created_at DESC, id DESC",
+                )
+                .bind(status.map(RequestStatus::code))
+                .bind(dataset_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::change_request)
+                .collect()
+            }
+
+            async fn decide_change_request(
+                &self,
+                id: &str,
+                status: RequestStatus,
+                decided_by: &str,
+                note: &str,
+                now: i64,
+            ) -> Result<ChangeRequest> {
+                // "Deciding" to leave a request pending would record a decider for no decision.
+                if status == RequestStatus::Pending {
+                    return Err(StoreError::Conflict("status".into()));
+                }
+                // The status condition makes the check and the write one statement, so two
+                // admins deciding at once cannot both succeed.
+                let done = sqlx::query(
+                    "UPDATE change_requests \
+                     SET status = $1, decided_by = $2, decision_note = $3, decided_at = $4 \
+                     WHERE id = $5 AND status = $6",
+                )
+                .bind(status.code())
+                .bind(decided_by)
+                .bind(note)
+                .bind(now)
+                .bind(id)
+                .bind(RequestStatus::Pending.code())
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    // Tell "already decided" from "no such request".
+                    self.get_change_request(id).await?;
+                    return Err(StoreError::Conflict("status".into()));
+                }
+                self.get_change_request(id).await
+            }
+        }
+    };
+}
+
+pub(super) use impl_store;

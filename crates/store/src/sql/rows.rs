@@ -1,0 +1,212 @@
+//! Reading records out of rows, written once for both backends.
+//!
+//! [`RowExt`] is the only part that names a backend's row type; the decoders above it are plain
+//! generic functions.
+
+use crate::records::*;
+use crate::{Result, StoreError};
+use serde::de::DeserializeOwned;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use std::fmt::Display;
+use std::str::FromStr;
+
+/// Typed column access that works the same on a SQLite and a PostgreSQL row.
+pub(crate) trait RowExt {
+    /// A non-null text column.
+    fn text(&self, column: &str) -> Result<String>;
+    /// A nullable text column.
+    fn text_opt(&self, column: &str) -> Result<Option<String>>;
+    /// A non-null integer column (SQLite INTEGER, PostgreSQL BIGINT).
+    fn int(&self, column: &str) -> Result<i64>;
+    /// A nullable integer column.
+    fn int_opt(&self, column: &str) -> Result<Option<i64>>;
+    /// A nullable floating-point column (SQLite REAL, PostgreSQL DOUBLE PRECISION).
+    fn real_opt(&self, column: &str) -> Result<Option<f64>>;
+    /// A boolean column (SQLite INTEGER 0/1, PostgreSQL BOOLEAN).
+    fn flag(&self, column: &str) -> Result<bool>;
+
+    /// A text column holding the stable code of an enum, e.g. a grade's `L3`.
+    fn code<T>(&self, column: &str) -> Result<T>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        self.text(column)?
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+    }
+
+    /// A text column holding JSON.
+    fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
+        serde_json::from_str(&self.text(column)?)
+            .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+    }
+}
+
+// The bodies are identical; only the row type differs, and sqlx's decode bounds are easier to
+// satisfy per concrete type than to spell out generically.
+macro_rules! row_ext {
+    ($row:ty) => {
+        impl RowExt for $row {
+            fn text(&self, column: &str) -> Result<String> {
+                Ok(self.try_get(column)?)
+            }
+            fn text_opt(&self, column: &str) -> Result<Option<String>> {
+                Ok(self.try_get(column)?)
+            }
+            fn int(&self, column: &str) -> Result<i64> {
+                Ok(self.try_get(column)?)
+            }
+            fn int_opt(&self, column: &str) -> Result<Option<i64>> {
+                Ok(self.try_get(column)?)
+            }
+            fn real_opt(&self, column: &str) -> Result<Option<f64>> {
+                Ok(self.try_get(column)?)
+            }
+            fn flag(&self, column: &str) -> Result<bool> {
+                Ok(self.try_get(column)?)
+            }
+        }
+    };
+}
+
+row_ext!(SqliteRow);
+row_ext!(PgRow);
+
+pub(crate) fn organization(r: &impl RowExt) -> Result<Organization> {
+    Ok(Organization {
+        id: r.text("id")?,
+        name: r.text("name")?,
+        title: r.text("title")?,
+        kind: r.code("kind")?,
+        uscc: r.text_opt("uscc")?,
+        description: r.text("description")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn user(r: &impl RowExt) -> Result<User> {
+    Ok(User {
+        id: r.text("id")?,
+        username: r.text("username")?,
+        display_name: r.text("display_name")?,
+        role: r.code("role")?,
+        org_id: r.text_opt("org_id")?,
+        password_hash: r.text("password_hash")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn session(r: &impl RowExt) -> Result<Session> {
+    Ok(Session {
+        id_hash: r.text("id_hash")?,
+        user_id: r.text("user_id")?,
+        csrf_token: r.text("csrf_token")?,
+        created_at: r.int("created_at")?,
+        expires_at: r.int("expires_at")?,
+    })
+}
+
+pub(crate) fn token(r: &impl RowExt) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.text("id")?,
+        user_id: r.text("user_id")?,
+        name: r.text("name")?,
+        token_hash: r.text("token_hash")?,
+        created_at: r.int("created_at")?,
+        expires_at: r.int_opt("expires_at")?,
+        revoked_at: r.int_opt("revoked_at")?,
+    })
+}
+
+pub(crate) fn dataset(r: &impl RowExt) -> Result<Dataset> {
+    Ok(Dataset {
+        id: r.text("id")?,
+        name: r.text("name")?,
+        org_id: r.text("org_id")?,
+        meta: DatasetMeta {
+            title: r.text("title")?,
+            description: r.text("description")?,
+            themes: r.json("themes")?,
+            tags: r.json("tags")?,
+            update_frequency: r.text("update_frequency")?,
+            license: r.text("license")?,
+            spatial: r.text("spatial")?,
+            temporal: r.text("temporal")?,
+            contact: r.text("contact")?,
+            domain: r.code("domain")?,
+            opening_type: r.code("opening_type")?,
+            importance: r.code("importance")?,
+        },
+        grade: r.code("grade")?,
+        created_at: r.int("created_at")?,
+        modified_at: r.int("modified_at")?,
+        view_count: r.int("view_count")?,
+        download_count: r.int("download_count")?,
+        quality_score: r.real_opt("quality_score")?,
+    })
+}
+
+pub(crate) fn resource(r: &impl RowExt) -> Result<Resource> {
+    Ok(Resource {
+        id: r.text("id")?,
+        dataset_id: r.text("dataset_id")?,
+        name: r.text("name")?,
+        description: r.text("description")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn version(r: &impl RowExt) -> Result<Version> {
+    Ok(Version {
+        id: r.text("id")?,
+        resource_id: r.text("resource_id")?,
+        number: r.int("number")?,
+        path: r.text("path")?,
+        source_format: r.text("source_format")?,
+        source_name: r.text("source_name")?,
+        source_encoding: r.text_opt("source_encoding")?,
+        row_count: r.int("row_count")?,
+        byte_size: r.int("byte_size")?,
+        sha256: r.text("sha256")?,
+        columns: r.json("columns")?,
+        created_by: r.text("created_by")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn column_grade(r: &impl RowExt) -> Result<ColumnGrade> {
+    Ok(ColumnGrade {
+        resource_id: r.text("resource_id")?,
+        column: r.text("column_name")?,
+        position: r.int("position")?,
+        grade: r.code("grade")?,
+        confirmed: r.flag("confirmed")?,
+    })
+}
+
+pub(crate) fn change_request(r: &impl RowExt) -> Result<ChangeRequest> {
+    let status = r.text("status")?;
+    Ok(ChangeRequest {
+        id: r.text("id")?,
+        dataset_id: r.text("dataset_id")?,
+        change: r.json("target")?,
+        reason: r.text("reason")?,
+        requested_by: r.text("requested_by")?,
+        status: RequestStatus::from_code(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status: unknown `{status}`")))?,
+        decided_by: r.text_opt("decided_by")?,
+        decision_note: r.text_opt("decision_note")?,
+        created_at: r.int("created_at")?,
+        decided_at: r.int_opt("decided_at")?,
+    })
+}
+
+/// Serializes a value for a JSON text column.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    // Records are plain data (strings, numbers, `serde_json::Value`), so this cannot fail in
+    // practice; the error is still reported rather than unwrapped.
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
