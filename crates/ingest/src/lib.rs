@@ -39,3 +39,259 @@
 //! pub enum IngestError { ... }
 //! impl IngestError { pub fn code(&self) -> &'static str; pub fn is_user_error(&self) -> bool; }
 //! ```
+//!
+//! # How a file flows
+//!
+//! 1. The name, extension and size are checked; then the bytes are checked against the
+//!    extension (magic numbers, zip-bomb inspection for XLSX, text encoding for text formats).
+//! 2. **Pass 1** parses every row into trimmed text cells (`source`), and each column's
+//!    profiler infers its type, profiles it and scans it for personal information (`profile`).
+//! 3. **Pass 2** parses the file again and converts the cells to the inferred types in record
+//!    batches of 64k rows, written with zstd to a hidden temporary file (`output`), which is
+//!    then fsynced and renamed into place.
+//!
+//! Reading twice is what lets ingest stream: the type of a column is known only after its last
+//! value, and the alternative — holding rows until then — makes memory grow with the file.
+//! Parquet uploads are already typed and take a single pass (`parquet_in`).
+//!
+//! Type inference keeps identifier-like digit strings as text: a leading zero (`0571`), 11 or
+//! more digits without decimals (mobile numbers, citizen IDs, bank cards) or a trailing `X` make
+//! a column a string column, so that nothing is rounded or loses its zeros and the PII scanner
+//! sees the values as written.
+//!
+//! Cells are trimmed of surrounding whitespace (exports pad them, and a padded ID would neither
+//! match nor be recognised); an empty cell is a null; a row with no value at all is skipped.
+#![forbid(unsafe_code)]
+
+mod columns;
+mod encoding;
+mod error;
+mod format;
+mod infer;
+mod output;
+mod parquet_in;
+mod profile;
+mod progress;
+mod source;
+mod value;
+
+pub use error::IngestError;
+pub use format::{validate_file_name, SourceFormat};
+pub use profile::{ColumnReport, Profile};
+
+use columns::Columns;
+use encoding::TextEncoding;
+use infer::ColumnType;
+use output::{Converter, Published};
+use profile::ColumnProfiler;
+use progress::Progress;
+use serde::Serialize;
+use source::{Pass, Sink};
+use std::path::Path;
+use value::Strictness;
+
+/// Limits that protect the platform from oversized or hostile uploads.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// Most columns a table may have.
+    pub max_columns: usize,
+    /// Largest total uncompressed size of the parts of an XLSX workbook, in bytes.
+    pub max_uncompressed_bytes: u64,
+    /// Largest accepted compression ratio of a (non-tiny) part of an XLSX workbook.
+    pub max_compression_ratio: u64,
+}
+
+impl Default for Limits {
+    /// 1 GiB uploads, 1000 columns, 2 GiB uncompressed, compression ratio 100.
+    fn default() -> Self {
+        Limits {
+            max_upload_bytes: 1 << 30,
+            max_columns: 1000,
+            max_uncompressed_bytes: 2 << 30,
+            max_compression_ratio: 100,
+        }
+    }
+}
+
+/// One upload to ingest.
+pub struct IngestRequest<'a> {
+    /// The uploaded bytes, already on disk.
+    pub source: &'a Path,
+    /// The user's name for the file; its extension decides the format.
+    pub file_name: &'a str,
+    /// Where the Parquet version goes. Written atomically: on success the whole file is there,
+    /// on failure nothing is (and an existing file at this path is left untouched).
+    pub dest: &'a Path,
+    /// The limits to enforce.
+    pub limits: &'a Limits,
+    /// Called now and then with the bytes of the source consumed so far, scaled over the passes
+    /// so that it rises steadily from 0 to the file size (suitable as a progress-bar position).
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+/// What a successful ingest produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestOutcome {
+    /// The format read.
+    pub format: SourceFormat,
+    /// For text formats, the detected encoding: `UTF-8`, `GBK` or `GB18030` (or `UTF-16LE`/
+    /// `UTF-16BE` for files with a UTF-16 byte-order mark); `None` for binary formats.
+    pub encoding: Option<String>,
+    /// Data rows written (blank rows are skipped).
+    pub row_count: u64,
+    /// Size of the Parquet file in bytes.
+    pub byte_size: u64,
+    /// SHA-256 of the Parquet file, lower-case hex.
+    pub sha256: String,
+    /// One report per column, in column order.
+    pub columns: Vec<ColumnReport>,
+}
+
+/// Ingests one upload: validates it, writes the typed Parquet version to `req.dest` atomically,
+/// and returns its profile. Blocking; run it on a blocking thread.
+pub fn ingest_file(req: IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
+    let result = ingest_inner(&req);
+    match &result {
+        Ok(outcome) => tracing::info!(
+            file = req.file_name,
+            format = outcome.format.code(),
+            rows = outcome.row_count,
+            bytes = outcome.byte_size,
+            "ingested upload"
+        ),
+        Err(e) if e.is_user_error() => tracing::info!(file = req.file_name, code = e.code(), "upload rejected: {e}"),
+        Err(e) => tracing::error!(file = req.file_name, code = e.code(), error = ?e, "ingest failed"),
+    }
+    result
+}
+
+fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
+    validate_file_name(req.file_name)?;
+    let format = SourceFormat::from_file_name(req.file_name)?;
+    let size = std::fs::metadata(req.source).map_err(IngestError::io("reading the upload"))?.len();
+    if size > req.limits.max_upload_bytes {
+        return Err(IngestError::FileTooLarge { size, limit: req.limits.max_upload_bytes });
+    }
+    if size == 0 {
+        return Err(IngestError::EmptyFile);
+    }
+
+    let passes = if format == SourceFormat::Parquet { 1 } else { 2 };
+    let mut progress = Progress::new(req.progress, size, passes);
+    let (encoding, rows, columns, published) = match format {
+        SourceFormat::Parquet => {
+            let r = parquet_in::ingest(req.source, req.dest, req.limits, &mut progress)?;
+            (None, r.rows, r.columns, r.published)
+        }
+        _ => {
+            let encoding = match format {
+                SourceFormat::Xlsx => {
+                    source::sheet::check_xlsx_container(req.source, req.limits)?;
+                    None
+                }
+                SourceFormat::Xls => {
+                    source::sheet::check_xls_container(req.source)?;
+                    None
+                }
+                _ => Some(encoding::detect(req.source, format)?),
+            };
+            let (rows, columns, published) = two_passes(req, format, encoding, size, &mut progress)?;
+            (encoding, rows, columns, published)
+        }
+    };
+    progress.finish();
+    Ok(IngestOutcome {
+        format,
+        encoding: encoding.map(|e| e.name().to_string()),
+        row_count: rows,
+        byte_size: published.byte_size,
+        sha256: published.sha256,
+        columns,
+    })
+}
+
+/// Reads one pass of a non-Parquet source into `sink`.
+fn read_source(
+    req: &IngestRequest<'_>,
+    format: SourceFormat,
+    encoding: Option<TextEncoding>,
+    size: u64,
+    pass: &mut Pass<'_, '_>,
+    sink: &mut Sink<'_>,
+) -> Result<(), IngestError> {
+    let text = encoding.unwrap_or(TextEncoding::Utf8);
+    match format {
+        SourceFormat::Csv => source::delimited::read(req.source, text, b',', pass, sink),
+        SourceFormat::Tsv => source::delimited::read(req.source, text, b'\t', pass, sink),
+        SourceFormat::Json => source::json::read_array(req.source, text, pass, sink),
+        SourceFormat::Ndjson => source::json::read_lines(req.source, text, pass, sink),
+        SourceFormat::Xlsx => source::sheet::read_xlsx(req.source, size, pass, sink),
+        SourceFormat::Xls => source::sheet::read_xls(req.source, size, pass, sink),
+        SourceFormat::Parquet => Err(IngestError::internal("Parquet is not read row by row")),
+    }
+}
+
+/// Pass 1 (profile and infer) and pass 2 (convert and write); see the crate documentation.
+fn two_passes(
+    req: &IngestRequest<'_>,
+    format: SourceFormat,
+    encoding: Option<TextEncoding>,
+    size: u64,
+    progress: &mut Progress<'_>,
+) -> Result<(u64, Vec<ColumnReport>, Published), IngestError> {
+    let mut columns = Columns::new(req.limits.max_columns);
+    let mut profilers: Vec<ColumnProfiler> = Vec::new();
+    let mut rows = 0u64;
+    progress.start_pass(0);
+    {
+        let mut profile = |cols: &Columns, row: &[String]| -> Result<(), IngestError> {
+            // JSON introduces columns as their keys first appear; earlier rows had nulls there.
+            while profilers.len() < row.len() {
+                let name = &cols.names()[profilers.len()];
+                profilers.push(ColumnProfiler::new(name, Strictness::Identifiers, rows));
+            }
+            for (profiler, cell) in profilers.iter_mut().zip(row) {
+                if cell.is_empty() {
+                    profiler.observe_null();
+                } else {
+                    profiler.observe(cell);
+                }
+            }
+            for profiler in profilers.iter_mut().skip(row.len()) {
+                profiler.observe_null();
+            }
+            rows += 1;
+            Ok(())
+        };
+        let mut pass = Pass { columns: &mut columns, frozen: false, progress: &mut *progress };
+        read_source(req, format, encoding, size, &mut pass, &mut profile)?;
+    }
+    // Blank rows are skipped, so every counted row had a value and therefore a column.
+    if rows == 0 || columns.is_empty() {
+        return Err(IngestError::NoRows);
+    }
+    // A key seen only in records that were otherwise blank has no profiler yet.
+    while profilers.len() < columns.len() {
+        profilers.push(ColumnProfiler::new(&columns.names()[profilers.len()], Strictness::Identifiers, rows));
+    }
+    let types: Vec<ColumnType> = profilers.iter().map(ColumnProfiler::inferred_type).collect();
+
+    progress.start_pass(1);
+    let mut converter = Converter::new(req.dest, columns.names(), &types)?;
+    {
+        let mut convert = |_: &Columns, row: &[String]| converter.row(row);
+        let mut pass = Pass { columns: &mut columns, frozen: true, progress: &mut *progress };
+        read_source(req, format, encoding, size, &mut pass, &mut convert)?;
+    }
+    if converter.total_rows != rows {
+        return Err(IngestError::internal(format!(
+            "the upload changed while it was read ({rows} rows, then {})",
+            converter.total_rows
+        )));
+    }
+    let published = converter.publish()?;
+    let reports = profilers.iter().zip(types).map(|(p, t)| p.report(t)).collect();
+    Ok((rows, reports, published))
+}

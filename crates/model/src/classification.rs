@@ -24,8 +24,7 @@ macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident => $code:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vmeta])* $variant,)+ }
+        pub enum $name { $($(#[$vmeta])* #[serde(rename = $code)] $variant,)+ }
 
         impl $name {
             /// Every variant, in order.
@@ -224,6 +223,9 @@ mod tests {
         for d in Domain::ALL {
             assert_eq!(d.code().parse::<Domain>().unwrap(), *d);
         }
+        // serde uses the same codes as the API and the database.
+        assert_eq!(serde_json::to_string(&Grade::L3).unwrap(), "\"L3\"");
+        assert_eq!(serde_json::to_string(&OpeningType::NotOpen).unwrap(), "\"not_open\"");
         let err = "L5".parse::<Grade>().unwrap_err();
         assert!(err.to_string().contains("L1 L2 L3 L4"), "{err}");
     }

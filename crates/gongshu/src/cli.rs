@@ -1,0 +1,423 @@
+//! Command-line interface: `serve`, `import`, `user …`, `org …`.
+
+use anyhow::{anyhow, bail, Context};
+use clap::{ArgMatches, Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use model::role::{OrgKind, Role};
+use server::accounts::{self, NewOrgInput, NewUserInput};
+use server::auth::now_ms;
+use server::catalog::{self, DatasetInput};
+use server::Config;
+use std::path::PathBuf;
+
+/// Gongshu (共数): open and share public data under verifiable rules.
+#[derive(Parser)]
+#[command(name = "gongshu", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the portal and the JSON API.
+    Serve {
+        /// TOML configuration file; flags and GONGSHU_* variables override it.
+        #[arg(long, env = "GONGSHU_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: Config,
+    },
+    /// Ingest a file (CSV, TSV, XLSX, XLS, JSON, NDJSON, Parquet) as a new version of a dataset's
+    /// resource, with a progress bar. Creates the dataset when `--title` is given and it is missing.
+    Import(ImportArgs),
+    /// Read, update and delete datasets: list, show, update, delete, delete-resource.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Manage users: create, list, passwd, token.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage organizations: create, list.
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+/// Where the metadata and data live (the same settings as `serve`).
+#[derive(Args, Clone)]
+pub struct StoreArgs {
+    /// Data directory.
+    #[arg(long, env = "GONGSHU_DATA_DIR", default_value = "./gongshu-data")]
+    pub data_dir: PathBuf,
+    /// Metadata database URL; default SQLite in the data directory.
+    #[arg(long, env = "GONGSHU_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    fn config(&self) -> Config {
+        Config { data_dir: self.data_dir.clone(), database_url: self.database_url.clone(), ..Config::default() }
+    }
+
+    async fn open(&self) -> anyhow::Result<store::DynStore> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+        Ok(store::connect(&self.config().effective_database_url()).await?)
+    }
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The file to ingest.
+    pub file: PathBuf,
+    /// Dataset slug.
+    #[arg(long)]
+    pub dataset: String,
+    /// Resource name within the dataset.
+    #[arg(long, default_value = "data")]
+    pub resource: String,
+    /// Act as this user (a publisher of the owning organization, or an authority admin).
+    #[arg(long = "as", value_name = "USERNAME")]
+    pub as_user: String,
+    /// Title, to create the dataset if it does not exist.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Owning organization for a new dataset (default: the user's).
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Largest accepted file in bytes.
+    #[arg(long, default_value_t = 64 << 30)]
+    pub max_bytes: u64,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Subcommand)]
+pub enum DatasetCommand {
+    /// List datasets (name, organization, grade, opening type, title).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print a dataset with its resources, versions and columns as JSON.
+    Show {
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Update metadata from a JSON object with the API's fields, e.g. '{"title": "…", "tags": ["a"]}'.
+    /// A looser opening type needs "reason" and becomes a request for the authority.
+    Update {
+        name: String,
+        /// JSON object of fields to change.
+        json: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete a dataset with all its versions.
+    Delete {
+        name: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete one resource of a dataset with its versions.
+    DeleteResource {
+        name: String,
+        resource: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from GONGSHU_PASSWORD or --password.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// citizen, enterprise, staff, authority or auditor.
+        #[arg(long)]
+        role: Role,
+        /// Organization slug (staff: a department; enterprise: an enterprise; authority: the authority).
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, env = "GONGSHU_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set a user's password (from GONGSHU_PASSWORD or --password).
+    Passwd {
+        username: String,
+        #[arg(long, env = "GONGSHU_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Create an API token for a user and print it once.
+    Token {
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Days until it expires (1–366); never if omitted.
+        #[arg(long)]
+        days: Option<u32>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization.
+    Create {
+        /// Slug.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        title: String,
+        /// department, enterprise or authority.
+        #[arg(long)]
+        kind: OrgKind,
+        /// Unified social credit code (required for enterprises).
+        #[arg(long)]
+        uscc: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List organizations.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn api(e: server::error::ApiError) -> anyhow::Error {
+    anyhow!("{} ({})", e.message, e.public_code())
+}
+
+pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { config, .. } => {
+            let sub = matches.subcommand_matches("serve").expect("serve matches");
+            let settings = Config::from_matches(sub, config.as_deref())?;
+            serve(settings).await
+        }
+        Command::Import(args) => import(args).await,
+        Command::Dataset(cmd) => dataset(cmd).await,
+        Command::User(cmd) => user(cmd).await,
+        Command::Org(cmd) => org(cmd).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    tracing::info!(?config, "starting");
+    let app = server::build(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    println!("Gongshu is serving on http://{}", listener.local_addr()?);
+    server::serve(app, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let store = args.store.open().await?;
+    let user = store
+        .get_user_by_username(&args.as_user)
+        .await
+        .map_err(|_| anyhow!("there is no user `{}`", args.as_user))?;
+    let dataset = match store.get_dataset_by_name(&args.dataset).await {
+        Ok(d) => d,
+        Err(store::StoreError::NotFound) => {
+            let Some(title) = args.title.clone() else {
+                bail!("there is no dataset `{}`; give --title to create it", args.dataset)
+            };
+            let input = DatasetInput {
+                name: Some(args.dataset.clone()),
+                organization: args.org.clone(),
+                title: Some(title),
+                ..DatasetInput::default()
+            };
+            catalog::create_dataset(&store, &user, input, now_ms()).await.map_err(api)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let file_name = args
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| anyhow!("the file name is not valid UTF-8"))?
+        .to_string();
+    let size = std::fs::metadata(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?
+        .len();
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let progress_bar = bar.clone();
+    let limits = ingest::Limits { max_upload_bytes: args.max_bytes, ..ingest::Limits::default() };
+    let (resource, version) = catalog::publish_upload(
+        &store,
+        &args.store.data_dir,
+        &limits,
+        &user,
+        &dataset,
+        &args.resource,
+        &args.file,
+        &file_name,
+        Some(Box::new(move |n| progress_bar.set_position(n))),
+        now_ms(),
+    )
+    .await
+    .map_err(api)?;
+    bar.finish_and_clear();
+    println!(
+        "Imported {} rows into {}/{} as version {} ({} bytes of Parquet, sha256 {}).",
+        version.row_count, dataset.name, resource.name, version.number, version.byte_size, version.sha256
+    );
+    for c in &version.columns {
+        let findings: Vec<&str> = c.findings.iter().map(|f| f.kind.code()).collect();
+        println!("  {:<24} {:<10} {}  {}", c.name, c.data_type, c.proposed_grade, findings.join(","));
+    }
+    Ok(())
+}
+
+async fn load_as(store: &store::DynStore, name: &str, username: &str) -> anyhow::Result<(store::User, store::Dataset)> {
+    let user = store.get_user_by_username(username).await.map_err(|_| anyhow!("there is no user `{username}`"))?;
+    let dataset = store.get_dataset_by_name(name).await.map_err(|_| anyhow!("there is no dataset `{name}`"))?;
+    Ok((user, dataset))
+}
+
+async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
+    match cmd {
+        DatasetCommand::List { store } => {
+            let store = store.open().await?;
+            let orgs = store.list_orgs().await?;
+            let mut offset = 0;
+            loop {
+                let filter = store::DatasetFilter { offset, limit: 500, ..Default::default() };
+                let (page, total) = store.list_datasets(&filter).await?;
+                for d in &page {
+                    let org = orgs.iter().find(|o| o.id == d.org_id).map(|o| o.name.as_str()).unwrap_or("-");
+                    println!("{:<32} {:<16} {} {:<13} {}", d.name, org, d.grade, d.meta.opening_type, d.meta.title);
+                }
+                offset += page.len() as i64;
+                if page.is_empty() || offset >= total {
+                    break;
+                }
+            }
+        }
+        DatasetCommand::Show { name, store } => {
+            let store = store.open().await?;
+            let d = store.get_dataset_by_name(&name).await.map_err(|_| anyhow!("there is no dataset `{name}`"))?;
+            let view = server::views::dataset_view(&store, d, None).await.map_err(api)?;
+            println!("{}", serde_json::to_string_pretty(&view)?);
+        }
+        DatasetCommand::Update { name, json, as_user, store } => {
+            let store = store.open().await?;
+            let (user, d) = load_as(&store, &name, &as_user).await?;
+            let mut value: serde_json::Value = serde_json::from_str(&json).context("the update is not valid JSON")?;
+            let reason = value
+                .as_object_mut()
+                .and_then(|o| o.remove("reason"))
+                .and_then(|r| r.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let input: DatasetInput = serde_json::from_value(value).context("the update has an unknown or invalid field")?;
+            let (_, outcome) = catalog::update_dataset(&store, &user, d, input, &reason, now_ms()).await.map_err(api)?;
+            println!("Updated {name}: {}", serde_json::to_string(&outcome)?);
+        }
+        DatasetCommand::Delete { name, as_user, store: args } => {
+            let store = args.open().await?;
+            let (user, d) = load_as(&store, &name, &as_user).await?;
+            catalog::delete_dataset(&store, &args.data_dir, &user, &d).await.map_err(api)?;
+            println!("Deleted {name}.");
+        }
+        DatasetCommand::DeleteResource { name, resource, as_user, store: args } => {
+            let store = args.open().await?;
+            let (user, d) = load_as(&store, &name, &as_user).await?;
+            let r = store
+                .list_resources(&d.id)
+                .await?
+                .into_iter()
+                .find(|r| r.name == resource)
+                .ok_or_else(|| anyhow!("dataset `{name}` has no resource `{resource}`"))?;
+            catalog::delete_resource(&store, &args.data_dir, &user, &d, &r).await.map_err(api)?;
+            println!("Deleted {name}/{resource}.");
+        }
+    }
+    Ok(())
+}
+
+async fn user(cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Create { username, role, org, display_name, password, store } => {
+            let store = store.open().await?;
+            let input = NewUserInput { username, display_name, role, organization: org, password };
+            let u = accounts::create_user(&store, input, now_ms()).await.map_err(api)?;
+            println!("Created user {} ({}).", u.username, u.role);
+        }
+        UserCommand::List { store } => {
+            let store = store.open().await?;
+            for u in store.list_users().await? {
+                let org = match &u.org_id {
+                    Some(id) => store.get_org(id).await.map(|o| o.name).unwrap_or_default(),
+                    None => "-".into(),
+                };
+                println!("{:<20} {:<10} {:<16} {}", u.username, u.role, org, u.display_name);
+            }
+        }
+        UserCommand::Passwd { username, password, store } => {
+            let store = store.open().await?;
+            server::auth::check_new_password(&password).map_err(api)?;
+            let u = store.get_user_by_username(&username).await.map_err(|_| anyhow!("there is no user `{username}`"))?;
+            let hash = server::auth::hash_password(&password).map_err(api)?;
+            store.set_password_hash(&u.id, &hash).await?;
+            println!("Password of {username} changed.");
+        }
+        UserCommand::Token { username, name, days, store } => {
+            let store = store.open().await?;
+            let u = store.get_user_by_username(&username).await.map_err(|_| anyhow!("there is no user `{username}`"))?;
+            let (_, secret) = server::auth::create_token_in(&store, &u, &name, days).await.map_err(api)?;
+            println!("{secret}");
+        }
+    }
+    Ok(())
+}
+
+async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
+    match cmd {
+        OrgCommand::Create { name, title, kind, uscc, store } => {
+            let store = store.open().await?;
+            let input = NewOrgInput { name, title, kind, uscc, description: String::new() };
+            let o = accounts::create_org(&store, input, now_ms()).await.map_err(api)?;
+            println!("Created organization {} ({}).", o.name, o.kind);
+        }
+        OrgCommand::List { store } => {
+            let store = store.open().await?;
+            for o in store.list_orgs().await? {
+                println!("{:<20} {:<11} {:<20} {}", o.name, o.kind, o.uscc.unwrap_or_default(), o.title);
+            }
+        }
+    }
+    Ok(())
+}

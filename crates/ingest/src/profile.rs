@@ -1,0 +1,318 @@
+//! Column profiles (null rate, distinct estimate, min/max, top values) and the personal-information
+//! scan, computed in one streaming pass with memory bounded per column, whatever the row count.
+
+use crate::infer::{truncate, ColumnType, Inference};
+use crate::value::Strictness;
+use model::pii::{proposed_grade, ColumnScanner, PiiFinding};
+use model::Grade;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+
+/// What ingest learned about one column.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnReport {
+    /// The column name, as stored in the Parquet file.
+    pub name: String,
+    /// One of `string`, `int64`, `float64`, `boolean`, `date`, `timestamp`.
+    pub data_type: String,
+    /// Statistics of the column's values.
+    pub profile: Profile,
+    /// Personal information found in the column (个人信息识别), strongest first.
+    pub findings: Vec<PiiFinding>,
+    /// The grade the findings suggest (L1 when none); the publisher confirms or raises it.
+    pub proposed_grade: Grade,
+}
+
+/// Statistics of one column (数据画像).
+///
+/// `min`, `max` and `top_values` hold real values of the column: for a column with personal
+/// findings they are personal data and must be shown only to those who may see the column.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    /// Rows, including nulls.
+    pub count: u64,
+    /// Empty cells.
+    pub nulls: u64,
+    /// `nulls / count` (0 for an empty column).
+    pub null_rate: f64,
+    /// Distinct non-null values: exact up to a few hundred, a HyperLogLog estimate (±2%) above.
+    pub distinct_estimate: u64,
+    /// Smallest value, compared as the column's type (numbers as numbers, dates as dates).
+    pub min: Option<String>,
+    /// Largest value, compared as the column's type.
+    pub max: Option<String>,
+    /// Up to 10 most frequent values with their counts, most frequent first. On columns with
+    /// more than 128 distinct values the counts are lower bounds and rare values may be missing.
+    pub top_values: Vec<(String, u64)>,
+}
+
+/// Values tracked by the top-values summary; more slots make the reported top 10 more accurate.
+const TOP_CAPACITY: usize = 128;
+/// Number of top values reported.
+const TOP_REPORTED: usize = 10;
+/// Values longer than this are counted and shown by their prefix.
+const MAX_VALUE_CHARS: usize = 100;
+/// Every value is scanned for personal information up to this many per column; after that one
+/// in [`PII_STRIDE`], because the findings are ratios that a large sample already fixes.
+const PII_FULL_SCAN: u64 = 100_000;
+const PII_STRIDE: u64 = 8;
+
+/// Profiles one column, fed one cell at a time.
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnProfiler {
+    name: String,
+    count: u64,
+    nulls: u64,
+    distinct: HyperLogLog,
+    top: SpaceSaving,
+    scanner: ColumnScanner,
+    inference: Inference,
+}
+
+impl ColumnProfiler {
+    /// A profiler for a column that starts after `rows_before` rows it had no value in
+    /// (JSON records may introduce a key late).
+    pub(crate) fn new(name: &str, strictness: Strictness, rows_before: u64) -> Self {
+        ColumnProfiler {
+            name: name.to_string(),
+            count: rows_before,
+            nulls: rows_before,
+            distinct: HyperLogLog::new(),
+            top: SpaceSaving::new(TOP_CAPACITY),
+            scanner: ColumnScanner::new(name),
+            inference: Inference::new(strictness),
+        }
+    }
+
+    /// Takes one cell; an empty (already trimmed) cell is a null.
+    pub(crate) fn observe(&mut self, v: &str) {
+        self.count += 1;
+        if v.is_empty() {
+            self.nulls += 1;
+            return;
+        }
+        let seen = self.count - self.nulls;
+        if seen <= PII_FULL_SCAN || seen.is_multiple_of(PII_STRIDE) {
+            self.scanner.observe(v);
+        }
+        self.distinct.insert(v.as_bytes());
+        self.top.insert(truncate(v, MAX_VALUE_CHARS));
+        self.inference.observe(v);
+    }
+
+    /// Takes one null.
+    pub(crate) fn observe_null(&mut self) {
+        self.count += 1;
+        self.nulls += 1;
+    }
+
+    /// The inferred type of the column.
+    pub(crate) fn inferred_type(&self) -> ColumnType {
+        self.inference.resolve()
+    }
+
+    /// The report for the column stored as `ty`.
+    pub(crate) fn report(&self, ty: ColumnType) -> ColumnReport {
+        let values = self.count - self.nulls;
+        // While nothing has been evicted the summary holds every distinct value: exact count.
+        let distinct_estimate = if self.top.evicted { self.distinct.estimate().min(values) } else { self.top.len() as u64 };
+        let (min, max) = self.inference.min_max(ty);
+        let findings = self.scanner.findings();
+        ColumnReport {
+            name: self.name.clone(),
+            data_type: ty.code().to_string(),
+            profile: Profile {
+                count: self.count,
+                nulls: self.nulls,
+                null_rate: if self.count == 0 { 0.0 } else { self.nulls as f64 / self.count as f64 },
+                distinct_estimate,
+                min,
+                max,
+                top_values: self.top.top(TOP_REPORTED),
+            },
+            proposed_grade: proposed_grade(&findings),
+            findings,
+        }
+    }
+}
+
+/// HyperLogLog with 2^12 one-byte registers: 4 KiB per column, about 1.6% standard error.
+#[derive(Debug, Clone)]
+pub(crate) struct HyperLogLog {
+    registers: Box<[u8]>,
+}
+
+const HLL_BITS: u32 = 12;
+const HLL_REGISTERS: usize = 1 << HLL_BITS;
+
+impl HyperLogLog {
+    pub(crate) fn new() -> Self {
+        HyperLogLog { registers: vec![0; HLL_REGISTERS].into_boxed_slice() }
+    }
+
+    pub(crate) fn insert(&mut self, value: &[u8]) {
+        let h = hash64(value);
+        let index = (h >> (64 - HLL_BITS)) as usize;
+        let rest = h << HLL_BITS;
+        let rank = (rest.leading_zeros() + 1).min(64 - HLL_BITS + 1) as u8;
+        if rank > self.registers[index] {
+            self.registers[index] = rank;
+        }
+    }
+
+    pub(crate) fn estimate(&self) -> u64 {
+        let m = HLL_REGISTERS as f64;
+        let alpha = 0.7213 / (1.0 + 1.079 / m);
+        let sum: f64 = self.registers.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+        let raw = alpha * m * m / sum;
+        let zeros = self.registers.iter().filter(|&&r| r == 0).count();
+        // Linear counting is far more accurate while many registers are still empty.
+        let estimate = if raw <= 2.5 * m && zeros > 0 { m * (m / zeros as f64).ln() } else { raw };
+        estimate.round() as u64
+    }
+}
+
+/// A fast, well-mixed, deterministic 64-bit hash (8 bytes per step, then the murmur3 finaliser).
+/// Deterministic so that profiles of the same file are the same on every run.
+fn hash64(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    h ^ (h >> 33)
+}
+
+/// The space-saving summary (Metwally et al.): a fixed number of counters that always contain
+/// every value more frequent than `rows / capacity`, so memory stays bounded on columns with
+/// millions of distinct values.
+#[derive(Debug, Clone)]
+pub(crate) struct SpaceSaving {
+    capacity: usize,
+    index: HashMap<Box<str>, usize>,
+    slots: Vec<Slot>,
+    /// (count, slot) ordered so the smallest counter is found in O(log n).
+    order: BTreeSet<(u64, usize)>,
+    evicted: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Slot {
+    value: Box<str>,
+    count: u64,
+    /// Overestimation inherited from the evicted value whose counter this slot took over.
+    error: u64,
+}
+
+impl SpaceSaving {
+    pub(crate) fn new(capacity: usize) -> Self {
+        SpaceSaving { capacity, index: HashMap::new(), slots: Vec::new(), order: BTreeSet::new(), evicted: false }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub(crate) fn insert(&mut self, v: &str) {
+        if let Some(&i) = self.index.get(v) {
+            let slot = &mut self.slots[i];
+            self.order.remove(&(slot.count, i));
+            slot.count += 1;
+            self.order.insert((slot.count, i));
+        } else if self.slots.len() < self.capacity {
+            let i = self.slots.len();
+            self.slots.push(Slot { value: v.into(), count: 1, error: 0 });
+            self.index.insert(v.into(), i);
+            self.order.insert((1, i));
+        } else if let Some((min, i)) = self.order.pop_first() {
+            self.evicted = true;
+            let slot = &mut self.slots[i];
+            self.index.remove(&slot.value);
+            *slot = Slot { value: v.into(), count: min + 1, error: min };
+            self.index.insert(v.into(), i);
+            self.order.insert((min + 1, i));
+        }
+    }
+
+    /// The `n` values with the highest guaranteed counts (exact while nothing was evicted).
+    pub(crate) fn top(&self, n: usize) -> Vec<(String, u64)> {
+        let mut all: Vec<(String, u64)> =
+            self.slots.iter().map(|s| (s.value.to_string(), s.count - s.error)).collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(n);
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hll_is_close() {
+        for n in [10u64, 1_000, 50_000, 300_000] {
+            let mut h = HyperLogLog::new();
+            for i in 0..n {
+                h.insert(format!("value-{i}").as_bytes());
+                h.insert(format!("value-{i}").as_bytes());
+            }
+            let e = h.estimate() as f64;
+            let err = (e - n as f64).abs() / n as f64;
+            assert!(err < 0.05, "n={n} estimate={e}");
+        }
+    }
+
+    #[test]
+    fn space_saving_finds_heavy_hitters() {
+        let mut s = SpaceSaving::new(16);
+        for i in 0..10_000 {
+            s.insert(&format!("rare-{i}"));
+            if i % 3 == 0 {
+                s.insert("common");
+            }
+            if i % 5 == 0 {
+                s.insert("frequent");
+            }
+        }
+        let top = s.top(2);
+        assert_eq!(top[0].0, "common");
+        assert_eq!(top[1].0, "frequent");
+        assert!(top[0].1 <= 3334 && top[0].1 > 2000, "{top:?}");
+        assert_eq!(s.len(), 16);
+    }
+
+    #[test]
+    fn exact_when_small() {
+        let mut p = ColumnProfiler::new("city", Strictness::Identifiers, 0);
+        for v in ["杭州", "宁波", "杭州", "", "温州", "杭州"] {
+            p.observe(v);
+        }
+        p.observe_null();
+        let r = p.report(p.inferred_type());
+        assert_eq!(r.data_type, "string");
+        assert_eq!(r.profile.count, 7);
+        assert_eq!(r.profile.nulls, 2);
+        assert_eq!(r.profile.distinct_estimate, 3);
+        assert_eq!(r.profile.top_values[0], ("杭州".to_string(), 3));
+        assert_eq!(r.profile.top_values.len(), 3);
+        assert_eq!(r.proposed_grade, Grade::L1);
+    }
+
+    #[test]
+    fn late_columns_count_earlier_rows_as_nulls() {
+        let mut p = ColumnProfiler::new("x", Strictness::Identifiers, 5);
+        p.observe("1");
+        let r = p.report(p.inferred_type());
+        assert_eq!((r.profile.count, r.profile.nulls), (6, 5));
+        assert_eq!(r.data_type, "int64");
+    }
+}

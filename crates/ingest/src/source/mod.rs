@@ -1,0 +1,37 @@
+//! Row sources: each format turned into the same stream of rows of trimmed text cells.
+//!
+//! Sources push rows into a sink rather than being pulled, because serde_json can only stream
+//! the elements of a top-level array through a visitor. A cell is the text of the value with
+//! surrounding whitespace removed; an empty cell is a null. Rows whose every cell is empty are
+//! skipped: they are what spreadsheets and exports leave below the data, and carry nothing.
+//!
+//! Every source is read twice (see the crate documentation), so a source must produce the same
+//! rows each time. In the second pass the column set is frozen.
+
+pub(crate) mod delimited;
+pub(crate) mod json;
+pub(crate) mod sheet;
+
+use crate::columns::Columns;
+use crate::progress::Progress;
+use crate::IngestError;
+
+/// Receives each row; `row.len() == columns.len()`.
+pub(crate) type Sink<'s> = dyn FnMut(&Columns, &[String]) -> Result<(), IngestError> + 's;
+
+/// What a source needs besides its file: the column set and the progress reporter.
+pub(crate) struct Pass<'p, 'a> {
+    /// The columns: filled while reading in the first pass, fixed in the second.
+    pub(crate) columns: &'p mut Columns,
+    /// Whether the column set is fixed (second pass).
+    pub(crate) frozen: bool,
+    pub(crate) progress: &'p mut Progress<'a>,
+}
+
+/// How often (in rows) sources report progress.
+pub(crate) const PROGRESS_EVERY_ROWS: u64 = 4096;
+
+/// Whether every cell of a row is empty.
+pub(crate) fn is_blank<'c>(cells: impl IntoIterator<Item = &'c str>) -> bool {
+    cells.into_iter().all(|c| c.trim().is_empty())
+}

@@ -1,0 +1,311 @@
+//! Datasets, resources, versions (uploads) and column grades.
+
+use super::ApiJson;
+use crate::auth::{now_ms, Caller};
+use crate::catalog::{self, ChangeOutcome, DatasetInput, StagedUpload};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::state::SharedState;
+use crate::views::{dataset_view, DatasetView};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use model::classification::{Grade, OpeningType};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use store::{Dataset, DatasetFilter};
+use tokio::io::AsyncWriteExt;
+
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/api/v1/datasets", get(list).post(create))
+        .route("/api/v1/datasets/{name}", get(show).patch(update).delete(remove))
+        .route("/api/v1/datasets/{name}/opening-type", put(set_opening_type))
+        .route(
+            "/api/v1/datasets/{name}/resources/{resource}/versions",
+            post(upload).layer(DefaultBodyLimit::disable()).get(list_versions),
+        )
+        .route("/api/v1/datasets/{name}/resources/{resource}", delete(remove_resource))
+        .route(
+            "/api/v1/datasets/{name}/resources/{resource}/columns/{column}/grade",
+            put(set_column_grade),
+        )
+}
+
+/// Loads a dataset by slug or answers `dataset_not_found`.
+pub async fn load(state: &SharedState, name: &str) -> ApiResult<Dataset> {
+    match state.store.get_dataset_by_name(name).await {
+        Ok(d) => Ok(d),
+        Err(store::StoreError::NotFound) => Err(ApiError::new(
+            Code::DatasetNotFound,
+            format!("There is no dataset named `{name}`. Check the name in the catalog."),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    organization: Option<String>,
+    opening_type: Option<String>,
+    #[serde(default)]
+    offset: Option<i64>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(state): State<SharedState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<ApiJson<Value>> {
+    let Query(q) = query.map_err(|e| ApiError::new(Code::BadRequest, format!("Invalid query parameters: {}.", e.body_text())))?;
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=1000).contains(&limit) || q.offset.is_some_and(|o| o < 0) {
+        return Err(ApiError::new(Code::BadRequest, "`limit` must be 1 to 1000 and `offset` at least 0."));
+    }
+    let org_id = match &q.organization {
+        Some(name) => Some(match state.store.get_org_by_name(name).await {
+            Ok(o) => o.id,
+            Err(store::StoreError::NotFound) => {
+                return Err(ApiError::new(Code::OrgNotFound, format!("There is no organization named `{name}`.")))
+            }
+            Err(e) => return Err(e.into()),
+        }),
+        None => None,
+    };
+    let opening_type = q
+        .opening_type
+        .as_deref()
+        .map(|s| s.parse::<OpeningType>())
+        .transpose()
+        .map_err(|e| ApiError::new(Code::BadRequest, format!("{e}.")))?;
+    let filter = DatasetFilter { org_id, opening_type, offset: q.offset.unwrap_or(0), limit };
+    let (datasets, total) = state.store.list_datasets(&filter).await?;
+    Ok(ApiJson(json!({ "total": total, "offset": filter.offset, "limit": limit, "datasets": datasets })))
+}
+
+async fn show(State(state): State<SharedState>, caller: Caller, Path(name): Path<String>) -> ApiResult<ApiJson<DatasetView>> {
+    let dataset = load(&state, &name).await?;
+    Ok(ApiJson(dataset_view(&state.store, dataset, caller.user.as_ref()).await?))
+}
+
+async fn create(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<DatasetInput>,
+) -> ApiResult<(StatusCode, ApiJson<DatasetView>)> {
+    let user = caller.require()?;
+    let dataset = catalog::create_dataset(&state.store, user, input, now_ms()).await?;
+    Ok((StatusCode::CREATED, ApiJson(dataset_view(&state.store, dataset, Some(user)).await?)))
+}
+
+#[derive(Serialize)]
+struct Updated {
+    dataset: DatasetView,
+    #[serde(flatten)]
+    outcome: ChangeOutcome,
+}
+
+async fn update(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(input): ApiJson<Value>,
+) -> ApiResult<ApiJson<Updated>> {
+    let user = caller.require()?;
+    let dataset = load(&state, &name).await?;
+    // serde's deny_unknown_fields does not work through `flatten`: split `reason` off by hand.
+    let mut input = input;
+    let reason = input
+        .as_object_mut()
+        .and_then(|o| o.remove("reason"))
+        .and_then(|r| r.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let fields: DatasetInput = serde_json::from_value(input).map_err(|e| {
+        let msg = e.to_string();
+        let code = if msg.contains("unknown field") { Code::UnknownField } else { Code::InvalidField };
+        ApiError::new(code, format!("The request body is not a valid dataset update: {msg}."))
+    })?;
+    let (dataset, outcome) = catalog::update_dataset(&state.store, user, dataset, fields, &reason, now_ms()).await?;
+    Ok(ApiJson(Updated { dataset: dataset_view(&state.store, dataset, Some(user)).await?, outcome }))
+}
+
+async fn remove(State(state): State<SharedState>, caller: Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
+    let user = caller.require()?;
+    let dataset = load(&state, &name).await?;
+    catalog::delete_dataset(&state.store, state.data_dir(), user, &dataset).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpeningInput {
+    opening_type: OpeningType,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn set_opening_type(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(input): ApiJson<OpeningInput>,
+) -> ApiResult<(StatusCode, ApiJson<ChangeOutcome>)> {
+    let user = caller.require()?;
+    let dataset = load(&state, &name).await?;
+    let outcome = catalog::set_opening_type(&state.store, user, &dataset, input.opening_type, &input.reason, now_ms()).await?;
+    Ok((outcome_status(&outcome), ApiJson(outcome)))
+}
+
+fn outcome_status(outcome: &ChangeOutcome) -> StatusCode {
+    match outcome {
+        ChangeOutcome::RequestFiled { .. } => StatusCode::ACCEPTED,
+        _ => StatusCode::OK,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GradeInput {
+    grade: Grade,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn set_column_grade(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path((name, resource, column)): Path<(String, String, String)>,
+    ApiJson(input): ApiJson<GradeInput>,
+) -> ApiResult<(StatusCode, ApiJson<ChangeOutcome>)> {
+    let user = caller.require()?;
+    let dataset = load(&state, &name).await?;
+    let resource = find_resource(&state, &dataset, &resource).await?;
+    let outcome =
+        catalog::set_column_grade(&state.store, user, &dataset, &resource, &column, input.grade, &input.reason, now_ms()).await?;
+    Ok((outcome_status(&outcome), ApiJson(outcome)))
+}
+
+async fn find_resource(state: &SharedState, dataset: &Dataset, name: &str) -> ApiResult<store::Resource> {
+    state
+        .store
+        .list_resources(&dataset.id)
+        .await?
+        .into_iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| {
+            ApiError::new(Code::ResourceNotFound, format!("Dataset `{}` has no resource named `{name}`.", dataset.name))
+        })
+}
+
+async fn remove_resource(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path((name, resource)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let user = caller.require()?;
+    let dataset = load(&state, &name).await?;
+    let resource = find_resource(&state, &dataset, &resource).await?;
+    catalog::delete_resource(&state.store, state.data_dir(), user, &dataset, &resource).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_versions(
+    State(state): State<SharedState>,
+    Path((name, resource)): Path<(String, String)>,
+) -> ApiResult<ApiJson<Value>> {
+    let dataset = load(&state, &name).await?;
+    let resource = find_resource(&state, &dataset, &resource).await?;
+    let versions = state.store.list_versions(&resource.id).await?;
+    let summaries: Vec<_> = versions.iter().map(crate::views::VersionSummary::from).collect();
+    Ok(ApiJson(json!({ "versions": summaries })))
+}
+
+/// Streams the multipart field `file` into the staging directory, refusing it once it passes
+/// the size limit. Returns the staged file with the client's file name (if a file was sent) and
+/// the other text fields.
+pub async fn stage_multipart(
+    state: &SharedState,
+    multipart: &mut Multipart,
+) -> ApiResult<(Option<(StagedUpload, String)>, crate::portal::FormFields)> {
+    let limit = state.config.max_upload_bytes;
+    let mut fields = crate::portal::FormFields::new();
+    let mut staged_file = None;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::new(Code::BadRequest, format!("The upload is not valid multipart form data: {e}.")))?
+    {
+        let field_name = field.name().unwrap_or_default().to_string();
+        if field_name != "file" {
+            let text = field.text().await.map_err(|e| {
+                ApiError::new(Code::BadRequest, format!("The form field `{field_name}` could not be read: {e}."))
+            })?;
+            if text.len() > 10_000 {
+                return Err(ApiError::new(Code::BadRequest, format!("The form field `{field_name}` is too long.")));
+            }
+            fields.insert(field_name, text);
+            continue;
+        }
+        if staged_file.is_some() {
+            return Err(ApiError::new(Code::BadRequest, "Send one file per upload."));
+        }
+        let file_name = field.file_name().unwrap_or_default().to_string();
+        ingest::validate_file_name(&file_name)?;
+        let staged = StagedUpload::new(state.data_dir()).map_err(ApiError::internal)?;
+        let mut out = tokio::fs::File::create(staged.path()).await.map_err(ApiError::internal)?;
+        let mut written: u64 = 0;
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| ApiError::new(Code::BadRequest, format!("The upload was interrupted: {e}. Try again.")))?
+        {
+            written += chunk.len() as u64;
+            if written > limit {
+                return Err(ApiError::new(
+                    Code::PayloadTooLarge,
+                    format!("The file is larger than the limit of {limit} bytes. Split it or ask the administrator to raise `max_upload_bytes`."),
+                ));
+            }
+            out.write_all(&chunk).await.map_err(ApiError::internal)?;
+        }
+        out.flush().await.map_err(ApiError::internal)?;
+        staged_file = Some((staged, file_name));
+    }
+    Ok((staged_file, fields))
+}
+
+async fn upload(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path((name, resource)): Path<(String, String)>,
+    mut multipart: Multipart,
+) -> ApiResult<(StatusCode, ApiJson<Value>)> {
+    let user = caller.require()?;
+    let dataset = load(&state, &name).await?;
+    catalog::require_edit(user, &dataset)?;
+    let (staged, _) = stage_multipart(&state, &mut multipart).await?;
+    let (staged, file_name) = staged.ok_or_else(|| {
+        ApiError::new(Code::MissingFile, "Attach the data as a multipart form field named `file`.")
+    })?;
+    let (resource, version) = catalog::publish_upload(
+        &state.store,
+        state.data_dir(),
+        &state.limits,
+        user,
+        &dataset,
+        &resource,
+        staged.path(),
+        &file_name,
+        None,
+        now_ms(),
+    )
+    .await?;
+    let view = dataset_view(&state.store, state.store.get_dataset(&dataset.id).await?, Some(user)).await?;
+    let columns = view.resources.iter().find(|r| r.resource.id == resource.id).map(|r| r.columns.clone());
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(json!({ "resource": resource, "version": crate::views::VersionSummary::from(&version), "columns": columns, "dataset": { "grade": view.dataset.grade, "opening_type": view.dataset.meta.opening_type } })),
+    ))
+}

@@ -1,0 +1,645 @@
+//! Catalog operations shared by the JSON API, the portal and the CLI: who may change a dataset,
+//! creating and updating datasets, publishing uploaded versions, and the classification rules
+//! of C3 (raise at once, lower only through a request the authority approves).
+//!
+//! Nothing here knows about HTTP beyond returning [`ApiError`]s with stable codes.
+
+use crate::error::{ApiError, ApiResult, Code};
+use model::classification::{self, Change, Domain, Grade, Importance, OpeningType};
+use model::role::{OrgKind, Role};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use store::{
+    ChangeRequest, ChangeTarget, ColumnGrade, Dataset, DatasetMeta, DynStore, NewChangeRequest,
+    NewDataset, NewResource, NewVersion, RequestStatus, Resource, User, Version,
+};
+
+/// Where Parquet versions live under the data directory.
+pub const VERSIONS_DIR: &str = "versions";
+/// Where uploads wait while they are ingested.
+pub const STAGING_DIR: &str = "staging";
+
+/// Whether `user` may change `dataset`: the owning organization's publishers and the authority.
+pub fn can_edit(user: &User, dataset: &Dataset) -> bool {
+    match user.role {
+        Role::Authority => true,
+        Role::Staff | Role::Enterprise => user.org_id.as_deref() == Some(dataset.org_id.as_str()),
+        Role::Citizen | Role::Auditor => false,
+    }
+}
+
+/// 403 unless `user` may change `dataset`.
+pub fn require_edit(user: &User, dataset: &Dataset) -> ApiResult<()> {
+    if can_edit(user, dataset) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            Code::Forbidden,
+            "Only staff of the organization that owns this dataset, or the data authority, may change it.",
+        ))
+    }
+}
+
+fn require_authority(user: &User) -> ApiResult<()> {
+    if user.role == Role::Authority {
+        Ok(())
+    } else {
+        Err(ApiError::new(Code::Forbidden, "Only an administrator of the data authority may do this."))
+    }
+}
+
+/// Fields of a dataset as the API and forms submit them.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetInput {
+    /// Slug (create only).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Owning organization's slug (create only; defaults to the caller's organization).
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Themes.
+    #[serde(default)]
+    pub themes: Option<Vec<String>>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// Update frequency.
+    #[serde(default)]
+    pub update_frequency: Option<String>,
+    /// License.
+    #[serde(default)]
+    pub license: Option<String>,
+    /// Spatial coverage.
+    #[serde(default)]
+    pub spatial: Option<String>,
+    /// Temporal coverage.
+    #[serde(default)]
+    pub temporal: Option<String>,
+    /// Contact point.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// Domain.
+    #[serde(default)]
+    pub domain: Option<Domain>,
+    /// Opening type.
+    #[serde(default)]
+    pub opening_type: Option<OpeningType>,
+    /// Importance.
+    #[serde(default)]
+    pub importance: Option<Importance>,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(Code::InvalidField, message)
+}
+
+fn clean_text(field: &str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
+    match value {
+        Some(v) if v.chars().count() > max => {
+            Err(invalid(format!("`{field}` may have at most {max} characters.")))
+        }
+        Some(v) => Ok(Some(v.trim().to_string())),
+        None => Ok(None),
+    }
+}
+
+fn clean_list(field: &str, value: Option<Vec<String>>) -> ApiResult<Option<Vec<String>>> {
+    let Some(list) = value else { return Ok(None) };
+    if list.len() > 50 {
+        return Err(invalid(format!("`{field}` may have at most 50 entries.")));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for item in list {
+        let item = item.trim().to_string();
+        if item.is_empty() {
+            continue;
+        }
+        if item.chars().count() > 100 {
+            return Err(invalid(format!("Each entry of `{field}` may have at most 100 characters.")));
+        }
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Splits a comma-separated form field (either comma) into a list.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split([',', '，', ';', '；'])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Creates a dataset for `user`. Publishers create in their own organization; the authority may
+/// name any organization.
+pub async fn create_dataset(store: &DynStore, user: &User, input: DatasetInput, now: i64) -> ApiResult<Dataset> {
+    let name = input
+        .name
+        .clone()
+        .ok_or_else(|| invalid("`name` is required: a slug of lower-case letters, digits, `-` and `_`."))?;
+    model::ident::validate_slug(&name)
+        .map_err(|e| ApiError::new(Code::InvalidName, format!("Invalid dataset name `{name}`: {e}.")))?;
+    let org = match (&input.organization, user.role) {
+        (Some(org_name), _) => match store.get_org_by_name(org_name).await {
+            Ok(org) => org,
+            Err(store::StoreError::NotFound) => {
+                return Err(ApiError::new(Code::OrgNotFound, format!("There is no organization named `{org_name}`.")))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        (None, _) => match &user.org_id {
+            Some(id) => store.get_org(id).await?,
+            None => return Err(invalid("`organization` is required.")),
+        },
+    };
+    let allowed = user.role == Role::Authority
+        || (user.role.publishes() && user.org_id.as_deref() == Some(org.id.as_str()));
+    if !allowed {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "You may publish datasets only for your own department or enterprise.",
+        ));
+    }
+    let title = clean_text("title", input.title.clone(), 200)?.unwrap_or_default();
+    if title.is_empty() {
+        return Err(invalid("`title` is required."));
+    }
+    let default_domain = if org.kind == OrgKind::Enterprise { Domain::Enterprise } else { Domain::Government };
+    let importance = input.importance.unwrap_or(Importance::Ordinary);
+    let mut meta = DatasetMeta {
+        title,
+        description: String::new(),
+        themes: vec![],
+        tags: vec![],
+        update_frequency: String::new(),
+        license: String::new(),
+        spatial: String::new(),
+        temporal: String::new(),
+        contact: String::new(),
+        domain: input.domain.unwrap_or(default_domain),
+        // A new dataset has no columns yet: its opening type starts as chosen, bounded only by importance.
+        opening_type: input
+            .opening_type
+            .unwrap_or(OpeningType::Conditional)
+            .max(classification::derived_opening_type(importance, [])),
+        importance,
+    };
+    apply_text_fields(&mut meta, input)?;
+    Ok(store
+        .create_dataset(NewDataset { name, org_id: org.id, meta, grade: Grade::L1, now })
+        .await?)
+}
+
+fn apply_text_fields(meta: &mut DatasetMeta, input: DatasetInput) -> ApiResult<()> {
+    if let Some(v) = clean_text("description", input.description, 20_000)? {
+        meta.description = v;
+    }
+    if let Some(v) = clean_list("themes", input.themes)? {
+        meta.themes = v;
+    }
+    if let Some(v) = clean_list("tags", input.tags)? {
+        meta.tags = v;
+    }
+    for (field, value, slot) in [
+        ("update_frequency", input.update_frequency, &mut meta.update_frequency),
+        ("license", input.license, &mut meta.license),
+        ("spatial", input.spatial, &mut meta.spatial),
+        ("temporal", input.temporal, &mut meta.temporal),
+        ("contact", input.contact, &mut meta.contact),
+    ] {
+        if let Some(v) = clean_text(field, value, 500)? {
+            *slot = v;
+        }
+    }
+    Ok(())
+}
+
+/// What happened to a requested classification change.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ChangeOutcome {
+    /// Nothing to change.
+    Unchanged,
+    /// Applied at once (stricter, or by the authority).
+    Applied,
+    /// Looser: filed as a request for the authority.
+    RequestFiled {
+        /// The request.
+        request: ChangeRequest,
+    },
+}
+
+/// Updates a dataset's metadata. A looser opening type becomes a request (unless the authority
+/// makes it); importance may be raised by publishers and lowered only by the authority.
+pub async fn update_dataset(
+    store: &DynStore,
+    user: &User,
+    mut dataset: Dataset,
+    mut input: DatasetInput,
+    reason: &str,
+    now: i64,
+) -> ApiResult<(Dataset, ChangeOutcome)> {
+    require_edit(user, &dataset)?;
+    if input.name.as_ref().is_some_and(|n| *n != dataset.name) {
+        return Err(invalid("A dataset's `name` cannot be changed; create a new dataset instead."));
+    }
+    if input.organization.is_some() {
+        return Err(invalid("A dataset's `organization` cannot be changed."));
+    }
+    if let Some(title) = &input.title {
+        if title.trim().is_empty() {
+            return Err(invalid("`title` may not be empty."));
+        }
+    }
+    if let Some(t) = clean_text("title", input.title.take(), 200)? {
+        dataset.meta.title = t;
+    }
+    if let Some(d) = input.domain.take() {
+        dataset.meta.domain = d;
+    }
+    if let Some(importance) = input.importance.take() {
+        if importance < dataset.meta.importance && user.role != Role::Authority {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "Only the data authority may lower a dataset's importance.",
+            ));
+        }
+        dataset.meta.importance = importance;
+    }
+    let requested_opening = input.opening_type.take();
+    apply_text_fields(&mut dataset.meta, input)?;
+    let grades = column_grade_values(store, &dataset.id).await?;
+    // Importance may have been raised: never stay looser than the rules allow.
+    let derived = classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
+    dataset.meta.opening_type = dataset.meta.opening_type.max(derived);
+    dataset.modified_at = now;
+    let dataset = store.update_dataset(&dataset).await?;
+    let outcome = match requested_opening {
+        Some(to) => set_opening_type(store, user, &dataset, to, reason, now).await?,
+        None => ChangeOutcome::Unchanged,
+    };
+    let dataset = store.get_dataset(&dataset.id).await?;
+    Ok((dataset, outcome))
+}
+
+async fn column_grade_values(store: &DynStore, dataset_id: &str) -> ApiResult<Vec<Grade>> {
+    let mut grades = Vec::new();
+    for r in store.list_resources(dataset_id).await? {
+        grades.extend(store.list_column_grades(&r.id).await?.into_iter().map(|g| g.grade));
+    }
+    Ok(grades)
+}
+
+/// Recomputes the dataset grade from its columns and tightens the opening type if the columns
+/// no longer allow it. Called after every change of a column grade or a new version.
+pub async fn reconcile(store: &DynStore, dataset_id: &str) -> ApiResult<Dataset> {
+    let mut dataset = store.get_dataset(dataset_id).await?;
+    let grades = column_grade_values(store, dataset_id).await?;
+    let grade = classification::dataset_grade(grades.iter().copied());
+    let derived = classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
+    let opening = dataset.meta.opening_type.max(derived);
+    if grade != dataset.grade || opening != dataset.meta.opening_type {
+        dataset.grade = grade;
+        dataset.meta.opening_type = opening;
+        dataset = store.update_dataset(&dataset).await?;
+    }
+    Ok(dataset)
+}
+
+/// Sets the opening type: stricter at once; looser only within the rules, and through a request
+/// unless the authority itself makes the change.
+pub async fn set_opening_type(
+    store: &DynStore,
+    user: &User,
+    dataset: &Dataset,
+    to: OpeningType,
+    reason: &str,
+    now: i64,
+) -> ApiResult<ChangeOutcome> {
+    require_edit(user, dataset)?;
+    let from = dataset.meta.opening_type;
+    let grades = column_grade_values(store, &dataset.id).await?;
+    if !classification::opening_type_allowed(to, dataset.meta.importance, grades.iter().copied()) {
+        let derived = classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
+        return Err(ApiError::new(
+            Code::OpeningTypeNotAllowed,
+            format!(
+                "This dataset cannot be `{to}`: its column grades and importance allow at most `{derived}`. Lower the column grades first (which needs approval) or choose a stricter opening type."
+            ),
+        ));
+    }
+    match classification::change(from, to) {
+        Change::Unchanged => Ok(ChangeOutcome::Unchanged),
+        Change::NeedsApproval if user.role != Role::Authority => {
+            let request = file_request(store, user, dataset, ChangeTarget::OpeningType { from, to }, reason, now).await?;
+            Ok(ChangeOutcome::RequestFiled { request })
+        }
+        Change::Stricter | Change::NeedsApproval => {
+            let mut d = store.get_dataset(&dataset.id).await?;
+            d.meta.opening_type = to;
+            d.modified_at = now;
+            store.update_dataset(&d).await?;
+            Ok(ChangeOutcome::Applied)
+        }
+    }
+}
+
+async fn file_request(
+    store: &DynStore,
+    user: &User,
+    dataset: &Dataset,
+    change: ChangeTarget,
+    reason: &str,
+    now: i64,
+) -> ApiResult<ChangeRequest> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(invalid("Lowering needs the authority's approval: give a `reason` for the request."));
+    }
+    Ok(store
+        .create_change_request(NewChangeRequest {
+            dataset_id: dataset.id.clone(),
+            change,
+            reason: reason.to_string(),
+            requested_by: user.id.clone(),
+            now,
+        })
+        .await?)
+}
+
+/// Sets a column's grade: confirming or raising applies at once; lowering files a request
+/// unless the authority makes it.
+pub async fn set_column_grade(
+    store: &DynStore,
+    user: &User,
+    dataset: &Dataset,
+    resource: &Resource,
+    column: &str,
+    to: Grade,
+    reason: &str,
+    now: i64,
+) -> ApiResult<ChangeOutcome> {
+    require_edit(user, dataset)?;
+    if resource.dataset_id != dataset.id {
+        return Err(ApiError::new(Code::ResourceNotFound, "That resource does not belong to this dataset."));
+    }
+    let current = store
+        .list_column_grades(&resource.id)
+        .await?
+        .into_iter()
+        .find(|g| g.column == column)
+        .ok_or_else(|| invalid(format!("The resource has no column named `{column}`.")))?;
+    let outcome = match classification::change(current.grade, to) {
+        Change::NeedsApproval if user.role != Role::Authority => {
+            let change = ChangeTarget::ColumnGrade {
+                resource_id: resource.id.clone(),
+                column: column.to_string(),
+                from: current.grade,
+                to,
+            };
+            let request = file_request(store, user, dataset, change, reason, now).await?;
+            return Ok(ChangeOutcome::RequestFiled { request });
+        }
+        Change::Unchanged if current.confirmed => ChangeOutcome::Unchanged,
+        _ => ChangeOutcome::Applied,
+    };
+    store
+        .set_column_grade(&ColumnGrade { grade: to, confirmed: true, ..current })
+        .await?;
+    reconcile(store, &dataset.id).await?;
+    Ok(outcome)
+}
+
+/// The authority approves or rejects a pending request; approval applies the change if the rules
+/// still allow it.
+pub async fn decide_request(
+    store: &DynStore,
+    user: &User,
+    request_id: &str,
+    approve: bool,
+    note: &str,
+    now: i64,
+) -> ApiResult<ChangeRequest> {
+    require_authority(user)?;
+    let request = match store.get_change_request(request_id).await {
+        Ok(r) => r,
+        Err(store::StoreError::NotFound) => {
+            return Err(ApiError::new(Code::RequestNotFound, "There is no such request."))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if request.status != RequestStatus::Pending {
+        return Err(ApiError::new(Code::AlreadyDecided, "This request has already been decided."));
+    }
+    if approve {
+        let dataset = store.get_dataset(&request.dataset_id).await?;
+        match &request.change {
+            ChangeTarget::ColumnGrade { resource_id, column, to, .. } => {
+                let resource = store.get_resource(resource_id).await?;
+                set_column_grade(store, user, &dataset, &resource, column, *to, note, now).await?;
+            }
+            ChangeTarget::OpeningType { to, .. } => {
+                set_opening_type(store, user, &dataset, *to, note, now).await?;
+            }
+        }
+    }
+    let status = if approve { RequestStatus::Approved } else { RequestStatus::Rejected };
+    match store.decide_change_request(request_id, status, &user.id, note.trim(), now).await {
+        Ok(r) => Ok(r),
+        Err(store::StoreError::Conflict(_)) => {
+            Err(ApiError::new(Code::AlreadyDecided, "This request has already been decided."))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes a dataset with its versions' files.
+pub async fn delete_dataset(store: &DynStore, data_dir: &Path, user: &User, dataset: &Dataset) -> ApiResult<()> {
+    require_edit(user, dataset)?;
+    let paths = store.delete_dataset(&dataset.id).await?;
+    for p in paths {
+        let _ = std::fs::remove_file(data_dir.join(p));
+    }
+    let _ = std::fs::remove_dir_all(data_dir.join(VERSIONS_DIR).join(&dataset.id));
+    Ok(())
+}
+
+/// Removes a resource with its versions' files, and reconciles the dataset's classification.
+pub async fn delete_resource(
+    store: &DynStore,
+    data_dir: &Path,
+    user: &User,
+    dataset: &Dataset,
+    resource: &Resource,
+) -> ApiResult<()> {
+    require_edit(user, dataset)?;
+    for p in store.delete_resource(&resource.id).await? {
+        let _ = std::fs::remove_file(data_dir.join(p));
+    }
+    reconcile(store, &dataset.id).await?;
+    Ok(())
+}
+
+/// An upload waiting in the staging directory; the file is removed when this is dropped, so no
+/// failure path leaves it behind.
+pub struct StagedUpload {
+    path: PathBuf,
+}
+
+impl StagedUpload {
+    /// A fresh staging path under the data directory.
+    pub fn new(data_dir: &Path) -> std::io::Result<Self> {
+        let dir = data_dir.join(STAGING_DIR);
+        std::fs::create_dir_all(&dir)?;
+        Ok(StagedUpload { path: dir.join(format!("{}.upload", uuid::Uuid::new_v4())) })
+    }
+
+    /// Where to write the upload.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for StagedUpload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Ingests a staged file into a new version of the named resource (created if missing), publishes
+/// it atomically, and reconciles the dataset's classification.
+#[allow(clippy::too_many_arguments)]
+pub async fn publish_upload(
+    store: &DynStore,
+    data_dir: &Path,
+    limits: &ingest::Limits,
+    user: &User,
+    dataset: &Dataset,
+    resource_name: &str,
+    source: &Path,
+    file_name: &str,
+    progress: Option<Box<dyn Fn(u64) + Send + Sync>>,
+    now: i64,
+) -> ApiResult<(Resource, Version)> {
+    require_edit(user, dataset)?;
+    ingest::validate_file_name(file_name)?;
+    ingest::SourceFormat::from_file_name(file_name)?;
+    let resource_name = resource_name.trim();
+    if resource_name.is_empty() || resource_name.chars().count() > 100 {
+        return Err(invalid("Give the resource a name of 1 to 100 characters."));
+    }
+    let existing = store
+        .list_resources(&dataset.id)
+        .await?
+        .into_iter()
+        .find(|r| r.name == resource_name);
+    // The resource row is created only after a successful ingest, so a failed first upload
+    // leaves nothing behind; hence the file is named by dataset, not by resource.
+    let relative = PathBuf::from(VERSIONS_DIR)
+        .join(&dataset.id)
+        .join(format!("{}.parquet", uuid::Uuid::new_v4()));
+    let dest = data_dir.join(&relative);
+    std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(ApiError::internal)?;
+    let (source, file_name_owned, limits, dest_clone) =
+        (source.to_path_buf(), file_name.to_string(), limits.clone(), dest.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        let progress_ref: Option<&(dyn Fn(u64) + Sync)> = match &progress {
+            Some(f) => Some(f.as_ref()),
+            None => None,
+        };
+        ingest::ingest_file(ingest::IngestRequest {
+            source: &source,
+            file_name: &file_name_owned,
+            dest: &dest_clone,
+            limits: &limits,
+            progress: progress_ref,
+        })
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let publish = async {
+        let resource = match existing {
+            Some(r) => r,
+            None => {
+                store
+                    .create_resource(NewResource {
+                        dataset_id: dataset.id.clone(),
+                        name: resource_name.to_string(),
+                        description: String::new(),
+                        now,
+                    })
+                    .await?
+            }
+        };
+        let version = store
+            .publish_version(NewVersion {
+                resource_id: resource.id.clone(),
+                path: relative.to_string_lossy().replace('\\', "/"),
+                source_format: outcome.format.code().to_string(),
+                source_name: file_name.to_string(),
+                source_encoding: outcome.encoding.clone(),
+                row_count: outcome.row_count as i64,
+                byte_size: outcome.byte_size as i64,
+                sha256: outcome.sha256.clone(),
+                columns: outcome
+                    .columns
+                    .iter()
+                    .map(|c| store::ColumnInfo {
+                        name: c.name.clone(),
+                        data_type: c.data_type.clone(),
+                        profile: serde_json::to_value(&c.profile).unwrap_or_default(),
+                        findings: c.findings.clone(),
+                        proposed_grade: c.proposed_grade,
+                    })
+                    .collect(),
+                created_by: user.id.clone(),
+                now,
+            })
+            .await?;
+        Ok::<_, ApiError>((resource, version))
+    };
+    let result = publish.await;
+    if result.is_err() {
+        // The database refused the version: the file must not linger as an orphan.
+        let _ = std::fs::remove_file(&dest);
+    }
+    let (resource, version) = result?;
+    reconcile(store, &dataset.id).await?;
+    Ok((resource, version))
+}
+
+/// Removes what an interrupted ingest may have left: the staging directory, temporary files, and
+/// Parquet files no version refers to. Called at start.
+pub async fn clean_data_dir(store: &DynStore, data_dir: &Path) -> anyhow::Result<usize> {
+    let _ = std::fs::remove_dir_all(data_dir.join(STAGING_DIR));
+    let known: std::collections::HashSet<PathBuf> = store
+        .all_version_paths()
+        .await?
+        .into_iter()
+        .map(|p| data_dir.join(p))
+        .collect();
+    let mut removed = 0;
+    let mut stack = vec![data_dir.join(VERSIONS_DIR)];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if !known.contains(&path) {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}

@@ -1,0 +1,205 @@
+//! Configuration: one typed struct, filled from flags, `GONGSHU_*` environment variables and an
+//! optional TOML file, in that order of precedence (a flag beats the environment, which beats the
+//! file, which beats the default). Each setting is declared once, here.
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, FromArgMatches};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Settings of a Gongshu server. Field docs are the `--help` text.
+#[derive(Clone, Args, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Directory for the SQLite database, Parquet versions and the signing key.
+    #[arg(long, env = "GONGSHU_DATA_DIR", default_value = "./gongshu-data")]
+    pub data_dir: PathBuf,
+
+    /// Address to listen on.
+    #[arg(long, env = "GONGSHU_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Metadata database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data directory.
+    #[arg(long, env = "GONGSHU_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Load deterministic demo organizations, users and datasets at start (once).
+    #[arg(long, env = "GONGSHU_DEMO")]
+    pub demo: bool,
+
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "GONGSHU_MAX_UPLOAD_BYTES", default_value_t = 1 << 30)]
+    pub max_upload_bytes: u64,
+
+    /// Public URL of the portal, e.g. `https://data.example.gov.cn`. When it is https, cookies are marked Secure.
+    #[arg(long, env = "GONGSHU_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Hours a browser session lasts.
+    #[arg(long, env = "GONGSHU_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u64,
+
+    /// Failed logins allowed per account or client address within 15 minutes before further attempts are refused.
+    #[arg(long, env = "GONGSHU_LOGIN_ATTEMPTS", default_value_t = 5)]
+    pub login_attempts: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./gongshu-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            demo: false,
+            max_upload_bytes: 1 << 30,
+            public_url: None,
+            session_hours: 12,
+            login_attempts: 5,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Database URLs carry passwords: never print them.
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field("demo", &self.demo)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("public_url", &self.public_url)
+            .field("session_hours", &self.session_hours)
+            .field("login_attempts", &self.login_attempts)
+            .finish()
+    }
+}
+
+/// Errors while loading configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this struct.
+    #[error("invalid configuration file {path}: {message}")]
+    Parse {
+        /// File.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+    /// Clap rejected the merged values.
+    #[error("{0}")]
+    Clap(#[from] clap::Error),
+}
+
+impl Config {
+    /// Builds the configuration from parsed command-line matches (which already include the
+    /// environment) and, if given, a TOML file whose values fill whatever the command line and
+    /// the environment left at its default.
+    pub fn from_matches(matches: &ArgMatches, file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config = Config::from_arg_matches(matches)?;
+        let Some(path) = file else {
+            return Ok(config);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let from_file: Config = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let defaulted = |id: &str| {
+            matches!(matches.value_source(id), None | Some(ValueSource::DefaultValue))
+        };
+        macro_rules! fill {
+            ($($field:ident),*) => {$(
+                if defaulted(stringify!($field)) {
+                    config.$field = from_file.$field.clone();
+                }
+            )*};
+        }
+        fill!(
+            data_dir,
+            listen,
+            database_url,
+            demo,
+            max_upload_bytes,
+            public_url,
+            session_hours,
+            login_attempts
+        );
+        Ok(config)
+    }
+
+    /// The database URL in force: the configured one, or SQLite in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("gongshu.db").display()),
+        }
+    }
+
+    /// Whether cookies must carry the Secure attribute (the portal is served over TLS).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn load(args: &[&str], toml: Option<&str>) -> Result<Config, ConfigError> {
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gongshu.toml");
+        if let Some(t) = toml {
+            std::fs::write(&path, t).unwrap();
+        }
+        Config::from_matches(&matches, toml.map(|_| path.as_path()))
+    }
+
+    #[test]
+    fn flag_beats_file_beats_default() {
+        let c = load(
+            &["x", "--listen", "127.0.0.1:9000"],
+            Some("listen = \"0.0.0.0:1\"\nsession_hours = 3\n"),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.session_hours, 3);
+        assert_eq!(c.login_attempts, 5);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let err = load(&["x"], Some("lisen = \"x\"\n")).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn database_url_is_redacted() {
+        let c = load(&["x", "--database-url", "postgres://u:secret@h/db"], None).unwrap();
+        assert!(!format!("{c:?}").contains("secret"));
+        assert!(c.effective_database_url().contains("secret"));
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../../../gongshu.example.toml");
+        let parsed: Result<Config, _> = toml::from_str(text);
+        assert!(parsed.is_ok(), "{parsed:?}", parsed = parsed.err());
+    }
+}

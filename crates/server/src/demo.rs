@@ -1,0 +1,419 @@
+//! Deterministic demo content for `gongshu serve --demo`: departments, an enterprise, a user for
+//! every role, and datasets covering every grade, every opening type and every format Gongshu can
+//! generate itself (CSV, TSV, GBK CSV, XLSX, JSON, NDJSON, Parquet). Personal data is generated,
+//! never real: citizen IDs are built with valid check characters from made-up birth dates.
+//!
+//! Loaded only into a database without organizations, so restarting with `--demo` is harmless.
+
+use crate::accounts::{self, NewOrgInput, NewUserInput};
+use crate::auth::now_ms;
+use crate::catalog::{self, DatasetInput, StagedUpload};
+use crate::state::SharedState;
+use model::classification::{Domain, Grade, Importance, OpeningType};
+use model::role::{OrgKind, Role};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// A demo account: username, password, role, organization.
+pub struct DemoUser {
+    /// Login name.
+    pub username: &'static str,
+    /// Password (printed at start; demo only).
+    pub password: &'static str,
+    /// Role.
+    pub role: Role,
+    /// Organization slug.
+    pub org: Option<&'static str>,
+    /// Shown name.
+    pub display: &'static str,
+}
+
+/// The demo accounts.
+pub const USERS: &[DemoUser] = &[
+    DemoUser { username: "admin", password: "admin-demo-2026", role: Role::Authority, org: Some("data-bureau"), display: "数据局管理员" },
+    DemoUser { username: "transport", password: "transport-demo-2026", role: Role::Staff, org: Some("transport"), display: "交通运输局 王工" },
+    DemoUser { username: "health", password: "health-demo-2026", role: Role::Staff, org: Some("health"), display: "卫生健康委 李工" },
+    DemoUser { username: "hrss", password: "hrss-demo-2026", role: Role::Staff, org: Some("hrss"), display: "人社局 赵工" },
+    DemoUser { username: "ecology", password: "ecology-demo-2026", role: Role::Staff, org: Some("ecology"), display: "生态环境局 孙工" },
+    DemoUser { username: "enterprise", password: "enterprise-demo-2026", role: Role::Enterprise, org: Some("xihu-tech"), display: "西湖科技 陈经理" },
+    DemoUser { username: "citizen", password: "citizen-demo-2026", role: Role::Citizen, org: None, display: "市民 刘女士" },
+    DemoUser { username: "auditor", password: "auditor-demo-2026", role: Role::Auditor, org: None, display: "审计员 周先生" },
+];
+
+/// A small deterministic generator (64-bit LCG), so the demo is the same on every machine.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙"];
+const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "杰", "婷", "强", "晨", "涛"];
+const DISTRICTS: &[&str] = &["上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区"];
+
+/// A generated citizen ID with a valid birth date and check character.
+fn citizen_id(g: &mut Gen) -> String {
+    let region = ["330102", "330105", "330106", "330108", "330109", "330110"][g.below(6) as usize];
+    let year = 1950 + g.below(55);
+    let month = 1 + g.below(12);
+    let day = 1 + g.below(28);
+    let seq = g.below(1000);
+    let first = format!("{region}{year:04}{month:02}{day:02}{seq:03}");
+    let check = model::ident::citizen_id_check_char(&first).expect("17 digits");
+    format!("{first}{check}")
+}
+
+fn mobile(g: &mut Gen) -> String {
+    let prefix = ["138", "139", "150", "158", "186", "177", "199"][g.below(7) as usize];
+    format!("{prefix}{:08}", g.below(100_000_000))
+}
+
+fn person_name(g: &mut Gen) -> String {
+    let mut n = g.pick(SURNAMES).to_string();
+    n.push_str(g.pick(GIVEN));
+    if g.below(2) == 0 {
+        n.push_str(g.pick(GIVEN));
+    }
+    n
+}
+
+/// A unified social credit code with a valid check character.
+pub fn uscc(body: &str) -> String {
+    format!("{body}{}", model::ident::uscc_check_char(body).expect("17 alphabet characters"))
+}
+
+/// Loads the demo content if the database is empty, and prints the accounts.
+pub async fn load(state: &SharedState) -> anyhow::Result<()> {
+    let store = &state.store;
+    if !store.list_orgs().await?.is_empty() {
+        tracing::info!("demo content not loaded: the database already has organizations");
+        print_accounts();
+        return Ok(());
+    }
+    let now = now_ms();
+    let orgs: [(&str, &str, OrgKind, Option<String>); 6] = [
+        ("data-bureau", "市数据资源管理局", OrgKind::Authority, None),
+        ("transport", "市交通运输局", OrgKind::Department, None),
+        ("health", "市卫生健康委员会", OrgKind::Department, None),
+        ("hrss", "市人力资源和社会保障局", OrgKind::Department, None),
+        ("ecology", "市生态环境局", OrgKind::Department, None),
+        ("xihu-tech", "杭州西湖数智科技有限公司", OrgKind::Enterprise, Some(uscc("91330106MA2B3C4D5"))),
+    ];
+    for (name, title, kind, code) in orgs {
+        accounts::create_org(
+            store,
+            NewOrgInput { name: name.into(), title: title.into(), kind, uscc: code, description: String::new() },
+            now,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo organization {name}: {}", e.message))?;
+    }
+    for u in USERS {
+        accounts::create_user(
+            store,
+            NewUserInput {
+                username: u.username.into(),
+                display_name: Some(u.display.into()),
+                role: u.role,
+                organization: u.org.map(Into::into),
+                password: u.password.into(),
+            },
+            now,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo user {}: {}", u.username, e.message))?;
+    }
+    let dir = tempfile_dir(state)?;
+    let result = load_datasets(state, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result?;
+    print_accounts();
+    Ok(())
+}
+
+fn tempfile_dir(state: &SharedState) -> anyhow::Result<std::path::PathBuf> {
+    let dir = state.data_dir().join(catalog::STAGING_DIR).join(format!("demo-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn print_accounts() {
+    let mut out = String::from("Demo accounts (演示账号):\n");
+    for u in USERS {
+        let _ = writeln!(out, "  {:<11} {:<22} {:<10} {}", u.username, u.password, u.role.code(), u.org.unwrap_or("-"));
+    }
+    println!("{out}");
+}
+
+struct Spec<'a> {
+    name: &'a str,
+    org_user: &'a str,
+    title: &'a str,
+    description: &'a str,
+    themes: &'a [&'a str],
+    tags: &'a [&'a str],
+    frequency: &'a str,
+    domain: Domain,
+    opening: OpeningType,
+    importance: Importance,
+}
+
+async fn dataset(state: &SharedState, spec: Spec<'_>) -> anyhow::Result<(store::User, store::Dataset)> {
+    let user = state.store.get_user_by_username(spec.org_user).await?;
+    let input = DatasetInput {
+        name: Some(spec.name.into()),
+        organization: None,
+        title: Some(spec.title.into()),
+        description: Some(spec.description.into()),
+        themes: Some(spec.themes.iter().map(|s| s.to_string()).collect()),
+        tags: Some(spec.tags.iter().map(|s| s.to_string()).collect()),
+        update_frequency: Some(spec.frequency.into()),
+        license: Some("CC BY 4.0".into()),
+        spatial: Some("杭州市".into()),
+        temporal: Some("2024-01-01/2026-10-31".into()),
+        contact: Some("0571-12345678".into()),
+        domain: Some(spec.domain),
+        opening_type: Some(spec.opening),
+        importance: Some(spec.importance),
+    };
+    let d = catalog::create_dataset(&state.store, &user, input, now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("demo dataset {}: {}", spec.name, e.message))?;
+    Ok((user, d))
+}
+
+async fn upload(
+    state: &SharedState,
+    user: &store::User,
+    dataset: &store::Dataset,
+    resource: &str,
+    file: &Path,
+) -> anyhow::Result<store::Version> {
+    // Publish from a copy in staging, as an upload would, so the generated file stays for reuse.
+    let staged = StagedUpload::new(state.data_dir())?;
+    std::fs::copy(file, staged.path())?;
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("data.csv");
+    let (_, v) = catalog::publish_upload(
+        &state.store,
+        state.data_dir(),
+        &state.limits,
+        user,
+        dataset,
+        resource,
+        staged.path(),
+        name,
+        None,
+        now_ms(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo upload {name}: {}", e.message))?;
+    Ok(v)
+}
+
+async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
+    let mut g = Gen(20261127);
+
+    // 1. Bus stops: UTF-8 CSV with BOM, all L1, unconditionally open.
+    let mut csv = String::from("\u{feff}站点编号,站点名称,所在区,经度,纬度,途经线路数\n");
+    for i in 0..240 {
+        let district = g.pick(DISTRICTS);
+        let _ = writeln!(
+            csv,
+            "B{:05},{}{}站,{},{:.6},{:.6},{}",
+            i + 1,
+            district.trim_end_matches('区'),
+            ["路口", "公园", "医院", "学校", "地铁", "广场"][g.below(6) as usize],
+            district,
+            120.0 + g.below(600_000) as f64 / 1e6,
+            30.0 + g.below(500_000) as f64 / 1e6,
+            1 + g.below(12)
+        );
+    }
+    let bus = dir.join("bus_stops.csv");
+    std::fs::write(&bus, csv)?;
+    let (u, d) = dataset(state, Spec {
+        name: "bus-stops", org_user: "transport", title: "公交站点信息",
+        description: "全市公交站点的位置与途经线路数。Locations of bus stops and the number of lines serving them.",
+        themes: &["交通出行"], tags: &["公交", "站点", "bus"], frequency: "monthly",
+        domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
+    }).await?;
+    upload(state, &u, &d, "stops", &bus).await?;
+
+    // 2. Air quality: TSV, unconditionally open.
+    let mut tsv = String::from("监测站\t日期\tAQI\tPM2_5\t首要污染物\n");
+    for day in 1..=90 {
+        for station in ["西溪", "朝晖", "和睦", "卧龙桥"] {
+            let _ = writeln!(tsv, "{station}\t2026-{:02}-{:02}\t{}\t{:.1}\t{}", 7 + (day - 1) / 30, 1 + (day - 1) % 30, 20 + g.below(120), 5.0 + g.below(900) as f64 / 10.0, g.pick(&["PM2.5", "O3", "PM10", "NO2"]));
+        }
+    }
+    let air = dir.join("air_quality.tsv");
+    std::fs::write(&air, tsv)?;
+    let (u, d) = dataset(state, Spec {
+        name: "air-quality-daily", org_user: "ecology", title: "空气质量日报",
+        description: "各国控监测站每日空气质量指数。Daily air quality index by monitoring station.",
+        themes: &["生态环境"], tags: &["空气", "AQI"], frequency: "daily",
+        domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
+    }).await?;
+    upload(state, &u, &d, "daily", &air).await?;
+
+    // 3. Hospitals: XLSX workbook, unconditionally open.
+    let xlsx = dir.join("hospitals.xlsx");
+    {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["医院名称", "等级", "所在区", "床位数", "值班电话"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h)?;
+        }
+        for r in 1..=40u32 {
+            let district = g.pick(DISTRICTS);
+            ws.write_string(r, 0, format!("{}第{}人民医院", district.trim_end_matches('区'), r))?;
+            ws.write_string(r, 1, g.pick(&["三级甲等", "三级乙等", "二级甲等"]))?;
+            ws.write_string(r, 2, district)?;
+            ws.write_number(r, 3, (200 + g.below(1800)) as f64)?;
+            ws.write_string(r, 4, format!("0571-8{:07}", g.below(10_000_000)))?;
+        }
+        wb.save(&xlsx)?;
+    }
+    let (u, d) = dataset(state, Spec {
+        name: "hospitals", org_user: "health", title: "医疗机构名录",
+        description: "全市医疗机构的等级、床位与值班电话。Hospitals with level, beds and duty phone.",
+        themes: &["医疗卫生"], tags: &["医院", "hospital"], frequency: "quarterly",
+        domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
+    }).await?;
+    upload(state, &u, &d, "hospitals", &xlsx).await?;
+
+    // 4. Outpatient statistics: JSON, one column raised to L2 → conditionally open.
+    let mut rows = Vec::new();
+    for month in 1..=10 {
+        for dept in ["内科", "外科", "儿科", "妇产科"] {
+            rows.push(serde_json::json!({"月份": format!("2026-{month:02}"), "科室": dept, "门诊人次": 1000 + g.below(9000), "平均候诊分钟": 10 + g.below(50)}));
+        }
+    }
+    let json_path = dir.join("outpatient.json");
+    std::fs::write(&json_path, serde_json::to_vec_pretty(&rows)?)?;
+    let (u, d) = dataset(state, Spec {
+        name: "outpatient-stats", org_user: "health", title: "门诊服务统计",
+        description: "各科室月度门诊人次与候诊时间。Monthly outpatient visits and waiting time by department.",
+        themes: &["医疗卫生"], tags: &["门诊"], frequency: "monthly",
+        domain: Domain::Government, opening: OpeningType::Conditional, importance: Importance::Ordinary,
+    }).await?;
+    upload(state, &u, &d, "monthly", &json_path).await?;
+    let resource = state.store.list_resources(&d.id).await?.remove(0);
+    catalog::set_column_grade(&state.store, &u, &d, &resource, "平均候诊分钟", Grade::L2, "", now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
+
+    // 5. Social insurance payers: personal domain, generated citizen IDs and mobiles (L4, L3).
+    let mut csv = String::from("姓名,身份证号,手机号,参保类型,月缴费基数,所在区\n");
+    for _ in 0..500 {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{}",
+            person_name(&mut g),
+            citizen_id(&mut g),
+            mobile(&mut g),
+            g.pick(&["职工养老", "城乡居民养老", "职工医保"]),
+            4000 + g.below(30000),
+            g.pick(DISTRICTS)
+        );
+    }
+    let si = dir.join("social_insurance.csv");
+    std::fs::write(&si, csv)?;
+    let (u, d) = dataset(state, Spec {
+        name: "social-insurance-payers", org_user: "hrss", title: "社会保险参保人员",
+        description: "参保人员明细（演示数据，身份证号与手机号均为生成数据）。Insured persons (generated demo data).",
+        themes: &["社会保障"], tags: &["社保", "个人数据"], frequency: "monthly",
+        domain: Domain::Personal, opening: OpeningType::Conditional, importance: Importance::Ordinary,
+    }).await?;
+    upload(state, &u, &d, "payers", &si).await?;
+
+    // 6. Enterprise registry: a GBK-encoded CSV; credit codes are L1 enterprise identifiers.
+    let mut text = String::from("企业名称,统一社会信用代码,注册资本万元,成立日期,所在区\n");
+    for i in 0..120 {
+        let body = format!("913301{:02}MA2{:06}", 2 + i % 8, 100_000 + g.below(900_000));
+        let _ = writeln!(
+            text,
+            "杭州{}{}有限公司,{},{},{}-{:02}-{:02},{}",
+            g.pick(&["星河", "云帆", "青山", "明湖", "东方", "数联"]),
+            g.pick(&["科技", "贸易", "物流", "餐饮", "建设"]),
+            uscc(&body),
+            50 + g.below(5000),
+            2000 + g.below(26),
+            1 + g.below(12),
+            1 + g.below(28),
+            g.pick(DISTRICTS)
+        );
+    }
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    let registry = dir.join("enterprises_gbk.csv");
+    std::fs::write(&registry, &gbk)?;
+    let (u, d) = dataset(state, Spec {
+        name: "enterprise-registry", org_user: "hrss", title: "企业登记信息",
+        description: "企业名称、统一社会信用代码与注册资本（GBK 编码源文件）。Enterprise registry (GBK-encoded source).",
+        themes: &["经济建设"], tags: &["企业", "登记"], frequency: "weekly",
+        domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
+    }).await?;
+    upload(state, &u, &d, "registry", &registry).await?;
+
+    // 7. Traffic flow: NDJSON, unconditionally open.
+    let mut nd = String::new();
+    for hour in 0..24 {
+        for road in ["文三路", "天目山路", "延安路", "中河高架"] {
+            let _ = writeln!(nd, "{}", serde_json::json!({"道路": road, "小时": hour, "车流量": 200 + g.below(3000), "平均车速": 15.0 + g.below(500) as f64 / 10.0}));
+        }
+    }
+    let ndjson = dir.join("traffic_flow.ndjson");
+    std::fs::write(&ndjson, nd)?;
+    let (u, d) = dataset(state, Spec {
+        name: "traffic-flow", org_user: "transport", title: "主要道路车流量",
+        description: "主要道路分时段车流量与平均车速。Hourly traffic volume and speed on main roads.",
+        themes: &["交通出行"], tags: &["交通", "traffic"], frequency: "hourly",
+        domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
+    }).await?;
+    let flow_version = upload(state, &u, &d, "hourly", &ndjson).await?;
+
+    // 8. The enterprise's own data, uploaded as Parquet (the traffic version re-used as input).
+    let mut emp = String::from("季度,岗位类别,员工人数,平均月薪\n");
+    for q in ["2025Q4", "2026Q1", "2026Q2", "2026Q3"] {
+        for job in ["研发", "销售", "运营", "客服"] {
+            let _ = writeln!(emp, "{q},{job},{},{}", 10 + g.below(200), 6000 + g.below(20000));
+        }
+    }
+    let emp_csv = dir.join("employees.csv");
+    std::fs::write(&emp_csv, emp)?;
+    let (u, d) = dataset(state, Spec {
+        name: "xihu-tech-employment", org_user: "enterprise", title: "西湖数智科技用工情况",
+        description: "企业贡献数据：分岗位员工人数与平均薪资。Contributed by an enterprise: headcount and pay by job.",
+        themes: &["经济建设", "社会保障"], tags: &["就业", "企业数据"], frequency: "quarterly",
+        domain: Domain::Enterprise, opening: OpeningType::Conditional, importance: Importance::Ordinary,
+    }).await?;
+    let v = upload(state, &u, &d, "quarterly", &emp_csv).await?;
+    let parquet_copy = dir.join("employees.parquet");
+    std::fs::copy(state.data_dir().join(&v.path), &parquet_copy)?;
+    upload(state, &u, &d, "quarterly", &parquet_copy).await?;
+    let resource = state.store.list_resources(&d.id).await?.remove(0);
+    catalog::set_column_grade(&state.store, &u, &d, &resource, "平均月薪", Grade::L2, "", now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
+
+    // 9. An important dataset: metadata listed, not open.
+    let (u, d) = dataset(state, Spec {
+        name: "water-network", org_user: "transport", title: "城市供水管网",
+        description: "供水主干管网分布，属重要数据，仅公开目录信息。Water mains: important data, catalogued but not open.",
+        themes: &["城市建设", "公共安全"], tags: &["管网"], frequency: "yearly",
+        domain: Domain::Government, opening: OpeningType::NotOpen, importance: Importance::Important,
+    }).await?;
+    let flow_copy = dir.join("water_network.parquet");
+    std::fs::copy(state.data_dir().join(&flow_version.path), &flow_copy)?;
+    upload(state, &u, &d, "mains", &flow_copy).await?;
+    Ok(())
+}

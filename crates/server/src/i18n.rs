@@ -1,0 +1,207 @@
+//! Simplified Chinese (the default) and English for the portal.
+//!
+//! Every message is a method of [`Tr`], so a template that names a missing message does not
+//! compile. The language comes from the `lang` cookie, set by `/lang/{code}`, and otherwise from
+//! `Accept-Language` only when it prefers English.
+
+use axum::http::HeaderMap;
+use axum_extra::extract::cookie::CookieJar;
+
+/// Portal language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 简体中文.
+    Zh,
+    /// English.
+    En,
+}
+
+/// Name of the language cookie.
+pub const LANG_COOKIE: &str = "lang";
+
+impl Lang {
+    /// The code used in cookies and `lang` attributes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// `zh-CN` or `en` for the HTML `lang` attribute.
+    pub fn html(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// Parses `zh` or `en`.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language of a request.
+    pub fn from_request(jar: &CookieJar, headers: &HeaderMap) -> Lang {
+        if let Some(lang) = jar.get(LANG_COOKIE).and_then(|c| Lang::from_code(c.value())) {
+            return lang;
+        }
+        let accept = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if accept.trim_start().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+
+    /// The other language, for the switcher.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    /// The switcher's label for this language, in this language.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Zh => "中文",
+            Lang::En => "English",
+        }
+    }
+}
+
+macro_rules! messages {
+    ($($key:ident => $zh:literal, $en:literal;)+) => {
+        /// The messages of the portal in one language.
+        #[derive(Debug, Clone, Copy)]
+        pub struct Tr(pub Lang);
+
+        impl Tr {
+            $(
+                #[doc = $en]
+                pub fn $key(&self) -> &'static str {
+                    match self.0 { Lang::Zh => $zh, Lang::En => $en }
+                }
+            )+
+        }
+    };
+}
+
+messages! {
+    site_name => "共数 · 公共数据开放平台", "Gongshu Open Data";
+    skip_to_content => "跳到正文", "Skip to content";
+    nav_catalog => "数据目录", "Catalog";
+    nav_publish => "发布数据", "Publish";
+    nav_requests => "降级审批", "Approvals";
+    nav_tokens => "API 令牌", "API tokens";
+    login => "登录", "Sign in";
+    logout => "退出", "Sign out";
+    username => "用户名", "Username";
+    password => "密码", "Password";
+    signed_in_as => "当前用户", "Signed in as";
+    catalog_title => "数据目录", "Data catalog";
+    catalog_empty => "目录中还没有数据集。", "The catalog has no datasets yet.";
+    datasets_total => "个数据集", "datasets";
+    filter => "筛选", "Filter";
+    all => "全部", "All";
+    organization => "提供单位", "Organization";
+    opening_type => "开放属性", "Opening type";
+    grade => "分级", "Grade";
+    domain => "数据域", "Domain";
+    importance => "重要性", "Importance";
+    themes => "主题", "Themes";
+    tags => "标签", "Tags";
+    update_frequency => "更新频率", "Update frequency";
+    license => "许可", "License";
+    spatial => "空间范围", "Spatial coverage";
+    temporal => "时间范围", "Temporal coverage";
+    contact => "联系方式", "Contact";
+    created => "创建时间", "Created";
+    modified => "更新时间", "Modified";
+    description => "描述", "Description";
+    title => "标题", "Title";
+    name_slug => "标识名（小写字母、数字、-、_）", "Name (lower-case letters, digits, - and _)";
+    resources => "资源", "Resources";
+    resource => "资源", "Resource";
+    versions => "版本", "Versions";
+    version => "版本", "Version";
+    rows => "行数", "Rows";
+    size => "大小", "Size";
+    format => "格式", "Format";
+    encoding => "编码", "Encoding";
+    uploaded_by => "上传者", "Uploaded by";
+    columns => "字段", "Columns";
+    column => "字段", "Column";
+    data_type => "类型", "Type";
+    null_rate => "空值率", "Null rate";
+    distinct => "不同值（估计）", "Distinct (est.)";
+    min_max => "最小 / 最大", "Min / max";
+    pii_findings => "个人信息识别", "Personal information found";
+    proposed_grade => "建议分级", "Proposed grade";
+    confirmed => "已确认", "Confirmed";
+    unconfirmed => "待确认", "Not confirmed";
+    hidden_values => "（敏感字段，不展示取值）", "(sensitive column: values not shown)";
+    no_versions => "还没有上传数据。", "No data uploaded yet.";
+    new_dataset => "新建数据集", "New dataset";
+    create => "创建", "Create";
+    save => "保存", "Save";
+    upload => "上传新版本", "Upload a new version";
+    upload_file => "文件（CSV、TSV、XLSX、XLS、JSON、NDJSON、Parquet）", "File (CSV, TSV, XLSX, XLS, JSON, NDJSON, Parquet)";
+    resource_name => "资源名称", "Resource name";
+    classify => "确认或调整分级", "Confirm or change grades";
+    classify_help => "可以随时提高分级或收紧开放属性；降低需经数据管理部门审批。", "You may raise a grade or tighten the opening type at any time; lowering needs the data authority's approval.";
+    change_opening => "调整开放属性", "Change opening type";
+    reason => "理由", "Reason";
+    pending_requests => "待审批的降级申请", "Pending requests to lower";
+    no_pending => "没有待审批的申请。", "No pending requests.";
+    approve => "批准", "Approve";
+    reject => "驳回", "Reject";
+    requested_by => "申请人", "Requested by";
+    change => "变更", "Change";
+    status => "状态", "Status";
+    not_found_title => "页面不存在", "Page not found";
+    error_title => "出错了", "Something went wrong";
+    back_to_catalog => "返回数据目录", "Back to the catalog";
+    tokens_title => "API 令牌", "API tokens";
+    token_name => "令牌名称", "Token name";
+    token_days => "有效天数", "Valid for days";
+    token_created => "新令牌如下，只显示这一次，请立即保存：", "Your new token is shown only this once; copy it now:";
+    revoke => "吊销", "Revoke";
+    revoked => "已吊销", "Revoked";
+    expires => "过期时间", "Expires";
+    never => "永不", "Never";
+    dataset_grade => "数据集分级", "Dataset grade";
+    message_saved => "已保存。", "Saved.";
+    message_request_filed => "降级需审批，已提交申请。", "Lowering needs approval; a request has been filed.";
+    language => "语言", "Language";
+    next_page => "下一页", "Next";
+    prev_page => "上一页", "Previous";
+    api_example => "API 示例", "API example";
+    delete => "删除", "Delete";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_chinese_and_cookie_wins() {
+        let headers = HeaderMap::new();
+        assert_eq!(Lang::from_request(&CookieJar::new(), &headers), Lang::Zh);
+        let mut h = HeaderMap::new();
+        h.insert(axum::http::header::ACCEPT_LANGUAGE, "en-US,en;q=0.9".parse().unwrap());
+        assert_eq!(Lang::from_request(&CookieJar::new(), &h), Lang::En);
+        let jar = CookieJar::new().add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "zh"));
+        assert_eq!(Lang::from_request(&jar, &h), Lang::Zh);
+        assert_eq!(Tr(Lang::En).login(), "Sign in");
+        assert_eq!(Tr(Lang::Zh).login(), "登录");
+    }
+}

@@ -1,0 +1,636 @@
+//! The server-rendered portal (C13). Works without JavaScript: every action is a form, every form
+//! carries the session's CSRF token, and every page is in Chinese and English.
+
+use crate::auth::{self, now_ms, Visitor, LOGIN_CSRF_COOKIE};
+use crate::catalog::{self, ChangeOutcome, DatasetInput};
+use crate::error::{ApiError, Code};
+use crate::i18n::{Lang, Tr, LANG_COOKIE};
+use crate::state::SharedState;
+use crate::views::dataset_view;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use model::classification::{Domain, Grade, Importance, OpeningType};
+use serde::Deserialize;
+use std::collections::HashMap;
+use store::{ChangeTarget, DatasetFilter, RequestStatus};
+
+mod pages;
+use pages::*;
+
+/// Every portal route.
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/", get(catalog_page))
+        .route("/static/style.css", get(stylesheet))
+        .route("/lang/{code}", get(set_lang))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/dataset/{name}", get(dataset_page))
+        .route("/dataset/{name}/upload", get(upload_page).post(upload_submit))
+        .route("/dataset/{name}/grade", post(grade_submit))
+        .route("/dataset/{name}/opening-type", post(opening_submit))
+        .route("/publish/new", get(new_dataset_page).post(new_dataset_submit))
+        .route("/requests", get(requests_page))
+        .route("/requests/{id}", post(decide_submit))
+        .route("/tokens", get(tokens_page).post(tokens_submit))
+        .route("/tokens/{id}/revoke", post(token_revoke))
+}
+
+/// An error rendered as a page in the visitor's language.
+pub struct PageError {
+    lang: Lang,
+    page: PageCtx,
+    error: ApiError,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let t = Tr(self.lang);
+        let heading = if self.error.code.status() == StatusCode::NOT_FOUND { t.not_found_title() } else { t.error_title() };
+        let status = self.error.code.status();
+        match (ErrorTpl { t, page: self.page, heading: heading.to_string(), message: self.error.message.clone() }).render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => ApiError::internal(e).into_response(),
+        }
+    }
+}
+
+type PageResult<T = Response> = Result<T, PageError>;
+
+fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+trait OrPage<T> {
+    fn or_page(self, v: &Visitor) -> PageResult<T>;
+}
+
+impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
+    fn or_page(self, v: &Visitor) -> PageResult<T> {
+        self.map_err(|e| PageError { lang: v.lang, page: PageCtx::new(v, "/"), error: e.into() })
+    }
+}
+
+fn require_user(v: &Visitor, path: &str) -> Result<store::User, Response> {
+    match &v.user {
+        Some(u) => Ok(u.clone()),
+        None => Err(Redirect::to(&format!("/login?next={}", urlencode(path))).into_response()),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Only same-site relative paths are followed after login or a language switch.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/style.css"))
+}
+
+/// The page for an address no route matches (a JSON error under `/api/`).
+pub async fn not_found(v: Visitor, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::api::not_found().into_response();
+    }
+    not_found_page(v).into_response()
+}
+
+fn not_found_page(v: Visitor) -> PageError {
+    PageError {
+        lang: v.lang,
+        page: PageCtx::new(&v, "/"),
+        error: ApiError::new(Code::NotFound, match v.lang {
+            Lang::Zh => "找不到这个页面。",
+            Lang::En => "There is no page at this address.",
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>, jar: CookieJar) -> Response {
+    let lang = Lang::from_code(&code).unwrap_or(Lang::Zh);
+    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(365))
+        .build();
+    (jar.add(cookie), Redirect::to(&safe_next(q.next.as_deref()))).into_response()
+}
+
+#[derive(Deserialize)]
+struct CatalogQuery {
+    organization: Option<String>,
+    opening_type: Option<String>,
+    page: Option<i64>,
+}
+
+const PAGE_SIZE: i64 = 20;
+
+async fn catalog_page(State(state): State<SharedState>, v: Visitor, Query(q): Query<CatalogQuery>) -> PageResult {
+    let orgs = state.store.list_orgs().await.or_page(&v)?;
+    let selected_org = q.organization.clone().unwrap_or_default();
+    let org_id = orgs.iter().find(|o| o.name == selected_org).map(|o| o.id.clone());
+    let opening_type = q.opening_type.as_deref().and_then(|s| s.parse::<OpeningType>().ok());
+    let page_no = q.page.unwrap_or(1).max(1);
+    let (datasets, total) = state
+        .store
+        .list_datasets(&DatasetFilter { org_id, opening_type, offset: (page_no - 1) * PAGE_SIZE, limit: PAGE_SIZE })
+        .await
+        .or_page(&v)?;
+    let lang = v.lang.code();
+    let rows = datasets
+        .iter()
+        .map(|d| CatalogRow {
+            name: d.name.clone(),
+            title: d.meta.title.clone(),
+            org_title: orgs.iter().find(|o| o.id == d.org_id).map(|o| o.title.clone()).unwrap_or_default(),
+            modified: fmt_time(d.modified_at),
+            grade: d.grade.label(lang).to_string(),
+            grade_code: d.grade.code().to_string(),
+            opening: d.meta.opening_type.label(lang).to_string(),
+            opening_code: d.meta.opening_type.code().to_string(),
+            domain: d.meta.domain.label(lang).to_string(),
+            description: d.meta.description.chars().take(160).collect(),
+        })
+        .collect();
+    let link = |p: i64| {
+        format!(
+            "/?organization={}&opening_type={}&page={p}",
+            urlencode(&selected_org),
+            urlencode(q.opening_type.as_deref().unwrap_or(""))
+        )
+    };
+    let prev = (page_no > 1).then(|| link(page_no - 1));
+    let next = (page_no * PAGE_SIZE < total).then(|| link(page_no + 1));
+    Ok(render(CatalogTpl {
+        t: Tr(v.lang),
+        page: PageCtx::new(&v, "/"),
+        orgs: orgs.iter().map(|o| (o.name.clone(), o.title.clone())).collect(),
+        opening_types: options(OpeningType::ALL, v.lang),
+        selected_org,
+        selected_opening: opening_type.map(|o| o.code().to_string()).unwrap_or_default(),
+        total,
+        rows,
+        prev,
+        next,
+    }))
+}
+
+async fn login_page(v: Visitor, jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
+    login_form(&v, jar, safe_next(q.next.as_deref()), String::new(), String::new(), StatusCode::OK)
+}
+
+fn login_form(v: &Visitor, jar: CookieJar, next: String, username: String, error: String, status: StatusCode) -> Response {
+    // Double-submit token: the login form has no session yet to bind a CSRF token to.
+    let token = auth::random_secret();
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build();
+    let page = LoginTpl { t: Tr(v.lang), page: PageCtx::new(v, "/login"), login_csrf: token, next, username, error };
+    (status, jar.add(cookie), render(page)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+async fn login_submit(State(state): State<SharedState>, v: Visitor, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+    let next = safe_next(f.next.as_deref());
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    if expected.is_empty() || !auth::constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
+        let msg = Tr(v.lang).error_title().to_string() + ": CSRF";
+        return login_form(&v, jar, next, f.username, msg, StatusCode::FORBIDDEN);
+    }
+    match auth::login(&state, f.username.trim(), &f.password, v.addr).await {
+        Ok(user) => match auth::start_session(&state, &user).await {
+            Ok(cookie) => (jar.add(cookie), Redirect::to(&next)).into_response(),
+            Err(e) => e.into_response(),
+        },
+        Err(e) => {
+            let status = e.code.status();
+            let msg = match (e.code, v.lang) {
+                (Code::InvalidCredentials, Lang::Zh) => "用户名或密码错误。".to_string(),
+                (Code::TooManyAttempts, Lang::Zh) => "失败次数过多，请稍后再试。".to_string(),
+                _ => e.message,
+            };
+            login_form(&v, jar, next, f.username, msg, status)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(state): State<SharedState>, v: Visitor, jar: CookieJar, Form(f): Form<CsrfForm>) -> PageResult {
+    v.check_csrf(&f.csrf).or_page(&v)?;
+    if let Some(s) = &v.session {
+        state.store.delete_session(&s.id_hash).await.or_page(&v)?;
+    }
+    Ok((jar.add(auth::clear_session_cookie()), Redirect::to("/")).into_response())
+}
+
+#[derive(Deserialize)]
+struct FlashQuery {
+    msg: Option<String>,
+}
+
+fn flash_text(v: &Visitor, code: Option<&str>) -> String {
+    let t = Tr(v.lang);
+    match code {
+        Some("saved") => t.message_saved().to_string(),
+        Some("requested") => t.message_request_filed().to_string(),
+        _ => String::new(),
+    }
+}
+
+async fn dataset_page(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(name): Path<String>,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
+    let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
+    let view = dataset_view(&state.store, dataset, v.user.as_ref()).await.or_page(&v)?;
+    let base = state.config.public_url.clone().unwrap_or_else(|| format!("http://{}", state.config.listen));
+    let mut page = PageCtx::new(&v, &format!("/dataset/{name}"));
+    page.flash = flash_text(&v, q.msg.as_deref());
+    Ok(render(DatasetTpl {
+        t: Tr(v.lang),
+        d: DatasetDisplay::new(&view, v.lang, &base),
+        page,
+        opening_types: options(OpeningType::ALL, v.lang),
+        grades: Grade::ALL.iter().map(|g| g.code()).collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct GradeForm {
+    csrf: String,
+    resource: String,
+    column: String,
+    grade: String,
+    #[serde(default)]
+    reason: String,
+}
+
+fn outcome_redirect(name: &str, outcome: &ChangeOutcome) -> Response {
+    let msg = match outcome {
+        ChangeOutcome::RequestFiled { .. } => "requested",
+        _ => "saved",
+    };
+    Redirect::to(&format!("/dataset/{name}?msg={msg}")).into_response()
+}
+
+async fn grade_submit(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(name): Path<String>,
+    Form(f): Form<GradeForm>,
+) -> PageResult {
+    let user = match require_user(&v, &format!("/dataset/{name}")) {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    v.check_csrf(&f.csrf).or_page(&v)?;
+    let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
+    let grade: Grade = f.grade.parse().map_err(|e| ApiError::new(Code::InvalidField, format!("{e}."))).or_page(&v)?;
+    let resource = state
+        .store
+        .list_resources(&dataset.id)
+        .await
+        .or_page(&v)?
+        .into_iter()
+        .find(|r| r.name == f.resource)
+        .ok_or_else(|| ApiError::new(Code::ResourceNotFound, "No such resource."))
+        .or_page(&v)?;
+    let outcome = catalog::set_column_grade(&state.store, &user, &dataset, &resource, &f.column, grade, &f.reason, now_ms())
+        .await
+        .or_page(&v)?;
+    Ok(outcome_redirect(&name, &outcome))
+}
+
+#[derive(Deserialize)]
+struct OpeningForm {
+    csrf: String,
+    opening_type: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn opening_submit(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(name): Path<String>,
+    Form(f): Form<OpeningForm>,
+) -> PageResult {
+    let user = match require_user(&v, &format!("/dataset/{name}")) {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    v.check_csrf(&f.csrf).or_page(&v)?;
+    let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
+    let to: OpeningType =
+        f.opening_type.parse().map_err(|e| ApiError::new(Code::InvalidField, format!("{e}."))).or_page(&v)?;
+    let outcome = catalog::set_opening_type(&state.store, &user, &dataset, to, &f.reason, now_ms()).await.or_page(&v)?;
+    Ok(outcome_redirect(&name, &outcome))
+}
+
+async fn upload_page(State(state): State<SharedState>, v: Visitor, Path(name): Path<String>) -> PageResult {
+    let path = format!("/dataset/{name}/upload");
+    let user = match require_user(&v, &path) {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
+    catalog::require_edit(&user, &dataset).or_page(&v)?;
+    upload_form(&state, &v, &dataset, String::new(), StatusCode::OK).await
+}
+
+async fn upload_form(
+    state: &SharedState,
+    v: &Visitor,
+    dataset: &store::Dataset,
+    error: String,
+    status: StatusCode,
+) -> PageResult {
+    let resources: Vec<String> =
+        state.store.list_resources(&dataset.id).await.or_page(v)?.into_iter().map(|r| r.name).collect();
+    let tpl = UploadTpl {
+        t: Tr(v.lang),
+        page: PageCtx::new(v, &format!("/dataset/{}/upload", dataset.name)),
+        name: dataset.name.clone(),
+        title: dataset.meta.title.clone(),
+        resource: resources.first().cloned().unwrap_or_else(|| "data".to_string()),
+        resources,
+        error,
+    };
+    Ok((status, render(tpl)).into_response())
+}
+
+async fn upload_submit(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(name): Path<String>,
+    mut multipart: Multipart,
+) -> PageResult {
+    let path = format!("/dataset/{name}/upload");
+    let user = match require_user(&v, &path) {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
+    catalog::require_edit(&user, &dataset).or_page(&v)?;
+    let result = async {
+        let (staged, fields) = crate::api::stage_multipart(&state, &mut multipart).await?;
+        v.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or(""))?;
+        let (staged, file_name) =
+            staged.ok_or_else(|| ApiError::new(Code::MissingFile, "Choose a file to upload."))?;
+        let resource = fields.get("resource").cloned().unwrap_or_else(|| "data".to_string());
+        catalog::publish_upload(
+            &state.store,
+            state.data_dir(),
+            &state.limits,
+            &user,
+            &dataset,
+            &resource,
+            staged.path(),
+            &file_name,
+            None,
+            now_ms(),
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/dataset/{name}?msg=saved")).into_response()),
+        Err(e) if e.code == Code::Internal || e.code == Code::CsrfFailed => Err(e).or_page(&v),
+        Err(e) => upload_form(&state, &v, &dataset, e.message, e.code.status()).await,
+    }
+}
+
+async fn new_dataset_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
+    let user = match require_user(&v, "/publish/new") {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    new_dataset_form(&state, &v, &user, NewDatasetForm::default(), String::new(), StatusCode::OK).await
+}
+
+async fn new_dataset_form(
+    state: &SharedState,
+    v: &Visitor,
+    user: &store::User,
+    form: NewDatasetForm,
+    error: String,
+    status: StatusCode,
+) -> PageResult {
+    // Publishers publish for their own organization; the authority chooses one.
+    let orgs = if user.role == model::Role::Authority {
+        state.store.list_orgs().await.or_page(v)?.into_iter().map(|o| (o.name, o.title)).collect()
+    } else {
+        vec![]
+    };
+    let tpl = NewDatasetTpl {
+        t: Tr(v.lang),
+        page: PageCtx::new(v, "/publish/new"),
+        form,
+        error,
+        orgs,
+        domains: options(Domain::ALL, v.lang),
+        opening_types: options(OpeningType::ALL, v.lang),
+        importances: options(Importance::ALL, v.lang),
+    };
+    Ok((status, render(tpl)).into_response())
+}
+
+async fn new_dataset_submit(State(state): State<SharedState>, v: Visitor, Form(f): Form<NewDatasetForm>) -> PageResult {
+    let user = match require_user(&v, "/publish/new") {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    v.check_csrf(&f.csrf).or_page(&v)?;
+    let parse = |s: &str| -> Option<String> { (!s.trim().is_empty()).then(|| s.trim().to_string()) };
+    let input = DatasetInput {
+        name: Some(f.name.trim().to_string()),
+        organization: parse(&f.organization),
+        title: Some(f.title.clone()),
+        description: Some(f.description.clone()),
+        themes: Some(catalog::split_list(&f.themes)),
+        tags: Some(catalog::split_list(&f.tags)),
+        update_frequency: Some(f.update_frequency.clone()),
+        license: Some(f.license.clone()),
+        spatial: Some(f.spatial.clone()),
+        temporal: Some(f.temporal.clone()),
+        contact: Some(f.contact.clone()),
+        domain: f.domain.parse().ok(),
+        opening_type: f.opening_type.parse().ok(),
+        importance: f.importance.parse().ok(),
+    };
+    match catalog::create_dataset(&state.store, &user, input, now_ms()).await {
+        Ok(d) => Ok(Redirect::to(&format!("/dataset/{}/upload", d.name)).into_response()),
+        Err(e) if e.code == Code::Internal => Err(e).or_page(&v),
+        Err(e) => {
+            let status = e.code.status();
+            new_dataset_form(&state, &v, &user, f, e.message, status).await
+        }
+    }
+}
+
+async fn requests_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
+    let user = match require_user(&v, "/requests") {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let lang = v.lang.code();
+    let mut rows = Vec::new();
+    for r in state.store.list_change_requests(Some(RequestStatus::Pending), None).await.or_page(&v)? {
+        let dataset = state.store.get_dataset(&r.dataset_id).await.or_page(&v)?;
+        if user.role != model::Role::Authority && !catalog::can_edit(&user, &dataset) {
+            continue;
+        }
+        let requester = state.store.get_user(&r.requested_by).await.map(|u| u.display_name).unwrap_or_default();
+        let change = match &r.change {
+            ChangeTarget::ColumnGrade { column, from, to, .. } => format!("{column}: {from} → {to}"),
+            ChangeTarget::OpeningType { from, to } => format!("{} → {}", from.label(lang), to.label(lang)),
+        };
+        rows.push(RequestRow {
+            id: r.id.clone(),
+            dataset_name: dataset.name,
+            dataset_title: dataset.meta.title,
+            change,
+            reason: r.reason.clone(),
+            requested_by: requester,
+            status: r.status.code().to_string(),
+        });
+    }
+    Ok(render(RequestsTpl {
+        t: Tr(v.lang),
+        page: PageCtx::new(&v, "/requests"),
+        rows,
+        is_authority: user.role == model::Role::Authority,
+    }))
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    csrf: String,
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn decide_submit(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(f): Form<DecideForm>,
+) -> PageResult {
+    let user = match require_user(&v, "/requests") {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    v.check_csrf(&f.csrf).or_page(&v)?;
+    catalog::decide_request(&state.store, &user, &id, f.decision == "approve", &f.note, now_ms()).await.or_page(&v)?;
+    Ok(Redirect::to("/requests").into_response())
+}
+
+async fn tokens_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
+    let user = match require_user(&v, "/tokens") {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    tokens_view(&state, &v, &user, String::new(), String::new()).await
+}
+
+async fn tokens_view(state: &SharedState, v: &Visitor, user: &store::User, new_secret: String, error: String) -> PageResult {
+    let t = Tr(v.lang);
+    let tokens = state
+        .store
+        .list_tokens(&user.id)
+        .await
+        .or_page(v)?
+        .into_iter()
+        .map(|tk| TokenRow {
+            id: tk.id,
+            name: tk.name,
+            created: fmt_time(tk.created_at),
+            expires: tk.expires_at.map(fmt_time).unwrap_or_else(|| t.never().to_string()),
+            revoked: tk.revoked_at.is_some(),
+        })
+        .collect();
+    Ok(render(TokensTpl { t, page: PageCtx::new(v, "/tokens"), tokens, new_secret, error }))
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    csrf: String,
+    name: String,
+    days: Option<String>,
+}
+
+async fn tokens_submit(State(state): State<SharedState>, v: Visitor, Form(f): Form<TokenForm>) -> PageResult {
+    let user = match require_user(&v, "/tokens") {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    v.check_csrf(&f.csrf).or_page(&v)?;
+    let days = f.days.as_deref().and_then(|d| d.trim().parse::<u32>().ok());
+    match auth::create_token(&state, &user, &f.name, days).await {
+        Ok((_, secret)) => tokens_view(&state, &v, &user, secret, String::new()).await,
+        Err(e) if e.code == Code::Internal => Err(e).or_page(&v),
+        Err(e) => tokens_view(&state, &v, &user, String::new(), e.message).await,
+    }
+}
+
+async fn token_revoke(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    let user = match require_user(&v, "/tokens") {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    v.check_csrf(&f.csrf).or_page(&v)?;
+    state.store.revoke_token(&user.id, &id, now_ms()).await.or_page(&v)?;
+    Ok(Redirect::to("/tokens").into_response())
+}
+
+/// Text fields of a multipart form, by name.
+pub type FormFields = HashMap<String, String>;

@@ -1,0 +1,29 @@
+//! Shared state of a running server.
+
+use crate::auth::Throttle;
+use crate::config::Config;
+use std::path::PathBuf;
+use std::sync::Arc;
+use store::DynStore;
+
+/// Everything handlers share.
+pub struct AppState {
+    /// Settings in force.
+    pub config: Config,
+    /// The metadata store.
+    pub store: DynStore,
+    /// Failed-login counters.
+    pub throttle: Throttle,
+    /// Limits for ingest.
+    pub limits: ingest::Limits,
+}
+
+/// Handle passed to handlers.
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    /// Directory of Parquet versions.
+    pub fn data_dir(&self) -> &PathBuf {
+        &self.config.data_dir
+    }
+}

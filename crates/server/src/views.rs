@@ -1,0 +1,183 @@
+//! What a viewer may see of a dataset, built once for the JSON API and the portal.
+//!
+//! C5: a profile never shows values of a column above L1 to anyone but the owner; for those only
+//! type, null rate and distinct count remain.
+
+use crate::catalog::can_edit;
+use crate::error::ApiResult;
+use model::classification::Grade;
+use model::pii::PiiFinding;
+use serde::Serialize;
+use store::{Dataset, DynStore, Organization, Resource, User, Version};
+
+/// A dataset with its organization, resources, versions and columns, as one viewer may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetView {
+    /// The dataset record.
+    #[serde(flatten)]
+    pub dataset: Dataset,
+    /// Owner.
+    pub organization: OrgRef,
+    /// Resources with versions and columns.
+    pub resources: Vec<ResourceView>,
+    /// Whether the viewer may change it.
+    pub can_edit: bool,
+}
+
+/// Short reference to an organization.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgRef {
+    /// Slug.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Kind code.
+    pub kind: String,
+}
+
+impl From<&Organization> for OrgRef {
+    fn from(o: &Organization) -> Self {
+        OrgRef { name: o.name.clone(), title: o.title.clone(), kind: o.kind.code().to_string() }
+    }
+}
+
+/// A resource with its versions (newest first) and the columns of the latest one.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceView {
+    /// The resource.
+    #[serde(flatten)]
+    pub resource: Resource,
+    /// Versions, newest first, without their per-column detail.
+    pub versions: Vec<VersionSummary>,
+    /// Columns of the latest version with their grades.
+    pub columns: Vec<ColumnView>,
+}
+
+/// A version without columns.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionSummary {
+    /// Id.
+    pub id: String,
+    /// Number.
+    pub number: i64,
+    /// Upload format.
+    pub source_format: String,
+    /// Upload name.
+    pub source_name: String,
+    /// Detected encoding.
+    pub source_encoding: Option<String>,
+    /// Rows.
+    pub row_count: i64,
+    /// Parquet bytes.
+    pub byte_size: i64,
+    /// Parquet SHA-256.
+    pub sha256: String,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+impl From<&Version> for VersionSummary {
+    fn from(v: &Version) -> Self {
+        VersionSummary {
+            id: v.id.clone(),
+            number: v.number,
+            source_format: v.source_format.clone(),
+            source_name: v.source_name.clone(),
+            source_encoding: v.source_encoding.clone(),
+            row_count: v.row_count,
+            byte_size: v.byte_size,
+            sha256: v.sha256.clone(),
+            created_at: v.created_at,
+        }
+    }
+}
+
+/// One column as the viewer may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnView {
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub data_type: String,
+    /// Grade in force.
+    pub grade: Grade,
+    /// Whether the publisher confirmed the grade.
+    pub confirmed: bool,
+    /// Grade ingest proposed.
+    pub proposed_grade: Grade,
+    /// Personal information found.
+    pub findings: Vec<PiiFinding>,
+    /// Profile; values (min, max, top values) removed where the viewer may not see them.
+    pub profile: serde_json::Value,
+    /// Whether the profile's values were withheld.
+    pub values_hidden: bool,
+}
+
+/// Builds the view of `dataset` for `viewer`.
+pub async fn dataset_view(store: &DynStore, dataset: Dataset, viewer: Option<&User>) -> ApiResult<DatasetView> {
+    let org = store.get_org(&dataset.org_id).await?;
+    let editable = viewer.is_some_and(|u| can_edit(u, &dataset));
+    // Only the owner sees values of graded columns; the authority edits classification but, per
+    // C5, is not exempt from data rules, so it too sees only the non-value profile.
+    let owner = viewer.is_some_and(|u| u.org_id.as_deref() == Some(dataset.org_id.as_str()));
+    let mut resources = Vec::new();
+    for resource in store.list_resources(&dataset.id).await? {
+        let versions = store.list_versions(&resource.id).await?;
+        let grades = store.list_column_grades(&resource.id).await?;
+        let columns = match versions.first() {
+            Some(latest) => latest
+                .columns
+                .iter()
+                .map(|c| {
+                    let g = grades.iter().find(|g| g.column == c.name);
+                    let grade = g.map(|g| g.grade).unwrap_or(c.proposed_grade);
+                    let hide = grade > Grade::L1 && !owner;
+                    ColumnView {
+                        name: c.name.clone(),
+                        data_type: c.data_type.clone(),
+                        grade,
+                        confirmed: g.is_some_and(|g| g.confirmed),
+                        proposed_grade: c.proposed_grade,
+                        findings: c.findings.clone(),
+                        profile: if hide { without_values(&c.profile) } else { c.profile.clone() },
+                        values_hidden: hide,
+                    }
+                })
+                .collect(),
+            None => vec![],
+        };
+        resources.push(ResourceView {
+            resource,
+            versions: versions.iter().map(VersionSummary::from).collect(),
+            columns,
+        });
+    }
+    Ok(DatasetView { dataset, organization: OrgRef::from(&org), resources, can_edit: editable })
+}
+
+/// Keeps only the value-free parts of a profile.
+fn without_values(profile: &serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    if let Some(obj) = profile.as_object() {
+        for key in ["count", "nulls", "null_rate", "distinct_estimate"] {
+            if let Some(v) = obj.get(key) {
+                out.insert(key.to_string(), v.clone());
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_stripped() {
+        let p = serde_json::json!({"count": 3, "nulls": 0, "null_rate": 0.0, "distinct_estimate": 3,
+            "min": "13800000000", "max": "13900000000", "top_values": [["13800000000", 2]]});
+        let s = without_values(&p).to_string();
+        assert!(!s.contains("138"), "{s}");
+        assert!(s.contains("distinct_estimate"));
+    }
+}

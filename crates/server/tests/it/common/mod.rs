@@ -1,0 +1,187 @@
+//! A server on port 0 over a fresh data directory, with helpers to sign in and call the API.
+
+#![allow(dead_code)]
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use server::accounts::{self, NewOrgInput, NewUserInput};
+use server::Config;
+use std::path::PathBuf;
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    pub base: String,
+    pub data_dir: PathBuf,
+    pub state: server::SharedState,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+pub fn config(dir: &std::path::Path) -> Config {
+    Config {
+        data_dir: dir.to_path_buf(),
+        database_url: std::env::var("GONGSHU_TEST_SERVER_DATABASE_URL").ok(),
+        max_upload_bytes: 2 << 20,
+        login_attempts: 3,
+        ..Config::default()
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config(dir.path());
+        adjust(&mut cfg);
+        let app = server::build(cfg).await.expect("server builds");
+        let state = app.state.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(server::serve(app, listener, async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            data_dir: dir.path().to_path_buf(),
+            state,
+            _dir: dir,
+            stop: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates an organization directly through the service layer.
+    pub async fn org(&self, name: &str, kind: model::role::OrgKind, uscc: Option<&str>) {
+        accounts::create_org(
+            &self.state.store,
+            NewOrgInput { name: name.into(), title: format!("{name} title"), kind, uscc: uscc.map(Into::into), description: String::new() },
+            server::auth::now_ms(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("org {name}: {}", e.message));
+    }
+
+    /// Creates a user and returns an API token for them.
+    pub async fn user(&self, username: &str, role: model::Role, org: Option<&str>) -> String {
+        let u = accounts::create_user(
+            &self.state.store,
+            NewUserInput {
+                username: username.into(),
+                display_name: None,
+                role,
+                organization: org.map(Into::into),
+                password: format!("{username}-password"),
+            },
+            server::auth::now_ms(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("user {username}: {}", e.message));
+        let (_, secret) = server::auth::create_token_in(&self.state.store, &u, "test", None).await.unwrap();
+        secret
+    }
+
+    /// A department `transport` with staff `alice`, another department `health` with staff `bob`,
+    /// the authority with `admin`, and a citizen `carol`. Returns their tokens.
+    pub async fn standard_cast(&self) -> Cast {
+        use model::role::OrgKind;
+        self.org("authority", OrgKind::Authority, None).await;
+        self.org("transport", OrgKind::Department, None).await;
+        self.org("health", OrgKind::Department, None).await;
+        Cast {
+            admin: self.user("admin", model::Role::Authority, Some("authority")).await,
+            alice: self.user("alice", model::Role::Staff, Some("transport")).await,
+            bob: self.user("bob", model::Role::Staff, Some("health")).await,
+            carol: self.user("carol", model::Role::Citizen, None).await,
+        }
+    }
+
+    /// Files left in the versions and staging directories.
+    pub fn data_files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.data_dir.join("versions"), self.data_dir.join("staging")];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else { continue };
+            for e in rd.flatten() {
+                if e.path().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    out.push(e.path());
+                }
+            }
+        }
+        out
+    }
+}
+
+pub struct Cast {
+    pub admin: String,
+    pub alice: String,
+    pub bob: String,
+    pub carol: String,
+}
+
+pub fn client() -> Client {
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+pub async fn call(method: reqwest::Method, url: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    let mut req = client().request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    parse(req.send().await.unwrap()).await
+}
+
+pub async fn parse(resp: Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+pub fn error_code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// Creates a dataset as `token` and returns the response.
+pub async fn create_dataset(s: &TestServer, token: &str, name: &str, extra: Value) -> (StatusCode, Value) {
+    let mut body = json!({ "name": name, "title": format!("Title of {name}") });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    call(reqwest::Method::POST, &s.url("/api/v1/datasets"), Some(token), Some(body)).await
+}
+
+/// Uploads bytes as `file_name` to a dataset's resource.
+pub async fn upload(s: &TestServer, token: &str, dataset: &str, resource: &str, file_name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let resp = client()
+        .post(s.url(&format!("/api/v1/datasets/{dataset}/resources/{resource}/versions")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    parse(resp).await
+}

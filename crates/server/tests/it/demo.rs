@@ -1,0 +1,59 @@
+//! The demo content covers every grade, opening type and generated format.
+
+use crate::common::*;
+use reqwest::{Method, StatusCode};
+use std::collections::BTreeSet;
+
+#[tokio::test]
+async fn demo_covers_grades_opening_types_and_formats() {
+    let s = TestServer::start_with(|c| {
+        c.demo = true;
+        c.max_upload_bytes = 64 << 20;
+    })
+    .await;
+    let (st, v) = call(Method::GET, &s.url("/api/v1/datasets?limit=100"), None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let mut grades = BTreeSet::new();
+    let mut opening = BTreeSet::new();
+    let mut formats = BTreeSet::new();
+    let mut encodings = BTreeSet::new();
+    let mut column_grades = BTreeSet::new();
+    for d in v["datasets"].as_array().unwrap() {
+        grades.insert(d["grade"].as_str().unwrap().to_string());
+        opening.insert(d["opening_type"].as_str().unwrap().to_string());
+        let name = d["name"].as_str().unwrap();
+        let (_, full) = call(Method::GET, &s.url(&format!("/api/v1/datasets/{name}")), None, None).await;
+        for r in full["resources"].as_array().unwrap() {
+            for ver in r["versions"].as_array().unwrap() {
+                formats.insert(ver["source_format"].as_str().unwrap().to_string());
+                if let Some(e) = ver["source_encoding"].as_str() {
+                    encodings.insert(e.to_string());
+                }
+            }
+            for c in r["columns"].as_array().unwrap() {
+                column_grades.insert(c["grade"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    assert_eq!(column_grades, ["L1", "L2", "L3", "L4"].map(String::from).into());
+    assert!(grades.contains("L4") && grades.contains("L1") && grades.contains("L2"), "{grades:?}");
+    assert_eq!(opening, ["conditional", "not_open", "unconditional"].map(String::from).into());
+    for f in ["csv", "tsv", "xlsx", "json", "ndjson", "parquet"] {
+        assert!(formats.contains(f), "missing {f}: {formats:?}");
+    }
+    assert!(encodings.contains("GBK") || encodings.contains("GB18030"), "{encodings:?}");
+
+    // The personal table's IDs were found and graded L4, the mobiles L3.
+    let (_, si) = call(Method::GET, &s.url("/api/v1/datasets/social-insurance-payers"), None, None).await;
+    let cols = si["resources"][0]["columns"].as_array().unwrap();
+    let find = |n: &str| cols.iter().find(|c| c["name"] == n).unwrap();
+    assert_eq!(find("身份证号")["grade"], "L4");
+    assert_eq!(find("手机号")["grade"], "L3");
+    assert_eq!(find("姓名")["grade"], "L3");
+    assert_eq!(si["domain"], "personal");
+
+    // Loading again is a no-op.
+    server::demo::load(&s.state).await.unwrap();
+    let (_, again) = call(Method::GET, &s.url("/api/v1/datasets?limit=100"), None, None).await;
+    assert_eq!(again["total"], v["total"]);
+}

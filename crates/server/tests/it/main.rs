@@ -1,0 +1,10 @@
+//! Integration tests: the real server on port 0, driven with a real HTTP client.
+//! One binary for link time; modules by area.
+
+mod common;
+
+mod accounts;
+mod catalog;
+mod demo;
+mod portal;
+mod uploads;
