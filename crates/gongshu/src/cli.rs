@@ -55,7 +55,11 @@ pub struct StoreArgs {
 
 impl StoreArgs {
     fn config(&self) -> Config {
-        Config { data_dir: self.data_dir.clone(), database_url: self.database_url.clone(), ..Config::default() }
+        Config {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..Config::default()
+        }
     }
 
     async fn open(&self) -> anyhow::Result<store::DynStore> {
@@ -247,7 +251,10 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         Ok(d) => d,
         Err(store::StoreError::NotFound) => {
             let Some(title) = args.title.clone() else {
-                bail!("there is no dataset `{}`; give --title to create it", args.dataset)
+                bail!(
+                    "there is no dataset `{}`; give --title to create it",
+                    args.dataset
+                )
             };
             let input = DatasetInput {
                 name: Some(args.dataset.clone()),
@@ -255,7 +262,9 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
                 title: Some(title),
                 ..DatasetInput::default()
             };
-            catalog::create_dataset(&store, &user, input, now_ms()).await.map_err(api)?
+            catalog::create_dataset(&store, &user, input, now_ms())
+                .await
+                .map_err(api)?
         }
         Err(e) => return Err(e.into()),
     };
@@ -270,12 +279,17 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         .len();
     let bar = ProgressBar::new(size);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     let progress_bar = bar.clone();
-    let limits = ingest::Limits { max_upload_bytes: args.max_bytes, ..ingest::Limits::default() };
+    let limits = ingest::Limits {
+        max_upload_bytes: args.max_bytes,
+        ..ingest::Limits::default()
+    };
     let (resource, version) = catalog::publish_upload(
         &store,
         &args.store.data_dir,
@@ -293,18 +307,39 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     println!(
         "Imported {} rows into {}/{} as version {} ({} bytes of Parquet, sha256 {}).",
-        version.row_count, dataset.name, resource.name, version.number, version.byte_size, version.sha256
+        version.row_count,
+        dataset.name,
+        resource.name,
+        version.number,
+        version.byte_size,
+        version.sha256
     );
     for c in &version.columns {
         let findings: Vec<&str> = c.findings.iter().map(|f| f.kind.code()).collect();
-        println!("  {:<24} {:<10} {}  {}", c.name, c.data_type, c.proposed_grade, findings.join(","));
+        println!(
+            "  {:<24} {:<10} {}  {}",
+            c.name,
+            c.data_type,
+            c.proposed_grade,
+            findings.join(",")
+        );
     }
     Ok(())
 }
 
-async fn load_as(store: &store::DynStore, name: &str, username: &str) -> anyhow::Result<(store::User, store::Dataset)> {
-    let user = store.get_user_by_username(username).await.map_err(|_| anyhow!("there is no user `{username}`"))?;
-    let dataset = store.get_dataset_by_name(name).await.map_err(|_| anyhow!("there is no dataset `{name}`"))?;
+async fn load_as(
+    store: &store::DynStore,
+    name: &str,
+    username: &str,
+) -> anyhow::Result<(store::User, store::Dataset)> {
+    let user = store
+        .get_user_by_username(username)
+        .await
+        .map_err(|_| anyhow!("there is no user `{username}`"))?;
+    let dataset = store
+        .get_dataset_by_name(name)
+        .await
+        .map_err(|_| anyhow!("there is no dataset `{name}`"))?;
     Ok((user, dataset))
 }
 
@@ -315,11 +350,22 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
             let orgs = store.list_orgs().await?;
             let mut offset = 0;
             loop {
-                let filter = store::DatasetFilter { offset, limit: 500, ..Default::default() };
+                let filter = store::DatasetFilter {
+                    offset,
+                    limit: 500,
+                    ..Default::default()
+                };
                 let (page, total) = store.list_datasets(&filter).await?;
                 for d in &page {
-                    let org = orgs.iter().find(|o| o.id == d.org_id).map(|o| o.name.as_str()).unwrap_or("-");
-                    println!("{:<32} {:<16} {} {:<13} {}", d.name, org, d.grade, d.meta.opening_type, d.meta.title);
+                    let org = orgs
+                        .iter()
+                        .find(|o| o.id == d.org_id)
+                        .map(|o| o.name.as_str())
+                        .unwrap_or("-");
+                    println!(
+                        "{:<32} {:<16} {} {:<13} {}",
+                        d.name, org, d.grade, d.meta.opening_type, d.meta.title
+                    );
                 }
                 offset += page.len() as i64;
                 if page.is_empty() || offset >= total {
@@ -329,30 +375,55 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
         }
         DatasetCommand::Show { name, store } => {
             let store = store.open().await?;
-            let d = store.get_dataset_by_name(&name).await.map_err(|_| anyhow!("there is no dataset `{name}`"))?;
-            let view = server::views::dataset_view(&store, d, None).await.map_err(api)?;
+            let d = store
+                .get_dataset_by_name(&name)
+                .await
+                .map_err(|_| anyhow!("there is no dataset `{name}`"))?;
+            let view = server::views::dataset_view(&store, d, None)
+                .await
+                .map_err(api)?;
             println!("{}", serde_json::to_string_pretty(&view)?);
         }
-        DatasetCommand::Update { name, json, as_user, store } => {
+        DatasetCommand::Update {
+            name,
+            json,
+            as_user,
+            store,
+        } => {
             let store = store.open().await?;
             let (user, d) = load_as(&store, &name, &as_user).await?;
-            let mut value: serde_json::Value = serde_json::from_str(&json).context("the update is not valid JSON")?;
+            let mut value: serde_json::Value =
+                serde_json::from_str(&json).context("the update is not valid JSON")?;
             let reason = value
                 .as_object_mut()
                 .and_then(|o| o.remove("reason"))
                 .and_then(|r| r.as_str().map(str::to_string))
                 .unwrap_or_default();
-            let input: DatasetInput = serde_json::from_value(value).context("the update has an unknown or invalid field")?;
-            let (_, outcome) = catalog::update_dataset(&store, &user, d, input, &reason, now_ms()).await.map_err(api)?;
+            let input: DatasetInput = serde_json::from_value(value)
+                .context("the update has an unknown or invalid field")?;
+            let (_, outcome) = catalog::update_dataset(&store, &user, d, input, &reason, now_ms())
+                .await
+                .map_err(api)?;
             println!("Updated {name}: {}", serde_json::to_string(&outcome)?);
         }
-        DatasetCommand::Delete { name, as_user, store: args } => {
+        DatasetCommand::Delete {
+            name,
+            as_user,
+            store: args,
+        } => {
             let store = args.open().await?;
             let (user, d) = load_as(&store, &name, &as_user).await?;
-            catalog::delete_dataset(&store, &args.data_dir, &user, &d).await.map_err(api)?;
+            catalog::delete_dataset(&store, &args.data_dir, &user, &d)
+                .await
+                .map_err(api)?;
             println!("Deleted {name}.");
         }
-        DatasetCommand::DeleteResource { name, resource, as_user, store: args } => {
+        DatasetCommand::DeleteResource {
+            name,
+            resource,
+            as_user,
+            store: args,
+        } => {
             let store = args.open().await?;
             let (user, d) = load_as(&store, &name, &as_user).await?;
             let r = store
@@ -361,7 +432,9 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
                 .into_iter()
                 .find(|r| r.name == resource)
                 .ok_or_else(|| anyhow!("dataset `{name}` has no resource `{resource}`"))?;
-            catalog::delete_resource(&store, &args.data_dir, &user, &d, &r).await.map_err(api)?;
+            catalog::delete_resource(&store, &args.data_dir, &user, &d, &r)
+                .await
+                .map_err(api)?;
             println!("Deleted {name}/{resource}.");
         }
     }
@@ -370,10 +443,25 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
 
 async fn user(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Create { username, role, org, display_name, password, store } => {
+        UserCommand::Create {
+            username,
+            role,
+            org,
+            display_name,
+            password,
+            store,
+        } => {
             let store = store.open().await?;
-            let input = NewUserInput { username, display_name, role, organization: org, password };
-            let u = accounts::create_user(&store, input, now_ms()).await.map_err(api)?;
+            let input = NewUserInput {
+                username,
+                display_name,
+                role,
+                organization: org,
+                password,
+            };
+            let u = accounts::create_user(&store, input, now_ms())
+                .await
+                .map_err(api)?;
             println!("Created user {} ({}).", u.username, u.role);
         }
         UserCommand::List { store } => {
@@ -383,21 +471,41 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                     Some(id) => store.get_org(id).await.map(|o| o.name).unwrap_or_default(),
                     None => "-".into(),
                 };
-                println!("{:<20} {:<10} {:<16} {}", u.username, u.role, org, u.display_name);
+                println!(
+                    "{:<20} {:<10} {:<16} {}",
+                    u.username, u.role, org, u.display_name
+                );
             }
         }
-        UserCommand::Passwd { username, password, store } => {
+        UserCommand::Passwd {
+            username,
+            password,
+            store,
+        } => {
             let store = store.open().await?;
             server::auth::check_new_password(&password).map_err(api)?;
-            let u = store.get_user_by_username(&username).await.map_err(|_| anyhow!("there is no user `{username}`"))?;
+            let u = store
+                .get_user_by_username(&username)
+                .await
+                .map_err(|_| anyhow!("there is no user `{username}`"))?;
             let hash = server::auth::hash_password(&password).map_err(api)?;
             store.set_password_hash(&u.id, &hash).await?;
             println!("Password of {username} changed.");
         }
-        UserCommand::Token { username, name, days, store } => {
+        UserCommand::Token {
+            username,
+            name,
+            days,
+            store,
+        } => {
             let store = store.open().await?;
-            let u = store.get_user_by_username(&username).await.map_err(|_| anyhow!("there is no user `{username}`"))?;
-            let (_, secret) = server::auth::create_token_in(&store, &u, &name, days).await.map_err(api)?;
+            let u = store
+                .get_user_by_username(&username)
+                .await
+                .map_err(|_| anyhow!("there is no user `{username}`"))?;
+            let (_, secret) = server::auth::create_token_in(&store, &u, &name, days)
+                .await
+                .map_err(api)?;
             println!("{secret}");
         }
     }
@@ -406,16 +514,36 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
 
 async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
     match cmd {
-        OrgCommand::Create { name, title, kind, uscc, store } => {
+        OrgCommand::Create {
+            name,
+            title,
+            kind,
+            uscc,
+            store,
+        } => {
             let store = store.open().await?;
-            let input = NewOrgInput { name, title, kind, uscc, description: String::new() };
-            let o = accounts::create_org(&store, input, now_ms()).await.map_err(api)?;
+            let input = NewOrgInput {
+                name,
+                title,
+                kind,
+                uscc,
+                description: String::new(),
+            };
+            let o = accounts::create_org(&store, input, now_ms())
+                .await
+                .map_err(api)?;
             println!("Created organization {} ({}).", o.name, o.kind);
         }
         OrgCommand::List { store } => {
             let store = store.open().await?;
             for o in store.list_orgs().await? {
-                println!("{:<20} {:<11} {:<20} {}", o.name, o.kind, o.uscc.unwrap_or_default(), o.title);
+                println!(
+                    "{:<20} {:<11} {:<20} {}",
+                    o.name,
+                    o.kind,
+                    o.uscc.unwrap_or_default(),
+                    o.title
+                );
             }
         }
     }

@@ -11,7 +11,11 @@ fn gongshu(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
         .env_remove("GONGSHU_DATABASE_URL")
         .output()
         .expect("runs");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -23,41 +27,154 @@ fn administration_and_import() {
     for cmd in ["serve", "import", "user", "org"] {
         assert!(help.contains(cmd), "{help}");
     }
-    let (ok, _, err) = gongshu(d, &["org", "create", "--name", "transport", "--title", "交通运输局", "--kind", "department"]);
+    let (ok, _, err) = gongshu(
+        d,
+        &[
+            "org",
+            "create",
+            "--name",
+            "transport",
+            "--title",
+            "交通运输局",
+            "--kind",
+            "department",
+        ],
+    );
     assert!(ok, "{err}");
-    let (ok, _, err) = gongshu(d, &["org", "create", "--name", "acme", "--title", "Acme", "--kind", "enterprise", "--uscc", "91350100M000100Y44"]);
+    let (ok, _, err) = gongshu(
+        d,
+        &[
+            "org",
+            "create",
+            "--name",
+            "acme",
+            "--title",
+            "Acme",
+            "--kind",
+            "enterprise",
+            "--uscc",
+            "91350100M000100Y44",
+        ],
+    );
     assert!(!ok);
     assert!(err.contains("invalid_uscc"), "{err}");
-    let (ok, _, err) = gongshu(d, &["user", "create", "--username", "wang", "--role", "staff", "--org", "transport"]);
+    let (ok, _, err) = gongshu(
+        d,
+        &[
+            "user",
+            "create",
+            "--username",
+            "wang",
+            "--role",
+            "staff",
+            "--org",
+            "transport",
+        ],
+    );
     assert!(ok, "{err}");
     let (ok, out, _) = gongshu(d, &["user", "list"]);
-    assert!(ok && out.contains("wang") && out.contains("transport"), "{out}");
+    assert!(
+        ok && out.contains("wang") && out.contains("transport"),
+        "{out}"
+    );
 
     let csv = d.join("stops.csv");
-    std::fs::write(&csv, "站点,电话,线路数\n文三路口,13812345678,3\n西湖公园,13987654321,5\n").unwrap();
-    let (ok, out, err) = gongshu(d, &["import", csv.to_str().unwrap(), "--dataset", "bus-stops", "--as", "wang", "--title", "公交站点"]);
+    std::fs::write(
+        &csv,
+        "站点,电话,线路数\n文三路口,13812345678,3\n西湖公园,13987654321,5\n",
+    )
+    .unwrap();
+    let (ok, out, err) = gongshu(
+        d,
+        &[
+            "import",
+            csv.to_str().unwrap(),
+            "--dataset",
+            "bus-stops",
+            "--as",
+            "wang",
+            "--title",
+            "公交站点",
+        ],
+    );
     assert!(ok, "{err}");
     assert!(out.contains("Imported 2 rows"), "{out}");
     assert!(out.contains("mobile"), "{out}");
-    let (ok, out, _) = gongshu(d, &["import", csv.to_str().unwrap(), "--dataset", "bus-stops", "--as", "wang"]);
+    let (ok, out, _) = gongshu(
+        d,
+        &[
+            "import",
+            csv.to_str().unwrap(),
+            "--dataset",
+            "bus-stops",
+            "--as",
+            "wang",
+        ],
+    );
     assert!(ok && out.contains("version 2"), "{out}");
 
     let bad = d.join("bad.csv");
     std::fs::write(&bad, "a,b\n1,2,3\n").unwrap();
-    let (ok, _, err) = gongshu(d, &["import", bad.to_str().unwrap(), "--dataset", "bus-stops", "--as", "wang"]);
+    let (ok, _, err) = gongshu(
+        d,
+        &[
+            "import",
+            bad.to_str().unwrap(),
+            "--dataset",
+            "bus-stops",
+            "--as",
+            "wang",
+        ],
+    );
     assert!(!ok);
     assert!(err.contains("ragged_rows"), "{err}");
 
-    let (ok, out, err) = gongshu(d, &["dataset", "update", "bus-stops", r#"{"tags": ["公交"], "license": "CC BY 4.0"}"#, "--as", "wang"]);
+    let (ok, out, err) = gongshu(
+        d,
+        &[
+            "dataset",
+            "update",
+            "bus-stops",
+            r#"{"tags": ["公交"], "license": "CC BY 4.0"}"#,
+            "--as",
+            "wang",
+        ],
+    );
     assert!(ok, "{err}");
     assert!(out.contains("Updated"), "{out}");
     let (ok, out, _) = gongshu(d, &["dataset", "show", "bus-stops"]);
-    assert!(ok && out.contains("CC BY 4.0") && out.contains("\"grade\": \"L3\""), "{out}");
+    assert!(
+        ok && out.contains("CC BY 4.0") && out.contains("\"grade\": \"L3\""),
+        "{out}"
+    );
     let (ok, out, _) = gongshu(d, &["dataset", "list"]);
-    assert!(ok && out.contains("bus-stops") && out.contains("conditional"), "{out}");
-    let (ok, _, err) = gongshu(d, &["dataset", "update", "bus-stops", r#"{"colour": 1}"#, "--as", "wang"]);
+    assert!(
+        ok && out.contains("bus-stops") && out.contains("conditional"),
+        "{out}"
+    );
+    let (ok, _, err) = gongshu(
+        d,
+        &[
+            "dataset",
+            "update",
+            "bus-stops",
+            r#"{"colour": 1}"#,
+            "--as",
+            "wang",
+        ],
+    );
     assert!(!ok && err.contains("unknown"), "{err}");
-    let (ok, _, err) = gongshu(d, &["dataset", "delete-resource", "bus-stops", "data", "--as", "wang"]);
+    let (ok, _, err) = gongshu(
+        d,
+        &[
+            "dataset",
+            "delete-resource",
+            "bus-stops",
+            "data",
+            "--as",
+            "wang",
+        ],
+    );
     assert!(ok, "{err}");
     let (ok, _, err) = gongshu(d, &["dataset", "delete", "bus-stops", "--as", "wang"]);
     assert!(ok, "{err}");
@@ -90,7 +207,9 @@ fn serve_answers_health_checks() {
     let addr = url.trim_start_matches("http://");
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let _ = child.kill();

@@ -16,7 +16,11 @@ pub(crate) struct Columns {
 
 impl Columns {
     pub(crate) fn new(limit: usize) -> Self {
-        Columns { names: Vec::new(), by_key: HashMap::new(), limit }
+        Columns {
+            names: Vec::new(),
+            by_key: HashMap::new(),
+            limit,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -42,7 +46,9 @@ impl Columns {
         let name = clean(raw);
         match self.by_key.get(&key(name)) {
             Some(&i) if self.names[i] == name => Ok(i),
-            Some(_) => Err(IngestError::DuplicateColumn { name: name.to_string() }),
+            Some(_) => Err(IngestError::DuplicateColumn {
+                name: name.to_string(),
+            }),
             None => self.push(raw),
         }
     }
@@ -60,12 +66,16 @@ impl Columns {
     pub(crate) fn push(&mut self, raw: &str) -> Result<usize, IngestError> {
         let name = clean(raw);
         if name.is_empty() {
-            return Err(IngestError::EmptyColumnName { position: self.names.len() + 1 });
+            return Err(IngestError::EmptyColumnName {
+                position: self.names.len() + 1,
+            });
         }
         self.check_count(self.names.len() + 1)?;
         let k = key(name);
         if self.by_key.contains_key(&k) {
-            return Err(IngestError::DuplicateColumn { name: name.to_string() });
+            return Err(IngestError::DuplicateColumn {
+                name: name.to_string(),
+            });
         }
         self.by_key.insert(k, self.names.len());
         self.names.push(name.to_string());

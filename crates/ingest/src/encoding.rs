@@ -58,7 +58,10 @@ const CHUNK: usize = 64 * 1024;
 const DETECTION_WINDOW: usize = 1024 * 1024;
 
 fn io_read(e: io::Error) -> IngestError {
-    IngestError::Io { context: "reading the upload", source: e }
+    IngestError::Io {
+        context: "reading the upload",
+        source: e,
+    }
 }
 
 /// Fills `buf` as far as the reader allows; returns the number of bytes read.
@@ -90,7 +93,10 @@ pub(crate) fn detect(path: &Path, format: SourceFormat) -> Result<TextEncoding, 
     };
     if bom_encoding.is_none() {
         if let Some(what) = sniff_binary(&prefix) {
-            return Err(IngestError::ContentMismatch { expected: format, detail: what.to_string() });
+            return Err(IngestError::ContentMismatch {
+                expected: format,
+                detail: what.to_string(),
+            });
         }
     }
 
@@ -123,7 +129,10 @@ pub(crate) fn detect(path: &Path, format: SourceFormat) -> Result<TextEncoding, 
         }
         Err(offset) => {
             return Err(IngestError::UndetectableEncoding {
-                detail: format!("it starts with a {} byte-order mark but has invalid bytes near offset {offset}", first_try.name()),
+                detail: format!(
+                "it starts with a {} byte-order mark but has invalid bytes near offset {offset}",
+                first_try.name()
+            ),
             })
         }
     };
@@ -150,7 +159,11 @@ struct ScanStats {
 
 /// Decodes the whole file without keeping it. `Ok(Err(offset))` when a malformed sequence was
 /// found near `offset`.
-fn scan(path: &Path, encoding: TextEncoding, skip: u64) -> Result<Result<ScanStats, u64>, IngestError> {
+fn scan(
+    path: &Path,
+    encoding: TextEncoding,
+    skip: u64,
+) -> Result<Result<ScanStats, u64>, IngestError> {
     let mut file = File::open(path).map_err(io_read)?;
     file.seek(SeekFrom::Start(skip)).map_err(io_read)?;
     let mut decoder = encoding.encoding().new_decoder_without_bom_handling();
@@ -232,7 +245,11 @@ fn guess_encoding(path: &Path, bad_offset: u64) -> Result<&'static Encoding, Ing
     window.truncate(n);
     // Start after a newline so the detector does not begin inside a two-byte character; a
     // newline byte is never the second byte of a GBK character.
-    let begin = if start == 0 { 0 } else { window.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1) };
+    let begin = if start == 0 {
+        0
+    } else {
+        window.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1)
+    };
     let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
     let at_end = (start + n as u64) >= file.metadata().map_err(io_read)?.len();
     detector.feed(&window[begin..], at_end);
@@ -257,10 +274,16 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 /// Opens the upload as a stream of UTF-8 without a byte-order mark.
-pub(crate) fn open_text(path: &Path, encoding: TextEncoding) -> Result<(Box<dyn BufRead>, Consumed), IngestError> {
+pub(crate) fn open_text(
+    path: &Path,
+    encoding: TextEncoding,
+) -> Result<(Box<dyn BufRead>, Consumed), IngestError> {
     let file = File::open(path).map_err(io_read)?;
     let consumed: Consumed = Rc::new(Cell::new(0));
-    let counting = CountingReader { inner: file, consumed: consumed.clone() };
+    let counting = CountingReader {
+        inner: file,
+        consumed: consumed.clone(),
+    };
     let reader: Box<dyn BufRead> = if encoding == TextEncoding::Utf8 {
         // Already validated as UTF-8: pass the bytes through, only the BOM is dropped.
         let mut r = BufReader::with_capacity(4 * CHUNK, counting);
@@ -308,7 +331,12 @@ impl std::error::Error for LineTooLong {}
 
 impl<R> LineGuard<R> {
     pub(crate) fn new(inner: R, limit: u64) -> Self {
-        LineGuard { inner, limit, current: 0, line: 1 }
+        LineGuard {
+            inner,
+            limit,
+            current: 0,
+            line: 1,
+        }
     }
 }
 
@@ -318,7 +346,10 @@ impl<R: Read> Read for LineGuard<R> {
         for segment in buf[..n].split_inclusive(|&b| b == b'\n') {
             self.current += segment.len() as u64;
             if self.current > self.limit + 1 {
-                let e = LineTooLong { line: self.line, limit: self.limit };
+                let e = LineTooLong {
+                    line: self.line,
+                    limit: self.limit,
+                };
                 return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
             if segment.last() == Some(&b'\n') {
@@ -332,8 +363,14 @@ impl<R: Read> Read for LineGuard<R> {
 
 /// Turns an I/O error from a guarded text stream into the right ingest error.
 pub(crate) fn text_read_error(e: io::Error) -> IngestError {
-    if let Some(too_long) = e.get_ref().and_then(|inner| inner.downcast_ref::<LineTooLong>()) {
-        return IngestError::RecordTooLarge { line: too_long.line, limit: too_long.limit };
+    if let Some(too_long) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<LineTooLong>())
+    {
+        return IngestError::RecordTooLarge {
+            line: too_long.line,
+            limit: too_long.limit,
+        };
     }
     io_read(e)
 }
@@ -352,21 +389,35 @@ mod tests {
     #[test]
     fn detection() {
         assert_eq!(detect_bytes(b"a,b\n1,2\n").unwrap(), TextEncoding::Utf8);
-        assert_eq!(detect_bytes("\u{feff}名称\n杭州\n".as_bytes()).unwrap(), TextEncoding::Utf8);
-        let (gbk, _, _) = GBK.encode("名称,地址\n杭州市民卡服务中心,浙江省杭州市西湖区文三路100号\n");
+        assert_eq!(
+            detect_bytes("\u{feff}名称\n杭州\n".as_bytes()).unwrap(),
+            TextEncoding::Utf8
+        );
+        let (gbk, _, _) =
+            GBK.encode("名称,地址\n杭州市民卡服务中心,浙江省杭州市西湖区文三路100号\n");
         assert_eq!(detect_bytes(&gbk).unwrap(), TextEncoding::Gbk);
         // "𠮷" (U+20BB7, a variant of 吉 used in personal names) exists only as a GB18030
         // four-byte sequence.
-        let (gb18030, _, _) = GB18030.encode("名称,备注\n杭州市民卡服务中心,𠮷野家杭州西湖店的数据说明\n");
+        let (gb18030, _, _) =
+            GB18030.encode("名称,备注\n杭州市民卡服务中心,𠮷野家杭州西湖店的数据说明\n");
         assert_eq!(detect_bytes(&gb18030).unwrap(), TextEncoding::Gb18030);
         let mut utf16 = vec![0xFF, 0xFE];
         for u in "a\tb\n1\t2\n".encode_utf16() {
             utf16.extend_from_slice(&u.to_le_bytes());
         }
         assert_eq!(detect_bytes(&utf16).unwrap(), TextEncoding::Utf16Le);
-        assert_eq!(detect_bytes(b"a,b\n\xff\xff,1\n").unwrap_err().code(), "undetectable_encoding");
-        assert_eq!(detect_bytes(b"a,b\n1,\0\n").unwrap_err().code(), "content_mismatch");
-        assert_eq!(detect_bytes(b"\xEF\xBB\xBF \n\n").unwrap_err().code(), "empty_file");
+        assert_eq!(
+            detect_bytes(b"a,b\n\xff\xff,1\n").unwrap_err().code(),
+            "undetectable_encoding"
+        );
+        assert_eq!(
+            detect_bytes(b"a,b\n1,\0\n").unwrap_err().code(),
+            "content_mismatch"
+        );
+        assert_eq!(
+            detect_bytes(b"\xEF\xBB\xBF \n\n").unwrap_err().code(),
+            "empty_file"
+        );
     }
 
     #[test]

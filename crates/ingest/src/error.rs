@@ -180,7 +180,9 @@ impl IngestError {
     }
 
     pub(crate) fn internal(detail: impl std::fmt::Display) -> IngestError {
-        IngestError::Internal { detail: detail.to_string() }
+        IngestError::Internal {
+            detail: detail.to_string(),
+        }
     }
 }
 
@@ -191,14 +193,25 @@ mod tests {
     #[test]
     fn messages_are_sentences_and_codes_are_snake_case() {
         let errors = [
-            IngestError::InvalidFileName { reason: "it contains `/`" },
-            IngestError::UnsupportedFormat { extension: "exe".into() },
+            IngestError::InvalidFileName {
+                reason: "it contains `/`",
+            },
+            IngestError::UnsupportedFormat {
+                extension: "exe".into(),
+            },
             IngestError::FileTooLarge { size: 2, limit: 1 },
             IngestError::EmptyFile,
             IngestError::NoRows,
-            IngestError::ContentMismatch { expected: SourceFormat::Csv, detail: "it is a PNG image".into() },
+            IngestError::ContentMismatch {
+                expected: SourceFormat::Csv,
+                detail: "it is a PNG image".into(),
+            },
             IngestError::UndetectableEncoding { detail: "x".into() },
-            IngestError::RaggedRows { line: 3, found: 2, expected: 3 },
+            IngestError::RaggedRows {
+                line: 3,
+                found: 2,
+                expected: 3,
+            },
             IngestError::DuplicateColumn { name: "a".into() },
             IngestError::EmptyColumnName { position: 2 },
             IngestError::TooManyColumns { limit: 3 },
@@ -206,15 +219,25 @@ mod tests {
             IngestError::ZipBomb { detail: "x".into() },
             IngestError::CorruptSpreadsheet { detail: "x".into() },
             IngestError::CorruptParquet { detail: "x".into() },
-            IngestError::InvalidJson { line: Some(2), detail: "x".into() },
-            IngestError::Io { context: "reading the upload", source: std::io::Error::other("x") },
+            IngestError::InvalidJson {
+                line: Some(2),
+                detail: "x".into(),
+            },
+            IngestError::Io {
+                context: "reading the upload",
+                source: std::io::Error::other("x"),
+            },
             IngestError::internal("x"),
         ];
         for e in &errors {
             let msg = e.to_string();
             assert!(msg.chars().next().unwrap().is_uppercase(), "{msg}");
             assert!(msg.ends_with('.'), "{msg}");
-            assert!(e.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", e.code());
+            assert!(
+                e.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{}",
+                e.code()
+            );
             assert_eq!(e.is_user_error(), !matches!(e.code(), "io" | "internal"));
         }
         let codes: std::collections::HashSet<_> = errors.iter().map(|e| e.code()).collect();

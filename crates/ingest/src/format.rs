@@ -79,14 +79,21 @@ impl SourceFormat {
             "json" => SourceFormat::Json,
             "ndjson" | "jsonl" => SourceFormat::Ndjson,
             "parquet" => SourceFormat::Parquet,
-            _ => return Err(IngestError::UnsupportedFormat { extension: extension.to_string() }),
+            _ => {
+                return Err(IngestError::UnsupportedFormat {
+                    extension: extension.to_string(),
+                })
+            }
         };
         Ok(format)
     }
 
     /// Whether the format is text, whose encoding is detected and reported.
     pub fn is_text(self) -> bool {
-        matches!(self, SourceFormat::Csv | SourceFormat::Tsv | SourceFormat::Json | SourceFormat::Ndjson)
+        matches!(
+            self,
+            SourceFormat::Csv | SourceFormat::Tsv | SourceFormat::Json | SourceFormat::Ndjson
+        )
     }
 }
 
@@ -136,14 +143,20 @@ pub(crate) fn sniff_binary(prefix: &[u8]) -> Option<&'static str> {
         (b"%PDF-", "it is a PDF document"),
         (ZIP_MAGIC, "it is a zip archive (perhaps an XLSX workbook)"),
         (b"PK\x05\x06", "it is an empty zip archive"),
-        (OLE_MAGIC, "it is a legacy Office document (perhaps an XLS workbook)"),
+        (
+            OLE_MAGIC,
+            "it is a legacy Office document (perhaps an XLS workbook)",
+        ),
         (b"\x1F\x8B", "it is gzip-compressed"),
         (PARQUET_MAGIC, "it is a Parquet file"),
         (b"7z\xBC\xAF\x27\x1C", "it is a 7-Zip archive"),
         (b"Rar!\x1A\x07", "it is a RAR archive"),
         (b"\x7FELF", "it is an executable program"),
     ];
-    MAGICS.iter().find(|(magic, _)| prefix.starts_with(magic)).map(|(_, what)| *what)
+    MAGICS
+        .iter()
+        .find(|(magic, _)| prefix.starts_with(magic))
+        .map(|(_, what)| *what)
 }
 
 #[cfg(test)]
@@ -178,11 +191,26 @@ mod tests {
 
     #[test]
     fn file_names() {
-        for ok in ["data.csv", "人口 统计 (2024).xlsx", "a..b.csv", ".hidden.csv"] {
+        for ok in [
+            "data.csv",
+            "人口 统计 (2024).xlsx",
+            "a..b.csv",
+            ".hidden.csv",
+        ] {
             assert!(validate_file_name(ok).is_ok(), "{ok}");
         }
         let long = "a".repeat(252) + ".csv";
-        for bad in ["", "..", ".", "../x.csv", "a/b.csv", "a\\b.csv", "a\0.csv", "a\n.csv", long.as_str()] {
+        for bad in [
+            "",
+            "..",
+            ".",
+            "../x.csv",
+            "a/b.csv",
+            "a\\b.csv",
+            "a\0.csv",
+            "a\n.csv",
+            long.as_str(),
+        ] {
             let err = validate_file_name(bad).unwrap_err();
             assert_eq!(err.code(), "invalid_file_name", "{bad:?}");
         }
@@ -190,7 +218,9 @@ mod tests {
 
     #[test]
     fn magic() {
-        assert!(sniff_binary(b"\x89PNG\r\n\x1a\n....").unwrap().contains("PNG"));
+        assert!(sniff_binary(b"\x89PNG\r\n\x1a\n....")
+            .unwrap()
+            .contains("PNG"));
         assert!(sniff_binary(b"PK\x03\x04rest").unwrap().contains("zip"));
         assert_eq!(sniff_binary(b"name,age\n"), None);
         assert_eq!(sniff_binary(b""), None);

@@ -153,7 +153,11 @@ impl Inference {
             }
         }
         // A bare date can still be part of a timestamp column (midnight, no offset).
-        let date = if self.date.is_some() || self.timestamp.is_some() { value::parse_date(v) } else { None };
+        let date = if self.date.is_some() || self.timestamp.is_some() {
+            value::parse_date(v)
+        } else {
+            None
+        };
         if let Some(mm) = &mut self.date {
             match date {
                 Some(d) => mm.observe(d),
@@ -209,7 +213,9 @@ impl Inference {
         } else if self.date.is_some() {
             ColumnType::Date
         } else if self.timestamp.is_some() {
-            ColumnType::Timestamp { utc: self.utc_timestamps }
+            ColumnType::Timestamp {
+                utc: self.utc_timestamps,
+            }
         } else {
             ColumnType::String
         }
@@ -223,12 +229,19 @@ impl Inference {
         }
         let typed = match ty {
             ColumnType::Int64 => self.int.as_ref().and_then(|m| fmt(m, |v| v.to_string())),
-            ColumnType::Float64 => self.float.as_ref().and_then(|m| fmt(m, value::format_float)),
-            ColumnType::Boolean => self.boolean.as_ref().and_then(|m| fmt(m, |v| v.to_string())),
+            ColumnType::Float64 => self
+                .float
+                .as_ref()
+                .and_then(|m| fmt(m, value::format_float)),
+            ColumnType::Boolean => self
+                .boolean
+                .as_ref()
+                .and_then(|m| fmt(m, |v| v.to_string())),
             ColumnType::Date => self.date.as_ref().and_then(|m| fmt(m, value::format_date)),
-            ColumnType::Timestamp { utc } => {
-                self.timestamp.as_ref().and_then(|m| fmt(m, |v| value::format_timestamp(v, utc)))
-            }
+            ColumnType::Timestamp { utc } => self
+                .timestamp
+                .as_ref()
+                .and_then(|m| fmt(m, |v| value::format_timestamp(v, utc))),
             ColumnType::String => None,
         };
         match typed.or_else(|| self.text.range.clone()) {
@@ -261,7 +274,11 @@ mod tests {
     }
 
     fn check(values: &[&str], ty: ColumnType, min: &str, max: &str) {
-        assert_eq!(infer(values), (ty, Some(min.to_string()), Some(max.to_string())), "{values:?}");
+        assert_eq!(
+            infer(values),
+            (ty, Some(min.to_string()), Some(max.to_string())),
+            "{values:?}"
+        );
     }
 
     #[test]
@@ -270,17 +287,47 @@ mod tests {
         check(&["1", "10", "-3"], Int64, "-3", "10");
         check(&["1", "2.5", "10"], Float64, "1", "10");
         check(&["true", "FALSE"], Boolean, "false", "true");
-        check(&["2024-01-02", "2023-12-31"], Date, "2023-12-31", "2024-01-02");
-        check(&["2024-01-02", "2024-01-01 10:00:00"], Timestamp { utc: false }, "2024-01-01 10:00:00", "2024-01-02 00:00:00");
-        check(&["2024-01-01T10:00:00+08:00", "2024-01-01T00:00:00Z"], Timestamp { utc: true }, "2024-01-01 00:00:00Z", "2024-01-01 02:00:00Z");
-        check(&["2024-01-01T10:00:00+08:00", "2024-01-01 00:00:00"], String, "2024-01-01 00:00:00", "2024-01-01T10:00:00+08:00");
+        check(
+            &["2024-01-02", "2023-12-31"],
+            Date,
+            "2023-12-31",
+            "2024-01-02",
+        );
+        check(
+            &["2024-01-02", "2024-01-01 10:00:00"],
+            Timestamp { utc: false },
+            "2024-01-01 10:00:00",
+            "2024-01-02 00:00:00",
+        );
+        check(
+            &["2024-01-01T10:00:00+08:00", "2024-01-01T00:00:00Z"],
+            Timestamp { utc: true },
+            "2024-01-01 00:00:00Z",
+            "2024-01-01 02:00:00Z",
+        );
+        check(
+            &["2024-01-01T10:00:00+08:00", "2024-01-01 00:00:00"],
+            String,
+            "2024-01-01 00:00:00",
+            "2024-01-01T10:00:00+08:00",
+        );
         check(&["1", "a"], String, "1", "a");
         check(&["9", "10"], Int64, "9", "10");
         // Identifiers stay text, compared as text.
         check(&["0571", "0572"], String, "0571", "0572");
         check(&["1", "0571"], String, "0571", "1");
-        check(&["13812345678", "15900001111"], String, "13812345678", "15900001111");
-        check(&["11010519491231002X", "110105194912310029"], String, "110105194912310029", "11010519491231002X");
+        check(
+            &["13812345678", "15900001111"],
+            String,
+            "13812345678",
+            "15900001111",
+        );
+        check(
+            &["11010519491231002X", "110105194912310029"],
+            String,
+            "110105194912310029",
+            "11010519491231002X",
+        );
         check(&["1", "true"], String, "1", "true");
         assert_eq!(infer(&[]), (String, None, None));
     }
@@ -291,9 +338,15 @@ mod tests {
         for v in ["9", "13812345678"] {
             inf.observe(v);
         }
-        assert_eq!(inf.min_max(ColumnType::Int64), (Some("9".into()), Some("13812345678".into())));
+        assert_eq!(
+            inf.min_max(ColumnType::Int64),
+            (Some("9".into()), Some("13812345678".into()))
+        );
         // A type whose candidate did not survive falls back to text order.
-        assert_eq!(inf.min_max(ColumnType::Date), (Some("13812345678".into()), Some("9".into())));
+        assert_eq!(
+            inf.min_max(ColumnType::Date),
+            (Some("13812345678".into()), Some("9".into()))
+        );
     }
 
     #[test]

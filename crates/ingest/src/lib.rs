@@ -161,8 +161,14 @@ pub fn ingest_file(req: IngestRequest<'_>) -> Result<IngestOutcome, IngestError>
             bytes = outcome.byte_size,
             "ingested upload"
         ),
-        Err(e) if e.is_user_error() => tracing::info!(file = req.file_name, code = e.code(), "upload rejected: {e}"),
-        Err(e) => tracing::error!(file = req.file_name, code = e.code(), error = ?e, "ingest failed"),
+        Err(e) if e.is_user_error() => tracing::info!(
+            file = req.file_name,
+            code = e.code(),
+            "upload rejected: {e}"
+        ),
+        Err(e) => {
+            tracing::error!(file = req.file_name, code = e.code(), error = ?e, "ingest failed")
+        }
     }
     result
 }
@@ -170,15 +176,24 @@ pub fn ingest_file(req: IngestRequest<'_>) -> Result<IngestOutcome, IngestError>
 fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
     validate_file_name(req.file_name)?;
     let format = SourceFormat::from_file_name(req.file_name)?;
-    let size = std::fs::metadata(req.source).map_err(IngestError::io("reading the upload"))?.len();
+    let size = std::fs::metadata(req.source)
+        .map_err(IngestError::io("reading the upload"))?
+        .len();
     if size > req.limits.max_upload_bytes {
-        return Err(IngestError::FileTooLarge { size, limit: req.limits.max_upload_bytes });
+        return Err(IngestError::FileTooLarge {
+            size,
+            limit: req.limits.max_upload_bytes,
+        });
     }
     if size == 0 {
         return Err(IngestError::EmptyFile);
     }
 
-    let passes = if format == SourceFormat::Parquet { 1 } else { 2 };
+    let passes = if format == SourceFormat::Parquet {
+        1
+    } else {
+        2
+    };
     let mut progress = Progress::new(req.progress, size, passes);
     let (encoding, rows, columns, published) = match format {
         SourceFormat::Parquet => {
@@ -197,7 +212,8 @@ fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
                 }
                 _ => Some(encoding::detect(req.source, format)?),
             };
-            let (rows, columns, published) = two_passes(req, format, encoding, size, &mut progress)?;
+            let (rows, columns, published) =
+                two_passes(req, format, encoding, size, &mut progress)?;
             (encoding, rows, columns, published)
         }
     };
@@ -265,7 +281,11 @@ fn two_passes(
             rows += 1;
             Ok(())
         };
-        let mut pass = Pass { columns: &mut columns, frozen: false, progress: &mut *progress };
+        let mut pass = Pass {
+            columns: &mut columns,
+            frozen: false,
+            progress: &mut *progress,
+        };
         read_source(req, format, encoding, size, &mut pass, &mut profile)?;
     }
     // Blank rows are skipped, so every counted row had a value and therefore a column.
@@ -274,15 +294,26 @@ fn two_passes(
     }
     // A key seen only in records that were otherwise blank has no profiler yet.
     while profilers.len() < columns.len() {
-        profilers.push(ColumnProfiler::new(&columns.names()[profilers.len()], Strictness::Identifiers, rows));
+        profilers.push(ColumnProfiler::new(
+            &columns.names()[profilers.len()],
+            Strictness::Identifiers,
+            rows,
+        ));
     }
-    let types: Vec<ColumnType> = profilers.iter().map(ColumnProfiler::inferred_type).collect();
+    let types: Vec<ColumnType> = profilers
+        .iter()
+        .map(ColumnProfiler::inferred_type)
+        .collect();
 
     progress.start_pass(1);
     let mut converter = Converter::new(req.dest, columns.names(), &types)?;
     {
         let mut convert = |_: &Columns, row: &[String]| converter.row(row);
-        let mut pass = Pass { columns: &mut columns, frozen: true, progress: &mut *progress };
+        let mut pass = Pass {
+            columns: &mut columns,
+            frozen: true,
+            progress: &mut *progress,
+        };
         read_source(req, format, encoding, size, &mut pass, &mut convert)?;
     }
     if converter.total_rows != rows {
@@ -292,6 +323,10 @@ fn two_passes(
         )));
     }
     let published = converter.publish()?;
-    let reports = profilers.iter().zip(types).map(|(p, t)| p.report(t)).collect();
+    let reports = profilers
+        .iter()
+        .zip(types)
+        .map(|(p, t)| p.report(t))
+        .collect();
     Ok((rows, reports, published))
 }

@@ -9,7 +9,8 @@
 use crate::infer::ColumnType;
 use crate::{value, IngestError};
 use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Field, Schema, SchemaRef};
@@ -30,7 +31,10 @@ const BATCH_TEXT_BYTES: usize = 64 * 1024 * 1024;
 const ROW_GROUP_BYTES: usize = 128 * 1024 * 1024;
 
 fn io_write(e: io::Error) -> IngestError {
-    IngestError::Io { context: "writing the Parquet file", source: e }
+    IngestError::Io {
+        context: "writing the Parquet file",
+        source: e,
+    }
 }
 
 fn parquet_write(e: parquet::errors::ParquetError) -> IngestError {
@@ -96,17 +100,35 @@ impl ParquetOutput {
             IngestError::internal(format!("destination `{}` has no file name", dest.display()))
         })?;
         let dir = parent_dir(dest);
-        let temp_path = dir.join(format!(".{file_name}.{}.tmp", uuid::Uuid::new_v4().simple()));
-        let file = OpenOptions::new().write(true).create_new(true).open(&temp_path).map_err(io_write)?;
-        let temp = TempFile { path: temp_path, armed: true };
+        let temp_path = dir.join(format!(
+            ".{file_name}.{}.tmp",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp_path)
+            .map_err(io_write)?;
+        let temp = TempFile {
+            path: temp_path,
+            armed: true,
+        };
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
             .set_created_by(format!("gongshu-ingest {}", env!("CARGO_PKG_VERSION")))
             .build();
-        let sink = HashingWriter { inner: BufWriter::with_capacity(1024 * 1024, file), hasher: Sha256::new(), bytes: 0 };
+        let sink = HashingWriter {
+            inner: BufWriter::with_capacity(1024 * 1024, file),
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
         let writer = ArrowWriter::try_new(sink, schema, Some(props)).map_err(parquet_write)?;
-        Ok(ParquetOutput { temp, dest: dest.to_path_buf(), writer })
+        Ok(ParquetOutput {
+            temp,
+            dest: dest.to_path_buf(),
+            writer,
+        })
     }
 
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
@@ -115,9 +137,17 @@ impl ParquetOutput {
 
     /// Finishes the file and publishes it at the destination.
     pub(crate) fn publish(self) -> Result<Published, IngestError> {
-        let ParquetOutput { mut temp, dest, writer } = self;
+        let ParquetOutput {
+            mut temp,
+            dest,
+            writer,
+        } = self;
         let hashing = writer.into_inner().map_err(parquet_write)?;
-        let HashingWriter { inner, hasher, bytes } = hashing;
+        let HashingWriter {
+            inner,
+            hasher,
+            bytes,
+        } = hashing;
         let file = inner.into_inner().map_err(|e| io_write(e.into_error()))?;
         file.sync_all().map_err(io_write)?;
         drop(file);
@@ -129,7 +159,10 @@ impl ParquetOutput {
             let _ = fs::remove_file(&dest);
             return Err(io_write(e));
         }
-        Ok(Published { byte_size: bytes, sha256: hex::encode(hasher.finalize()) })
+        Ok(Published {
+            byte_size: bytes,
+            sha256: hex::encode(hasher.finalize()),
+        })
     }
 }
 
@@ -169,7 +202,8 @@ impl ColumnBuilder {
             ColumnType::Boolean => ColumnBuilder::Bool(BooleanBuilder::with_capacity(BATCH_ROWS)),
             ColumnType::Date => ColumnBuilder::Date(Date32Builder::with_capacity(BATCH_ROWS)),
             ColumnType::Timestamp { .. } => ColumnBuilder::Timestamp(
-                TimestampMicrosecondBuilder::with_capacity(BATCH_ROWS).with_data_type(ty.arrow_type()),
+                TimestampMicrosecondBuilder::with_capacity(BATCH_ROWS)
+                    .with_data_type(ty.arrow_type()),
             ),
             ColumnType::String => ColumnBuilder::Text(StringBuilder::new()),
         }
@@ -190,8 +224,12 @@ impl ColumnBuilder {
     fn append(&mut self, v: &str) -> bool {
         use value::Strictness::Identifiers;
         match self {
-            ColumnBuilder::Int(b) => value::parse_int(v, Identifiers).map(|n| b.append_value(n)).is_some(),
-            ColumnBuilder::Float(b) => value::parse_float(v, Identifiers).map(|f| b.append_value(f)).is_some(),
+            ColumnBuilder::Int(b) => value::parse_int(v, Identifiers)
+                .map(|n| b.append_value(n))
+                .is_some(),
+            ColumnBuilder::Float(b) => value::parse_float(v, Identifiers)
+                .map(|f| b.append_value(f))
+                .is_some(),
             ColumnBuilder::Bool(b) => value::parse_bool(v).map(|x| b.append_value(x)).is_some(),
             ColumnBuilder::Date(b) => value::parse_date(v).map(|d| b.append_value(d)).is_some(),
             ColumnBuilder::Timestamp(b) => {
@@ -233,9 +271,16 @@ pub(crate) struct Converter {
 }
 
 impl Converter {
-    pub(crate) fn new(dest: &Path, names: &[String], types: &[ColumnType]) -> Result<Converter, IngestError> {
-        let fields: Vec<Field> =
-            names.iter().zip(types).map(|(n, t)| Field::new(n.as_str(), t.arrow_type(), true)).collect();
+    pub(crate) fn new(
+        dest: &Path,
+        names: &[String],
+        types: &[ColumnType],
+    ) -> Result<Converter, IngestError> {
+        let fields: Vec<Field> = names
+            .iter()
+            .zip(types)
+            .map(|(n, t)| Field::new(n.as_str(), t.arrow_type(), true))
+            .collect();
         let schema = Arc::new(Schema::new(fields));
         let output = ParquetOutput::create(dest, schema.clone())?;
         Ok(Converter {
@@ -253,7 +298,9 @@ impl Converter {
     pub(crate) fn row(&mut self, row: &[String]) -> Result<(), IngestError> {
         for (i, cell) in row.iter().enumerate() {
             let Some(builder) = self.builders.get_mut(i) else {
-                return Err(IngestError::internal("a row is wider than the inferred schema"));
+                return Err(IngestError::internal(
+                    "a row is wider than the inferred schema",
+                ));
             };
             if cell.is_empty() {
                 builder.append_null();
@@ -284,8 +331,13 @@ impl Converter {
         if self.rows == 0 {
             return Ok(());
         }
-        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(ColumnBuilder::finish).collect();
-        let batch = RecordBatch::try_new(self.schema.clone(), columns).map_err(IngestError::internal)?;
+        let columns: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .map(ColumnBuilder::finish)
+            .collect();
+        let batch =
+            RecordBatch::try_new(self.schema.clone(), columns).map_err(IngestError::internal)?;
         self.output.write(&batch)?;
         self.rows = 0;
         self.text_bytes = 0;

@@ -21,11 +21,16 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 fn corrupt(e: impl std::fmt::Display) -> IngestError {
-    IngestError::CorruptParquet { detail: e.to_string() }
+    IngestError::CorruptParquet {
+        detail: e.to_string(),
+    }
 }
 
 fn io_read(e: std::io::Error) -> IngestError {
-    IngestError::Io { context: "reading the upload", source: e }
+    IngestError::Io {
+        context: "reading the upload",
+        source: e,
+    }
 }
 
 pub(crate) struct ParquetResult {
@@ -40,17 +45,30 @@ pub(crate) fn ingest(
     limits: &Limits,
     progress: &mut Progress<'_>,
 ) -> Result<ParquetResult, IngestError> {
-    check_magic(path, PARQUET_MAGIC, SourceFormat::Parquet, "it does not start with the Parquet signature `PAR1`")?;
+    check_magic(
+        path,
+        PARQUET_MAGIC,
+        SourceFormat::Parquet,
+        "it does not start with the Parquet signature `PAR1`",
+    )?;
     let mut file = File::open(path).map_err(io_read)?;
     let size = file.metadata().map_err(io_read)?.len();
     // A file cut short loses its footer first; say so plainly rather than quoting the reader.
     let mut tail = [0u8; 4];
-    if size < 12 || file.seek(SeekFrom::End(-4)).and_then(|_| file.read_exact(&mut tail)).is_err() || tail != PARQUET_MAGIC {
+    if size < 12
+        || file
+            .seek(SeekFrom::End(-4))
+            .and_then(|_| file.read_exact(&mut tail))
+            .is_err()
+        || tail != PARQUET_MAGIC
+    {
         return Err(corrupt("the file is truncated: its footer is missing"));
     }
     file.seek(SeekFrom::Start(0)).map_err(io_read)?;
 
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(corrupt)?.with_batch_size(BATCH_ROWS);
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(corrupt)?
+        .with_batch_size(BATCH_ROWS);
     let schema = builder.schema().clone();
     let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     let mut columns = Columns::new(limits.max_columns);
@@ -59,8 +77,11 @@ pub(crate) fn ingest(
         columns.push(field.name())?;
     }
     // Names are kept exactly as in the file, so the columns a user sees match their schema.
-    let mut profilers: Vec<ColumnProfiler> =
-        schema.fields().iter().map(|f| ColumnProfiler::new(f.name(), Strictness::Relaxed, 0)).collect();
+    let mut profilers: Vec<ColumnProfiler> = schema
+        .fields()
+        .iter()
+        .map(|f| ColumnProfiler::new(f.name(), Strictness::Relaxed, 0))
+        .collect();
     let reader = builder.build().map_err(corrupt)?;
     let mut output = ParquetOutput::create(dest, schema.clone())?;
     let options = FormatOptions::default();
@@ -69,7 +90,8 @@ pub(crate) fn ingest(
     for batch in reader {
         let batch = batch.map_err(corrupt)?;
         for (array, profiler) in batch.columns().iter().zip(&mut profilers) {
-            let formatter = ArrayFormatter::try_new(array.as_ref(), &options).map_err(IngestError::internal)?;
+            let formatter =
+                ArrayFormatter::try_new(array.as_ref(), &options).map_err(IngestError::internal)?;
             for i in 0..array.len() {
                 if array.is_null(i) {
                     profiler.observe_null();
@@ -94,5 +116,9 @@ pub(crate) fn ingest(
         .map(|(field, profiler)| profiler.report(ColumnType::of_arrow(field.data_type())))
         .collect();
     let published = output.publish()?;
-    Ok(ParquetResult { rows, columns: reports, published })
+    Ok(ParquetResult {
+        rows,
+        columns: reports,
+        published,
+    })
 }

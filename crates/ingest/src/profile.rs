@@ -115,7 +115,11 @@ impl ColumnProfiler {
     pub(crate) fn report(&self, ty: ColumnType) -> ColumnReport {
         let values = self.count - self.nulls;
         // While nothing has been evicted the summary holds every distinct value: exact count.
-        let distinct_estimate = if self.top.evicted { self.distinct.estimate().min(values) } else { self.top.len() as u64 };
+        let distinct_estimate = if self.top.evicted {
+            self.distinct.estimate().min(values)
+        } else {
+            self.top.len() as u64
+        };
         let (min, max) = self.inference.min_max(ty);
         let findings = self.scanner.findings();
         ColumnReport {
@@ -124,7 +128,11 @@ impl ColumnProfiler {
             profile: Profile {
                 count: self.count,
                 nulls: self.nulls,
-                null_rate: if self.count == 0 { 0.0 } else { self.nulls as f64 / self.count as f64 },
+                null_rate: if self.count == 0 {
+                    0.0
+                } else {
+                    self.nulls as f64 / self.count as f64
+                },
                 distinct_estimate,
                 min,
                 max,
@@ -147,7 +155,9 @@ const HLL_REGISTERS: usize = 1 << HLL_BITS;
 
 impl HyperLogLog {
     pub(crate) fn new() -> Self {
-        HyperLogLog { registers: vec![0; HLL_REGISTERS].into_boxed_slice() }
+        HyperLogLog {
+            registers: vec![0; HLL_REGISTERS].into_boxed_slice(),
+        }
     }
 
     pub(crate) fn insert(&mut self, value: &[u8]) {
@@ -163,11 +173,19 @@ impl HyperLogLog {
     pub(crate) fn estimate(&self) -> u64 {
         let m = HLL_REGISTERS as f64;
         let alpha = 0.7213 / (1.0 + 1.079 / m);
-        let sum: f64 = self.registers.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+        let sum: f64 = self
+            .registers
+            .iter()
+            .map(|&r| 2f64.powi(-i32::from(r)))
+            .sum();
         let raw = alpha * m * m / sum;
         let zeros = self.registers.iter().filter(|&&r| r == 0).count();
         // Linear counting is far more accurate while many registers are still empty.
-        let estimate = if raw <= 2.5 * m && zeros > 0 { m * (m / zeros as f64).ln() } else { raw };
+        let estimate = if raw <= 2.5 * m && zeros > 0 {
+            m * (m / zeros as f64).ln()
+        } else {
+            raw
+        };
         estimate.round() as u64
     }
 }
@@ -215,7 +233,13 @@ struct Slot {
 
 impl SpaceSaving {
     pub(crate) fn new(capacity: usize) -> Self {
-        SpaceSaving { capacity, index: HashMap::new(), slots: Vec::new(), order: BTreeSet::new(), evicted: false }
+        SpaceSaving {
+            capacity,
+            index: HashMap::new(),
+            slots: Vec::new(),
+            order: BTreeSet::new(),
+            evicted: false,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -230,14 +254,22 @@ impl SpaceSaving {
             self.order.insert((slot.count, i));
         } else if self.slots.len() < self.capacity {
             let i = self.slots.len();
-            self.slots.push(Slot { value: v.into(), count: 1, error: 0 });
+            self.slots.push(Slot {
+                value: v.into(),
+                count: 1,
+                error: 0,
+            });
             self.index.insert(v.into(), i);
             self.order.insert((1, i));
         } else if let Some((min, i)) = self.order.pop_first() {
             self.evicted = true;
             let slot = &mut self.slots[i];
             self.index.remove(&slot.value);
-            *slot = Slot { value: v.into(), count: min + 1, error: min };
+            *slot = Slot {
+                value: v.into(),
+                count: min + 1,
+                error: min,
+            };
             self.index.insert(v.into(), i);
             self.order.insert((min + 1, i));
         }
@@ -245,8 +277,11 @@ impl SpaceSaving {
 
     /// The `n` values with the highest guaranteed counts (exact while nothing was evicted).
     pub(crate) fn top(&self, n: usize) -> Vec<(String, u64)> {
-        let mut all: Vec<(String, u64)> =
-            self.slots.iter().map(|s| (s.value.to_string(), s.count - s.error)).collect();
+        let mut all: Vec<(String, u64)> = self
+            .slots
+            .iter()
+            .map(|s| (s.value.to_string(), s.count - s.error))
+            .collect();
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         all.truncate(n);
         all

@@ -15,7 +15,14 @@ impl<'a> Progress<'a> {
     pub(crate) fn new(callback: Option<&'a (dyn Fn(u64) + Sync)>, total: u64, passes: u64) -> Self {
         // Often enough for a smooth bar, rarely enough to cost nothing (at most ~200 calls).
         let step = (total / 200).max(64 * 1024);
-        Progress { callback, total, passes: passes.max(1), pass: 0, reported: 0, step }
+        Progress {
+            callback,
+            total,
+            passes: passes.max(1),
+            pass: 0,
+            reported: 0,
+            step,
+        }
     }
 
     /// Moves to pass `pass` (0-based).
@@ -25,9 +32,12 @@ impl<'a> Progress<'a> {
 
     /// `consumed` bytes of the source have been read in the current pass.
     pub(crate) fn update(&mut self, consumed: u64) {
-        let Some(callback) = self.callback else { return };
+        let Some(callback) = self.callback else {
+            return;
+        };
         let within = u128::from(consumed.min(self.total));
-        let overall = (u128::from(self.pass) * u128::from(self.total) + within) / u128::from(self.passes);
+        let overall =
+            (u128::from(self.pass) * u128::from(self.total) + within) / u128::from(self.passes);
         let overall = overall as u64;
         if overall >= self.reported + self.step {
             self.reported = overall;

@@ -37,7 +37,10 @@ fn integer_part_ok(digits: &[u8], strictness: Strictness, whole: bool) -> bool {
 /// An integer: an optional `-` and digits.
 pub(crate) fn parse_int(s: &str, strictness: Strictness) -> Option<i64> {
     let digits = s.strip_prefix('-').unwrap_or(s).as_bytes();
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) || !integer_part_ok(digits, strictness, true) {
+    if digits.is_empty()
+        || !digits.iter().all(u8::is_ascii_digit)
+        || !integer_part_ok(digits, strictness, true)
+    {
         return None;
     }
     s.parse().ok()
@@ -130,7 +133,9 @@ fn small_number(s: &[u8], start: usize) -> Option<(u32, usize)> {
 }
 
 fn num(digits: &[u8]) -> u32 {
-    digits.iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
+    digits
+        .iter()
+        .fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
 }
 
 /// A calendar date: days since 1970-01-01.
@@ -205,13 +210,16 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<(i64, bool)> {
             _ => return None,
         }
     }
-    let seconds = i64::from(days) * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_seconds;
+    let seconds =
+        i64::from(days) * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_seconds;
     Some((seconds * 1_000_000 + i64::from(micros), aware))
 }
 
 fn two_digits(s: &[u8], start: usize) -> Option<(u32, usize)> {
     let d = s.get(start..start + 2)?;
-    d.iter().all(u8::is_ascii_digit).then(|| (num(d), start + 2))
+    d.iter()
+        .all(u8::is_ascii_digit)
+        .then(|| (num(d), start + 2))
 }
 
 fn is_leap(y: i32) -> bool {
@@ -264,7 +272,13 @@ pub(crate) fn format_timestamp(micros: i64, utc: bool) -> String {
     let frac = micros.rem_euclid(1_000_000);
     let days = seconds.div_euclid(86_400) as i32;
     let secs = seconds.rem_euclid(86_400);
-    let mut out = format!("{} {:02}:{:02}:{:02}", format_date(days), secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = format!(
+        "{} {:02}:{:02}:{:02}",
+        format_date(days),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
     if frac != 0 {
         out.push_str(&format!(".{frac:06}"));
     }
@@ -291,7 +305,8 @@ mod tests {
 
     #[test]
     fn integers() {
-        let check = |s: &str, expected: Option<i64>| assert_eq!(parse_int(s, Identifiers), expected, "{s}");
+        let check =
+            |s: &str, expected: Option<i64>| assert_eq!(parse_int(s, Identifiers), expected, "{s}");
         check("0", Some(0));
         check("42", Some(42));
         check("-7", Some(-7));
@@ -310,7 +325,9 @@ mod tests {
 
     #[test]
     fn floats() {
-        let check = |s: &str, expected: Option<f64>| assert_eq!(parse_float(s, Identifiers), expected, "{s}");
+        let check = |s: &str, expected: Option<f64>| {
+            assert_eq!(parse_float(s, Identifiers), expected, "{s}")
+        };
         check("1.5", Some(1.5));
         check("-0.25", Some(-0.25));
         check("0.5", Some(0.5));
@@ -341,14 +358,29 @@ mod tests {
         assert_eq!(parse_date("2024-01-01x"), None);
         assert_eq!(parse_date("2024-01/01"), None);
         assert_eq!(parse_date("20240101"), None);
-        assert_eq!(parse_timestamp("1970-01-01 00:00:01"), Some((1_000_000, false)));
-        assert_eq!(parse_timestamp("1970-01-01T08:00:00+08:00"), Some((0, true)));
-        assert_eq!(parse_timestamp("1970-01-01T00:00:00.5Z"), Some((500_000, true)));
-        assert_eq!(parse_timestamp("1970-01-01 9:30"), Some((34_200_000_000, false)));
+        assert_eq!(
+            parse_timestamp("1970-01-01 00:00:01"),
+            Some((1_000_000, false))
+        );
+        assert_eq!(
+            parse_timestamp("1970-01-01T08:00:00+08:00"),
+            Some((0, true))
+        );
+        assert_eq!(
+            parse_timestamp("1970-01-01T00:00:00.5Z"),
+            Some((500_000, true))
+        );
+        assert_eq!(
+            parse_timestamp("1970-01-01 9:30"),
+            Some((34_200_000_000, false))
+        );
         assert_eq!(parse_timestamp("1970-01-01 24:00:00"), None);
         assert_eq!(parse_timestamp("1970-01-01"), None);
         assert_eq!(parse_timestamp("1970-01-01 10:00:00 abc"), None);
-        assert_eq!(format_timestamp(1_500_000, false), "1970-01-01 00:00:01.500000");
+        assert_eq!(
+            format_timestamp(1_500_000, false),
+            "1970-01-01 00:00:01.500000"
+        );
         assert_eq!(format_timestamp(-1, true), "1969-12-31 23:59:59.999999Z");
         assert_eq!(format_date(19_782), "2024-02-29");
     }

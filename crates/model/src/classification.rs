@@ -225,7 +225,10 @@ mod tests {
         }
         // serde uses the same codes as the API and the database.
         assert_eq!(serde_json::to_string(&Grade::L3).unwrap(), "\"L3\"");
-        assert_eq!(serde_json::to_string(&OpeningType::NotOpen).unwrap(), "\"not_open\"");
+        assert_eq!(
+            serde_json::to_string(&OpeningType::NotOpen).unwrap(),
+            "\"not_open\""
+        );
         let err = "L5".parse::<Grade>().unwrap_err();
         assert!(err.to_string().contains("L1 L2 L3 L4"), "{err}");
     }

@@ -2,7 +2,9 @@
 
 /// Alphabet of the unified social credit code (统一社会信用代码, GB 32100-2015): no I, O, S, V, Z.
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Weights of the citizen identity number (GB 11643-1999).
 const CITIZEN_ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -25,9 +27,7 @@ pub fn uscc_check_char(first17: &str) -> Option<char> {
 
 /// Whether `code` is a unified social credit code with a valid check character (upper case).
 pub fn is_valid_uscc(code: &str) -> bool {
-    code.len() == 18
-        && code.is_ascii()
-        && uscc_check_char(&code[..17]) == code[17..].chars().next()
+    code.len() == 18 && code.is_ascii() && uscc_check_char(&code[..17]) == code[17..].chars().next()
 }
 
 /// The check character of the first 17 digits of a citizen identity number.

@@ -95,9 +95,18 @@ mod tests {
         assert_eq!(mask(PiiKind::Mobile, "13812341234"), "138****1234");
         assert_eq!(mask(PiiKind::PersonName, "张三"), "张*");
         assert_eq!(mask(PiiKind::PersonName, "欧阳娜娜"), "欧***");
-        assert_eq!(mask(PiiKind::CitizenId, "11010519491231002X"), "110105********002X");
-        assert_eq!(mask(PiiKind::Email, "alice@example.com"), "a***@example.com");
-        assert_eq!(mask(PiiKind::Address, "浙江省杭州市西湖区文三路100号"), "浙江省杭州市西湖区***");
+        assert_eq!(
+            mask(PiiKind::CitizenId, "11010519491231002X"),
+            "110105********002X"
+        );
+        assert_eq!(
+            mask(PiiKind::Email, "alice@example.com"),
+            "a***@example.com"
+        );
+        assert_eq!(
+            mask(PiiKind::Address, "浙江省杭州市西湖区文三路100号"),
+            "浙江省杭州市西湖区***"
+        );
         assert_eq!(mask(PiiKind::BirthDate, "1990-05-17"), "1990");
         assert_eq!(mask(PiiKind::Mobile, "123"), "***");
         assert_eq!(mask(PiiKind::Email, "bad"), "***");

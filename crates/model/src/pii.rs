@@ -83,7 +83,10 @@ pub fn is_mobile(v: &str) -> bool {
         .unwrap_or(v);
     let v = v.trim_start_matches(['-', ' ']);
     let b = v.as_bytes();
-    b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit)
+    b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit)
 }
 
 /// A plausible email address: one `@`, a local part, and a dotted domain, no spaces.
@@ -120,7 +123,9 @@ pub fn looks_like_address(v: &str) -> bool {
     if v.chars().count() < 6 || !v.chars().any(is_han) {
         return false;
     }
-    let admin = ["省", "市", "区", "县", "镇", "乡"].iter().any(|m| v.contains(m));
+    let admin = ["省", "市", "区", "县", "镇", "乡"]
+        .iter()
+        .any(|m| v.contains(m));
     let street = ["路", "街", "巷", "号", "村", "弄", "小区", "大道"]
         .iter()
         .any(|m| v.contains(m));
@@ -149,7 +154,11 @@ fn name_hint(column: &str) -> Option<PiiKind> {
     let has = |words: &[&str]| words.iter().any(|w| c.contains(w));
     if has(&["出生", "生日", "birth", "dob"]) {
         Some(PiiKind::BirthDate)
-    } else if has(&["姓名", "名字", "联系人", "法人代表", "name"]) && !has(&["企业", "单位", "公司", "机构", "org", "company", "file", "user"]) {
+    } else if has(&["姓名", "名字", "联系人", "法人代表", "name"])
+        && !has(&[
+            "企业", "单位", "公司", "机构", "org", "company", "file", "user",
+        ])
+    {
         Some(PiiKind::PersonName)
     } else if has(&["地址", "住址", "住所", "居住地", "户籍", "address", "addr"]) {
         Some(PiiKind::Address)
@@ -196,7 +205,11 @@ pub struct ColumnScanner {
 impl ColumnScanner {
     /// A scanner for the column with this header.
     pub fn new(column_name: &str) -> Self {
-        ColumnScanner { hint: name_hint(column_name), scanned: 0, counts: [0; KINDS] }
+        ColumnScanner {
+            hint: name_hint(column_name),
+            scanned: 0,
+            counts: [0; KINDS],
+        }
     }
 
     /// Examines one value; empty values are ignored.
@@ -233,7 +246,11 @@ impl ColumnScanner {
     pub fn findings(&self) -> Vec<PiiFinding> {
         let mut out: Vec<PiiFinding> = PiiKind::ALL
             .iter()
-            .map(|k| PiiFinding { kind: *k, matches: self.counts[*k as usize], scanned: self.scanned })
+            .map(|k| PiiFinding {
+                kind: *k,
+                matches: self.counts[*k as usize],
+                scanned: self.scanned,
+            })
             .filter(|f| f.matches > 0 && f.ratio() >= FINDING_THRESHOLD)
             .collect();
         out.sort_by_key(|f| std::cmp::Reverse(f.matches));
@@ -243,7 +260,11 @@ impl ColumnScanner {
 
 /// The grade proposed for a column with these findings: the strictest default among them, L1 if none.
 pub fn proposed_grade(findings: &[PiiFinding]) -> Grade {
-    findings.iter().map(|f| f.kind.default_grade()).max().unwrap_or(Grade::L1)
+    findings
+        .iter()
+        .map(|f| f.kind.default_grade())
+        .max()
+        .unwrap_or(Grade::L1)
 }
 
 #[cfg(test)]
@@ -272,26 +293,51 @@ mod tests {
 
     #[test]
     fn columns() {
-        assert_eq!(scan("phone", &["13812345678", "15900001111", ""]), vec![PiiKind::Mobile]);
-        assert_eq!(scan("姓名", &["张三", "李四", "王小明"]), vec![PiiKind::PersonName]);
-        assert_eq!(scan("站点", &["张江", "李家村"]), Vec::<PiiKind>::new());
-        assert_eq!(scan("出生日期", &["1990-01-02", "1985/12/31"]), vec![PiiKind::BirthDate]);
-        assert_eq!(scan("开业日期", &["1990-01-02", "1985/12/31"]), Vec::<PiiKind>::new());
         assert_eq!(
-            scan("住址", &["浙江省杭州市西湖区文三路100号", "杭州市上城区解放路1号"]),
+            scan("phone", &["13812345678", "15900001111", ""]),
+            vec![PiiKind::Mobile]
+        );
+        assert_eq!(
+            scan("姓名", &["张三", "李四", "王小明"]),
+            vec![PiiKind::PersonName]
+        );
+        assert_eq!(scan("站点", &["张江", "李家村"]), Vec::<PiiKind>::new());
+        assert_eq!(
+            scan("出生日期", &["1990-01-02", "1985/12/31"]),
+            vec![PiiKind::BirthDate]
+        );
+        assert_eq!(
+            scan("开业日期", &["1990-01-02", "1985/12/31"]),
+            Vec::<PiiKind>::new()
+        );
+        assert_eq!(
+            scan(
+                "住址",
+                &["浙江省杭州市西湖区文三路100号", "杭州市上城区解放路1号"]
+            ),
             vec![PiiKind::Address]
         );
         assert_eq!(scan("count", &["1", "2", "3"]), Vec::<PiiKind>::new());
         // A minority of matches is not a finding.
-        assert_eq!(scan("note", &["13812345678", "a", "b", "c"]), Vec::<PiiKind>::new());
+        assert_eq!(
+            scan("note", &["13812345678", "a", "b", "c"]),
+            Vec::<PiiKind>::new()
+        );
     }
 
     #[test]
     fn grades() {
-        let f = |kind| PiiFinding { kind, matches: 1, scanned: 1 };
+        let f = |kind| PiiFinding {
+            kind,
+            matches: 1,
+            scanned: 1,
+        };
         assert_eq!(proposed_grade(&[]), Grade::L1);
         assert_eq!(proposed_grade(&[f(PiiKind::Mobile)]), Grade::L3);
-        assert_eq!(proposed_grade(&[f(PiiKind::Mobile), f(PiiKind::CitizenId)]), Grade::L4);
+        assert_eq!(
+            proposed_grade(&[f(PiiKind::Mobile), f(PiiKind::CitizenId)]),
+            Grade::L4
+        );
         assert_eq!(proposed_grade(&[f(PiiKind::Uscc)]), Grade::L1);
     }
 }

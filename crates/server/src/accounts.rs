@@ -13,7 +13,10 @@ pub fn require_authority(user: &User) -> ApiResult<()> {
     if user.role == Role::Authority {
         Ok(())
     } else {
-        Err(ApiError::new(Code::Forbidden, "Only an administrator of the data authority may do this."))
+        Err(ApiError::new(
+            Code::Forbidden,
+            "Only an administrator of the data authority may do this.",
+        ))
     }
 }
 
@@ -38,12 +41,18 @@ pub struct NewOrgInput {
 /// Validates and creates an organization.
 pub async fn create_org(store: &DynStore, input: NewOrgInput, now: i64) -> ApiResult<Organization> {
     model::ident::validate_slug(&input.name).map_err(|e| {
-        ApiError::new(Code::InvalidName, format!("Invalid organization name `{}`: {e}.", input.name))
+        ApiError::new(
+            Code::InvalidName,
+            format!("Invalid organization name `{}`: {e}.", input.name),
+        )
     })?;
     if input.title.trim().is_empty() {
         return Err(ApiError::new(Code::InvalidField, "`title` is required."));
     }
-    let uscc = input.uscc.map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty());
+    let uscc = input
+        .uscc
+        .map(|c| c.trim().to_uppercase())
+        .filter(|c| !c.is_empty());
     match (&uscc, input.kind) {
         (None, OrgKind::Enterprise) => {
             return Err(ApiError::new(
@@ -93,7 +102,9 @@ pub struct NewUserInput {
 pub async fn create_user(store: &DynStore, input: NewUserInput, now: i64) -> ApiResult<User> {
     let username = input.username.trim().to_string();
     let valid_name = (2..=64).contains(&username.len())
-        && username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if !valid_name {
         return Err(ApiError::new(
             Code::InvalidName,
@@ -105,7 +116,10 @@ pub async fn create_user(store: &DynStore, input: NewUserInput, now: i64) -> Api
         Some(name) => Some(match store.get_org_by_name(name).await {
             Ok(o) => o,
             Err(store::StoreError::NotFound) => {
-                return Err(ApiError::new(Code::OrgNotFound, format!("There is no organization named `{name}`.")))
+                return Err(ApiError::new(
+                    Code::OrgNotFound,
+                    format!("There is no organization named `{name}`."),
+                ))
             }
             Err(e) => return Err(e.into()),
         }),
@@ -115,19 +129,30 @@ pub async fn create_user(store: &DynStore, input: NewUserInput, now: i64) -> Api
         (Some(kind), Some(o)) if o.kind != kind => {
             return Err(ApiError::new(
                 Code::InvalidField,
-                format!("A {} must belong to an organization of kind `{kind}`, but `{}` is `{}`.", input.role.label_en(), o.name, o.kind),
+                format!(
+                    "A {} must belong to an organization of kind `{kind}`, but `{}` is `{}`.",
+                    input.role.label_en(),
+                    o.name,
+                    o.kind
+                ),
             ))
         }
         (Some(kind), None) => {
             return Err(ApiError::new(
                 Code::InvalidField,
-                format!("A {} must belong to an organization of kind `{kind}`: give `organization`.", input.role.label_en()),
+                format!(
+                    "A {} must belong to an organization of kind `{kind}`: give `organization`.",
+                    input.role.label_en()
+                ),
             ))
         }
         (None, Some(_)) => {
             return Err(ApiError::new(
                 Code::InvalidField,
-                format!("A {} does not belong to an organization: leave `organization` out.", input.role.label_en()),
+                format!(
+                    "A {} does not belong to an organization: leave `organization` out.",
+                    input.role.label_en()
+                ),
             ))
         }
         _ => {}
@@ -138,7 +163,10 @@ pub async fn create_user(store: &DynStore, input: NewUserInput, now: i64) -> Api
         .map_err(ApiError::internal)??;
     Ok(store
         .create_user(NewUser {
-            display_name: input.display_name.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| username.clone()),
+            display_name: input
+                .display_name
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or_else(|| username.clone()),
             username,
             role: input.role,
             org_id: org.map(|o| o.id),

@@ -7,7 +7,9 @@
 use crate::error::{ApiError, Code};
 use crate::i18n::Lang;
 use crate::state::SharedState;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -39,14 +41,21 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 /// Checks a password against a stored hash; false for a malformed hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 /// Rules for new passwords.
 pub fn check_new_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < 8 {
-        return Err(ApiError::new(Code::InvalidField, "The password must have at least 8 characters."));
+        return Err(ApiError::new(
+            Code::InvalidField,
+            "The password must have at least 8 characters.",
+        ));
     }
     Ok(())
 }
@@ -79,7 +88,11 @@ pub struct Throttle {
 impl Throttle {
     /// A throttle allowing `max_failures` within 15 minutes.
     pub fn new(max_failures: u32) -> Self {
-        Throttle { max_failures, window: Duration::from_secs(15 * 60), failures: Mutex::new(HashMap::new()) }
+        Throttle {
+            max_failures,
+            window: Duration::from_secs(15 * 60),
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     fn keys(username: &str, addr: Option<SocketAddr>) -> Vec<String> {
@@ -130,7 +143,10 @@ pub async fn login(
     if let Some(wait) = state.throttle.check(username, addr) {
         let mut e = ApiError::new(
             Code::TooManyAttempts,
-            format!("Too many failed sign-in attempts. Wait {} minutes and try again.", wait.div_ceil(60)),
+            format!(
+                "Too many failed sign-in attempts. Wait {} minutes and try again.",
+                wait.div_ceil(60)
+            ),
         );
         e.retry_after = Some(wait);
         return Err(e);
@@ -141,7 +157,10 @@ pub async fn login(
         Err(e) => return Err(e.into()),
     };
     // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
-    let hash = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(DUMMY_HASH);
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.as_str())
+        .unwrap_or(DUMMY_HASH);
     let password = password.to_string();
     let hash = hash.to_string();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
@@ -154,7 +173,10 @@ pub async fn login(
         }
         _ => {
             state.throttle.fail(username, addr);
-            Err(ApiError::new(Code::InvalidCredentials, "The username or password is wrong."))
+            Err(ApiError::new(
+                Code::InvalidCredentials,
+                "The username or password is wrong.",
+            ))
         }
     }
 }
@@ -213,7 +235,10 @@ pub struct Visitor {
 impl Visitor {
     /// The CSRF token forms must carry (empty for anonymous visitors, whose forms need none but login).
     pub fn csrf(&self) -> &str {
-        self.session.as_ref().map(|s| s.csrf_token.as_str()).unwrap_or("")
+        self.session
+            .as_ref()
+            .map(|s| s.csrf_token.as_str())
+            .unwrap_or("")
     }
 
     /// Checks a submitted CSRF token against the session's.
@@ -234,7 +259,10 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn client_addr(parts: &Parts) -> Option<SocketAddr> {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
 }
 
 impl FromRequestParts<SharedState> for Visitor {
@@ -243,9 +271,18 @@ impl FromRequestParts<SharedState> for Visitor {
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, ApiError> {
         let jar = CookieJar::from_headers(&parts.headers);
         let lang = Lang::from_request(&jar, &parts.headers);
-        let mut visitor = Visitor { lang, user: None, session: None, addr: client_addr(parts) };
+        let mut visitor = Visitor {
+            lang,
+            user: None,
+            session: None,
+            addr: client_addr(parts),
+        };
         if let Some(cookie) = jar.get(SESSION_COOKIE) {
-            match state.store.get_session(&secret_hash(cookie.value()), now_ms()).await {
+            match state
+                .store
+                .get_session(&secret_hash(cookie.value()), now_ms())
+                .await
+            {
                 Ok(session) => {
                     visitor.user = Some(state.store.get_user(&session.user_id).await?);
                     visitor.session = Some(session);
@@ -285,7 +322,9 @@ impl FromRequestParts<SharedState> for Caller {
             return Ok(Caller { user: None });
         };
         let invalid = |msg: &str| ApiError::new(Code::InvalidToken, msg.to_string());
-        let value = header.to_str().map_err(|_| invalid("The Authorization header is not valid text."))?;
+        let value = header
+            .to_str()
+            .map_err(|_| invalid("The Authorization header is not valid text."))?;
         let secret = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
@@ -294,7 +333,9 @@ impl FromRequestParts<SharedState> for Caller {
         let token = match state.store.get_token_by_hash(&secret_hash(secret)).await {
             Ok(t) => t,
             Err(store::StoreError::NotFound) => {
-                return Err(invalid("The API token is not known. Check it, or create a new one."))
+                return Err(invalid(
+                    "The API token is not known. Check it, or create a new one.",
+                ))
             }
             Err(e) => return Err(e.into()),
         };
@@ -305,7 +346,9 @@ impl FromRequestParts<SharedState> for Caller {
         if token.expires_at.is_some_and(|t| t <= now) {
             return Err(invalid("The API token has expired. Create a new one."));
         }
-        Ok(Caller { user: Some(state.store.get_user(&token.user_id).await?) })
+        Ok(Caller {
+            user: Some(state.store.get_user(&token.user_id).await?),
+        })
     }
 }
 
@@ -328,10 +371,16 @@ pub async fn create_token_in(
 ) -> Result<(store::ApiToken, String), ApiError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::new(Code::InvalidField, "Give the token a name of 1 to 100 characters."));
+        return Err(ApiError::new(
+            Code::InvalidField,
+            "Give the token a name of 1 to 100 characters.",
+        ));
     }
     if days.is_some_and(|d| d == 0 || d > 366) {
-        return Err(ApiError::new(Code::InvalidField, "A token may last 1 to 366 days."));
+        return Err(ApiError::new(
+            Code::InvalidField,
+            "A token may last 1 to 366 days.",
+        ));
     }
     let secret = format!("{TOKEN_PREFIX}{}", random_secret());
     let now = now_ms();

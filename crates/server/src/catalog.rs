@@ -44,7 +44,10 @@ fn require_authority(user: &User) -> ApiResult<()> {
     if user.role == Role::Authority {
         Ok(())
     } else {
-        Err(ApiError::new(Code::Forbidden, "Only an administrator of the data authority may do this."))
+        Err(ApiError::new(
+            Code::Forbidden,
+            "Only an administrator of the data authority may do this.",
+        ))
     }
 }
 
@@ -102,9 +105,9 @@ fn invalid(message: impl Into<String>) -> ApiError {
 
 fn clean_text(field: &str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
     match value {
-        Some(v) if v.chars().count() > max => {
-            Err(invalid(format!("`{field}` may have at most {max} characters.")))
-        }
+        Some(v) if v.chars().count() > max => Err(invalid(format!(
+            "`{field}` may have at most {max} characters."
+        ))),
         Some(v) => Ok(Some(v.trim().to_string())),
         None => Ok(None),
     }
@@ -122,7 +125,9 @@ fn clean_list(field: &str, value: Option<Vec<String>>) -> ApiResult<Option<Vec<S
             continue;
         }
         if item.chars().count() > 100 {
-            return Err(invalid(format!("Each entry of `{field}` may have at most 100 characters.")));
+            return Err(invalid(format!(
+                "Each entry of `{field}` may have at most 100 characters."
+            )));
         }
         if !out.contains(&item) {
             out.push(item);
@@ -141,18 +146,29 @@ pub fn split_list(text: &str) -> Vec<String> {
 
 /// Creates a dataset for `user`. Publishers create in their own organization; the authority may
 /// name any organization.
-pub async fn create_dataset(store: &DynStore, user: &User, input: DatasetInput, now: i64) -> ApiResult<Dataset> {
-    let name = input
-        .name
-        .clone()
-        .ok_or_else(|| invalid("`name` is required: a slug of lower-case letters, digits, `-` and `_`."))?;
-    model::ident::validate_slug(&name)
-        .map_err(|e| ApiError::new(Code::InvalidName, format!("Invalid dataset name `{name}`: {e}.")))?;
+pub async fn create_dataset(
+    store: &DynStore,
+    user: &User,
+    input: DatasetInput,
+    now: i64,
+) -> ApiResult<Dataset> {
+    let name = input.name.clone().ok_or_else(|| {
+        invalid("`name` is required: a slug of lower-case letters, digits, `-` and `_`.")
+    })?;
+    model::ident::validate_slug(&name).map_err(|e| {
+        ApiError::new(
+            Code::InvalidName,
+            format!("Invalid dataset name `{name}`: {e}."),
+        )
+    })?;
     let org = match (&input.organization, user.role) {
         (Some(org_name), _) => match store.get_org_by_name(org_name).await {
             Ok(org) => org,
             Err(store::StoreError::NotFound) => {
-                return Err(ApiError::new(Code::OrgNotFound, format!("There is no organization named `{org_name}`.")))
+                return Err(ApiError::new(
+                    Code::OrgNotFound,
+                    format!("There is no organization named `{org_name}`."),
+                ))
             }
             Err(e) => return Err(e.into()),
         },
@@ -173,7 +189,11 @@ pub async fn create_dataset(store: &DynStore, user: &User, input: DatasetInput, 
     if title.is_empty() {
         return Err(invalid("`title` is required."));
     }
-    let default_domain = if org.kind == OrgKind::Enterprise { Domain::Enterprise } else { Domain::Government };
+    let default_domain = if org.kind == OrgKind::Enterprise {
+        Domain::Enterprise
+    } else {
+        Domain::Government
+    };
     let importance = input.importance.unwrap_or(Importance::Ordinary);
     let mut meta = DatasetMeta {
         title,
@@ -195,7 +215,13 @@ pub async fn create_dataset(store: &DynStore, user: &User, input: DatasetInput, 
     };
     apply_text_fields(&mut meta, input)?;
     Ok(store
-        .create_dataset(NewDataset { name, org_id: org.id, meta, grade: Grade::L1, now })
+        .create_dataset(NewDataset {
+            name,
+            org_id: org.id,
+            meta,
+            grade: Grade::L1,
+            now,
+        })
         .await?)
 }
 
@@ -210,7 +236,11 @@ fn apply_text_fields(meta: &mut DatasetMeta, input: DatasetInput) -> ApiResult<(
         meta.tags = v;
     }
     for (field, value, slot) in [
-        ("update_frequency", input.update_frequency, &mut meta.update_frequency),
+        (
+            "update_frequency",
+            input.update_frequency,
+            &mut meta.update_frequency,
+        ),
         ("license", input.license, &mut meta.license),
         ("spatial", input.spatial, &mut meta.spatial),
         ("temporal", input.temporal, &mut meta.temporal),
@@ -234,7 +264,7 @@ pub enum ChangeOutcome {
     /// Looser: filed as a request for the authority.
     RequestFiled {
         /// The request.
-        request: ChangeRequest,
+        request: Box<ChangeRequest>,
     },
 }
 
@@ -250,7 +280,9 @@ pub async fn update_dataset(
 ) -> ApiResult<(Dataset, ChangeOutcome)> {
     require_edit(user, &dataset)?;
     if input.name.as_ref().is_some_and(|n| *n != dataset.name) {
-        return Err(invalid("A dataset's `name` cannot be changed; create a new dataset instead."));
+        return Err(invalid(
+            "A dataset's `name` cannot be changed; create a new dataset instead.",
+        ));
     }
     if input.organization.is_some() {
         return Err(invalid("A dataset's `organization` cannot be changed."));
@@ -279,7 +311,8 @@ pub async fn update_dataset(
     apply_text_fields(&mut dataset.meta, input)?;
     let grades = column_grade_values(store, &dataset.id).await?;
     // Importance may have been raised: never stay looser than the rules allow.
-    let derived = classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
+    let derived =
+        classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
     dataset.meta.opening_type = dataset.meta.opening_type.max(derived);
     dataset.modified_at = now;
     let dataset = store.update_dataset(&dataset).await?;
@@ -294,7 +327,13 @@ pub async fn update_dataset(
 async fn column_grade_values(store: &DynStore, dataset_id: &str) -> ApiResult<Vec<Grade>> {
     let mut grades = Vec::new();
     for r in store.list_resources(dataset_id).await? {
-        grades.extend(store.list_column_grades(&r.id).await?.into_iter().map(|g| g.grade));
+        grades.extend(
+            store
+                .list_column_grades(&r.id)
+                .await?
+                .into_iter()
+                .map(|g| g.grade),
+        );
     }
     Ok(grades)
 }
@@ -305,7 +344,8 @@ pub async fn reconcile(store: &DynStore, dataset_id: &str) -> ApiResult<Dataset>
     let mut dataset = store.get_dataset(dataset_id).await?;
     let grades = column_grade_values(store, dataset_id).await?;
     let grade = classification::dataset_grade(grades.iter().copied());
-    let derived = classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
+    let derived =
+        classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
     let opening = dataset.meta.opening_type.max(derived);
     if grade != dataset.grade || opening != dataset.meta.opening_type {
         dataset.grade = grade;
@@ -329,7 +369,8 @@ pub async fn set_opening_type(
     let from = dataset.meta.opening_type;
     let grades = column_grade_values(store, &dataset.id).await?;
     if !classification::opening_type_allowed(to, dataset.meta.importance, grades.iter().copied()) {
-        let derived = classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
+        let derived =
+            classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
         return Err(ApiError::new(
             Code::OpeningTypeNotAllowed,
             format!(
@@ -340,8 +381,18 @@ pub async fn set_opening_type(
     match classification::change(from, to) {
         Change::Unchanged => Ok(ChangeOutcome::Unchanged),
         Change::NeedsApproval if user.role != Role::Authority => {
-            let request = file_request(store, user, dataset, ChangeTarget::OpeningType { from, to }, reason, now).await?;
-            Ok(ChangeOutcome::RequestFiled { request })
+            let request = file_request(
+                store,
+                user,
+                dataset,
+                ChangeTarget::OpeningType { from, to },
+                reason,
+                now,
+            )
+            .await?;
+            Ok(ChangeOutcome::RequestFiled {
+                request: Box::new(request),
+            })
         }
         Change::Stricter | Change::NeedsApproval => {
             let mut d = store.get_dataset(&dataset.id).await?;
@@ -363,7 +414,9 @@ async fn file_request(
 ) -> ApiResult<ChangeRequest> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(invalid("Lowering needs the authority's approval: give a `reason` for the request."));
+        return Err(invalid(
+            "Lowering needs the authority's approval: give a `reason` for the request.",
+        ));
     }
     Ok(store
         .create_change_request(NewChangeRequest {
@@ -378,6 +431,7 @@ async fn file_request(
 
 /// Sets a column's grade: confirming or raising applies at once; lowering files a request
 /// unless the authority makes it.
+#[allow(clippy::too_many_arguments)] // each is a distinct part of the decision; a struct would only rename them
 pub async fn set_column_grade(
     store: &DynStore,
     user: &User,
@@ -390,7 +444,10 @@ pub async fn set_column_grade(
 ) -> ApiResult<ChangeOutcome> {
     require_edit(user, dataset)?;
     if resource.dataset_id != dataset.id {
-        return Err(ApiError::new(Code::ResourceNotFound, "That resource does not belong to this dataset."));
+        return Err(ApiError::new(
+            Code::ResourceNotFound,
+            "That resource does not belong to this dataset.",
+        ));
     }
     let current = store
         .list_column_grades(&resource.id)
@@ -407,13 +464,19 @@ pub async fn set_column_grade(
                 to,
             };
             let request = file_request(store, user, dataset, change, reason, now).await?;
-            return Ok(ChangeOutcome::RequestFiled { request });
+            return Ok(ChangeOutcome::RequestFiled {
+                request: Box::new(request),
+            });
         }
         Change::Unchanged if current.confirmed => ChangeOutcome::Unchanged,
         _ => ChangeOutcome::Applied,
     };
     store
-        .set_column_grade(&ColumnGrade { grade: to, confirmed: true, ..current })
+        .set_column_grade(&ColumnGrade {
+            grade: to,
+            confirmed: true,
+            ..current
+        })
         .await?;
     reconcile(store, &dataset.id).await?;
     Ok(outcome)
@@ -433,17 +496,28 @@ pub async fn decide_request(
     let request = match store.get_change_request(request_id).await {
         Ok(r) => r,
         Err(store::StoreError::NotFound) => {
-            return Err(ApiError::new(Code::RequestNotFound, "There is no such request."))
+            return Err(ApiError::new(
+                Code::RequestNotFound,
+                "There is no such request.",
+            ))
         }
         Err(e) => return Err(e.into()),
     };
     if request.status != RequestStatus::Pending {
-        return Err(ApiError::new(Code::AlreadyDecided, "This request has already been decided."));
+        return Err(ApiError::new(
+            Code::AlreadyDecided,
+            "This request has already been decided.",
+        ));
     }
     if approve {
         let dataset = store.get_dataset(&request.dataset_id).await?;
         match &request.change {
-            ChangeTarget::ColumnGrade { resource_id, column, to, .. } => {
+            ChangeTarget::ColumnGrade {
+                resource_id,
+                column,
+                to,
+                ..
+            } => {
                 let resource = store.get_resource(resource_id).await?;
                 set_column_grade(store, user, &dataset, &resource, column, *to, note, now).await?;
             }
@@ -452,18 +526,31 @@ pub async fn decide_request(
             }
         }
     }
-    let status = if approve { RequestStatus::Approved } else { RequestStatus::Rejected };
-    match store.decide_change_request(request_id, status, &user.id, note.trim(), now).await {
+    let status = if approve {
+        RequestStatus::Approved
+    } else {
+        RequestStatus::Rejected
+    };
+    match store
+        .decide_change_request(request_id, status, &user.id, note.trim(), now)
+        .await
+    {
         Ok(r) => Ok(r),
-        Err(store::StoreError::Conflict(_)) => {
-            Err(ApiError::new(Code::AlreadyDecided, "This request has already been decided."))
-        }
+        Err(store::StoreError::Conflict(_)) => Err(ApiError::new(
+            Code::AlreadyDecided,
+            "This request has already been decided.",
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Removes a dataset with its versions' files.
-pub async fn delete_dataset(store: &DynStore, data_dir: &Path, user: &User, dataset: &Dataset) -> ApiResult<()> {
+pub async fn delete_dataset(
+    store: &DynStore,
+    data_dir: &Path,
+    user: &User,
+    dataset: &Dataset,
+) -> ApiResult<()> {
     require_edit(user, dataset)?;
     let paths = store.delete_dataset(&dataset.id).await?;
     for p in paths {
@@ -500,7 +587,9 @@ impl StagedUpload {
     pub fn new(data_dir: &Path) -> std::io::Result<Self> {
         let dir = data_dir.join(STAGING_DIR);
         std::fs::create_dir_all(&dir)?;
-        Ok(StagedUpload { path: dir.join(format!("{}.upload", uuid::Uuid::new_v4())) })
+        Ok(StagedUpload {
+            path: dir.join(format!("{}.upload", uuid::Uuid::new_v4())),
+        })
     }
 
     /// Where to write the upload.
@@ -549,8 +638,12 @@ pub async fn publish_upload(
         .join(format!("{}.parquet", uuid::Uuid::new_v4()));
     let dest = data_dir.join(&relative);
     std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(ApiError::internal)?;
-    let (source, file_name_owned, limits, dest_clone) =
-        (source.to_path_buf(), file_name.to_string(), limits.clone(), dest.clone());
+    let (source, file_name_owned, limits, dest_clone) = (
+        source.to_path_buf(),
+        file_name.to_string(),
+        limits.clone(),
+        dest.clone(),
+    );
     let outcome = tokio::task::spawn_blocking(move || {
         let progress_ref: Option<&(dyn Fn(u64) + Sync)> = match &progress {
             Some(f) => Some(f.as_ref()),
@@ -630,7 +723,9 @@ pub async fn clean_data_dir(store: &DynStore, data_dir: &Path) -> anyhow::Result
     let mut removed = 0;
     let mut stack = vec![data_dir.join(VERSIONS_DIR)];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {

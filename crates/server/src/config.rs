@@ -66,7 +66,10 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("data_dir", &self.data_dir)
             .field("listen", &self.listen)
-            .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<redacted>"),
+            )
             .field("demo", &self.demo)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("public_url", &self.public_url)
@@ -109,12 +112,19 @@ impl Config {
         let Some(path) = file else {
             return Ok(config);
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        let from_file: Config = toml::from_str(&text)
-            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let from_file: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let defaulted = |id: &str| {
-            matches!(matches.value_source(id), None | Some(ValueSource::DefaultValue))
+            matches!(
+                matches.value_source(id),
+                None | Some(ValueSource::DefaultValue)
+            )
         };
         macro_rules! fill {
             ($($field:ident),*) => {$(
@@ -146,7 +156,9 @@ impl Config {
 
     /// Whether cookies must carry the Secure attribute (the portal is served over TLS).
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 }
 

@@ -30,14 +30,62 @@ pub struct DemoUser {
 
 /// The demo accounts.
 pub const USERS: &[DemoUser] = &[
-    DemoUser { username: "admin", password: "admin-demo-2026", role: Role::Authority, org: Some("data-bureau"), display: "数据局管理员" },
-    DemoUser { username: "transport", password: "transport-demo-2026", role: Role::Staff, org: Some("transport"), display: "交通运输局 王工" },
-    DemoUser { username: "health", password: "health-demo-2026", role: Role::Staff, org: Some("health"), display: "卫生健康委 李工" },
-    DemoUser { username: "hrss", password: "hrss-demo-2026", role: Role::Staff, org: Some("hrss"), display: "人社局 赵工" },
-    DemoUser { username: "ecology", password: "ecology-demo-2026", role: Role::Staff, org: Some("ecology"), display: "生态环境局 孙工" },
-    DemoUser { username: "enterprise", password: "enterprise-demo-2026", role: Role::Enterprise, org: Some("xihu-tech"), display: "西湖科技 陈经理" },
-    DemoUser { username: "citizen", password: "citizen-demo-2026", role: Role::Citizen, org: None, display: "市民 刘女士" },
-    DemoUser { username: "auditor", password: "auditor-demo-2026", role: Role::Auditor, org: None, display: "审计员 周先生" },
+    DemoUser {
+        username: "admin",
+        password: "admin-demo-2026",
+        role: Role::Authority,
+        org: Some("data-bureau"),
+        display: "数据局管理员",
+    },
+    DemoUser {
+        username: "transport",
+        password: "transport-demo-2026",
+        role: Role::Staff,
+        org: Some("transport"),
+        display: "交通运输局 王工",
+    },
+    DemoUser {
+        username: "health",
+        password: "health-demo-2026",
+        role: Role::Staff,
+        org: Some("health"),
+        display: "卫生健康委 李工",
+    },
+    DemoUser {
+        username: "hrss",
+        password: "hrss-demo-2026",
+        role: Role::Staff,
+        org: Some("hrss"),
+        display: "人社局 赵工",
+    },
+    DemoUser {
+        username: "ecology",
+        password: "ecology-demo-2026",
+        role: Role::Staff,
+        org: Some("ecology"),
+        display: "生态环境局 孙工",
+    },
+    DemoUser {
+        username: "enterprise",
+        password: "enterprise-demo-2026",
+        role: Role::Enterprise,
+        org: Some("xihu-tech"),
+        display: "西湖科技 陈经理",
+    },
+    DemoUser {
+        username: "citizen",
+        password: "citizen-demo-2026",
+        role: Role::Citizen,
+        org: None,
+        display: "市民 刘女士",
+    },
+    DemoUser {
+        username: "auditor",
+        password: "auditor-demo-2026",
+        role: Role::Auditor,
+        org: None,
+        display: "审计员 周先生",
+    },
 ];
 
 /// A small deterministic generator (64-bit LCG), so the demo is the same on every machine.
@@ -45,7 +93,10 @@ struct Gen(u64);
 
 impl Gen {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -56,9 +107,22 @@ impl Gen {
     }
 }
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "杰", "婷", "强", "晨", "涛"];
-const DISTRICTS: &[&str] = &["上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "杰", "婷", "强", "晨", "涛",
+];
+const DISTRICTS: &[&str] = &[
+    "上城区",
+    "拱墅区",
+    "西湖区",
+    "滨江区",
+    "萧山区",
+    "余杭区",
+    "临平区",
+    "钱塘区",
+];
 
 /// A generated citizen ID with a valid birth date and check character.
 fn citizen_id(g: &mut Gen) -> String {
@@ -88,7 +152,10 @@ fn person_name(g: &mut Gen) -> String {
 
 /// A unified social credit code with a valid check character.
 pub fn uscc(body: &str) -> String {
-    format!("{body}{}", model::ident::uscc_check_char(body).expect("17 alphabet characters"))
+    format!(
+        "{body}{}",
+        model::ident::uscc_check_char(body).expect("17 alphabet characters")
+    )
 }
 
 /// Loads the demo content if the database is empty, and prints the accounts.
@@ -106,12 +173,23 @@ pub async fn load(state: &SharedState) -> anyhow::Result<()> {
         ("health", "市卫生健康委员会", OrgKind::Department, None),
         ("hrss", "市人力资源和社会保障局", OrgKind::Department, None),
         ("ecology", "市生态环境局", OrgKind::Department, None),
-        ("xihu-tech", "杭州西湖数智科技有限公司", OrgKind::Enterprise, Some(uscc("91330106MA2B3C4D5"))),
+        (
+            "xihu-tech",
+            "杭州西湖数智科技有限公司",
+            OrgKind::Enterprise,
+            Some(uscc("91330106MA2B3C4D5")),
+        ),
     ];
     for (name, title, kind, code) in orgs {
         accounts::create_org(
             store,
-            NewOrgInput { name: name.into(), title: title.into(), kind, uscc: code, description: String::new() },
+            NewOrgInput {
+                name: name.into(),
+                title: title.into(),
+                kind,
+                uscc: code,
+                description: String::new(),
+            },
             now,
         )
         .await
@@ -141,7 +219,10 @@ pub async fn load(state: &SharedState) -> anyhow::Result<()> {
 }
 
 fn tempfile_dir(state: &SharedState) -> anyhow::Result<std::path::PathBuf> {
-    let dir = state.data_dir().join(catalog::STAGING_DIR).join(format!("demo-{}", uuid::Uuid::new_v4()));
+    let dir = state
+        .data_dir()
+        .join(catalog::STAGING_DIR)
+        .join(format!("demo-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
@@ -149,7 +230,14 @@ fn tempfile_dir(state: &SharedState) -> anyhow::Result<std::path::PathBuf> {
 fn print_accounts() {
     let mut out = String::from("Demo accounts (演示账号):\n");
     for u in USERS {
-        let _ = writeln!(out, "  {:<11} {:<22} {:<10} {}", u.username, u.password, u.role.code(), u.org.unwrap_or("-"));
+        let _ = writeln!(
+            out,
+            "  {:<11} {:<22} {:<10} {}",
+            u.username,
+            u.password,
+            u.role.code(),
+            u.org.unwrap_or("-")
+        );
     }
     println!("{out}");
 }
@@ -167,7 +255,10 @@ struct Spec<'a> {
     importance: Importance,
 }
 
-async fn dataset(state: &SharedState, spec: Spec<'_>) -> anyhow::Result<(store::User, store::Dataset)> {
+async fn dataset(
+    state: &SharedState,
+    spec: Spec<'_>,
+) -> anyhow::Result<(store::User, store::Dataset)> {
     let user = state.store.get_user_by_username(spec.org_user).await?;
     let input = DatasetInput {
         name: Some(spec.name.into()),
@@ -201,7 +292,10 @@ async fn upload(
     // Publish from a copy in staging, as an upload would, so the generated file stays for reuse.
     let staged = StagedUpload::new(state.data_dir())?;
     std::fs::copy(file, staged.path())?;
-    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("data.csv");
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("data.csv");
     let (_, v) = catalog::publish_upload(
         &state.store,
         state.data_dir(),
@@ -252,17 +346,36 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     let mut tsv = String::from("监测站\t日期\tAQI\tPM2_5\t首要污染物\n");
     for day in 1..=90 {
         for station in ["西溪", "朝晖", "和睦", "卧龙桥"] {
-            let _ = writeln!(tsv, "{station}\t2026-{:02}-{:02}\t{}\t{:.1}\t{}", 7 + (day - 1) / 30, 1 + (day - 1) % 30, 20 + g.below(120), 5.0 + g.below(900) as f64 / 10.0, g.pick(&["PM2.5", "O3", "PM10", "NO2"]));
+            let _ = writeln!(
+                tsv,
+                "{station}\t2026-{:02}-{:02}\t{}\t{:.1}\t{}",
+                7 + (day - 1) / 30,
+                1 + (day - 1) % 30,
+                20 + g.below(120),
+                5.0 + g.below(900) as f64 / 10.0,
+                g.pick(&["PM2.5", "O3", "PM10", "NO2"])
+            );
         }
     }
     let air = dir.join("air_quality.tsv");
     std::fs::write(&air, tsv)?;
-    let (u, d) = dataset(state, Spec {
-        name: "air-quality-daily", org_user: "ecology", title: "空气质量日报",
-        description: "各国控监测站每日空气质量指数。Daily air quality index by monitoring station.",
-        themes: &["生态环境"], tags: &["空气", "AQI"], frequency: "daily",
-        domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
-    }).await?;
+    let (u, d) = dataset(
+        state,
+        Spec {
+            name: "air-quality-daily",
+            org_user: "ecology",
+            title: "空气质量日报",
+            description:
+                "各国控监测站每日空气质量指数。Daily air quality index by monitoring station.",
+            themes: &["生态环境"],
+            tags: &["空气", "AQI"],
+            frequency: "daily",
+            domain: Domain::Government,
+            opening: OpeningType::Unconditional,
+            importance: Importance::Ordinary,
+        },
+    )
+    .await?;
     upload(state, &u, &d, "daily", &air).await?;
 
     // 3. Hospitals: XLSX workbook, unconditionally open.
@@ -270,12 +383,19 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     {
         let mut wb = rust_xlsxwriter::Workbook::new();
         let ws = wb.add_worksheet();
-        for (c, h) in ["医院名称", "等级", "所在区", "床位数", "值班电话"].iter().enumerate() {
+        for (c, h) in ["医院名称", "等级", "所在区", "床位数", "值班电话"]
+            .iter()
+            .enumerate()
+        {
             ws.write_string(0, c as u16, *h)?;
         }
         for r in 1..=40u32 {
             let district = g.pick(DISTRICTS);
-            ws.write_string(r, 0, format!("{}第{}人民医院", district.trim_end_matches('区'), r))?;
+            ws.write_string(
+                r,
+                0,
+                format!("{}第{}人民医院", district.trim_end_matches('区'), r),
+            )?;
             ws.write_string(r, 1, g.pick(&["三级甲等", "三级乙等", "二级甲等"]))?;
             ws.write_string(r, 2, district)?;
             ws.write_number(r, 3, (200 + g.below(1800)) as f64)?;
@@ -283,12 +403,23 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
         }
         wb.save(&xlsx)?;
     }
-    let (u, d) = dataset(state, Spec {
-        name: "hospitals", org_user: "health", title: "医疗机构名录",
-        description: "全市医疗机构的等级、床位与值班电话。Hospitals with level, beds and duty phone.",
-        themes: &["医疗卫生"], tags: &["医院", "hospital"], frequency: "quarterly",
-        domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
-    }).await?;
+    let (u, d) = dataset(
+        state,
+        Spec {
+            name: "hospitals",
+            org_user: "health",
+            title: "医疗机构名录",
+            description:
+                "全市医疗机构的等级、床位与值班电话。Hospitals with level, beds and duty phone.",
+            themes: &["医疗卫生"],
+            tags: &["医院", "hospital"],
+            frequency: "quarterly",
+            domain: Domain::Government,
+            opening: OpeningType::Unconditional,
+            importance: Importance::Ordinary,
+        },
+    )
+    .await?;
     upload(state, &u, &d, "hospitals", &xlsx).await?;
 
     // 4. Outpatient statistics: JSON, one column raised to L2 → conditionally open.
@@ -308,9 +439,18 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     }).await?;
     upload(state, &u, &d, "monthly", &json_path).await?;
     let resource = state.store.list_resources(&d.id).await?.remove(0);
-    catalog::set_column_grade(&state.store, &u, &d, &resource, "平均候诊分钟", Grade::L2, "", now_ms())
-        .await
-        .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
+    catalog::set_column_grade(
+        &state.store,
+        &u,
+        &d,
+        &resource,
+        "平均候诊分钟",
+        Grade::L2,
+        "",
+        now_ms(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
 
     // 5. Social insurance payers: personal domain, generated citizen IDs and mobiles (L4, L3).
     let mut csv = String::from("姓名,身份证号,手机号,参保类型,月缴费基数,所在区\n");
@@ -368,24 +508,44 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     let mut nd = String::new();
     for hour in 0..24 {
         for road in ["文三路", "天目山路", "延安路", "中河高架"] {
-            let _ = writeln!(nd, "{}", serde_json::json!({"道路": road, "小时": hour, "车流量": 200 + g.below(3000), "平均车速": 15.0 + g.below(500) as f64 / 10.0}));
+            let _ = writeln!(
+                nd,
+                "{}",
+                serde_json::json!({"道路": road, "小时": hour, "车流量": 200 + g.below(3000), "平均车速": 15.0 + g.below(500) as f64 / 10.0})
+            );
         }
     }
     let ndjson = dir.join("traffic_flow.ndjson");
     std::fs::write(&ndjson, nd)?;
-    let (u, d) = dataset(state, Spec {
-        name: "traffic-flow", org_user: "transport", title: "主要道路车流量",
-        description: "主要道路分时段车流量与平均车速。Hourly traffic volume and speed on main roads.",
-        themes: &["交通出行"], tags: &["交通", "traffic"], frequency: "hourly",
-        domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
-    }).await?;
+    let (u, d) = dataset(
+        state,
+        Spec {
+            name: "traffic-flow",
+            org_user: "transport",
+            title: "主要道路车流量",
+            description:
+                "主要道路分时段车流量与平均车速。Hourly traffic volume and speed on main roads.",
+            themes: &["交通出行"],
+            tags: &["交通", "traffic"],
+            frequency: "hourly",
+            domain: Domain::Government,
+            opening: OpeningType::Unconditional,
+            importance: Importance::Ordinary,
+        },
+    )
+    .await?;
     let flow_version = upload(state, &u, &d, "hourly", &ndjson).await?;
 
     // 8. The enterprise's own data, uploaded as Parquet (the traffic version re-used as input).
     let mut emp = String::from("季度,岗位类别,员工人数,平均月薪\n");
     for q in ["2025Q4", "2026Q1", "2026Q2", "2026Q3"] {
         for job in ["研发", "销售", "运营", "客服"] {
-            let _ = writeln!(emp, "{q},{job},{},{}", 10 + g.below(200), 6000 + g.below(20000));
+            let _ = writeln!(
+                emp,
+                "{q},{job},{},{}",
+                10 + g.below(200),
+                6000 + g.below(20000)
+            );
         }
     }
     let emp_csv = dir.join("employees.csv");
@@ -401,9 +561,18 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     std::fs::copy(state.data_dir().join(&v.path), &parquet_copy)?;
     upload(state, &u, &d, "quarterly", &parquet_copy).await?;
     let resource = state.store.list_resources(&d.id).await?.remove(0);
-    catalog::set_column_grade(&state.store, &u, &d, &resource, "平均月薪", Grade::L2, "", now_ms())
-        .await
-        .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
+    catalog::set_column_grade(
+        &state.store,
+        &u,
+        &d,
+        &resource,
+        "平均月薪",
+        Grade::L2,
+        "",
+        now_ms(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
 
     // 9. An important dataset: metadata listed, not open.
     let (u, d) = dataset(state, Spec {

@@ -99,7 +99,12 @@ struct BodyInner<'a> {
 impl ApiError {
     /// An error with this code and message.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), detail_code: None, retry_after: None }
+        ApiError {
+            code,
+            message: message.into(),
+            detail_code: None,
+            retry_after: None,
+        }
     }
 
     /// A 500 that logs `cause` under a fresh id and tells the caller only the id.
@@ -121,7 +126,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Body {
-            error: BodyInner { code: self.public_code(), kind: self.code.kind(), message: &self.message },
+            error: BodyInner {
+                code: self.public_code(),
+                kind: self.code.kind(),
+                message: &self.message,
+            },
         };
         let mut response = (self.code.status(), Json(body)).into_response();
         if let Some(secs) = self.retry_after {
@@ -151,8 +160,17 @@ impl From<store::StoreError> for ApiError {
 impl From<ingest::IngestError> for ApiError {
     fn from(e: ingest::IngestError) -> Self {
         if e.is_user_error() {
-            let code = if e.code() == "file_too_large" { Code::PayloadTooLarge } else { Code::Ingest };
-            ApiError { code, message: e.to_string(), detail_code: Some(e.code()), retry_after: None }
+            let code = if e.code() == "file_too_large" {
+                Code::PayloadTooLarge
+            } else {
+                Code::Ingest
+            };
+            ApiError {
+                code,
+                message: e.to_string(),
+                detail_code: Some(e.code()),
+                retry_after: None,
+            }
         } else {
             ApiError::internal(e)
         }
@@ -194,7 +212,10 @@ mod tests {
         let mut seen = HashSet::new();
         for code in Code::ALL {
             assert!(seen.insert(code.name()), "duplicate {}", code.name());
-            assert!(code.name().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            assert!(code
+                .name()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_'));
         }
     }
 

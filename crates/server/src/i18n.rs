@@ -1,8 +1,8 @@
 //! Simplified Chinese (the default) and English for the portal.
 //!
 //! Every message is a method of [`Tr`], so a template that names a missing message does not
-//! compile. The language comes from the `lang` cookie, set by `/lang/{code}`, and otherwise from
-//! `Accept-Language` only when it prefers English.
+//! compile. The language comes from the `lang` cookie, set by `/lang/{code}`; without one the
+//! portal is in Chinese whatever the browser prefers, as a government portal in China should be.
 
 use axum::http::HeaderMap;
 use axum_extra::extract::cookie::CookieJar;
@@ -45,20 +45,11 @@ impl Lang {
         }
     }
 
-    /// The language of a request.
-    pub fn from_request(jar: &CookieJar, headers: &HeaderMap) -> Lang {
-        if let Some(lang) = jar.get(LANG_COOKIE).and_then(|c| Lang::from_code(c.value())) {
-            return lang;
-        }
-        let accept = headers
-            .get(axum::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if accept.trim_start().starts_with("en") {
-            Lang::En
-        } else {
-            Lang::Zh
-        }
+    /// The language of a request: the visitor's choice, else Chinese.
+    pub fn from_request(jar: &CookieJar, _headers: &HeaderMap) -> Lang {
+        jar.get(LANG_COOKIE)
+            .and_then(|c| Lang::from_code(c.value()))
+            .unwrap_or(Lang::Zh)
     }
 
     /// The other language, for the switcher.
@@ -197,10 +188,17 @@ mod tests {
         let headers = HeaderMap::new();
         assert_eq!(Lang::from_request(&CookieJar::new(), &headers), Lang::Zh);
         let mut h = HeaderMap::new();
-        h.insert(axum::http::header::ACCEPT_LANGUAGE, "en-US,en;q=0.9".parse().unwrap());
-        assert_eq!(Lang::from_request(&CookieJar::new(), &h), Lang::En);
-        let jar = CookieJar::new().add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "zh"));
-        assert_eq!(Lang::from_request(&jar, &h), Lang::Zh);
+        h.insert(
+            axum::http::header::ACCEPT_LANGUAGE,
+            "en-US,en;q=0.9".parse().unwrap(),
+        );
+        assert_eq!(
+            Lang::from_request(&CookieJar::new(), &h),
+            Lang::Zh,
+            "Chinese unless chosen"
+        );
+        let jar = CookieJar::new().add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "en"));
+        assert_eq!(Lang::from_request(&jar, &h), Lang::En);
         assert_eq!(Tr(Lang::En).login(), "Sign in");
         assert_eq!(Tr(Lang::Zh).login(), "登录");
     }

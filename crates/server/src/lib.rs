@@ -44,7 +44,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     if removed > 0 {
         tracing::warn!(removed, "removed files left by an interrupted ingest");
     }
-    let limits = ingest::Limits { max_upload_bytes: config.max_upload_bytes, ..ingest::Limits::default() };
+    let limits = ingest::Limits {
+        max_upload_bytes: config.max_upload_bytes,
+        ..ingest::Limits::default()
+    };
     let state = Arc::new(AppState {
         throttle: auth::Throttle::new(config.login_attempts),
         config,
@@ -90,7 +93,10 @@ async fn readyz(State(state): State<SharedState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::error!("readiness check failed: {e}");
-            (StatusCode::SERVICE_UNAVAILABLE, "metadata store unavailable")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "metadata store unavailable",
+            )
         }
     }
 }
@@ -101,7 +107,11 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app.router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

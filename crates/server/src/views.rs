@@ -37,7 +37,11 @@ pub struct OrgRef {
 
 impl From<&Organization> for OrgRef {
     fn from(o: &Organization) -> Self {
-        OrgRef { name: o.name.clone(), title: o.title.clone(), kind: o.kind.code().to_string() }
+        OrgRef {
+            name: o.name.clone(),
+            title: o.title.clone(),
+            kind: o.kind.code().to_string(),
+        }
     }
 }
 
@@ -114,7 +118,11 @@ pub struct ColumnView {
 }
 
 /// Builds the view of `dataset` for `viewer`.
-pub async fn dataset_view(store: &DynStore, dataset: Dataset, viewer: Option<&User>) -> ApiResult<DatasetView> {
+pub async fn dataset_view(
+    store: &DynStore,
+    dataset: Dataset,
+    viewer: Option<&User>,
+) -> ApiResult<DatasetView> {
     let org = store.get_org(&dataset.org_id).await?;
     let editable = viewer.is_some_and(|u| can_edit(u, &dataset));
     // Only the owner sees values of graded columns; the authority edits classification but, per
@@ -139,7 +147,11 @@ pub async fn dataset_view(store: &DynStore, dataset: Dataset, viewer: Option<&Us
                         confirmed: g.is_some_and(|g| g.confirmed),
                         proposed_grade: c.proposed_grade,
                         findings: c.findings.clone(),
-                        profile: if hide { without_values(&c.profile) } else { c.profile.clone() },
+                        profile: if hide {
+                            without_values(&c.profile)
+                        } else {
+                            c.profile.clone()
+                        },
                         values_hidden: hide,
                     }
                 })
@@ -152,7 +164,12 @@ pub async fn dataset_view(store: &DynStore, dataset: Dataset, viewer: Option<&Us
             columns,
         });
     }
-    Ok(DatasetView { dataset, organization: OrgRef::from(&org), resources, can_edit: editable })
+    Ok(DatasetView {
+        dataset,
+        organization: OrgRef::from(&org),
+        resources,
+        can_edit: editable,
+    })
 }
 
 /// Keeps only the value-free parts of a profile.

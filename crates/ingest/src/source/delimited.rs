@@ -48,7 +48,11 @@ pub(crate) fn read(
                 continue;
             }
             let line = record.position().map_or(0, |p| p.line());
-            return Err(IngestError::RaggedRows { line, found: record.len(), expected: width });
+            return Err(IngestError::RaggedRows {
+                line,
+                found: record.len(),
+                expected: width,
+            });
         }
         if is_blank(record.iter()) {
             continue;

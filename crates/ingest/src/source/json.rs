@@ -5,8 +5,10 @@
 
 use super::{Pass, Sink, PROGRESS_EVERY_ROWS};
 use crate::columns::Columns;
+use crate::encoding::{
+    open_text, text_read_error, Consumed, LineGuard, TextEncoding, MAX_LINE_BYTES,
+};
 use crate::progress::Progress;
-use crate::encoding::{open_text, text_read_error, Consumed, LineGuard, TextEncoding, MAX_LINE_BYTES};
 use crate::{IngestError, SourceFormat};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -54,7 +56,11 @@ impl RowMaker<'_, '_, '_, '_> {
             cell.clear();
         }
         for (key, value) in &record.0 {
-            let i = if self.frozen { find(self.columns, key)? } else { self.columns.find_or_push(key)? };
+            let i = if self.frozen {
+                find(self.columns, key)?
+            } else {
+                self.columns.find_or_push(key)?
+            };
             if i >= self.row.len() {
                 self.row.resize(i + 1, String::new());
             }
@@ -73,9 +79,9 @@ impl RowMaker<'_, '_, '_, '_> {
 }
 
 fn find(columns: &Columns, key: &str) -> Result<usize, IngestError> {
-    columns
-        .position(key)
-        .ok_or_else(|| IngestError::internal(format!("JSON key `{key}` appeared only in the second pass")))
+    columns.position(key).ok_or_else(|| {
+        IngestError::internal(format!("JSON key `{key}` appeared only in the second pass"))
+    })
 }
 
 fn write_cell(cell: &mut String, value: &Value) {
@@ -102,7 +108,10 @@ fn first_byte(text: &mut dyn BufRead) -> Result<(Option<u8>, u64), IngestError> 
         if buf.is_empty() {
             return Ok((None, newlines));
         }
-        let end = buf.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(buf.len());
+        let end = buf
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(buf.len());
         newlines += buf[..end].iter().filter(|&&b| b == b'\n').count() as u64;
         let first = buf.get(end).copied();
         text.consume(end);
@@ -129,7 +138,10 @@ fn json_error(e: serde_json::Error, line_base: Option<u64>) -> IngestError {
     let message = json_message(&e);
     match line_base {
         // NDJSON: the record's own line in the file, and the column within it.
-        Some(line) => IngestError::InvalidJson { line: Some(line), detail: format!("{message} (column {})", e.column()) },
+        Some(line) => IngestError::InvalidJson {
+            line: Some(line),
+            detail: format!("{message} (column {})", e.column()),
+        },
         None => IngestError::InvalidJson {
             line: Some(e.line() as u64),
             detail: format!("{message} (column {})", e.column()),
@@ -164,7 +176,11 @@ pub(crate) fn read_array(
     let mut maker = RowMaker::new(pass, sink, consumed);
     let mut stopped: Option<IngestError> = None;
     let mut de = serde_json::Deserializer::from_reader(text);
-    let result = ArraySeed { maker: &mut maker, stopped: &mut stopped }.deserialize(&mut de);
+    let result = ArraySeed {
+        maker: &mut maker,
+        stopped: &mut stopped,
+    }
+    .deserialize(&mut de);
     if let Some(e) = stopped {
         return Err(e);
     }
@@ -254,7 +270,8 @@ pub(crate) fn read_lines(
         if line.trim().is_empty() {
             continue;
         }
-        let record: Record = serde_json::from_str(&line).map_err(|e| json_error(e, Some(number)))?;
+        let record: Record =
+            serde_json::from_str(&line).map_err(|e| json_error(e, Some(number)))?;
         maker.record(record)?;
     }
 }

@@ -6,21 +6,28 @@
 
 use super::{Pass, Sink, PROGRESS_EVERY_ROWS};
 use crate::columns::Columns;
-use crate::progress::Progress;
 use crate::format::{sniff_binary, OLE_MAGIC, ZIP_MAGIC};
+use crate::progress::Progress;
 use crate::value::format_float;
 use crate::{IngestError, Limits, SourceFormat};
-use calamine::{open_workbook, Data, DataRef, ExcelDateTime, Reader, Xls, XlsError, Xlsx, XlsxError};
+use calamine::{
+    open_workbook, Data, DataRef, ExcelDateTime, Reader, Xls, XlsError, Xlsx, XlsxError,
+};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 fn io_read(e: io::Error) -> IngestError {
-    IngestError::Io { context: "reading the upload", source: e }
+    IngestError::Io {
+        context: "reading the upload",
+        source: e,
+    }
 }
 
 fn corrupt(e: impl std::fmt::Display) -> IngestError {
-    IngestError::CorruptSpreadsheet { detail: e.to_string() }
+    IngestError::CorruptSpreadsheet {
+        detail: e.to_string(),
+    }
 }
 
 fn password_protected() -> IngestError {
@@ -28,7 +35,12 @@ fn password_protected() -> IngestError {
 }
 
 /// Checks that the file starts with `magic`, naming what it is instead when it does not.
-pub(crate) fn check_magic(path: &Path, magic: &[u8], format: SourceFormat, missing: &str) -> Result<(), IngestError> {
+pub(crate) fn check_magic(
+    path: &Path,
+    magic: &[u8],
+    format: SourceFormat,
+    missing: &str,
+) -> Result<(), IngestError> {
     let mut prefix = [0u8; 16];
     let mut file = File::open(path).map_err(io_read)?;
     let mut n = 0;
@@ -43,7 +55,10 @@ pub(crate) fn check_magic(path: &Path, magic: &[u8], format: SourceFormat, missi
         return Ok(());
     }
     let detail = sniff_binary(prefix).unwrap_or(missing).to_string();
-    Err(IngestError::ContentMismatch { expected: format, detail })
+    Err(IngestError::ContentMismatch {
+        expected: format,
+        detail,
+    })
 }
 
 /// Zip archives with more entries than this are rejected outright; a workbook has a few dozen.
@@ -59,14 +74,22 @@ const RATIO_EXEMPT_BYTES: u64 = 1024 * 1024;
 /// the zip reader does not enforce them, and calamine reads the shared-strings part into memory
 /// whole, so a lying entry could otherwise exhaust memory or burn CPU for hours.
 pub(crate) fn check_xlsx_container(path: &Path, limits: &Limits) -> Result<(), IngestError> {
-    check_magic(path, ZIP_MAGIC, SourceFormat::Xlsx, "it is not a zip archive")?;
+    check_magic(
+        path,
+        ZIP_MAGIC,
+        SourceFormat::Xlsx,
+        "it is not a zip archive",
+    )?;
     let file = File::open(path).map_err(io_read)?;
-    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| IngestError::ContentMismatch {
-        expected: SourceFormat::Xlsx,
-        detail: format!("it is not a readable zip archive ({e})"),
-    })?;
+    let mut archive =
+        zip::ZipArchive::new(BufReader::new(file)).map_err(|e| IngestError::ContentMismatch {
+            expected: SourceFormat::Xlsx,
+            detail: format!("it is not a readable zip archive ({e})"),
+        })?;
     if archive.len() > MAX_ZIP_ENTRIES {
-        return Err(IngestError::ZipBomb { detail: format!("it has {} parts", archive.len()) });
+        return Err(IngestError::ZipBomb {
+            detail: format!("it has {} parts", archive.len()),
+        });
     }
     let mut declared_total = 0u64;
     for i in 0..archive.len() {
@@ -75,7 +98,10 @@ pub(crate) fn check_xlsx_container(path: &Path, limits: &Limits) -> Result<(), I
         declared_total = declared_total.saturating_add(size);
         if declared_total > limits.max_uncompressed_bytes {
             return Err(IngestError::ZipBomb {
-                detail: format!("its parts add up to more than {} bytes uncompressed", limits.max_uncompressed_bytes),
+                detail: format!(
+                    "its parts add up to more than {} bytes uncompressed",
+                    limits.max_uncompressed_bytes
+                ),
             });
         }
         if size >= RATIO_EXEMPT_BYTES && size / compressed.max(1) > limits.max_compression_ratio {
@@ -92,16 +118,24 @@ pub(crate) fn check_xlsx_container(path: &Path, limits: &Limits) -> Result<(), I
         let entry = archive.by_index(i).map_err(corrupt)?;
         let declared = entry.size();
         let name = entry.name().to_string();
-        let actual = io::copy(&mut entry.take(declared.saturating_add(1)), &mut io::sink()).map_err(corrupt)?;
+        let actual = io::copy(&mut entry.take(declared.saturating_add(1)), &mut io::sink())
+            .map_err(corrupt)?;
         if actual > declared {
-            return Err(IngestError::ZipBomb { detail: format!("part `{name}` is larger than the archive declares") });
+            return Err(IngestError::ZipBomb {
+                detail: format!("part `{name}` is larger than the archive declares"),
+            });
         }
     }
     Ok(())
 }
 
 /// Reads the first sheet of an XLSX workbook, streaming its cells.
-pub(crate) fn read_xlsx(path: &Path, total_bytes: u64, pass: &mut Pass<'_, '_>, sink: &mut Sink<'_>) -> Result<(), IngestError> {
+pub(crate) fn read_xlsx(
+    path: &Path,
+    total_bytes: u64,
+    pass: &mut Pass<'_, '_>,
+    sink: &mut Sink<'_>,
+) -> Result<(), IngestError> {
     let mut workbook: Xlsx<BufReader<File>> = open_workbook(path).map_err(|e| match e {
         XlsxError::Password => password_protected(),
         e => IngestError::ContentMismatch {
@@ -128,7 +162,12 @@ pub(crate) fn read_xlsx(path: &Path, total_bytes: u64, pass: &mut Pass<'_, '_>, 
 }
 
 /// Reads the first sheet of an XLS workbook.
-pub(crate) fn read_xls(path: &Path, total_bytes: u64, pass: &mut Pass<'_, '_>, sink: &mut Sink<'_>) -> Result<(), IngestError> {
+pub(crate) fn read_xls(
+    path: &Path,
+    total_bytes: u64,
+    pass: &mut Pass<'_, '_>,
+    sink: &mut Sink<'_>,
+) -> Result<(), IngestError> {
     let mut workbook: Xls<BufReader<File>> = open_workbook(path).map_err(|e| match e {
         XlsError::Password => password_protected(),
         e => IngestError::ContentMismatch {
@@ -150,7 +189,9 @@ pub(crate) fn read_xls(path: &Path, total_bytes: u64, pass: &mut Pass<'_, '_>, s
             assembler.cell(row0 + i as u32, col0 + j as u32, data_text(value))?;
         }
         if (i as u64 + 1).is_multiple_of(PROGRESS_EVERY_ROWS) {
-            assembler.progress.update((i as u64 + 1).saturating_mul(total_bytes) / total_rows.max(1));
+            assembler
+                .progress
+                .update((i as u64 + 1).saturating_mul(total_bytes) / total_rows.max(1));
         }
     }
     assembler.finish()
@@ -189,7 +230,11 @@ impl<'p, 's, 'k, 'a> Assembler<'p, 's, 'k, 'a> {
         match self.current {
             Some(r) if r == row => {}
             Some(r) if r > row => {
-                return Err(corrupt(format!("row {} appears after row {}", row + 1, r + 1)));
+                return Err(corrupt(format!(
+                    "row {} appears after row {}",
+                    row + 1,
+                    r + 1
+                )));
             }
             _ => {
                 self.end_row()?;
@@ -204,7 +249,9 @@ impl<'p, 's, 'k, 'a> Assembler<'p, 's, 'k, 'a> {
     }
 
     fn end_row(&mut self) -> Result<(), IngestError> {
-        let Some(row_index) = self.current else { return Ok(()) };
+        let Some(row_index) = self.current else {
+            return Ok(());
+        };
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -217,7 +264,10 @@ impl<'p, 's, 'k, 'a> Assembler<'p, 's, 'k, 'a> {
                 if !self.frozen {
                     self.columns.check_count(width)?;
                     for col in min..=max {
-                        let name = pending.iter().find(|c| c.0 == col).map_or("", |c| c.1.as_str());
+                        let name = pending
+                            .iter()
+                            .find(|c| c.0 == col)
+                            .map_or("", |c| c.1.as_str());
                         self.columns.push(name)?;
                     }
                 }
@@ -228,7 +278,11 @@ impl<'p, 's, 'k, 'a> Assembler<'p, 's, 'k, 'a> {
                 let last = first + width as u32 - 1;
                 if min < first || max > last {
                     let found = (max.max(last) - min.min(first) + 1) as usize;
-                    return Err(IngestError::RaggedRows { line: u64::from(row_index) + 1, found, expected: width });
+                    return Err(IngestError::RaggedRows {
+                        line: u64::from(row_index) + 1,
+                        found,
+                        expected: width,
+                    });
                 }
                 for cell in &mut self.row {
                     cell.clear();
@@ -299,5 +353,10 @@ fn datetime_text(dt: &ExcelDateTime) -> String {
 /// Checks the OLE signature of an XLS file.
 pub(crate) fn check_xls_container(path: &Path) -> Result<(), IngestError> {
     // Many systems export HTML or tab-separated text under a .xls name.
-    check_magic(path, OLE_MAGIC, SourceFormat::Xls, "it is not an Excel 97-2003 workbook (it may be HTML or text saved as .xls)")
+    check_magic(
+        path,
+        OLE_MAGIC,
+        SourceFormat::Xls,
+        "it is not an Excel 97-2003 workbook (it may be HTML or text saved as .xls)",
+    )
 }

@@ -6,20 +6,36 @@ use ingest::{IngestError, IngestRequest, Limits};
 #[test]
 fn undetectable_encoding() {
     // 0xFF is neither valid UTF-8 nor a valid GBK lead byte.
-    let err = ingest_err("bad.csv", b"name,n\n\xff\xfe\xff,1\nabc,2\n", "undetectable_encoding");
+    let err = ingest_err(
+        "bad.csv",
+        b"name,n\n\xff\xfe\xff,1\nabc,2\n",
+        "undetectable_encoding",
+    );
     assert!(err.to_string().contains("UTF-8"), "{err}");
     // Latin-1 text: not UTF-8, and not GBK either.
-    ingest_err("latin1.csv", b"name,city\nJos\xe9,S\xe3o Paulo\nMa\xeft\xe9,Besan\xe7on\n", "undetectable_encoding");
+    ingest_err(
+        "latin1.csv",
+        b"name,city\nJos\xe9,S\xe3o Paulo\nMa\xeft\xe9,Besan\xe7on\n",
+        "undetectable_encoding",
+    );
 }
 
 #[test]
 fn ragged_rows() {
     let err = ingest_err("ragged.csv", b"a,b,c\n1,2,3\n4,5\n", "ragged_rows");
     match &err {
-        IngestError::RaggedRows { line, found, expected } => assert_eq!((*line, *found, *expected), (3, 2, 3)),
+        IngestError::RaggedRows {
+            line,
+            found,
+            expected,
+        } => assert_eq!((*line, *found, *expected), (3, 2, 3)),
         other => panic!("{other:?}"),
     }
-    assert!(err.to_string().starts_with("Line 3 has 2 fields but the header has 3."), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("Line 3 has 2 fields but the header has 3."),
+        "{err}"
+    );
     let err = ingest_err("wide.tsv", b"a\tb\n1\t2\t3\n", "ragged_rows");
     assert!(err.to_string().contains("Line 2 has 3 fields"), "{err}");
 }
@@ -39,16 +55,32 @@ fn column_names() {
     let err = ingest_err("dup.csv", b"id,name,ID\n1,a,2\n", "duplicate_column");
     assert!(err.to_string().contains("`ID`"), "{err}");
     let err = ingest_err("blank.csv", b"id,,name\n1,2,3\n", "empty_column_name");
-    assert!(err.to_string().starts_with("Column 2 has no name."), "{err}");
+    assert!(
+        err.to_string().starts_with("Column 2 has no name."),
+        "{err}"
+    );
     // A trailing delimiter on every line makes an unnamed last column.
     ingest_err("trailing.csv", b"id,name,\n1,a,\n", "empty_column_name");
 }
 
 #[test]
 fn too_many_columns() {
-    let limits = Limits { max_columns: 3, ..Limits::default() };
-    ingest_err_with("wide.csv", b"a,b,c,d\n1,2,3,4\n", &limits, "too_many_columns");
-    ingest_err_with("wide.ndjson", b"{\"a\":1,\"b\":2}\n{\"c\":3,\"d\":4}\n", &limits, "too_many_columns");
+    let limits = Limits {
+        max_columns: 3,
+        ..Limits::default()
+    };
+    ingest_err_with(
+        "wide.csv",
+        b"a,b,c,d\n1,2,3,4\n",
+        &limits,
+        "too_many_columns",
+    );
+    ingest_err_with(
+        "wide.ndjson",
+        b"{\"a\":1,\"b\":2}\n{\"c\":3,\"d\":4}\n",
+        &limits,
+        "too_many_columns",
+    );
     let header: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
     let csv = format!("{}\n{}\n", header.join(","), vec!["1"; 5000].join(","));
     ingest_err("very-wide.csv", csv.as_bytes(), "too_many_columns");
@@ -56,7 +88,10 @@ fn too_many_columns() {
 
 #[test]
 fn file_too_large() {
-    let limits = Limits { max_upload_bytes: 10, ..Limits::default() };
+    let limits = Limits {
+        max_upload_bytes: 10,
+        ..Limits::default()
+    };
     let err = ingest_err_with("big.csv", b"a,b\n1,2\n3,4\n", &limits, "file_too_large");
     assert!(err.to_string().contains("limit of 10 bytes"), "{err}");
 }
@@ -76,7 +111,11 @@ fn content_mismatch() {
     // A zip that is not a workbook.
     ingest_err("other.xlsx", &zip, "content_mismatch");
     // Government systems often export HTML tables under a .xls name.
-    let err = ingest_err("report.xls", b"<html><table><tr><td>a</td></tr></table></html>", "content_mismatch");
+    let err = ingest_err(
+        "report.xls",
+        b"<html><table><tr><td>a</td></tr></table></html>",
+        "content_mismatch",
+    );
     assert!(err.to_string().contains("HTML"), "{err}");
     ingest_err("data.json", b"hello", "content_mismatch");
     ingest_err("data.tsv", b"%PDF-1.7\n", "content_mismatch");
@@ -85,15 +124,29 @@ fn content_mismatch() {
 #[test]
 fn zip_bomb_by_ratio() {
     let huge = vec![b'0'; 20 << 20];
-    let bomb = zip_bytes(&[("[Content_Types].xml", b"<Types/>"), ("xl/worksheets/sheet1.xml", &huge)]);
-    assert!(bomb.len() < 200_000, "the test zip is small: {}", bomb.len());
+    let bomb = zip_bytes(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("xl/worksheets/sheet1.xml", &huge),
+    ]);
+    assert!(
+        bomb.len() < 200_000,
+        "the test zip is small: {}",
+        bomb.len()
+    );
     let err = ingest_err("bomb.xlsx", &bomb, "zip_bomb");
-    assert!(err.to_string().contains("compressed more than 100 to 1"), "{err}");
+    assert!(
+        err.to_string().contains("compressed more than 100 to 1"),
+        "{err}"
+    );
 }
 
 #[test]
 fn zip_bomb_by_total_size() {
-    let limits = Limits { max_uncompressed_bytes: 5 << 20, max_compression_ratio: u64::MAX, ..Limits::default() };
+    let limits = Limits {
+        max_uncompressed_bytes: 5 << 20,
+        max_compression_ratio: u64::MAX,
+        ..Limits::default()
+    };
     let big = vec![b'0'; 3 << 20];
     let bomb = zip_bytes(&[("a.xml", &big), ("b.xml", &big)]);
     let err = ingest_err_with("bomb.xlsx", &bomb, &limits, "zip_bomb");
@@ -112,26 +165,43 @@ fn zip_bomb_with_lying_sizes() {
     let central = find(&bomb, b"PK\x01\x02");
     bomb[central + 24..central + 28].copy_from_slice(&claim);
     let err = ingest_err("liar.xlsx", &bomb, "zip_bomb");
-    assert!(err.to_string().contains("larger than the archive declares"), "{err}");
+    assert!(
+        err.to_string().contains("larger than the archive declares"),
+        "{err}"
+    );
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack.windows(needle.len()).position(|w| w == needle).unwrap()
+    haystack
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap()
 }
 
 #[test]
 fn a_normal_workbook_is_not_a_bomb() {
     // Many repetitive rows compress well but stay under the limits.
-    let rows: String = (1..=2000).map(|r| format!(r#"<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>"#)).collect();
+    let rows: String = (1..=2000)
+        .map(|r| format!(r#"<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>"#))
+        .collect();
     let bytes = xlsx(&[], &rows);
     let scene = Scene::new();
-    let outcome = scene.ingest_with("ok.xlsx", &bytes, &Limits::default()).unwrap();
+    let outcome = scene
+        .ingest_with("ok.xlsx", &bytes, &Limits::default())
+        .unwrap();
     assert_eq!(outcome.row_count, 1999);
 }
 
 #[test]
 fn file_names() {
-    for name in ["../etc/passwd.csv", "a/b.csv", "a\\b.csv", "..", "", "a\nb.csv"] {
+    for name in [
+        "../etc/passwd.csv",
+        "a/b.csv",
+        "a\\b.csv",
+        "..",
+        "",
+        "a\nb.csv",
+    ] {
         ingest_err(name, b"a\n1\n", "invalid_file_name");
     }
     ingest_err("program.exe", b"a\n1\n", "unsupported_format");
@@ -145,16 +215,31 @@ fn io_errors_are_not_user_errors() {
     let source = scene.upload(b"a\n1\n");
     let dest = scene.out.path().join("missing-dir").join("v.parquet");
     let limits = Limits::default();
-    let err = ingest::ingest_file(IngestRequest { source: &source, file_name: "a.csv", dest: &dest, limits: &limits, progress: None })
-        .unwrap_err();
+    let err = ingest::ingest_file(IngestRequest {
+        source: &source,
+        file_name: "a.csv",
+        dest: &dest,
+        limits: &limits,
+        progress: None,
+    })
+    .unwrap_err();
     assert_eq!(err.code(), "io");
     assert!(!err.is_user_error());
-    assert!(!err.to_string().contains("missing-dir"), "internals stay out of the message: {err}");
+    assert!(
+        !err.to_string().contains("missing-dir"),
+        "internals stay out of the message: {err}"
+    );
     assert!(scene.out_files().is_empty());
 
     let missing = scene.uploads.path().join("never-uploaded.csv");
-    let err = ingest::ingest_file(IngestRequest { source: &missing, file_name: "a.csv", dest: &scene.dest(), limits: &limits, progress: None })
-        .unwrap_err();
+    let err = ingest::ingest_file(IngestRequest {
+        source: &missing,
+        file_name: "a.csv",
+        dest: &scene.dest(),
+        limits: &limits,
+        progress: None,
+    })
+    .unwrap_err();
     assert_eq!(err.code(), "io");
     assert!(scene.out_files().is_empty());
 }

@@ -18,10 +18,16 @@ fn json_array_round_trip() {
     assert_eq!(t.outcome.row_count, 3);
     // Columns in order of first appearance.
     let names: Vec<&str> = t.outcome.columns.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["id", "name", "rate", "open", "phone", "tags", "extra"]);
+    assert_eq!(
+        names,
+        ["id", "name", "rate", "open", "phone", "tags", "extra"]
+    );
     assert_eq!(t.data_type("id"), &DataType::Int64);
     assert_eq!(t.values("id"), vals(&[Some("1"), Some("2"), Some("3")]));
-    assert_eq!(t.values("name"), vals(&[Some("杭州"), Some("宁波"), Some("温州")]));
+    assert_eq!(
+        t.values("name"),
+        vals(&[Some("杭州"), Some("宁波"), Some("温州")])
+    );
     assert_eq!(t.data_type("rate"), &DataType::Float64);
     assert_eq!(t.values("rate"), vals(&[Some("0.5"), Some("2"), None]));
     assert_eq!(t.data_type("open"), &DataType::Boolean);

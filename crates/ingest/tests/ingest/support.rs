@@ -20,7 +20,10 @@ pub struct Scene {
 
 impl Scene {
     pub fn new() -> Self {
-        Scene { uploads: tempfile::tempdir().unwrap(), out: tempfile::tempdir().unwrap() }
+        Scene {
+            uploads: tempfile::tempdir().unwrap(),
+            out: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn dest(&self) -> PathBuf {
@@ -34,10 +37,21 @@ impl Scene {
         path
     }
 
-    pub fn ingest_with(&self, name: &str, bytes: &[u8], limits: &Limits) -> Result<IngestOutcome, IngestError> {
+    pub fn ingest_with(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        limits: &Limits,
+    ) -> Result<IngestOutcome, IngestError> {
         let source = self.upload(bytes);
         let dest = self.dest();
-        ingest::ingest_file(IngestRequest { source: &source, file_name: name, dest: &dest, limits, progress: None })
+        ingest::ingest_file(IngestRequest {
+            source: &source,
+            file_name: name,
+            dest: &dest,
+            limits,
+            progress: None,
+        })
     }
 
     /// Names of the files in the output directory.
@@ -60,7 +74,11 @@ pub struct Ingested {
 
 impl Ingested {
     pub fn column(&self, name: &str) -> &ColumnReport {
-        self.outcome.columns.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no column {name}"))
+        self.outcome
+            .columns
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
     }
 
     pub fn data_type(&self, name: &str) -> &DataType {
@@ -83,11 +101,17 @@ impl Ingested {
                     DataType::Float64 => array.as_primitive::<Float64Type>().value(i).to_string(),
                     DataType::Boolean => array.as_boolean().value(i).to_string(),
                     DataType::Date32 => array.as_primitive::<Date32Type>().value(i).to_string(),
-                    DataType::Timestamp(..) => array.as_primitive::<TimestampMicrosecondType>().value(i).to_string(),
+                    DataType::Timestamp(..) => array
+                        .as_primitive::<TimestampMicrosecondType>()
+                        .value(i)
+                        .to_string(),
                     DataType::Utf8 => array.as_string::<i32>().value(i).to_string(),
                     other => {
-                        let fmt = arrow::util::display::ArrayFormatter::try_new(array.as_ref(), &Default::default())
-                            .unwrap_or_else(|e| panic!("{other}: {e}"));
+                        let fmt = arrow::util::display::ArrayFormatter::try_new(
+                            array.as_ref(),
+                            &Default::default(),
+                        )
+                        .unwrap_or_else(|e| panic!("{other}: {e}"));
                         fmt.value(i).to_string()
                     }
                 };
@@ -105,7 +129,10 @@ pub fn vals(v: &[Option<&str>]) -> Vec<Option<String>> {
 
 pub fn read_parquet(path: &Path) -> (SchemaRef, Vec<RecordBatch>) {
     let file = fs::File::open(path).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
     let schema = reader.schema();
     let batches = reader.map(Result::unwrap).collect();
     (schema, batches)
@@ -118,7 +145,9 @@ pub fn ingest_ok(name: &str, bytes: &[u8]) -> Ingested {
 
 pub fn ingest_ok_with(name: &str, bytes: &[u8], limits: &Limits) -> Ingested {
     let scene = Scene::new();
-    let outcome = scene.ingest_with(name, bytes, limits).unwrap_or_else(|e| panic!("{name}: {e} ({e:?})"));
+    let outcome = scene
+        .ingest_with(name, bytes, limits)
+        .unwrap_or_else(|e| panic!("{name}: {e} ({e:?})"));
     check_published(&scene, &outcome);
     let (schema, batches) = read_parquet(&scene.dest());
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
@@ -128,7 +157,11 @@ pub fn ingest_ok_with(name: &str, bytes: &[u8], limits: &Limits) -> Ingested {
         assert_eq!(field.name(), &report.name);
         assert_eq!(report.profile.count, outcome.row_count, "{}", report.name);
     }
-    Ingested { outcome, schema, batches }
+    Ingested {
+        outcome,
+        schema,
+        batches,
+    }
 }
 
 /// The destination holds exactly the reported bytes, and nothing else is in its directory.
@@ -148,14 +181,24 @@ pub fn ingest_err(name: &str, bytes: &[u8], code: &str) -> IngestError {
 pub fn ingest_err_with(name: &str, bytes: &[u8], limits: &Limits, code: &str) -> IngestError {
     let scene = Scene::new();
     let err = match scene.ingest_with(name, bytes, limits) {
-        Ok(outcome) => panic!("{name}: expected {code}, got success with {} rows", outcome.row_count),
+        Ok(outcome) => panic!(
+            "{name}: expected {code}, got success with {} rows",
+            outcome.row_count
+        ),
         Err(e) => e,
     };
     assert_eq!(err.code(), code, "{name}: {err}");
     assert!(err.is_user_error(), "{code} is a user error");
     let msg = err.to_string();
-    assert!(msg.ends_with('.') && msg.chars().next().unwrap().is_uppercase(), "not a sentence: {msg}");
-    assert!(scene.out_files().is_empty(), "{name}: left behind {:?}", scene.out_files());
+    assert!(
+        msg.ends_with('.') && msg.chars().next().unwrap().is_uppercase(),
+        "not a sentence: {msg}"
+    );
+    assert!(
+        scene.out_files().is_empty(),
+        "{name}: left behind {:?}",
+        scene.out_files()
+    );
     err
 }
 
@@ -164,7 +207,11 @@ pub fn citizen_id(region: &str, birth: &str, seq: u32) -> String {
     let body = format!("{region}{birth}{seq:03}");
     assert_eq!(body.len(), 17);
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
     let check = b"10X98765432"[(sum % 11) as usize] as char;
     format!("{body}{check}")
 }
@@ -173,7 +220,11 @@ pub fn citizen_id(region: &str, birth: &str, seq: u32) -> String {
 pub fn days(date: &str) -> String {
     let (y, rest) = date.split_at(4);
     let (m, d) = rest[1..].split_at(2);
-    let (y, m, d): (i64, i64, i64) = (y.parse().unwrap(), m.parse().unwrap(), d[1..].parse().unwrap());
+    let (y, m, d): (i64, i64, i64) = (
+        y.parse().unwrap(),
+        m.parse().unwrap(),
+        d[1..].parse().unwrap(),
+    );
     // Howard Hinnant's days_from_civil, restated here so the test does not trust the crate's.
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -232,7 +283,10 @@ pub fn xlsx(shared_strings: &[&str], sheet_data: &str) -> Vec<u8> {
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="{MAIN_NS}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>"#
     );
-    let items: String = shared_strings.iter().map(|s| format!("<si><t>{s}</t></si>")).collect();
+    let items: String = shared_strings
+        .iter()
+        .map(|s| format!("<si><t>{s}</t></si>"))
+        .collect();
     let sst = format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <sst xmlns="{MAIN_NS}" count="{n}" uniqueCount="{n}">{items}</sst>"#,

@@ -22,35 +22,73 @@ fn csv_types_values_and_profile() {
     assert_eq!(t.data_type("price"), &DataType::Float64);
     assert_eq!(t.data_type("active"), &DataType::Boolean);
     assert_eq!(t.data_type("day"), &DataType::Date32);
-    assert_eq!(t.data_type("at"), &DataType::Timestamp(TimeUnit::Microsecond, None));
+    assert_eq!(
+        t.data_type("at"),
+        &DataType::Timestamp(TimeUnit::Microsecond, None)
+    );
     assert_eq!(t.data_type("city"), &DataType::Utf8);
     assert_eq!(t.data_type("area_code"), &DataType::Utf8);
 
     assert_eq!(t.values("id"), vals(&[Some("1"), Some("2"), Some("3")]));
     assert_eq!(t.values("price"), vals(&[Some("12.5"), Some("3"), None]));
-    assert_eq!(t.values("active"), vals(&[Some("true"), Some("false"), Some("true")]));
+    assert_eq!(
+        t.values("active"),
+        vals(&[Some("true"), Some("false"), Some("true")])
+    );
     let d1 = days("2024-01-02");
     let d2 = days("2023-12-31");
     assert_eq!(t.values("day"), vals(&[Some(&d1), Some(&d2), None]));
     let jan4_10am = (days("2024-01-04").parse::<i64>().unwrap() * 86_400 + 10 * 3600) * 1_000_000;
     assert_eq!(t.values("at")[2], Some(jan4_10am.to_string()));
-    assert_eq!(t.values("city"), vals(&[Some("杭州"), Some("宁波"), Some("温州")]));
-    assert_eq!(t.values("area_code"), vals(&[Some("0571"), Some("0574"), Some("0577")]));
+    assert_eq!(
+        t.values("city"),
+        vals(&[Some("杭州"), Some("宁波"), Some("温州")])
+    );
+    assert_eq!(
+        t.values("area_code"),
+        vals(&[Some("0571"), Some("0574"), Some("0577")])
+    );
     assert_eq!(t.values("note"), vals(&[None, Some("x"), None]));
 
-    let codes: Vec<&str> = t.outcome.columns.iter().map(|c| c.data_type.as_str()).collect();
-    assert_eq!(codes, ["int64", "float64", "boolean", "date", "timestamp", "string", "string", "string"]);
+    let codes: Vec<&str> = t
+        .outcome
+        .columns
+        .iter()
+        .map(|c| c.data_type.as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "int64",
+            "float64",
+            "boolean",
+            "date",
+            "timestamp",
+            "string",
+            "string",
+            "string"
+        ]
+    );
 
     let id = &t.column("id").profile;
     assert_eq!((id.count, id.nulls, id.distinct_estimate), (3, 0, 3));
-    assert_eq!((id.min.as_deref(), id.max.as_deref()), (Some("1"), Some("3")));
+    assert_eq!(
+        (id.min.as_deref(), id.max.as_deref()),
+        (Some("1"), Some("3"))
+    );
     let price = &t.column("price").profile;
     assert_eq!(price.nulls, 1);
     assert!((price.null_rate - 1.0 / 3.0).abs() < 1e-9);
     // Compared as numbers: 3 < 12.5, although "12.5" < "3" as text.
-    assert_eq!((price.min.as_deref(), price.max.as_deref()), (Some("3"), Some("12.5")));
+    assert_eq!(
+        (price.min.as_deref(), price.max.as_deref()),
+        (Some("3"), Some("12.5"))
+    );
     let day = &t.column("day").profile;
-    assert_eq!((day.min.as_deref(), day.max.as_deref()), (Some("2023-12-31"), Some("2024-01-02")));
+    assert_eq!(
+        (day.min.as_deref(), day.max.as_deref()),
+        (Some("2023-12-31"), Some("2024-01-02"))
+    );
     let at = &t.column("at").profile;
     assert_eq!(at.max.as_deref(), Some("2024-01-04 10:00:00"));
     let city = &t.column("city").profile;
@@ -72,7 +110,10 @@ fn top_values_are_counted() {
     }
     let t = ingest_ok("cities.csv", csv.as_bytes());
     let p = &t.column("city").profile;
-    assert_eq!(p.top_values, vec![("杭州".into(), 5), ("宁波".into(), 3), ("温州".into(), 1)]);
+    assert_eq!(
+        p.top_values,
+        vec![("杭州".into(), 5), ("宁波".into(), 3), ("温州".into(), 1)]
+    );
     assert_eq!(p.distinct_estimate, 3);
 }
 
@@ -80,8 +121,17 @@ fn top_values_are_counted() {
 fn identifiers_stay_strings_and_are_found() {
     let mut csv = String::from("身份证号,手机号码,银行卡号,数量,邮编\n");
     for i in 0..20u32 {
-        let id = citizen_id("330106", &format!("1990{:02}{:02}", i % 12 + 1, i + 1), 100 + i);
-        csv.push_str(&format!("{id},1{}{:09},6222020200112233{:03},{i},310012\n", 3 + i % 7, 12_345_000 + i, i));
+        let id = citizen_id(
+            "330106",
+            &format!("1990{:02}{:02}", i % 12 + 1, i + 1),
+            100 + i,
+        );
+        csv.push_str(&format!(
+            "{id},1{}{:09},6222020200112233{:03},{i},310012\n",
+            3 + i % 7,
+            12_345_000 + i,
+            i
+        ));
     }
     let t = ingest_ok("people.csv", csv.as_bytes());
     for name in ["身份证号", "手机号码", "银行卡号"] {
@@ -91,7 +141,9 @@ fn identifiers_stay_strings_and_are_found() {
     assert_eq!(t.data_type("数量"), &DataType::Int64);
     let ids = t.values("身份证号");
     assert_eq!(ids.len(), 20);
-    assert!(ids.iter().all(|v| v.as_deref().is_some_and(|s| s.len() == 18)));
+    assert!(ids
+        .iter()
+        .all(|v| v.as_deref().is_some_and(|s| s.len() == 18)));
     assert_eq!(t.values("邮编")[0].as_deref(), Some("310012"));
 
     let id = t.column("身份证号");
@@ -111,7 +163,10 @@ fn citizen_ids_ending_in_x_stay_strings() {
     let x = "11010519491231002X";
     let csv = format!("证件号码\n{x}\n110105194912310029\n");
     let t = ingest_ok("ids.csv", csv.as_bytes());
-    assert_eq!(t.values("证件号码"), vals(&[Some(x), Some("110105194912310029")]));
+    assert_eq!(
+        t.values("证件号码"),
+        vals(&[Some(x), Some("110105194912310029")])
+    );
     let digits_only = format!("证件号码\n{}\n", citizen_id("330106", "19900101", 123));
     let t = ingest_ok("ids.csv", digits_only.as_bytes());
     assert_eq!(t.data_type("证件号码"), &DataType::Utf8);
@@ -130,11 +185,24 @@ fn gbk_is_detected_and_decoded() {
     let text = "单位名称,地址,人数\n杭州市西湖区人民政府,浙江省杭州市西湖区文三路100号,120\n宁波市统计局,浙江省宁波市鄞州区宁穿路2001号,85\n";
     let (gbk, _, unmappable) = encoding_rs::GBK.encode(text);
     assert!(!unmappable);
-    assert!(std::str::from_utf8(&gbk).is_err(), "the test input must not be valid UTF-8");
+    assert!(
+        std::str::from_utf8(&gbk).is_err(),
+        "the test input must not be valid UTF-8"
+    );
     let t = ingest_ok("gbk.csv", &gbk);
     assert_eq!(t.outcome.encoding.as_deref(), Some("GBK"));
-    assert_eq!(t.outcome.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["单位名称", "地址", "人数"]);
-    assert_eq!(t.values("单位名称"), vals(&[Some("杭州市西湖区人民政府"), Some("宁波市统计局")]));
+    assert_eq!(
+        t.outcome
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["单位名称", "地址", "人数"]
+    );
+    assert_eq!(
+        t.values("单位名称"),
+        vals(&[Some("杭州市西湖区人民政府"), Some("宁波市统计局")])
+    );
     assert_eq!(t.values("人数"), vals(&[Some("120"), Some("85")]));
     assert_eq!(t.column("地址").findings[0].kind, PiiKind::Address);
 }
@@ -153,7 +221,10 @@ fn tsv_with_quotes_and_utf16() {
     let tsv = "名称\t说明\t数量\n甲\t\"含\t制表符\"\t1\n乙\t5\" 屏幕\t2\n";
     let t = ingest_ok("data.tsv", tsv.as_bytes());
     assert_eq!(t.outcome.format, SourceFormat::Tsv);
-    assert_eq!(t.values("说明"), vals(&[Some("含\t制表符"), Some("5\" 屏幕")]));
+    assert_eq!(
+        t.values("说明"),
+        vals(&[Some("含\t制表符"), Some("5\" 屏幕")])
+    );
     assert_eq!(t.data_type("数量"), &DataType::Int64);
 
     // Excel's "Unicode text" export: UTF-16LE with a byte-order mark, tab-separated.
@@ -188,17 +259,26 @@ fn mixed_columns_fall_back_to_the_widest_type() {
     assert_eq!(t.data_type("f"), &DataType::Float64);
     assert_eq!(t.values("f"), vals(&[Some("1"), Some("2.5"), Some("3")]));
     assert_eq!(t.data_type("d"), &DataType::Utf8);
-    assert_eq!(t.data_type("t"), &DataType::Timestamp(TimeUnit::Microsecond, None));
+    assert_eq!(
+        t.data_type("t"),
+        &DataType::Timestamp(TimeUnit::Microsecond, None)
+    );
 }
 
 #[test]
 fn timestamps_with_offsets_are_stored_in_utc() {
     let csv = "at\n2024-01-01T08:00:00+08:00\n2024-01-01T00:30:00Z\n";
     let t = ingest_ok("utc.csv", csv.as_bytes());
-    assert_eq!(t.data_type("at"), &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
+    assert_eq!(
+        t.data_type("at"),
+        &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+    );
     let midnight = days("2024-01-01").parse::<i64>().unwrap() * 86_400_000_000;
     assert_eq!(t.values("at")[0], Some(midnight.to_string()));
-    assert_eq!(t.column("at").profile.max.as_deref(), Some("2024-01-01 00:30:00Z"));
+    assert_eq!(
+        t.column("at").profile.max.as_deref(),
+        Some("2024-01-01 00:30:00Z")
+    );
 }
 
 #[test]
@@ -207,7 +287,13 @@ fn streams_a_large_file() {
     let mut csv = String::with_capacity(10 << 20);
     csv.push_str("id,name,amount,day,phone\n");
     for i in 0..ROWS {
-        csv.push_str(&format!("{i},name{},{}.5,2024-01-{:02},1380000{:04}\n", i % 1000, i % 5000, i % 28 + 1, i % 10_000));
+        csv.push_str(&format!(
+            "{i},name{},{}.5,2024-01-{:02},1380000{:04}\n",
+            i % 1000,
+            i % 5000,
+            i % 28 + 1,
+            i % 10_000
+        ));
     }
     let scene = Scene::new();
     let source = scene.upload(csv.as_bytes());
@@ -226,20 +312,37 @@ fn streams_a_large_file() {
     assert_eq!(outcome.row_count, ROWS);
     crate::support::check_published(&scene, &outcome);
     let (_, batches) = crate::support::read_parquet(&dest);
-    assert_eq!(batches.iter().map(|b| b.num_rows() as u64).sum::<u64>(), ROWS);
+    assert_eq!(
+        batches.iter().map(|b| b.num_rows() as u64).sum::<u64>(),
+        ROWS
+    );
     assert!(batches.len() > 1, "written in several batches");
 
     let id = &outcome.columns[0].profile;
-    assert_eq!((id.min.as_deref(), id.max.as_deref()), (Some("0"), Some("199999")));
+    assert_eq!(
+        (id.min.as_deref(), id.max.as_deref()),
+        (Some("0"), Some("199999"))
+    );
     let err = (id.distinct_estimate as f64 - ROWS as f64).abs() / ROWS as f64;
-    assert!(err < 0.05, "distinct estimate {} for {ROWS}", id.distinct_estimate);
+    assert!(
+        err < 0.05,
+        "distinct estimate {} for {ROWS}",
+        id.distinct_estimate
+    );
     let name = &outcome.columns[1].profile;
-    assert!((950..=1050).contains(&name.distinct_estimate), "{}", name.distinct_estimate);
+    assert!(
+        (950..=1050).contains(&name.distinct_estimate),
+        "{}",
+        name.distinct_estimate
+    );
     assert_eq!(name.top_values.len(), 10);
     assert_eq!(outcome.columns[4].findings[0].kind, PiiKind::Mobile);
 
     let seen = seen.into_inner().unwrap();
     assert!(seen.len() >= 10, "progress reported {} times", seen.len());
-    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress is monotonic");
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "progress is monotonic"
+    );
     assert_eq!(*seen.last().unwrap(), csv.len() as u64);
 }

@@ -27,11 +27,17 @@ async fn list_orgs(State(state): State<SharedState>) -> ApiResult<ApiJson<Value>
     Ok(ApiJson(json!({ "organizations": orgs })))
 }
 
-async fn show_org(State(state): State<SharedState>, Path(name): Path<String>) -> ApiResult<ApiJson<Value>> {
+async fn show_org(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+) -> ApiResult<ApiJson<Value>> {
     let org = match state.store.get_org_by_name(&name).await {
         Ok(o) => o,
         Err(store::StoreError::NotFound) => {
-            return Err(ApiError::new(Code::OrgNotFound, format!("There is no organization named `{name}`.")))
+            return Err(ApiError::new(
+                Code::OrgNotFound,
+                format!("There is no organization named `{name}`."),
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -94,9 +100,14 @@ async fn create_token(
     Ok((StatusCode::CREATED, ApiJson(CreatedToken { token, secret })))
 }
 
-async fn list_tokens(State(state): State<SharedState>, caller: Caller) -> ApiResult<ApiJson<Value>> {
+async fn list_tokens(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
-    Ok(ApiJson(json!({ "tokens": state.store.list_tokens(&user.id).await? })))
+    Ok(ApiJson(
+        json!({ "tokens": state.store.list_tokens(&user.id).await? }),
+    ))
 }
 
 async fn revoke_token(
@@ -107,9 +118,10 @@ async fn revoke_token(
     let user = caller.require()?;
     match state.store.revoke_token(&user.id, &id, now_ms()).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(store::StoreError::NotFound) => {
-            Err(ApiError::new(Code::TokenNotFound, "You have no token with that id."))
-        }
+        Err(store::StoreError::NotFound) => Err(ApiError::new(
+            Code::TokenNotFound,
+            "You have no token with that id.",
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -19,13 +19,24 @@ use tokio::io::AsyncWriteExt;
 pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/api/v1/datasets", get(list).post(create))
-        .route("/api/v1/datasets/{name}", get(show).patch(update).delete(remove))
-        .route("/api/v1/datasets/{name}/opening-type", put(set_opening_type))
+        .route(
+            "/api/v1/datasets/{name}",
+            get(show).patch(update).delete(remove),
+        )
+        .route(
+            "/api/v1/datasets/{name}/opening-type",
+            put(set_opening_type),
+        )
         .route(
             "/api/v1/datasets/{name}/resources/{resource}/versions",
-            post(upload).layer(DefaultBodyLimit::disable()).get(list_versions),
+            post(upload)
+                .layer(DefaultBodyLimit::disable())
+                .get(list_versions),
         )
-        .route("/api/v1/datasets/{name}/resources/{resource}", delete(remove_resource))
+        .route(
+            "/api/v1/datasets/{name}/resources/{resource}",
+            delete(remove_resource),
+        )
         .route(
             "/api/v1/datasets/{name}/resources/{resource}/columns/{column}/grade",
             put(set_column_grade),
@@ -59,16 +70,27 @@ async fn list(
     State(state): State<SharedState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<ApiJson<Value>> {
-    let Query(q) = query.map_err(|e| ApiError::new(Code::BadRequest, format!("Invalid query parameters: {}.", e.body_text())))?;
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(
+            Code::BadRequest,
+            format!("Invalid query parameters: {}.", e.body_text()),
+        )
+    })?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=1000).contains(&limit) || q.offset.is_some_and(|o| o < 0) {
-        return Err(ApiError::new(Code::BadRequest, "`limit` must be 1 to 1000 and `offset` at least 0."));
+        return Err(ApiError::new(
+            Code::BadRequest,
+            "`limit` must be 1 to 1000 and `offset` at least 0.",
+        ));
     }
     let org_id = match &q.organization {
         Some(name) => Some(match state.store.get_org_by_name(name).await {
             Ok(o) => o.id,
             Err(store::StoreError::NotFound) => {
-                return Err(ApiError::new(Code::OrgNotFound, format!("There is no organization named `{name}`.")))
+                return Err(ApiError::new(
+                    Code::OrgNotFound,
+                    format!("There is no organization named `{name}`."),
+                ))
             }
             Err(e) => return Err(e.into()),
         }),
@@ -80,14 +102,27 @@ async fn list(
         .map(|s| s.parse::<OpeningType>())
         .transpose()
         .map_err(|e| ApiError::new(Code::BadRequest, format!("{e}.")))?;
-    let filter = DatasetFilter { org_id, opening_type, offset: q.offset.unwrap_or(0), limit };
+    let filter = DatasetFilter {
+        org_id,
+        opening_type,
+        offset: q.offset.unwrap_or(0),
+        limit,
+    };
     let (datasets, total) = state.store.list_datasets(&filter).await?;
-    Ok(ApiJson(json!({ "total": total, "offset": filter.offset, "limit": limit, "datasets": datasets })))
+    Ok(ApiJson(
+        json!({ "total": total, "offset": filter.offset, "limit": limit, "datasets": datasets }),
+    ))
 }
 
-async fn show(State(state): State<SharedState>, caller: Caller, Path(name): Path<String>) -> ApiResult<ApiJson<DatasetView>> {
+async fn show(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<ApiJson<DatasetView>> {
     let dataset = load(&state, &name).await?;
-    Ok(ApiJson(dataset_view(&state.store, dataset, caller.user.as_ref()).await?))
+    Ok(ApiJson(
+        dataset_view(&state.store, dataset, caller.user.as_ref()).await?,
+    ))
 }
 
 async fn create(
@@ -97,7 +132,10 @@ async fn create(
 ) -> ApiResult<(StatusCode, ApiJson<DatasetView>)> {
     let user = caller.require()?;
     let dataset = catalog::create_dataset(&state.store, user, input, now_ms()).await?;
-    Ok((StatusCode::CREATED, ApiJson(dataset_view(&state.store, dataset, Some(user)).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(dataset_view(&state.store, dataset, Some(user)).await?),
+    ))
 }
 
 #[derive(Serialize)]
@@ -124,14 +162,29 @@ async fn update(
         .unwrap_or_default();
     let fields: DatasetInput = serde_json::from_value(input).map_err(|e| {
         let msg = e.to_string();
-        let code = if msg.contains("unknown field") { Code::UnknownField } else { Code::InvalidField };
-        ApiError::new(code, format!("The request body is not a valid dataset update: {msg}."))
+        let code = if msg.contains("unknown field") {
+            Code::UnknownField
+        } else {
+            Code::InvalidField
+        };
+        ApiError::new(
+            code,
+            format!("The request body is not a valid dataset update: {msg}."),
+        )
     })?;
-    let (dataset, outcome) = catalog::update_dataset(&state.store, user, dataset, fields, &reason, now_ms()).await?;
-    Ok(ApiJson(Updated { dataset: dataset_view(&state.store, dataset, Some(user)).await?, outcome }))
+    let (dataset, outcome) =
+        catalog::update_dataset(&state.store, user, dataset, fields, &reason, now_ms()).await?;
+    Ok(ApiJson(Updated {
+        dataset: dataset_view(&state.store, dataset, Some(user)).await?,
+        outcome,
+    }))
 }
 
-async fn remove(State(state): State<SharedState>, caller: Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
     catalog::delete_dataset(&state.store, state.data_dir(), user, &dataset).await?;
@@ -154,7 +207,15 @@ async fn set_opening_type(
 ) -> ApiResult<(StatusCode, ApiJson<ChangeOutcome>)> {
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
-    let outcome = catalog::set_opening_type(&state.store, user, &dataset, input.opening_type, &input.reason, now_ms()).await?;
+    let outcome = catalog::set_opening_type(
+        &state.store,
+        user,
+        &dataset,
+        input.opening_type,
+        &input.reason,
+        now_ms(),
+    )
+    .await?;
     Ok((outcome_status(&outcome), ApiJson(outcome)))
 }
 
@@ -182,12 +243,25 @@ async fn set_column_grade(
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
     let resource = find_resource(&state, &dataset, &resource).await?;
-    let outcome =
-        catalog::set_column_grade(&state.store, user, &dataset, &resource, &column, input.grade, &input.reason, now_ms()).await?;
+    let outcome = catalog::set_column_grade(
+        &state.store,
+        user,
+        &dataset,
+        &resource,
+        &column,
+        input.grade,
+        &input.reason,
+        now_ms(),
+    )
+    .await?;
     Ok((outcome_status(&outcome), ApiJson(outcome)))
 }
 
-async fn find_resource(state: &SharedState, dataset: &Dataset, name: &str) -> ApiResult<store::Resource> {
+async fn find_resource(
+    state: &SharedState,
+    dataset: &Dataset,
+    name: &str,
+) -> ApiResult<store::Resource> {
     state
         .store
         .list_resources(&dataset.id)
@@ -195,7 +269,10 @@ async fn find_resource(state: &SharedState, dataset: &Dataset, name: &str) -> Ap
         .into_iter()
         .find(|r| r.name == name)
         .ok_or_else(|| {
-            ApiError::new(Code::ResourceNotFound, format!("Dataset `{}` has no resource named `{name}`.", dataset.name))
+            ApiError::new(
+                Code::ResourceNotFound,
+                format!("Dataset `{}` has no resource named `{name}`.", dataset.name),
+            )
         })
 }
 
@@ -218,7 +295,10 @@ async fn list_versions(
     let dataset = load(&state, &name).await?;
     let resource = find_resource(&state, &dataset, &resource).await?;
     let versions = state.store.list_versions(&resource.id).await?;
-    let summaries: Vec<_> = versions.iter().map(crate::views::VersionSummary::from).collect();
+    let summaries: Vec<_> = versions
+        .iter()
+        .map(crate::views::VersionSummary::from)
+        .collect();
     Ok(ApiJson(json!({ "versions": summaries })))
 }
 
@@ -232,18 +312,25 @@ pub async fn stage_multipart(
     let limit = state.config.max_upload_bytes;
     let mut fields = crate::portal::FormFields::new();
     let mut staged_file = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::new(Code::BadRequest, format!("The upload is not valid multipart form data: {e}.")))?
-    {
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| {
+        ApiError::new(
+            Code::BadRequest,
+            format!("The upload is not valid multipart form data: {e}."),
+        )
+    })? {
         let field_name = field.name().unwrap_or_default().to_string();
         if field_name != "file" {
             let text = field.text().await.map_err(|e| {
-                ApiError::new(Code::BadRequest, format!("The form field `{field_name}` could not be read: {e}."))
+                ApiError::new(
+                    Code::BadRequest,
+                    format!("The form field `{field_name}` could not be read: {e}."),
+                )
             })?;
             if text.len() > 10_000 {
-                return Err(ApiError::new(Code::BadRequest, format!("The form field `{field_name}` is too long.")));
+                return Err(ApiError::new(
+                    Code::BadRequest,
+                    format!("The form field `{field_name}` is too long."),
+                ));
             }
             fields.insert(field_name, text);
             continue;
@@ -254,13 +341,16 @@ pub async fn stage_multipart(
         let file_name = field.file_name().unwrap_or_default().to_string();
         ingest::validate_file_name(&file_name)?;
         let staged = StagedUpload::new(state.data_dir()).map_err(ApiError::internal)?;
-        let mut out = tokio::fs::File::create(staged.path()).await.map_err(ApiError::internal)?;
-        let mut written: u64 = 0;
-        while let Some(chunk) = field
-            .chunk()
+        let mut out = tokio::fs::File::create(staged.path())
             .await
-            .map_err(|e| ApiError::new(Code::BadRequest, format!("The upload was interrupted: {e}. Try again.")))?
-        {
+            .map_err(ApiError::internal)?;
+        let mut written: u64 = 0;
+        while let Some(chunk) = field.chunk().await.map_err(|e| {
+            ApiError::new(
+                Code::BadRequest,
+                format!("The upload was interrupted: {e}. Try again."),
+            )
+        })? {
             written += chunk.len() as u64;
             if written > limit {
                 return Err(ApiError::new(
@@ -287,7 +377,10 @@ async fn upload(
     catalog::require_edit(user, &dataset)?;
     let (staged, _) = stage_multipart(&state, &mut multipart).await?;
     let (staged, file_name) = staged.ok_or_else(|| {
-        ApiError::new(Code::MissingFile, "Attach the data as a multipart form field named `file`.")
+        ApiError::new(
+            Code::MissingFile,
+            "Attach the data as a multipart form field named `file`.",
+        )
     })?;
     let (resource, version) = catalog::publish_upload(
         &state.store,
@@ -302,10 +395,21 @@ async fn upload(
         now_ms(),
     )
     .await?;
-    let view = dataset_view(&state.store, state.store.get_dataset(&dataset.id).await?, Some(user)).await?;
-    let columns = view.resources.iter().find(|r| r.resource.id == resource.id).map(|r| r.columns.clone());
+    let view = dataset_view(
+        &state.store,
+        state.store.get_dataset(&dataset.id).await?,
+        Some(user),
+    )
+    .await?;
+    let columns = view
+        .resources
+        .iter()
+        .find(|r| r.resource.id == resource.id)
+        .map(|r| r.columns.clone());
     Ok((
         StatusCode::CREATED,
-        ApiJson(json!({ "resource": resource, "version": crate::views::VersionSummary::from(&version), "columns": columns, "dataset": { "grade": view.dataset.grade, "opening_type": view.dataset.meta.opening_type } })),
+        ApiJson(
+            json!({ "resource": resource, "version": crate::views::VersionSummary::from(&version), "columns": columns, "dataset": { "grade": view.dataset.grade, "opening_type": view.dataset.meta.opening_type } }),
+        ),
     ))
 }

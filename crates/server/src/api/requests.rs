@@ -33,7 +33,10 @@ async fn list(
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(RequestStatus::from_code(s).ok_or_else(|| {
-            ApiError::new(Code::BadRequest, "`status` must be pending, approved or rejected.")
+            ApiError::new(
+                Code::BadRequest,
+                "`status` must be pending, approved or rejected.",
+            )
         })?),
     };
     let all = state.store.list_change_requests(status, None).await?;
@@ -66,5 +69,7 @@ async fn decide(
     ApiJson(d): ApiJson<Decision>,
 ) -> ApiResult<ApiJson<store::ChangeRequest>> {
     let user = caller.require()?;
-    Ok(ApiJson(catalog::decide_request(&state.store, user, &id, d.approve, &d.note, now_ms()).await?))
+    Ok(ApiJson(
+        catalog::decide_request(&state.store, user, &id, d.approve, &d.note, now_ms()).await?,
+    ))
 }

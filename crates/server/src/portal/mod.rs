@@ -31,10 +31,16 @@ pub fn router() -> Router<SharedState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/dataset/{name}", get(dataset_page))
-        .route("/dataset/{name}/upload", get(upload_page).post(upload_submit))
+        .route(
+            "/dataset/{name}/upload",
+            get(upload_page).post(upload_submit),
+        )
         .route("/dataset/{name}/grade", post(grade_submit))
         .route("/dataset/{name}/opening-type", post(opening_submit))
-        .route("/publish/new", get(new_dataset_page).post(new_dataset_submit))
+        .route(
+            "/publish/new",
+            get(new_dataset_page).post(new_dataset_submit),
+        )
         .route("/requests", get(requests_page))
         .route("/requests/{id}", post(decide_submit))
         .route("/tokens", get(tokens_page).post(tokens_submit))
@@ -44,16 +50,27 @@ pub fn router() -> Router<SharedState> {
 /// An error rendered as a page in the visitor's language.
 pub struct PageError {
     lang: Lang,
-    page: PageCtx,
-    error: ApiError,
+    page: Box<PageCtx>,
+    error: Box<ApiError>,
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let t = Tr(self.lang);
-        let heading = if self.error.code.status() == StatusCode::NOT_FOUND { t.not_found_title() } else { t.error_title() };
+        let heading = if self.error.code.status() == StatusCode::NOT_FOUND {
+            t.not_found_title()
+        } else {
+            t.error_title()
+        };
         let status = self.error.code.status();
-        match (ErrorTpl { t, page: self.page, heading: heading.to_string(), message: self.error.message.clone() }).render() {
+        match (ErrorTpl {
+            t,
+            page: *self.page,
+            heading: heading.to_string(),
+            message: self.error.message.clone(),
+        })
+        .render()
+        {
             Ok(html) => (status, Html(html)).into_response(),
             Err(e) => ApiError::internal(e).into_response(),
         }
@@ -75,14 +92,18 @@ trait OrPage<T> {
 
 impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
     fn or_page(self, v: &Visitor) -> PageResult<T> {
-        self.map_err(|e| PageError { lang: v.lang, page: PageCtx::new(v, "/"), error: e.into() })
+        self.map_err(|e| PageError {
+            lang: v.lang,
+            page: Box::new(PageCtx::new(v, "/")),
+            error: Box::new(e.into()),
+        })
     }
 }
 
-fn require_user(v: &Visitor, path: &str) -> Result<store::User, Response> {
+fn require_user(v: &Visitor, path: &str) -> Result<store::User, Redirect> {
     match &v.user {
         Some(u) => Ok(u.clone()),
-        None => Err(Redirect::to(&format!("/login?next={}", urlencode(path))).into_response()),
+        None => Err(Redirect::to(&format!("/login?next={}", urlencode(path)))),
     }
 }
 
@@ -107,7 +128,13 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/style.css"))
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/style.css"),
+    )
 }
 
 /// The page for an address no route matches (a JSON error under `/api/`).
@@ -121,11 +148,14 @@ pub async fn not_found(v: Visitor, uri: axum::http::Uri) -> Response {
 fn not_found_page(v: Visitor) -> PageError {
     PageError {
         lang: v.lang,
-        page: PageCtx::new(&v, "/"),
-        error: ApiError::new(Code::NotFound, match v.lang {
-            Lang::Zh => "找不到这个页面。",
-            Lang::En => "There is no page at this address.",
-        }),
+        page: Box::new(PageCtx::new(&v, "/")),
+        error: Box::new(ApiError::new(
+            Code::NotFound,
+            match v.lang {
+                Lang::Zh => "找不到这个页面。",
+                Lang::En => "There is no page at this address.",
+            },
+        )),
     }
 }
 
@@ -134,7 +164,11 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>, jar: CookieJar) -> Response {
+async fn set_lang(
+    Path(code): Path<String>,
+    Query(q): Query<NextQuery>,
+    jar: CookieJar,
+) -> Response {
     let lang = Lang::from_code(&code).unwrap_or(Lang::Zh);
     let cookie = Cookie::build((LANG_COOKIE, lang.code()))
         .path("/")
@@ -153,15 +187,30 @@ struct CatalogQuery {
 
 const PAGE_SIZE: i64 = 20;
 
-async fn catalog_page(State(state): State<SharedState>, v: Visitor, Query(q): Query<CatalogQuery>) -> PageResult {
+async fn catalog_page(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Query(q): Query<CatalogQuery>,
+) -> PageResult {
     let orgs = state.store.list_orgs().await.or_page(&v)?;
     let selected_org = q.organization.clone().unwrap_or_default();
-    let org_id = orgs.iter().find(|o| o.name == selected_org).map(|o| o.id.clone());
-    let opening_type = q.opening_type.as_deref().and_then(|s| s.parse::<OpeningType>().ok());
+    let org_id = orgs
+        .iter()
+        .find(|o| o.name == selected_org)
+        .map(|o| o.id.clone());
+    let opening_type = q
+        .opening_type
+        .as_deref()
+        .and_then(|s| s.parse::<OpeningType>().ok());
     let page_no = q.page.unwrap_or(1).max(1);
     let (datasets, total) = state
         .store
-        .list_datasets(&DatasetFilter { org_id, opening_type, offset: (page_no - 1) * PAGE_SIZE, limit: PAGE_SIZE })
+        .list_datasets(&DatasetFilter {
+            org_id,
+            opening_type,
+            offset: (page_no - 1) * PAGE_SIZE,
+            limit: PAGE_SIZE,
+        })
         .await
         .or_page(&v)?;
     let lang = v.lang.code();
@@ -170,7 +219,11 @@ async fn catalog_page(State(state): State<SharedState>, v: Visitor, Query(q): Qu
         .map(|d| CatalogRow {
             name: d.name.clone(),
             title: d.meta.title.clone(),
-            org_title: orgs.iter().find(|o| o.id == d.org_id).map(|o| o.title.clone()).unwrap_or_default(),
+            org_title: orgs
+                .iter()
+                .find(|o| o.id == d.org_id)
+                .map(|o| o.title.clone())
+                .unwrap_or_default(),
             modified: fmt_time(d.modified_at),
             grade: d.grade.label(lang).to_string(),
             grade_code: d.grade.code().to_string(),
@@ -192,10 +245,15 @@ async fn catalog_page(State(state): State<SharedState>, v: Visitor, Query(q): Qu
     Ok(render(CatalogTpl {
         t: Tr(v.lang),
         page: PageCtx::new(&v, "/"),
-        orgs: orgs.iter().map(|o| (o.name.clone(), o.title.clone())).collect(),
+        orgs: orgs
+            .iter()
+            .map(|o| (o.name.clone(), o.title.clone()))
+            .collect(),
         opening_types: options(OpeningType::ALL, v.lang),
         selected_org,
-        selected_opening: opening_type.map(|o| o.code().to_string()).unwrap_or_default(),
+        selected_opening: opening_type
+            .map(|o| o.code().to_string())
+            .unwrap_or_default(),
         total,
         rows,
         prev,
@@ -204,10 +262,24 @@ async fn catalog_page(State(state): State<SharedState>, v: Visitor, Query(q): Qu
 }
 
 async fn login_page(v: Visitor, jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
-    login_form(&v, jar, safe_next(q.next.as_deref()), String::new(), String::new(), StatusCode::OK)
+    login_form(
+        &v,
+        jar,
+        safe_next(q.next.as_deref()),
+        String::new(),
+        String::new(),
+        StatusCode::OK,
+    )
 }
 
-fn login_form(v: &Visitor, jar: CookieJar, next: String, username: String, error: String, status: StatusCode) -> Response {
+fn login_form(
+    v: &Visitor,
+    jar: CookieJar,
+    next: String,
+    username: String,
+    error: String,
+    status: StatusCode,
+) -> Response {
     // Double-submit token: the login form has no session yet to bind a CSRF token to.
     let token = auth::random_secret();
     let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
@@ -215,7 +287,14 @@ fn login_form(v: &Visitor, jar: CookieJar, next: String, username: String, error
         .http_only(true)
         .same_site(SameSite::Strict)
         .build();
-    let page = LoginTpl { t: Tr(v.lang), page: PageCtx::new(v, "/login"), login_csrf: token, next, username, error };
+    let page = LoginTpl {
+        t: Tr(v.lang),
+        page: PageCtx::new(v, "/login"),
+        login_csrf: token,
+        next,
+        username,
+        error,
+    };
     (status, jar.add(cookie), render(page)).into_response()
 }
 
@@ -227,9 +306,17 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(State(state): State<SharedState>, v: Visitor, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(state): State<SharedState>,
+    v: Visitor,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let next = safe_next(f.next.as_deref());
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let expected = jar
+        .get(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     if expected.is_empty() || !auth::constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
         let msg = Tr(v.lang).error_title().to_string() + ": CSRF";
         return login_form(&v, jar, next, f.username, msg, StatusCode::FORBIDDEN);
@@ -256,7 +343,12 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(state): State<SharedState>, v: Visitor, jar: CookieJar, Form(f): Form<CsrfForm>) -> PageResult {
+async fn logout(
+    State(state): State<SharedState>,
+    v: Visitor,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
     v.check_csrf(&f.csrf).or_page(&v)?;
     if let Some(s) = &v.session {
         state.store.delete_session(&s.id_hash).await.or_page(&v)?;
@@ -285,8 +377,14 @@ async fn dataset_page(
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
-    let view = dataset_view(&state.store, dataset, v.user.as_ref()).await.or_page(&v)?;
-    let base = state.config.public_url.clone().unwrap_or_else(|| format!("http://{}", state.config.listen));
+    let view = dataset_view(&state.store, dataset, v.user.as_ref())
+        .await
+        .or_page(&v)?;
+    let base = state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", state.config.listen));
     let mut page = PageCtx::new(&v, &format!("/dataset/{name}"));
     page.flash = flash_text(&v, q.msg.as_deref());
     Ok(render(DatasetTpl {
@@ -324,11 +422,15 @@ async fn grade_submit(
 ) -> PageResult {
     let user = match require_user(&v, &format!("/dataset/{name}")) {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     v.check_csrf(&f.csrf).or_page(&v)?;
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
-    let grade: Grade = f.grade.parse().map_err(|e| ApiError::new(Code::InvalidField, format!("{e}."))).or_page(&v)?;
+    let grade: Grade = f
+        .grade
+        .parse()
+        .map_err(|e| ApiError::new(Code::InvalidField, format!("{e}.")))
+        .or_page(&v)?;
     let resource = state
         .store
         .list_resources(&dataset.id)
@@ -338,9 +440,18 @@ async fn grade_submit(
         .find(|r| r.name == f.resource)
         .ok_or_else(|| ApiError::new(Code::ResourceNotFound, "No such resource."))
         .or_page(&v)?;
-    let outcome = catalog::set_column_grade(&state.store, &user, &dataset, &resource, &f.column, grade, &f.reason, now_ms())
-        .await
-        .or_page(&v)?;
+    let outcome = catalog::set_column_grade(
+        &state.store,
+        &user,
+        &dataset,
+        &resource,
+        &f.column,
+        grade,
+        &f.reason,
+        now_ms(),
+    )
+    .await
+    .or_page(&v)?;
     Ok(outcome_redirect(&name, &outcome))
 }
 
@@ -360,21 +471,30 @@ async fn opening_submit(
 ) -> PageResult {
     let user = match require_user(&v, &format!("/dataset/{name}")) {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     v.check_csrf(&f.csrf).or_page(&v)?;
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
-    let to: OpeningType =
-        f.opening_type.parse().map_err(|e| ApiError::new(Code::InvalidField, format!("{e}."))).or_page(&v)?;
-    let outcome = catalog::set_opening_type(&state.store, &user, &dataset, to, &f.reason, now_ms()).await.or_page(&v)?;
+    let to: OpeningType = f
+        .opening_type
+        .parse()
+        .map_err(|e| ApiError::new(Code::InvalidField, format!("{e}.")))
+        .or_page(&v)?;
+    let outcome = catalog::set_opening_type(&state.store, &user, &dataset, to, &f.reason, now_ms())
+        .await
+        .or_page(&v)?;
     Ok(outcome_redirect(&name, &outcome))
 }
 
-async fn upload_page(State(state): State<SharedState>, v: Visitor, Path(name): Path<String>) -> PageResult {
+async fn upload_page(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(name): Path<String>,
+) -> PageResult {
     let path = format!("/dataset/{name}/upload");
     let user = match require_user(&v, &path) {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
     catalog::require_edit(&user, &dataset).or_page(&v)?;
@@ -388,14 +508,23 @@ async fn upload_form(
     error: String,
     status: StatusCode,
 ) -> PageResult {
-    let resources: Vec<String> =
-        state.store.list_resources(&dataset.id).await.or_page(v)?.into_iter().map(|r| r.name).collect();
+    let resources: Vec<String> = state
+        .store
+        .list_resources(&dataset.id)
+        .await
+        .or_page(v)?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     let tpl = UploadTpl {
         t: Tr(v.lang),
         page: PageCtx::new(v, &format!("/dataset/{}/upload", dataset.name)),
         name: dataset.name.clone(),
         title: dataset.meta.title.clone(),
-        resource: resources.first().cloned().unwrap_or_else(|| "data".to_string()),
+        resource: resources
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "data".to_string()),
         resources,
         error,
     };
@@ -411,7 +540,7 @@ async fn upload_submit(
     let path = format!("/dataset/{name}/upload");
     let user = match require_user(&v, &path) {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
     catalog::require_edit(&user, &dataset).or_page(&v)?;
@@ -420,7 +549,10 @@ async fn upload_submit(
         v.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or(""))?;
         let (staged, file_name) =
             staged.ok_or_else(|| ApiError::new(Code::MissingFile, "Choose a file to upload."))?;
-        let resource = fields.get("resource").cloned().unwrap_or_else(|| "data".to_string());
+        let resource = fields
+            .get("resource")
+            .cloned()
+            .unwrap_or_else(|| "data".to_string());
         catalog::publish_upload(
             &state.store,
             state.data_dir(),
@@ -446,9 +578,17 @@ async fn upload_submit(
 async fn new_dataset_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
     let user = match require_user(&v, "/publish/new") {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
-    new_dataset_form(&state, &v, &user, NewDatasetForm::default(), String::new(), StatusCode::OK).await
+    new_dataset_form(
+        &state,
+        &v,
+        &user,
+        NewDatasetForm::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn new_dataset_form(
@@ -461,7 +601,14 @@ async fn new_dataset_form(
 ) -> PageResult {
     // Publishers publish for their own organization; the authority chooses one.
     let orgs = if user.role == model::Role::Authority {
-        state.store.list_orgs().await.or_page(v)?.into_iter().map(|o| (o.name, o.title)).collect()
+        state
+            .store
+            .list_orgs()
+            .await
+            .or_page(v)?
+            .into_iter()
+            .map(|o| (o.name, o.title))
+            .collect()
     } else {
         vec![]
     };
@@ -478,13 +625,18 @@ async fn new_dataset_form(
     Ok((status, render(tpl)).into_response())
 }
 
-async fn new_dataset_submit(State(state): State<SharedState>, v: Visitor, Form(f): Form<NewDatasetForm>) -> PageResult {
+async fn new_dataset_submit(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Form(f): Form<NewDatasetForm>,
+) -> PageResult {
     let user = match require_user(&v, "/publish/new") {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     v.check_csrf(&f.csrf).or_page(&v)?;
-    let parse = |s: &str| -> Option<String> { (!s.trim().is_empty()).then(|| s.trim().to_string()) };
+    let parse =
+        |s: &str| -> Option<String> { (!s.trim().is_empty()).then(|| s.trim().to_string()) };
     let input = DatasetInput {
         name: Some(f.name.trim().to_string()),
         organization: parse(&f.organization),
@@ -514,19 +666,33 @@ async fn new_dataset_submit(State(state): State<SharedState>, v: Visitor, Form(f
 async fn requests_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
     let user = match require_user(&v, "/requests") {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     let lang = v.lang.code();
     let mut rows = Vec::new();
-    for r in state.store.list_change_requests(Some(RequestStatus::Pending), None).await.or_page(&v)? {
+    for r in state
+        .store
+        .list_change_requests(Some(RequestStatus::Pending), None)
+        .await
+        .or_page(&v)?
+    {
         let dataset = state.store.get_dataset(&r.dataset_id).await.or_page(&v)?;
         if user.role != model::Role::Authority && !catalog::can_edit(&user, &dataset) {
             continue;
         }
-        let requester = state.store.get_user(&r.requested_by).await.map(|u| u.display_name).unwrap_or_default();
+        let requester = state
+            .store
+            .get_user(&r.requested_by)
+            .await
+            .map(|u| u.display_name)
+            .unwrap_or_default();
         let change = match &r.change {
-            ChangeTarget::ColumnGrade { column, from, to, .. } => format!("{column}: {from} → {to}"),
-            ChangeTarget::OpeningType { from, to } => format!("{} → {}", from.label(lang), to.label(lang)),
+            ChangeTarget::ColumnGrade {
+                column, from, to, ..
+            } => format!("{column}: {from} → {to}"),
+            ChangeTarget::OpeningType { from, to } => {
+                format!("{} → {}", from.label(lang), to.label(lang))
+            }
         };
         rows.push(RequestRow {
             id: r.id.clone(),
@@ -562,22 +728,37 @@ async fn decide_submit(
 ) -> PageResult {
     let user = match require_user(&v, "/requests") {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     v.check_csrf(&f.csrf).or_page(&v)?;
-    catalog::decide_request(&state.store, &user, &id, f.decision == "approve", &f.note, now_ms()).await.or_page(&v)?;
+    catalog::decide_request(
+        &state.store,
+        &user,
+        &id,
+        f.decision == "approve",
+        &f.note,
+        now_ms(),
+    )
+    .await
+    .or_page(&v)?;
     Ok(Redirect::to("/requests").into_response())
 }
 
 async fn tokens_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
     let user = match require_user(&v, "/tokens") {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     tokens_view(&state, &v, &user, String::new(), String::new()).await
 }
 
-async fn tokens_view(state: &SharedState, v: &Visitor, user: &store::User, new_secret: String, error: String) -> PageResult {
+async fn tokens_view(
+    state: &SharedState,
+    v: &Visitor,
+    user: &store::User,
+    new_secret: String,
+    error: String,
+) -> PageResult {
     let t = Tr(v.lang);
     let tokens = state
         .store
@@ -589,11 +770,20 @@ async fn tokens_view(state: &SharedState, v: &Visitor, user: &store::User, new_s
             id: tk.id,
             name: tk.name,
             created: fmt_time(tk.created_at),
-            expires: tk.expires_at.map(fmt_time).unwrap_or_else(|| t.never().to_string()),
+            expires: tk
+                .expires_at
+                .map(fmt_time)
+                .unwrap_or_else(|| t.never().to_string()),
             revoked: tk.revoked_at.is_some(),
         })
         .collect();
-    Ok(render(TokensTpl { t, page: PageCtx::new(v, "/tokens"), tokens, new_secret, error }))
+    Ok(render(TokensTpl {
+        t,
+        page: PageCtx::new(v, "/tokens"),
+        tokens,
+        new_secret,
+        error,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -603,10 +793,14 @@ struct TokenForm {
     days: Option<String>,
 }
 
-async fn tokens_submit(State(state): State<SharedState>, v: Visitor, Form(f): Form<TokenForm>) -> PageResult {
+async fn tokens_submit(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Form(f): Form<TokenForm>,
+) -> PageResult {
     let user = match require_user(&v, "/tokens") {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     v.check_csrf(&f.csrf).or_page(&v)?;
     let days = f.days.as_deref().and_then(|d| d.trim().parse::<u32>().ok());
@@ -625,10 +819,14 @@ async fn token_revoke(
 ) -> PageResult {
     let user = match require_user(&v, "/tokens") {
         Ok(u) => u,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(r.into_response()),
     };
     v.check_csrf(&f.csrf).or_page(&v)?;
-    state.store.revoke_token(&user.id, &id, now_ms()).await.or_page(&v)?;
+    state
+        .store
+        .revoke_token(&user.id, &id, now_ms())
+        .await
+        .or_page(&v)?;
     Ok(Redirect::to("/tokens").into_response())
 }
 

@@ -26,8 +26,11 @@ impl PageCtx {
             path: path.to_string(),
             signed_in: user.is_some(),
             user_name: user.map(|u| u.display_name.clone()).unwrap_or_default(),
-            role_label: user.map(|u| u.role.label(v.lang.code()).to_string()).unwrap_or_default(),
-            can_publish: user.is_some_and(|u| u.role.publishes() || u.role == model::Role::Authority),
+            role_label: user
+                .map(|u| u.role.label(v.lang.code()).to_string())
+                .unwrap_or_default(),
+            can_publish: user
+                .is_some_and(|u| u.role.publishes() || u.role == model::Role::Authority),
             csrf: v.csrf().to_string(),
             flash: String::new(),
         }
@@ -40,7 +43,14 @@ pub fn fmt_time(ms: i64) -> String {
     match time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000) {
         Ok(t) => {
             let t = t.to_offset(offset);
-            format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute())
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}",
+                t.year(),
+                t.month() as u8,
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
         }
         Err(_) => String::new(),
     }
@@ -63,11 +73,15 @@ pub fn fmt_bytes(n: i64) -> String {
 }
 
 /// (code, label) pairs of an enum for a `<select>`.
-pub fn options<T: Copy>(all: &[T], lang: Lang) -> Vec<(String, String)>
-where
-    T: LabelledCode,
-{
-    all.iter().map(|x| (x.code_str().to_string(), x.label_str(lang.code()).to_string())).collect()
+pub fn options<T: Copy + LabelledCode>(all: &[T], lang: Lang) -> Vec<(String, String)> {
+    all.iter()
+        .map(|x| {
+            (
+                x.code_str().to_string(),
+                x.label_str(lang.code()).to_string(),
+            )
+        })
+        .collect()
 }
 
 /// Enums with a code and a label.
@@ -214,7 +228,8 @@ impl DatasetDisplay {
                     .map(|c| {
                         let p = &c.profile;
                         let num = |k: &str| p.get(k).and_then(|v| v.as_f64());
-                        let text = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                        let text =
+                            |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
                         ColumnDisplay {
                             name: c.name.clone(),
                             data_type: c.data_type.clone(),
@@ -227,8 +242,12 @@ impl DatasetDisplay {
                                 .map(|f| format!("{} ({:.0}%)", f.kind.label(l), f.ratio() * 100.0))
                                 .collect::<Vec<_>>()
                                 .join("、"),
-                            null_rate: num("null_rate").map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_default(),
-                            distinct: num("distinct_estimate").map(|n| format!("{n:.0}")).unwrap_or_default(),
+                            null_rate: num("null_rate")
+                                .map(|r| format!("{:.1}%", r * 100.0))
+                                .unwrap_or_default(),
+                            distinct: num("distinct_estimate")
+                                .map(|n| format!("{n:.0}"))
+                                .unwrap_or_default(),
                             min_max: match (text("min"), text("max")) {
                                 (a, b) if a.is_empty() && b.is_empty() => String::new(),
                                 (a, b) => format!("{a} / {b}"),

@@ -18,16 +18,42 @@ async fn organizations_validate_credit_codes() {
     let s = TestServer::start().await;
     let cast = s.standard_cast().await;
     let url = s.url("/api/v1/organizations");
-    let (st, v) = call(Method::POST, &url, Some(&cast.admin), Some(json!({"name": "acme", "title": "Acme", "kind": "enterprise"}))).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_uscc"), "{v}");
+    let (st, v) = call(
+        Method::POST,
+        &url,
+        Some(&cast.admin),
+        Some(json!({"name": "acme", "title": "Acme", "kind": "enterprise"})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_uscc"),
+        "{v}"
+    );
     let (st, v) = call(Method::POST, &url, Some(&cast.admin), Some(json!({"name": "acme", "title": "Acme", "kind": "enterprise", "uscc": "91350100M000100Y44"}))).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_uscc"), "{v}");
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_uscc"),
+        "{v}"
+    );
     let (st, v) = call(Method::POST, &url, Some(&cast.admin), Some(json!({"name": "acme", "title": "Acme", "kind": "enterprise", "uscc": "91350100M000100Y43"}))).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     // Only the authority manages organizations.
-    let (st, v) = call(Method::POST, &url, Some(&cast.alice), Some(json!({"name": "x-org", "title": "X", "kind": "department"}))).await;
+    let (st, v) = call(
+        Method::POST,
+        &url,
+        Some(&cast.alice),
+        Some(json!({"name": "x-org", "title": "X", "kind": "department"})),
+    )
+    .await;
     assert_eq!((st, error_code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
-    let (st, v) = call(Method::POST, &url, Some(&cast.admin), Some(json!({"name": "acme", "title": "Again", "kind": "department"}))).await;
+    let (st, v) = call(
+        Method::POST,
+        &url,
+        Some(&cast.admin),
+        Some(json!({"name": "acme", "title": "Again", "kind": "department"})),
+    )
+    .await;
     assert_eq!((st, error_code(&v)), (StatusCode::CONFLICT, "name_taken"));
     let (st, v) = call(Method::GET, &url, None, None).await;
     assert_eq!(st, StatusCode::OK);
@@ -40,12 +66,23 @@ async fn users_must_match_their_organization_kind() {
     let cast = s.standard_cast().await;
     let url = s.url("/api/v1/users");
     let (st, v) = call(Method::POST, &url, Some(&cast.admin), Some(json!({"username": "dave", "role": "enterprise", "organization": "transport", "password": "long enough"}))).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"), "{v}");
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        "{v}"
+    );
     let (st, v) = call(Method::POST, &url, Some(&cast.admin), Some(json!({"username": "dave", "role": "staff", "organization": "transport", "password": "short"}))).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"), "{v}");
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        "{v}"
+    );
     let (st, v) = call(Method::POST, &url, Some(&cast.admin), Some(json!({"username": "dave", "role": "staff", "organization": "transport", "password": "long enough"}))).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    assert!(v.get("password_hash").is_none(), "hash must never be served: {v}");
+    assert!(
+        v.get("password_hash").is_none(),
+        "hash must never be served: {v}"
+    );
 }
 
 #[tokio::test]
@@ -56,7 +93,13 @@ async fn tokens_are_shown_once_revocable_and_expire() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(me["username"], "alice");
 
-    let (st, created) = call(Method::POST, &s.url("/api/v1/tokens"), Some(&cast.alice), Some(json!({"name": "etl", "days": 30}))).await;
+    let (st, created) = call(
+        Method::POST,
+        &s.url("/api/v1/tokens"),
+        Some(&cast.alice),
+        Some(json!({"name": "etl", "days": 30})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{created}");
     let secret = created["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("gs_"));
@@ -66,12 +109,27 @@ async fn tokens_are_shown_once_revocable_and_expire() {
     assert!(!listed.contains("token_hash"));
 
     let id = created["id"].as_str().unwrap();
-    let (st, _) = call(Method::DELETE, &s.url(&format!("/api/v1/tokens/{id}")), Some(&cast.alice), None).await;
+    let (st, _) = call(
+        Method::DELETE,
+        &s.url(&format!("/api/v1/tokens/{id}")),
+        Some(&cast.alice),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (st, v) = call(Method::GET, &s.url("/api/v1/me"), Some(&secret), None).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
+    );
     // Someone else's token cannot be revoked by id.
-    let (st, _) = call(Method::DELETE, &s.url(&format!("/api/v1/tokens/{id}")), Some(&cast.bob), None).await;
+    let (st, _) = call(
+        Method::DELETE,
+        &s.url(&format!("/api/v1/tokens/{id}")),
+        Some(&cast.bob),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     // An expired token is refused.
@@ -87,16 +145,32 @@ async fn tokens_are_shown_once_revocable_and_expire() {
     };
     s.state.store.create_token(expired).await.unwrap();
     let (st, v) = call(Method::GET, &s.url("/api/v1/me"), Some("gs_expired"), None).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
+    );
     assert!(v["error"]["message"].as_str().unwrap().contains("expired"));
     let (st, v) = call(Method::GET, &s.url("/api/v1/me"), Some("gs_nonsense"), None).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
+    );
     let (st, v) = call(Method::GET, &s.url("/api/v1/me"), None, None).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
 }
 
 async fn login_form_token(c: &reqwest::Client, s: &TestServer) -> String {
-    let html = c.get(s.url("/login")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(s.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).expect("csrf field") + marker.len();
     html[start..start + 64].to_string()
@@ -109,40 +183,118 @@ async fn portal_login_sets_a_safe_cookie_and_throttles() {
     let c = client();
     let csrf = login_form_token(&c, &s).await;
     // Without the double-submit token the login is refused.
-    let r = c.post(s.url("/login")).form(&[("username", "alice"), ("password", "alice-password"), ("csrf", "wrong")]).send().await.unwrap();
+    let r = c
+        .post(s.url("/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", "alice-password"),
+            ("csrf", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Each rendering of the form issues a fresh token.
-    let stale = c.post(s.url("/login")).form(&[("username", "alice"), ("password", "alice-password"), ("csrf", csrf.as_str())]).send().await.unwrap();
+    let stale = c
+        .post(s.url("/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", "alice-password"),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stale.status(), StatusCode::FORBIDDEN);
     let csrf = login_form_token(&c, &s).await;
-    let r = c.post(s.url("/login")).form(&[("username", "alice"), ("password", "alice-password"), ("csrf", csrf.as_str()), ("next", "/")]).send().await.unwrap();
+    let r = c
+        .post(s.url("/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", "alice-password"),
+            ("csrf", csrf.as_str()),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|v| v.starts_with("gongshu_session=")).expect("session cookie");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("gongshu_session="))
+        .expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http has no Secure: {cookie}");
-    let page = c.get(s.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http has no Secure: {cookie}"
+    );
+    let page = c
+        .get(s.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("alice"), "signed in");
 
     // Three wrong passwords lock the account, even with the right one afterwards.
     let c2 = client();
     for _ in 0..3 {
         let csrf = login_form_token(&c2, &s).await;
-        let r = c2.post(s.url("/login")).form(&[("username", "bob"), ("password", "nope-nope"), ("csrf", csrf.as_str())]).send().await.unwrap();
+        let r = c2
+            .post(s.url("/login"))
+            .form(&[
+                ("username", "bob"),
+                ("password", "nope-nope"),
+                ("csrf", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     let csrf = login_form_token(&c2, &s).await;
-    let r = c2.post(s.url("/login")).form(&[("username", "bob"), ("password", "bob-password"), ("csrf", csrf.as_str())]).send().await.unwrap();
+    let r = c2
+        .post(s.url("/login"))
+        .form(&[
+            ("username", "bob"),
+            ("password", "bob-password"),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
 async fn secure_cookie_behind_tls() {
-    let s = TestServer::start_with(|c| c.public_url = Some("https://data.example.gov.cn".into())).await;
+    let s =
+        TestServer::start_with(|c| c.public_url = Some("https://data.example.gov.cn".into())).await;
     s.standard_cast().await;
     let c = client();
     let csrf = login_form_token(&c, &s).await;
-    let r = c.post(s.url("/login")).form(&[("username", "alice"), ("password", "alice-password"), ("csrf", csrf.as_str())]).send().await.unwrap();
-    let cookie = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|v| v.starts_with("gongshu_session=")).expect("session cookie");
+    let r = c
+        .post(s.url("/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", "alice-password"),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("gongshu_session="))
+        .expect("session cookie");
     assert!(cookie.contains("Secure"), "{cookie}");
 }

@@ -25,31 +25,76 @@ async fn dataset_crud_with_every_field() {
     assert_eq!(v["tags"], json!(["公交", "bus"]));
     assert_eq!(v["can_edit"], false);
 
-    let (st, v) = call(Method::PATCH, &url, Some(&cast.alice), Some(json!({"title": "公交线路（新）", "tags": ["a"]}))).await;
+    let (st, v) = call(
+        Method::PATCH,
+        &url,
+        Some(&cast.alice),
+        Some(json!({"title": "公交线路（新）", "tags": ["a"]})),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["dataset"]["title"], "公交线路（新）");
-    assert_eq!(v["dataset"]["license"], "CC BY 4.0", "untouched fields stay");
+    assert_eq!(
+        v["dataset"]["license"], "CC BY 4.0",
+        "untouched fields stay"
+    );
 
     // Others may not change it.
-    let (st, v) = call(Method::PATCH, &url, Some(&cast.bob), Some(json!({"title": "x"}))).await;
+    let (st, v) = call(
+        Method::PATCH,
+        &url,
+        Some(&cast.bob),
+        Some(json!({"title": "x"})),
+    )
+    .await;
     assert_eq!((st, error_code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
-    let (st, _) = call(Method::PATCH, &url, Some(&cast.carol), Some(json!({"title": "x"}))).await;
+    let (st, _) = call(
+        Method::PATCH,
+        &url,
+        Some(&cast.carol),
+        Some(json!({"title": "x"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _) = call(Method::PATCH, &url, None, Some(json!({"title": "x"}))).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     // The authority may.
-    let (st, _) = call(Method::PATCH, &url, Some(&cast.admin), Some(json!({"contact": "new"}))).await;
+    let (st, _) = call(
+        Method::PATCH,
+        &url,
+        Some(&cast.admin),
+        Some(json!({"contact": "new"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     // Publishers publish only for their own organization.
-    let (st, v) = create_dataset(&s, &cast.bob, "sneaky", json!({"organization": "transport"})).await;
+    let (st, v) = create_dataset(
+        &s,
+        &cast.bob,
+        "sneaky",
+        json!({"organization": "transport"}),
+    )
+    .await;
     assert_eq!((st, error_code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
     let (st, _) = create_dataset(&s, &cast.carol, "citizen-data", json!({})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let (st, v) = call(Method::GET, &s.url("/api/v1/datasets?organization=transport"), None, None).await;
+    let (st, v) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets?organization=transport"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["total"], 1);
-    let (_, v) = call(Method::GET, &s.url("/api/v1/datasets?organization=health"), None, None).await;
+    let (_, v) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets?organization=health"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(v["total"], 0);
 
     let (st, _) = call(Method::DELETE, &url, Some(&cast.bob), None).await;
@@ -57,7 +102,10 @@ async fn dataset_crud_with_every_field() {
     let (st, _) = call(Method::DELETE, &url, Some(&cast.alice), None).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (st, v) = call(Method::GET, &url, None, None).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::NOT_FOUND, "dataset_not_found"));
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::NOT_FOUND, "dataset_not_found")
+    );
 }
 
 #[tokio::test]
@@ -65,47 +113,136 @@ async fn bad_bodies_get_clear_errors() {
     let s = TestServer::start().await;
     let cast = s.standard_cast().await;
     let url = s.url("/api/v1/datasets");
-    let r = client().post(&url).bearer_auth(&cast.alice).header("content-type", "application/json").body("{\"name\": ").send().await.unwrap();
+    let r = client()
+        .post(&url)
+        .bearer_auth(&cast.alice)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
     let (st, v) = parse(r).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::BAD_REQUEST, "invalid_json"), "{v}");
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::BAD_REQUEST, "invalid_json"),
+        "{v}"
+    );
     let (st, v) = create_dataset(&s, &cast.alice, "ok-name", json!({"colour": "red"})).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::BAD_REQUEST, "unknown_field"), "{v}");
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::BAD_REQUEST, "unknown_field"),
+        "{v}"
+    );
     assert!(v["error"]["message"].as_str().unwrap().contains("colour"));
     let (st, v) = create_dataset(&s, &cast.alice, "Bad Name", json!({})).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"));
-    let (st, v) = create_dataset(&s, &cast.alice, "ok-name", json!({"grade_of_doom": 1, "opening_type": "wide_open"})).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name")
+    );
+    let (st, v) = create_dataset(
+        &s,
+        &cast.alice,
+        "ok-name",
+        json!({"grade_of_doom": 1, "opening_type": "wide_open"}),
+    )
+    .await;
     assert!(st.is_client_error(), "{v}");
-    let (st, v) = create_dataset(&s, &cast.alice, "ok-name", json!({"opening_type": "wide_open"})).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"), "{v}");
+    let (st, v) = create_dataset(
+        &s,
+        &cast.alice,
+        "ok-name",
+        json!({"opening_type": "wide_open"}),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        "{v}"
+    );
     let (st, _) = create_dataset(&s, &cast.alice, "ok-name", json!({})).await;
     assert_eq!(st, StatusCode::CREATED);
     let (st, v) = create_dataset(&s, &cast.alice, "ok-name", json!({})).await;
     assert_eq!((st, error_code(&v)), (StatusCode::CONFLICT, "name_taken"));
-    let (st, v) = call(Method::PATCH, &s.url("/api/v1/datasets/ok-name"), Some(&cast.alice), Some(json!({"nmae": "x"}))).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::BAD_REQUEST, "unknown_field"), "{v}");
+    let (st, v) = call(
+        Method::PATCH,
+        &s.url("/api/v1/datasets/ok-name"),
+        Some(&cast.alice),
+        Some(json!({"nmae": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::BAD_REQUEST, "unknown_field"),
+        "{v}"
+    );
     let (st, v) = call(Method::GET, &s.url("/api/v1/nothing-here"), None, None).await;
     assert_eq!((st, error_code(&v)), (StatusCode::NOT_FOUND, "not_found"));
-    let (st, v) = call(Method::GET, &s.url("/api/v1/datasets?limit=100000"), None, None).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::BAD_REQUEST, "bad_request"));
+    let (st, v) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets?limit=100000"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
 }
 
 #[tokio::test]
 async fn important_datasets_are_never_open_and_lowering_needs_the_authority() {
     let s = TestServer::start().await;
     let cast = s.standard_cast().await;
-    let (st, v) = create_dataset(&s, &cast.alice, "pipes", json!({"importance": "important", "opening_type": "unconditional"})).await;
+    let (st, v) = create_dataset(
+        &s,
+        &cast.alice,
+        "pipes",
+        json!({"importance": "important", "opening_type": "unconditional"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED);
     assert_eq!(v["opening_type"], "not_open", "important data is not open");
     let url = s.url("/api/v1/datasets/pipes/opening-type");
-    let (st, v) = call(Method::PUT, &url, Some(&cast.alice), Some(json!({"opening_type": "conditional", "reason": "x"}))).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "opening_type_not_allowed"));
+    let (st, v) = call(
+        Method::PUT,
+        &url,
+        Some(&cast.alice),
+        Some(json!({"opening_type": "conditional", "reason": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "opening_type_not_allowed")
+    );
 
-    let (_, _) = create_dataset(&s, &cast.alice, "stops", json!({"opening_type": "not_open"})).await;
+    let (_, _) = create_dataset(
+        &s,
+        &cast.alice,
+        "stops",
+        json!({"opening_type": "not_open"}),
+    )
+    .await;
     let url = s.url("/api/v1/datasets/stops/opening-type");
     // Loosening without a reason is refused; with one it becomes a request.
-    let (st, v) = call(Method::PUT, &url, Some(&cast.alice), Some(json!({"opening_type": "unconditional"}))).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"));
-    let (st, v) = call(Method::PUT, &url, Some(&cast.alice), Some(json!({"opening_type": "unconditional", "reason": "all L1"}))).await;
+    let (st, v) = call(
+        Method::PUT,
+        &url,
+        Some(&cast.alice),
+        Some(json!({"opening_type": "unconditional"})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+    );
+    let (st, v) = call(
+        Method::PUT,
+        &url,
+        Some(&cast.alice),
+        Some(json!({"opening_type": "unconditional", "reason": "all L1"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::ACCEPTED, "{v}");
     assert_eq!(v["outcome"], "request_filed");
     let id = v["request"]["id"].as_str().unwrap().to_string();
@@ -114,22 +251,68 @@ async fn important_datasets_are_never_open_and_lowering_needs_the_authority() {
 
     // Staff cannot approve, the authority can, and only once.
     let decision = s.url(&format!("/api/v1/change-requests/{id}/decision"));
-    let (st, _) = call(Method::POST, &decision, Some(&cast.alice), Some(json!({"approve": true}))).await;
+    let (st, _) = call(
+        Method::POST,
+        &decision,
+        Some(&cast.alice),
+        Some(json!({"approve": true})),
+    )
+    .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, v) = call(Method::GET, &s.url("/api/v1/change-requests?status=pending"), Some(&cast.admin), None).await;
+    let (st, v) = call(
+        Method::GET,
+        &s.url("/api/v1/change-requests?status=pending"),
+        Some(&cast.admin),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["requests"].as_array().unwrap().len(), 1);
-    let (_, v) = call(Method::GET, &s.url("/api/v1/change-requests?status=pending"), Some(&cast.bob), None).await;
-    assert_eq!(v["requests"].as_array().unwrap().len(), 0, "other departments do not see it");
-    let (st, v) = call(Method::POST, &decision, Some(&cast.admin), Some(json!({"approve": true, "note": "ok"}))).await;
+    let (_, v) = call(
+        Method::GET,
+        &s.url("/api/v1/change-requests?status=pending"),
+        Some(&cast.bob),
+        None,
+    )
+    .await;
+    assert_eq!(
+        v["requests"].as_array().unwrap().len(),
+        0,
+        "other departments do not see it"
+    );
+    let (st, v) = call(
+        Method::POST,
+        &decision,
+        Some(&cast.admin),
+        Some(json!({"approve": true, "note": "ok"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "approved");
     let (_, d) = call(Method::GET, &s.url("/api/v1/datasets/stops"), None, None).await;
     assert_eq!(d["opening_type"], "unconditional");
-    let (st, v) = call(Method::POST, &decision, Some(&cast.admin), Some(json!({"approve": false}))).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::CONFLICT, "already_decided"));
+    let (st, v) = call(
+        Method::POST,
+        &decision,
+        Some(&cast.admin),
+        Some(json!({"approve": false})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "already_decided")
+    );
 
     // Tightening is immediate.
-    let (st, v) = call(Method::PUT, &url, Some(&cast.alice), Some(json!({"opening_type": "conditional"}))).await;
-    assert_eq!((st, v["outcome"].as_str()), (StatusCode::OK, Some("applied")));
+    let (st, v) = call(
+        Method::PUT,
+        &url,
+        Some(&cast.alice),
+        Some(json!({"opening_type": "conditional"})),
+    )
+    .await;
+    assert_eq!(
+        (st, v["outcome"].as_str()),
+        (StatusCode::OK, Some("applied"))
+    );
 }

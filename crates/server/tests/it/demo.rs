@@ -11,7 +11,13 @@ async fn demo_covers_grades_opening_types_and_formats() {
         c.max_upload_bytes = 64 << 20;
     })
     .await;
-    let (st, v) = call(Method::GET, &s.url("/api/v1/datasets?limit=100"), None, None).await;
+    let (st, v) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets?limit=100"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     let mut grades = BTreeSet::new();
     let mut opening = BTreeSet::new();
@@ -22,7 +28,13 @@ async fn demo_covers_grades_opening_types_and_formats() {
         grades.insert(d["grade"].as_str().unwrap().to_string());
         opening.insert(d["opening_type"].as_str().unwrap().to_string());
         let name = d["name"].as_str().unwrap();
-        let (_, full) = call(Method::GET, &s.url(&format!("/api/v1/datasets/{name}")), None, None).await;
+        let (_, full) = call(
+            Method::GET,
+            &s.url(&format!("/api/v1/datasets/{name}")),
+            None,
+            None,
+        )
+        .await;
         for r in full["resources"].as_array().unwrap() {
             for ver in r["versions"].as_array().unwrap() {
                 formats.insert(ver["source_format"].as_str().unwrap().to_string());
@@ -35,16 +47,36 @@ async fn demo_covers_grades_opening_types_and_formats() {
             }
         }
     }
-    assert_eq!(column_grades, ["L1", "L2", "L3", "L4"].map(String::from).into());
-    assert!(grades.contains("L4") && grades.contains("L1") && grades.contains("L2"), "{grades:?}");
-    assert_eq!(opening, ["conditional", "not_open", "unconditional"].map(String::from).into());
+    assert_eq!(
+        column_grades,
+        ["L1", "L2", "L3", "L4"].map(String::from).into()
+    );
+    assert!(
+        grades.contains("L4") && grades.contains("L1") && grades.contains("L2"),
+        "{grades:?}"
+    );
+    assert_eq!(
+        opening,
+        ["conditional", "not_open", "unconditional"]
+            .map(String::from)
+            .into()
+    );
     for f in ["csv", "tsv", "xlsx", "json", "ndjson", "parquet"] {
         assert!(formats.contains(f), "missing {f}: {formats:?}");
     }
-    assert!(encodings.contains("GBK") || encodings.contains("GB18030"), "{encodings:?}");
+    assert!(
+        encodings.contains("GBK") || encodings.contains("GB18030"),
+        "{encodings:?}"
+    );
 
     // The personal table's IDs were found and graded L4, the mobiles L3.
-    let (_, si) = call(Method::GET, &s.url("/api/v1/datasets/social-insurance-payers"), None, None).await;
+    let (_, si) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets/social-insurance-payers"),
+        None,
+        None,
+    )
+    .await;
     let cols = si["resources"][0]["columns"].as_array().unwrap();
     let find = |n: &str| cols.iter().find(|c| c["name"] == n).unwrap();
     assert_eq!(find("身份证号")["grade"], "L4");
@@ -54,6 +86,12 @@ async fn demo_covers_grades_opening_types_and_formats() {
 
     // Loading again is a no-op.
     server::demo::load(&s.state).await.unwrap();
-    let (_, again) = call(Method::GET, &s.url("/api/v1/datasets?limit=100"), None, None).await;
+    let (_, again) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets?limit=100"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(again["total"], v["total"]);
 }

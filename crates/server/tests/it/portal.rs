@@ -6,11 +6,22 @@ use serde_json::json;
 
 async fn sign_in(s: &TestServer, user: &str) -> reqwest::Client {
     let c = client();
-    let html = c.get(s.url("/login")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(s.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = hidden(&html, "csrf");
     let r = c
         .post(s.url("/login"))
-        .form(&[("username", user), ("password", &format!("{user}-password")), ("csrf", &csrf)])
+        .form(&[
+            ("username", user),
+            ("password", &format!("{user}-password")),
+            ("csrf", &csrf),
+        ])
         .send()
         .await
         .unwrap();
@@ -20,7 +31,10 @@ async fn sign_in(s: &TestServer, user: &str) -> reqwest::Client {
 
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in page")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + marker.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_string()
 }
@@ -29,23 +43,55 @@ fn hidden(html: &str, name: &str) -> String {
 async fn chinese_by_default_and_english_persists() {
     let s = TestServer::start().await;
     let c = client();
-    let html = c.get(s.url("/")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(s.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("lang=\"zh-CN\""));
     assert!(html.contains("数据目录"));
     let r = c.get(s.url("/lang/en?next=/")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = c.get(s.url("/")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(s.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Data catalog"), "English after switching");
-    let html = c.get(s.url("/login")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(s.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Sign in"), "the choice persists across pages");
     // Open redirects are refused.
-    let r = c.get(s.url("/lang/zh?next=//evil.example")).send().await.unwrap();
+    let r = c
+        .get(s.url("/lang/zh?next=//evil.example"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["location"], "/");
     let r = c.get(s.url("/no/such/page")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert!(r.text().await.unwrap().contains("页面不存在"), "back in Chinese after /lang/zh");
+    assert!(
+        r.text().await.unwrap().contains("页面不存在"),
+        "back in Chinese after /lang/zh"
+    );
     let (st, v) = call(reqwest::Method::GET, &s.url("/api/v1/nope"), None, None).await;
-    assert_eq!((st, error_code(&v)), (StatusCode::NOT_FOUND, "not_found"), "JSON under /api/");
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::NOT_FOUND, "not_found"),
+        "JSON under /api/"
+    );
 }
 
 #[tokio::test]
@@ -53,21 +99,50 @@ async fn publisher_creates_uploads_and_confirms_through_forms() {
     let s = TestServer::start().await;
     let cast = s.standard_cast().await;
     let c = sign_in(&s, "alice").await;
-    let form_page = c.get(s.url("/publish/new")).send().await.unwrap().text().await.unwrap();
+    let form_page = c
+        .get(s.url("/publish/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = hidden(&form_page, "csrf");
     // A form without the CSRF token is refused.
-    let r = c.post(s.url("/publish/new")).form(&[("name", "x-1"), ("title", "X"), ("csrf", "nope")]).send().await.unwrap();
+    let r = c
+        .post(s.url("/publish/new"))
+        .form(&[("name", "x-1"), ("title", "X"), ("csrf", "nope")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = c
         .post(s.url("/publish/new"))
-        .form(&[("name", "clinic-visits"), ("title", "门诊登记"), ("csrf", csrf.as_str()), ("opening_type", "unconditional"), ("themes", "医疗卫生, 社会保障"), ("domain", "government"), ("importance", "ordinary")])
+        .form(&[
+            ("name", "clinic-visits"),
+            ("title", "门诊登记"),
+            ("csrf", csrf.as_str()),
+            ("opening_type", "unconditional"),
+            ("themes", "医疗卫生, 社会保障"),
+            ("domain", "government"),
+            ("importance", "ordinary"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/dataset/clinic-visits/upload");
     // A bad name re-renders the form with the error and the entered values.
-    let r = c.post(s.url("/publish/new")).form(&[("name", "Bad Name"), ("title", "保留的标题"), ("csrf", csrf.as_str())]).send().await.unwrap();
+    let r = c
+        .post(s.url("/publish/new"))
+        .form(&[
+            ("name", "Bad Name"),
+            ("title", "保留的标题"),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap();
     assert!(body.contains("保留的标题") && body.contains("role=\"alert\""));
@@ -76,10 +151,25 @@ async fn publisher_creates_uploads_and_confirms_through_forms() {
     let form = reqwest::multipart::Form::new()
         .text("csrf", csrf.clone())
         .text("resource", "visits")
-        .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("visits.csv"));
-    let r = c.post(s.url("/dataset/clinic-visits/upload")).multipart(form).send().await.unwrap();
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("visits.csv"),
+        );
+    let r = c
+        .post(s.url("/dataset/clinic-visits/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = c.get(s.url("/dataset/clinic-visits")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(s.url("/dataset/clinic-visits"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("data-column=\"手机号\""));
     assert!(html.contains("手机号码"), "the finding is shown");
     assert!(html.contains("有条件开放"), "tightened to conditional");
@@ -88,21 +178,45 @@ async fn publisher_creates_uploads_and_confirms_through_forms() {
     let form = reqwest::multipart::Form::new()
         .text("csrf", csrf.clone())
         .text("resource", "visits")
-        .part("file", reqwest::multipart::Part::bytes(b"a,a\n1,2\n".to_vec()).file_name("dup.csv"));
-    let r = c.post(s.url("/dataset/clinic-visits/upload")).multipart(form).send().await.unwrap();
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"a,a\n1,2\n".to_vec()).file_name("dup.csv"),
+        );
+    let r = c
+        .post(s.url("/dataset/clinic-visits/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("role=\"alert\""));
 
     // Lowering a grade in the form files a request that the authority sees in its queue.
     let r = c
         .post(s.url("/dataset/clinic-visits/grade"))
-        .form(&[("csrf", csrf.as_str()), ("resource", "visits"), ("column", "手机号"), ("grade", "L1"), ("reason", "测试号码")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("resource", "visits"),
+            ("column", "手机号"),
+            ("grade", "L1"),
+            ("reason", "测试号码"),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(r.headers()["location"], "/dataset/clinic-visits?msg=requested");
+    assert_eq!(
+        r.headers()["location"],
+        "/dataset/clinic-visits?msg=requested"
+    );
     let admin = sign_in(&s, "admin").await;
-    let queue = admin.get(s.url("/requests")).send().await.unwrap().text().await.unwrap();
+    let queue = admin
+        .get(s.url("/requests"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(queue.contains("手机号: L3 → L1"), "{queue}");
     let _ = cast;
     let _ = json!({});
@@ -113,5 +227,8 @@ async fn signed_out_visitors_are_sent_to_login() {
     let s = TestServer::start().await;
     let r = client().get(s.url("/publish/new")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next="));
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login?next="));
 }

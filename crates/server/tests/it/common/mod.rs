@@ -69,7 +69,13 @@ impl TestServer {
     pub async fn org(&self, name: &str, kind: model::role::OrgKind, uscc: Option<&str>) {
         accounts::create_org(
             &self.state.store,
-            NewOrgInput { name: name.into(), title: format!("{name} title"), kind, uscc: uscc.map(Into::into), description: String::new() },
+            NewOrgInput {
+                name: name.into(),
+                title: format!("{name} title"),
+                kind,
+                uscc: uscc.map(Into::into),
+                description: String::new(),
+            },
             server::auth::now_ms(),
         )
         .await
@@ -91,7 +97,9 @@ impl TestServer {
         )
         .await
         .unwrap_or_else(|e| panic!("user {username}: {}", e.message));
-        let (_, secret) = server::auth::create_token_in(&self.state.store, &u, "test", None).await.unwrap();
+        let (_, secret) = server::auth::create_token_in(&self.state.store, &u, "test", None)
+            .await
+            .unwrap();
         secret
     }
 
@@ -103,8 +111,12 @@ impl TestServer {
         self.org("transport", OrgKind::Department, None).await;
         self.org("health", OrgKind::Department, None).await;
         Cast {
-            admin: self.user("admin", model::Role::Authority, Some("authority")).await,
-            alice: self.user("alice", model::Role::Staff, Some("transport")).await,
+            admin: self
+                .user("admin", model::Role::Authority, Some("authority"))
+                .await,
+            alice: self
+                .user("alice", model::Role::Staff, Some("transport"))
+                .await,
             bob: self.user("bob", model::Role::Staff, Some("health")).await,
             carol: self.user("carol", model::Role::Citizen, None).await,
         }
@@ -113,9 +125,14 @@ impl TestServer {
     /// Files left in the versions and staging directories.
     pub fn data_files(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        let mut stack = vec![self.data_dir.join("versions"), self.data_dir.join("staging")];
+        let mut stack = vec![
+            self.data_dir.join("versions"),
+            self.data_dir.join("staging"),
+        ];
         while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else { continue };
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
             for e in rd.flatten() {
                 if e.path().is_dir() {
                     stack.push(e.path());
@@ -136,10 +153,19 @@ pub struct Cast {
 }
 
 pub fn client() -> Client {
-    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
-pub async fn call(method: reqwest::Method, url: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+pub async fn call(
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut req = client().request(method, url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -162,22 +188,42 @@ pub fn error_code(v: &Value) -> &str {
 }
 
 /// Creates a dataset as `token` and returns the response.
-pub async fn create_dataset(s: &TestServer, token: &str, name: &str, extra: Value) -> (StatusCode, Value) {
+pub async fn create_dataset(
+    s: &TestServer,
+    token: &str,
+    name: &str,
+    extra: Value,
+) -> (StatusCode, Value) {
     let mut body = json!({ "name": name, "title": format!("Title of {name}") });
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             b.insert(k.clone(), v.clone());
         }
     }
-    call(reqwest::Method::POST, &s.url("/api/v1/datasets"), Some(token), Some(body)).await
+    call(
+        reqwest::Method::POST,
+        &s.url("/api/v1/datasets"),
+        Some(token),
+        Some(body),
+    )
+    .await
 }
 
 /// Uploads bytes as `file_name` to a dataset's resource.
-pub async fn upload(s: &TestServer, token: &str, dataset: &str, resource: &str, file_name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub async fn upload(
+    s: &TestServer,
+    token: &str,
+    dataset: &str,
+    resource: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
     let form = reqwest::multipart::Form::new().part("file", part);
     let resp = client()
-        .post(s.url(&format!("/api/v1/datasets/{dataset}/resources/{resource}/versions")))
+        .post(s.url(&format!(
+            "/api/v1/datasets/{dataset}/resources/{resource}/versions"
+        )))
         .bearer_auth(token)
         .multipart(form)
         .send()
