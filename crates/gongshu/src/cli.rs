@@ -503,7 +503,7 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                 .get_user_by_username(&username)
                 .await
                 .map_err(|_| anyhow!("there is no user `{username}`"))?;
-            let (_, secret) = server::auth::create_token_in(&store, &u, &name, days)
+            let (_, secret) = server::auth::create_token_in(&store, &u, &name, days, None)
                 .await
                 .map_err(api)?;
             println!("{secret}");

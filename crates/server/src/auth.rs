@@ -103,33 +103,37 @@ impl Throttle {
         keys
     }
 
-    /// Seconds to wait if this account or address is locked out, else `None`.
-    pub fn check(&self, username: &str, addr: Option<SocketAddr>) -> Option<u64> {
-        let map = self.failures.lock().expect("throttle lock");
-        Self::keys(username, addr).iter().find_map(|k| {
-            let (count, since) = map.get(k)?;
-            let elapsed = since.elapsed();
-            (*count >= self.max_failures && elapsed < self.window)
-                .then(|| (self.window - elapsed).as_secs().max(1))
-        })
-    }
-
-    /// Records a failed attempt.
-    pub fn fail(&self, username: &str, addr: Option<SocketAddr>) {
+    /// Starts an attempt: seconds to wait if this account or address is locked out, else counts
+    /// the attempt as a failure until [`Throttle::succeed`] takes it back. Checking and counting
+    /// under one lock means parallel requests cannot all slip past the check before the slow
+    /// password hash records their failures.
+    pub fn attempt(&self, username: &str, addr: Option<SocketAddr>) -> Option<u64> {
         let mut map = self.failures.lock().expect("throttle lock");
         // Forget stale entries so the map cannot grow without bound under a spray of names.
         let window = self.window;
         map.retain(|_, (_, since)| since.elapsed() < window);
-        for k in Self::keys(username, addr) {
-            let entry = map.entry(k).or_insert((0, Instant::now()));
-            entry.0 += 1;
+        let keys = Self::keys(username, addr);
+        let locked = keys.iter().find_map(|k| {
+            let (count, since) = map.get(k)?;
+            (*count >= self.max_failures).then(|| (window - since.elapsed()).as_secs().max(1))
+        });
+        if locked.is_none() {
+            for k in keys {
+                map.entry(k).or_insert((0, Instant::now())).0 += 1;
+            }
         }
+        locked
     }
 
-    /// Clears the account's counter after a successful login.
-    pub fn succeed(&self, username: &str) {
+    /// Takes back the attempt of a successful login and clears the account's failures.
+    pub fn succeed(&self, username: &str, addr: Option<SocketAddr>) {
         let mut map = self.failures.lock().expect("throttle lock");
         map.remove(&format!("user:{}", username.to_lowercase()));
+        if let Some(a) = addr {
+            if let Some(entry) = map.get_mut(&format!("addr:{}", a.ip())) {
+                entry.0 = entry.0.saturating_sub(1);
+            }
+        }
     }
 }
 
@@ -140,7 +144,7 @@ pub async fn login(
     password: &str,
     addr: Option<SocketAddr>,
 ) -> Result<User, ApiError> {
-    if let Some(wait) = state.throttle.check(username, addr) {
+    if let Some(wait) = state.throttle.attempt(username, addr) {
         let mut e = ApiError::new(
             Code::TooManyAttempts,
             format!(
@@ -168,16 +172,13 @@ pub async fn login(
         .map_err(ApiError::internal)?;
     match user {
         Some(u) if ok => {
-            state.throttle.succeed(username);
+            state.throttle.succeed(username, addr);
             Ok(u)
         }
-        _ => {
-            state.throttle.fail(username, addr);
-            Err(ApiError::new(
-                Code::InvalidCredentials,
-                "The username or password is wrong.",
-            ))
-        }
+        _ => Err(ApiError::new(
+            Code::InvalidCredentials,
+            "The username or password is wrong.",
+        )),
     }
 }
 
@@ -283,10 +284,15 @@ impl FromRequestParts<SharedState> for Visitor {
                 .get_session(&secret_hash(cookie.value()), now_ms())
                 .await
             {
-                Ok(session) => {
-                    visitor.user = Some(state.store.get_user(&session.user_id).await?);
-                    visitor.session = Some(session);
-                }
+                Ok(session) => match state.store.get_user(&session.user_id).await {
+                    Ok(user) => {
+                        visitor.user = Some(user);
+                        visitor.session = Some(session);
+                    }
+                    // The account is gone: the visitor is simply signed out.
+                    Err(store::StoreError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                },
                 Err(store::StoreError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -300,6 +306,8 @@ impl FromRequestParts<SharedState> for Visitor {
 pub struct Caller {
     /// The user, if a valid token was given.
     pub user: Option<User>,
+    /// The token's expiry (Unix ms), when the token expires.
+    pub token_expires_at: Option<i64>,
 }
 
 impl Caller {
@@ -319,7 +327,10 @@ impl FromRequestParts<SharedState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, ApiError> {
         let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
-            return Ok(Caller { user: None });
+            return Ok(Caller {
+                user: None,
+                token_expires_at: None,
+            });
         };
         let invalid = |msg: &str| ApiError::new(Code::InvalidToken, msg.to_string());
         let value = header
@@ -348,6 +359,7 @@ impl FromRequestParts<SharedState> for Caller {
         }
         Ok(Caller {
             user: Some(state.store.get_user(&token.user_id).await?),
+            token_expires_at: token.expires_at,
         })
     }
 }
@@ -358,16 +370,19 @@ pub async fn create_token(
     user: &User,
     name: &str,
     days: Option<u32>,
+    not_after: Option<i64>,
 ) -> Result<(store::ApiToken, String), ApiError> {
-    create_token_in(&state.store, user, name, days).await
+    create_token_in(&state.store, user, name, days, not_after).await
 }
 
 /// [`create_token`] against a bare store (for the CLI).
+/// `not_after` caps the expiry (Unix ms): a token created with another token may not outlive it.
 pub async fn create_token_in(
     store: &store::DynStore,
     user: &User,
     name: &str,
     days: Option<u32>,
+    not_after: Option<i64>,
 ) -> Result<(store::ApiToken, String), ApiError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -390,7 +405,10 @@ pub async fn create_token_in(
         name: name.to_string(),
         token_hash: secret_hash(&secret),
         created_at: now,
-        expires_at: days.map(|d| now + d as i64 * 86_400_000),
+        expires_at: match (days.map(|d| now + d as i64 * 86_400_000), not_after) {
+            (Some(e), Some(cap)) => Some(e.min(cap)),
+            (e, cap) => e.or(cap),
+        },
         revoked_at: None,
     };
     store.create_token(token.clone()).await?;
@@ -416,12 +434,17 @@ mod tests {
         let t = Throttle::new(3);
         let addr: SocketAddr = "10.0.0.1:1".parse().unwrap();
         for _ in 0..3 {
-            assert!(t.check("alice", Some(addr)).is_none());
-            t.fail("alice", Some(addr));
+            assert!(t.attempt("alice", Some(addr)).is_none());
         }
-        assert!(t.check("ALICE", None).is_some(), "locked by account");
-        assert!(t.check("bob", Some(addr)).is_some(), "locked by address");
-        assert!(t.check("bob", None).is_none());
+        assert!(t.attempt("ALICE", None).is_some(), "locked by account");
+        assert!(t.attempt("bob", Some(addr)).is_some(), "locked by address");
+        assert!(t.attempt("bob", None).is_none());
+        // A success takes its attempt back.
+        let t = Throttle::new(2);
+        for _ in 0..5 {
+            assert!(t.attempt("carol", Some(addr)).is_none());
+            t.succeed("carol", Some(addr));
+        }
     }
 
     #[test]

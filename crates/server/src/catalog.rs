@@ -296,6 +296,17 @@ pub async fn update_dataset(
         dataset.meta.title = t;
     }
     if let Some(d) = input.domain.take() {
+        // Personal data carries the strictest rules (C4's second approval): only the authority
+        // may take a dataset out of the personal domain.
+        if dataset.meta.domain == Domain::Personal
+            && d != Domain::Personal
+            && user.role != Role::Authority
+        {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "Only the data authority may move a dataset out of the personal domain.",
+            ));
+        }
         dataset.meta.domain = d;
     }
     if let Some(importance) = input.importance.take() {
@@ -310,6 +321,18 @@ pub async fn update_dataset(
     let requested_opening = input.opening_type.take();
     apply_text_fields(&mut dataset.meta, input)?;
     let grades = column_grade_values(store, &dataset.id).await?;
+    // Check the opening-type change before writing anything, so a refused update changes nothing.
+    if let Some(to) = requested_opening {
+        check_opening_type(&dataset, to, &grades)?;
+        if to < dataset.meta.opening_type
+            && user.role != Role::Authority
+            && reason.trim().is_empty()
+        {
+            return Err(invalid(
+                "Lowering needs the authority's approval: give a `reason` for the request.",
+            ));
+        }
+    }
     // Importance may have been raised: never stay looser than the rules allow.
     let derived =
         classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
@@ -368,16 +391,7 @@ pub async fn set_opening_type(
     require_edit(user, dataset)?;
     let from = dataset.meta.opening_type;
     let grades = column_grade_values(store, &dataset.id).await?;
-    if !classification::opening_type_allowed(to, dataset.meta.importance, grades.iter().copied()) {
-        let derived =
-            classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
-        return Err(ApiError::new(
-            Code::OpeningTypeNotAllowed,
-            format!(
-                "This dataset cannot be `{to}`: its column grades and importance allow at most `{derived}`. Lower the column grades first (which needs approval) or choose a stricter opening type."
-            ),
-        ));
-    }
+    check_opening_type(dataset, to, &grades)?;
     match classification::change(from, to) {
         Change::Unchanged => Ok(ChangeOutcome::Unchanged),
         Change::NeedsApproval if user.role != Role::Authority => {
@@ -402,6 +416,21 @@ pub async fn set_opening_type(
             Ok(ChangeOutcome::Applied)
         }
     }
+}
+
+/// 422 unless the rules of C3 allow `to` for a dataset with these column grades.
+fn check_opening_type(dataset: &Dataset, to: OpeningType, grades: &[Grade]) -> ApiResult<()> {
+    let importance = dataset.meta.importance;
+    if classification::opening_type_allowed(to, importance, grades.iter().copied()) {
+        return Ok(());
+    }
+    let derived = classification::derived_opening_type(importance, grades.iter().copied());
+    Err(ApiError::new(
+        Code::OpeningTypeNotAllowed,
+        format!(
+            "This dataset cannot be `{to}`: its column grades and importance allow at most `{derived}`. Lower the column grades first (which needs approval) or choose a stricter opening type."
+        ),
+    ))
 }
 
 async fn file_request(
@@ -511,17 +540,35 @@ pub async fn decide_request(
     }
     if approve {
         let dataset = store.get_dataset(&request.dataset_id).await?;
+        let stale = || {
+            ApiError::new(
+                Code::StaleRequest,
+                "The value this request would lower has changed since it was filed (it was probably tightened). Reject it; the publisher can file a new one.",
+            )
+        };
         match &request.change {
             ChangeTarget::ColumnGrade {
                 resource_id,
                 column,
+                from,
                 to,
-                ..
             } => {
+                let current = store
+                    .list_column_grades(resource_id)
+                    .await?
+                    .into_iter()
+                    .find(|g| &g.column == column)
+                    .map(|g| g.grade);
+                if current != Some(*from) {
+                    return Err(stale());
+                }
                 let resource = store.get_resource(resource_id).await?;
                 set_column_grade(store, user, &dataset, &resource, column, *to, note, now).await?;
             }
-            ChangeTarget::OpeningType { to, .. } => {
+            ChangeTarget::OpeningType { from, to } => {
+                if dataset.meta.opening_type != *from {
+                    return Err(stale());
+                }
                 set_opening_type(store, user, &dataset, *to, note, now).await?;
             }
         }
@@ -659,18 +706,21 @@ pub async fn publish_upload(
     })
     .await
     .map_err(ApiError::internal)??;
+    let mut created: Option<String> = None;
     let publish = async {
         let resource = match existing {
             Some(r) => r,
             None => {
-                store
+                let r = store
                     .create_resource(NewResource {
                         dataset_id: dataset.id.clone(),
                         name: resource_name.to_string(),
                         description: String::new(),
                         now,
                     })
-                    .await?
+                    .await?;
+                created = Some(r.id.clone());
+                r
             }
         };
         let version = store
@@ -702,8 +752,12 @@ pub async fn publish_upload(
     };
     let result = publish.await;
     if result.is_err() {
-        // The database refused the version: the file must not linger as an orphan.
+        // The database refused the version: neither the file nor a resource row made for it
+        // may linger.
         let _ = std::fs::remove_file(&dest);
+        if let Some(id) = created {
+            let _ = store.delete_resource(&id).await;
+        }
     }
     let (resource, version) = result?;
     reconcile(store, &dataset.id).await?;

@@ -63,6 +63,7 @@ error_codes! {
     TokenNotFound => "token_not_found", "not_found", NOT_FOUND;
     NameTaken => "name_taken", "conflict", CONFLICT;
     AlreadyDecided => "already_decided", "conflict", CONFLICT;
+    StaleRequest => "stale_request", "conflict", CONFLICT;
     Internal => "internal", "internal", INTERNAL_SERVER_ERROR;
     Unavailable => "unavailable", "internal", SERVICE_UNAVAILABLE;
 }

@@ -140,6 +140,7 @@ messages! {
     confirmed => "已确认", "Confirmed";
     unconfirmed => "待确认", "Not confirmed";
     hidden_values => "（敏感字段，不展示取值）", "(sensitive column: values not shown)";
+    columns_withheld => "该数据集不予开放，仅公开目录信息。", "This dataset is not open: only its catalog record is public.";
     no_versions => "还没有上传数据。", "No data uploaded yet.";
     new_dataset => "新建数据集", "New dataset";
     create => "创建", "Create";

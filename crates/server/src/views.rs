@@ -22,6 +22,8 @@ pub struct DatasetView {
     pub resources: Vec<ResourceView>,
     /// Whether the viewer may change it.
     pub can_edit: bool,
+    /// Whether the columns are withheld (a not-open dataset seen by someone other than its owner).
+    pub columns_withheld: bool,
 }
 
 /// Short reference to an organization.
@@ -128,18 +130,23 @@ pub async fn dataset_view(
     // Only the owner sees values of graded columns; the authority edits classification but, per
     // C5, is not exempt from data rules, so it too sees only the non-value profile.
     let owner = viewer.is_some_and(|u| u.org_id.as_deref() == Some(dataset.org_id.as_str()));
+    // C5: a not-open dataset shows its metadata only. The authority, which decides on its
+    // classification, still sees the columns and their grades, but no values.
+    let not_open = dataset.meta.opening_type == model::OpeningType::NotOpen;
+    let authority = viewer.is_some_and(|u| u.role == model::Role::Authority);
+    let columns_withheld = not_open && !owner && !authority;
     let mut resources = Vec::new();
     for resource in store.list_resources(&dataset.id).await? {
         let versions = store.list_versions(&resource.id).await?;
         let grades = store.list_column_grades(&resource.id).await?;
-        let columns = match versions.first() {
+        let columns = match versions.first().filter(|_| !columns_withheld) {
             Some(latest) => latest
                 .columns
                 .iter()
                 .map(|c| {
                     let g = grades.iter().find(|g| g.column == c.name);
                     let grade = g.map(|g| g.grade).unwrap_or(c.proposed_grade);
-                    let hide = grade > Grade::L1 && !owner;
+                    let hide = !owner && (grade > Grade::L1 || not_open);
                     ColumnView {
                         name: c.name.clone(),
                         data_type: c.data_type.clone(),
@@ -169,6 +176,7 @@ pub async fn dataset_view(
         organization: OrgRef::from(&org),
         resources,
         can_edit: editable,
+        columns_withheld,
     })
 }
 

@@ -88,7 +88,7 @@ pub trait Store: Send + Sync + 'static {
     async fn get_user_by_username(&self, username: &str) -> Result<User>;
     /// All users, ordered by username.
     async fn list_users(&self) -> Result<Vec<User>>;
-    /// Replaces a user's password hash.
+    /// Replaces a user's password hash and ends all their sessions.
     async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<()>;
 
     // Sessions (browser logins). The id is the SHA-256 of the cookie value, never the value.
@@ -135,8 +135,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a resource and its versions; returns the versions' file paths.
     async fn delete_resource(&self, id: &str) -> Result<Vec<String>>;
     /// Records a new version in one transaction: assigns the next number, inserts the version,
-    /// adds a proposed (unconfirmed) column grade for every column that has no grade yet, and
-    /// touches the dataset's modified time.
+    /// adds a proposed (unconfirmed) column grade for every column that has no grade yet, raises
+    /// (and unconfirms) the grade of a known column whose new proposal is stricter, and touches
+    /// the dataset's modified time.
     async fn publish_version(&self, version: NewVersion) -> Result<Version>;
     /// The versions of a resource, newest first.
     async fn list_versions(&self, resource_id: &str) -> Result<Vec<Version>>;

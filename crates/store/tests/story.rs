@@ -336,6 +336,13 @@ async fn story(store: DynStore) -> String {
     store.delete_session("s1").await.unwrap();
     not_found(store.get_session("s1", T0 + MINUTE).await);
     store.delete_session("s1").await.unwrap();
+    // A new password ends the user's sessions.
+    store.create_session(session.clone()).await.unwrap();
+    store
+        .set_password_hash(&staff.id, "$argon2id$v=19$third")
+        .await
+        .unwrap();
+    not_found(store.get_session("s1", T0 + MINUTE).await);
 
     // API tokens: newest first, revocable only by their owner, revocation time kept.
     let token = |id: &str, created_at: i64| ApiToken {
@@ -575,7 +582,8 @@ async fn story(store: DynStore) -> String {
         [routes.clone(), stops.clone()]
     );
 
-    // Publishing: numbers 1 and 2; grades proposed once and never overwritten by a later version.
+    // Publishing: numbers 1 and 2; a later version never lowers a grade, but raises one whose
+    // new proposal is stricter (new personal data in a known column) and unconfirms it.
     let mobile = PiiFinding {
         kind: PiiKind::Mobile,
         matches: 40,
@@ -621,7 +629,8 @@ async fn story(store: DynStore) -> String {
         proposed
     );
 
-    // The publisher confirms and raises a grade; the next version must not undo that.
+    // The publisher confirms and raises a grade; the next version must not undo that, while its
+    // stricter proposal for `线路` (L1 → L2) takes effect.
     let raised = ColumnGrade {
         grade: Grade::L4,
         confirmed: true,
@@ -655,7 +664,14 @@ async fn story(store: DynStore) -> String {
     };
     assert_eq!(
         store.list_column_grades(&routes.id).await.unwrap(),
-        [proposed[0].clone(), raised.clone(), fare.clone()]
+        [
+            ColumnGrade {
+                grade: Grade::L2,
+                ..proposed[0].clone()
+            },
+            raised.clone(),
+            fare.clone()
+        ]
     );
     let ids: Vec<_> = store
         .list_versions(&routes.id)

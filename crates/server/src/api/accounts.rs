@@ -96,7 +96,22 @@ async fn create_token(
     ApiJson(input): ApiJson<TokenInput>,
 ) -> ApiResult<(StatusCode, ApiJson<CreatedToken>)> {
     let user = caller.require()?;
-    let (token, secret) = auth::create_token(&state, user, &input.name, input.days).await?;
+    // A token made with a token must expire, and not after the one that made it, or a leaked
+    // short-lived token could mint a permanent one.
+    let Some(days) = input.days else {
+        return Err(ApiError::new(
+            Code::InvalidField,
+            "Give `days` (1 to 366): tokens created through the API must expire.",
+        ));
+    };
+    let (token, secret) = auth::create_token(
+        &state,
+        user,
+        &input.name,
+        Some(days),
+        caller.token_expires_at,
+    )
+    .await?;
     Ok((StatusCode::CREATED, ApiJson(CreatedToken { token, secret })))
 }
 

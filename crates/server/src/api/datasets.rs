@@ -257,7 +257,8 @@ async fn set_column_grade(
     Ok((outcome_status(&outcome), ApiJson(outcome)))
 }
 
-async fn find_resource(
+/// A resource of `dataset` by name, or `resource_not_found`.
+pub async fn find_resource(
     state: &SharedState,
     dataset: &Dataset,
     name: &str,
@@ -320,18 +321,28 @@ pub async fn stage_multipart(
     })? {
         let field_name = field.name().unwrap_or_default().to_string();
         if field_name != "file" {
-            let text = field.text().await.map_err(|e| {
+            // Read text fields in chunks and stop early: a huge field must not fill memory.
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|e| {
                 ApiError::new(
                     Code::BadRequest,
                     format!("The form field `{field_name}` could not be read: {e}."),
                 )
-            })?;
-            if text.len() > 10_000 {
-                return Err(ApiError::new(
-                    Code::BadRequest,
-                    format!("The form field `{field_name}` is too long."),
-                ));
+            })? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > 10_000 {
+                    return Err(ApiError::new(
+                        Code::BadRequest,
+                        format!("The form field `{field_name}` is too long."),
+                    ));
+                }
             }
+            let text = String::from_utf8(bytes).map_err(|_| {
+                ApiError::new(
+                    Code::BadRequest,
+                    format!("The form field `{field_name}` is not valid UTF-8."),
+                )
+            })?;
             fields.insert(field_name, text);
             continue;
         }

@@ -4,7 +4,7 @@ mod accounts;
 mod datasets;
 mod requests;
 
-pub use datasets::{load as load_dataset, stage_multipart};
+pub use datasets::{find_resource, load as load_dataset, stage_multipart};
 
 use crate::error::ApiError;
 use crate::state::SharedState;

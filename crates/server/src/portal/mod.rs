@@ -122,7 +122,16 @@ fn urlencode(s: &str) -> String {
 /// Only same-site relative paths are followed after login or a language switch.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        // Browsers drop tabs and newlines from URLs, so `/\t/evil` would become `//evil`: refuse
+        // any control or space character as well as `//` and backslashes.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -202,7 +211,7 @@ async fn catalog_page(
         .opening_type
         .as_deref()
         .and_then(|s| s.parse::<OpeningType>().ok());
-    let page_no = q.page.unwrap_or(1).max(1);
+    let page_no = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let (datasets, total) = state
         .store
         .list_datasets(&DatasetFilter {
@@ -318,7 +327,11 @@ async fn login_submit(
         .map(|c| c.value().to_string())
         .unwrap_or_default();
     if expected.is_empty() || !auth::constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
-        let msg = Tr(v.lang).error_title().to_string() + ": CSRF";
+        let msg = match v.lang {
+            Lang::Zh => "登录表单已过期，请重新输入后再提交。",
+            Lang::En => "The sign-in form has expired. Enter your details and submit it again.",
+        }
+        .to_string();
         return login_form(&v, jar, next, f.username, msg, StatusCode::FORBIDDEN);
     }
     match auth::login(&state, f.username.trim(), &f.password, v.addr).await {
@@ -333,7 +346,13 @@ async fn login_submit(
                 (Code::TooManyAttempts, Lang::Zh) => "失败次数过多，请稍后再试。".to_string(),
                 _ => e.message,
             };
-            login_form(&v, jar, next, f.username, msg, status)
+            let mut response = login_form(&v, jar, next, f.username, msg, status);
+            if let Some(secs) = e.retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, secs.into());
+            }
+            response
         }
     }
 }
@@ -431,14 +450,8 @@ async fn grade_submit(
         .parse()
         .map_err(|e| ApiError::new(Code::InvalidField, format!("{e}.")))
         .or_page(&v)?;
-    let resource = state
-        .store
-        .list_resources(&dataset.id)
+    let resource = crate::api::find_resource(&state, &dataset, &f.resource)
         .await
-        .or_page(&v)?
-        .into_iter()
-        .find(|r| r.name == f.resource)
-        .ok_or_else(|| ApiError::new(Code::ResourceNotFound, "No such resource."))
         .or_page(&v)?;
     let outcome = catalog::set_column_grade(
         &state.store,
@@ -731,16 +744,20 @@ async fn decide_submit(
         Err(r) => return Ok(r.into_response()),
     };
     v.check_csrf(&f.csrf).or_page(&v)?;
-    catalog::decide_request(
-        &state.store,
-        &user,
-        &id,
-        f.decision == "approve",
-        &f.note,
-        now_ms(),
-    )
-    .await
-    .or_page(&v)?;
+    let approve = match f.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(ApiError::new(
+                Code::InvalidField,
+                "Choose approve or reject.",
+            ))
+            .or_page(&v)
+        }
+    };
+    catalog::decide_request(&state.store, &user, &id, approve, &f.note, now_ms())
+        .await
+        .or_page(&v)?;
     Ok(Redirect::to("/requests").into_response())
 }
 
@@ -803,8 +820,20 @@ async fn tokens_submit(
         Err(r) => return Ok(r.into_response()),
     };
     v.check_csrf(&f.csrf).or_page(&v)?;
-    let days = f.days.as_deref().and_then(|d| d.trim().parse::<u32>().ok());
-    match auth::create_token(&state, &user, &f.name, days).await {
+    let days = match f.days.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(d) => match d.parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let msg = match v.lang {
+                    Lang::Zh => "有效天数须为 1 到 366 之间的整数。",
+                    Lang::En => "Valid for days must be a whole number from 1 to 366.",
+                };
+                return tokens_view(&state, &v, &user, String::new(), msg.to_string()).await;
+            }
+        },
+    };
+    match auth::create_token(&state, &user, &f.name, days, None).await {
         Ok((_, secret)) => tokens_view(&state, &v, &user, secret, String::new()).await,
         Err(e) if e.code == Code::Internal => Err(e).or_page(&v),
         Err(e) => tokens_view(&state, &v, &user, String::new(), e.message).await,

@@ -194,6 +194,7 @@ pub struct DatasetDisplay {
     pub meta_rows: Vec<(&'static str, String)>,
     pub resources: Vec<ResourceDisplay>,
     pub can_edit: bool,
+    pub columns_withheld: bool,
     pub api_url: String,
 }
 
@@ -287,6 +288,7 @@ impl DatasetDisplay {
             meta_rows,
             resources,
             can_edit: view.can_edit,
+            columns_withheld: view.columns_withheld,
             api_url: format!("{base_url}/api/v1/datasets/{}", d.name),
         }
     }

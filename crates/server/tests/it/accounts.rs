@@ -162,20 +162,6 @@ async fn tokens_are_shown_once_revocable_and_expire() {
     );
 }
 
-async fn login_form_token(c: &reqwest::Client, s: &TestServer) -> String {
-    let html = c
-        .get(s.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("csrf field") + marker.len();
-    html[start..start + 64].to_string()
-}
-
 #[tokio::test]
 async fn portal_login_sets_a_safe_cookie_and_throttles() {
     let s = TestServer::start().await;
@@ -183,49 +169,15 @@ async fn portal_login_sets_a_safe_cookie_and_throttles() {
     let c = client();
     let csrf = login_form_token(&c, &s).await;
     // Without the double-submit token the login is refused.
-    let r = c
-        .post(s.url("/login"))
-        .form(&[
-            ("username", "alice"),
-            ("password", "alice-password"),
-            ("csrf", "wrong"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = post_login(&c, &s, "alice", "alice-password", "wrong").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Each rendering of the form issues a fresh token.
-    let stale = c
-        .post(s.url("/login"))
-        .form(&[
-            ("username", "alice"),
-            ("password", "alice-password"),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let stale = post_login(&c, &s, "alice", "alice-password", &csrf).await;
     assert_eq!(stale.status(), StatusCode::FORBIDDEN);
     let csrf = login_form_token(&c, &s).await;
-    let r = c
-        .post(s.url("/login"))
-        .form(&[
-            ("username", "alice"),
-            ("password", "alice-password"),
-            ("csrf", csrf.as_str()),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = post_login(&c, &s, "alice", "alice-password", &csrf).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with("gongshu_session="))
-        .expect("session cookie");
+    let cookie = session_cookie(&r);
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(
@@ -246,30 +198,13 @@ async fn portal_login_sets_a_safe_cookie_and_throttles() {
     let c2 = client();
     for _ in 0..3 {
         let csrf = login_form_token(&c2, &s).await;
-        let r = c2
-            .post(s.url("/login"))
-            .form(&[
-                ("username", "bob"),
-                ("password", "nope-nope"),
-                ("csrf", csrf.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let r = post_login(&c2, &s, "bob", "nope-nope", &csrf).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     let csrf = login_form_token(&c2, &s).await;
-    let r = c2
-        .post(s.url("/login"))
-        .form(&[
-            ("username", "bob"),
-            ("password", "bob-password"),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = post_login(&c2, &s, "bob", "bob-password", &csrf).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
 }
 
 #[tokio::test]
@@ -279,22 +214,7 @@ async fn secure_cookie_behind_tls() {
     s.standard_cast().await;
     let c = client();
     let csrf = login_form_token(&c, &s).await;
-    let r = c
-        .post(s.url("/login"))
-        .form(&[
-            ("username", "alice"),
-            ("password", "alice-password"),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with("gongshu_session="))
-        .expect("session cookie");
+    let r = post_login(&c, &s, "alice", "alice-password", &csrf).await;
+    let cookie = session_cookie(&r);
     assert!(cookie.contains("Secure"), "{cookie}");
 }

@@ -316,3 +316,135 @@ async fn important_datasets_are_never_open_and_lowering_needs_the_authority() {
         (StatusCode::OK, Some("applied"))
     );
 }
+
+#[tokio::test]
+async fn review_rules_hold() {
+    let s = TestServer::start().await;
+    let cast = s.standard_cast().await;
+    // Leaving the personal domain is the authority's decision.
+    create_dataset(&s, &cast.alice, "people", json!({"domain": "personal"})).await;
+    let url = s.url("/api/v1/datasets/people");
+    let (st, v) = call(
+        Method::PATCH,
+        &url,
+        Some(&cast.alice),
+        Some(json!({"domain": "government"})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::FORBIDDEN, "forbidden"),
+        "{v}"
+    );
+    let (st, _) = call(
+        Method::PATCH,
+        &url,
+        Some(&cast.admin),
+        Some(json!({"domain": "government"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+
+    // A refused update changes nothing at all.
+    create_dataset(
+        &s,
+        &cast.alice,
+        "closed",
+        json!({"opening_type": "not_open", "importance": "important"}),
+    )
+    .await;
+    let url = s.url("/api/v1/datasets/closed");
+    let (st, v) = call(
+        Method::PATCH,
+        &url,
+        Some(&cast.alice),
+        Some(json!({"title": "Changed", "opening_type": "conditional"})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "opening_type_not_allowed")
+    );
+    let (_, d) = call(Method::GET, &url, None, None).await;
+    assert_eq!(d["title"], "Title of closed");
+
+    // A request whose starting point changed since it was filed cannot be approved.
+    create_dataset(
+        &s,
+        &cast.alice,
+        "stale",
+        json!({"opening_type": "conditional"}),
+    )
+    .await;
+    let (st, v) = call(
+        Method::PUT,
+        &s.url("/api/v1/datasets/stale/opening-type"),
+        Some(&cast.alice),
+        Some(json!({"opening_type": "unconditional", "reason": "all L1"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    let id = v["request"]["id"].as_str().unwrap().to_string();
+    let (st, _) = call(
+        Method::PUT,
+        &s.url("/api/v1/datasets/stale/opening-type"),
+        Some(&cast.alice),
+        Some(json!({"opening_type": "not_open"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let decision = s.url(&format!("/api/v1/change-requests/{id}/decision"));
+    let (st, v) = call(
+        Method::POST,
+        &decision,
+        Some(&cast.admin),
+        Some(json!({"approve": true})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "stale_request"),
+        "{v}"
+    );
+    let (_, d) = call(Method::GET, &s.url("/api/v1/datasets/stale"), None, None).await;
+    assert_eq!(d["opening_type"], "not_open");
+    let (st, _) = call(
+        Method::POST,
+        &decision,
+        Some(&cast.admin),
+        Some(json!({"approve": false})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+
+    // Tokens minted through the API must expire, and not after the token that minted them.
+    let tokens = s.url("/api/v1/tokens");
+    let (st, v) = call(
+        Method::POST,
+        &tokens,
+        Some(&cast.alice),
+        Some(json!({"name": "forever"})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+    );
+    let (_, short) = call(
+        Method::POST,
+        &tokens,
+        Some(&cast.alice),
+        Some(json!({"name": "short", "days": 1})),
+    )
+    .await;
+    let secret = short["secret"].as_str().unwrap();
+    let (st, long) = call(
+        Method::POST,
+        &tokens,
+        Some(secret),
+        Some(json!({"name": "long", "days": 300})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert!(long["expires_at"].as_i64().unwrap() <= short["expires_at"].as_i64().unwrap());
+}

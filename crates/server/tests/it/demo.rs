@@ -84,6 +84,20 @@ async fn demo_covers_grades_opening_types_and_formats() {
     assert_eq!(find("姓名")["grade"], "L3");
     assert_eq!(si["domain"], "personal");
 
+    // A not-open dataset shows its catalog record only, except to its owner.
+    let (_, water) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets/water-network"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(water["columns_withheld"], true);
+    assert_eq!(water["resources"][0]["columns"], serde_json::json!([]));
+    assert!(water["resources"][0]["versions"]
+        .as_array()
+        .is_some_and(|v| !v.is_empty()));
+
     // Loading again is a no-op.
     server::demo::load(&s.state).await.unwrap();
     let (_, again) = call(

@@ -4,41 +4,6 @@ use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-async fn sign_in(s: &TestServer, user: &str) -> reqwest::Client {
-    let c = client();
-    let html = c
-        .get(s.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&html, "csrf");
-    let r = c
-        .post(s.url("/login"))
-        .form(&[
-            ("username", user),
-            ("password", &format!("{user}-password")),
-            ("csrf", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    c
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in page"))
-        + marker.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_string()
-}
-
 #[tokio::test]
 async fn chinese_by_default_and_english_persists() {
     let s = TestServer::start().await;
@@ -80,6 +45,24 @@ async fn chinese_by_default_and_english_persists() {
         .await
         .unwrap();
     assert_eq!(r.headers()["location"], "/");
+    for bad in ["/%09/evil.example", "/%0A", "/\\evil.example"] {
+        let r = c
+            .get(s.url(&format!("/lang/zh?next={bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["location"],
+            "/",
+            "{bad}: browsers drop tabs and newlines"
+        );
+    }
+    let r = c
+        .get(s.url("/?page=9223372036854775807"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "huge page numbers are clamped");
     let r = c.get(s.url("/no/such/page")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(

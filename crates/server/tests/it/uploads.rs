@@ -126,7 +126,9 @@ async fn csv_with_phone_numbers_is_graded_and_tightens_the_dataset() {
     let (_, d) = call(Method::GET, &s.url("/api/v1/datasets/visits"), None, None).await;
     assert_eq!(d["grade"], "L2", "dataset grade follows its columns");
 
-    // A second version gets number 2 and keeps confirmed grades.
+    // A second version gets number 2. Its phone and name columns again hold personal data, so
+    // the approved L1 and L2 rise back to L3 for the publisher to confirm (就高从严: new personal
+    // data never goes out under an old, looser grade); `visits` keeps its confirmed L1.
     let (st, v) = upload(
         &s,
         &cast.alice,
@@ -138,7 +140,11 @@ async fn csv_with_phone_numbers_is_graded_and_tightens_the_dataset() {
     .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert_eq!(v["version"]["number"], 2);
-    assert_eq!(column(&v, "phone")["grade"], "L1");
+    assert_eq!(column(&v, "phone")["grade"], "L3");
+    assert_eq!(column(&v, "phone")["confirmed"], false);
+    assert_eq!(column(&v, "name")["grade"], "L3");
+    assert_eq!(column(&v, "visits")["grade"], "L1");
+    assert_eq!(v["dataset"]["opening_type"], "conditional");
     // Other departments may not upload.
     let (st, _) = upload(
         &s,

@@ -139,11 +139,19 @@ macro_rules! impl_store {
             }
 
             async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<()> {
+                // A new password ends every session: after a compromise and reset, the
+                // attacker's browser must not stay signed in.
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                     .bind(password_hash)
                     .bind(user_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 found(done.rows_affected())
             }
 
@@ -550,14 +558,20 @@ macro_rules! impl_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| write_error(e, &["number"]))?;
-                // A column keeps the grade it already has (proposed or confirmed by a person);
-                // only columns new to this resource get ingest's proposal.
+                // Columns new to this resource get ingest's proposal. A known column keeps its
+                // grade unless the new data calls for a stricter one: then it rises (grades are
+                // `L1`…`L4`, so text order is grade order) and awaits the publisher's confirmation
+                // again. A grade never falls here; lowering is the authority's decision.
                 for (position, column) in version.columns.iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO column_grades \
                          (resource_id, column_name, position, grade, confirmed) \
                          VALUES ($1, $2, $3, $4, $5) \
-                         ON CONFLICT (resource_id, column_name) DO NOTHING",
+                         ON CONFLICT (resource_id, column_name) DO UPDATE SET \
+                         confirmed = CASE WHEN excluded.grade > column_grades.grade \
+                                     THEN excluded.confirmed ELSE column_grades.confirmed END, \
+                         grade = CASE WHEN excluded.grade > column_grades.grade \
+                                 THEN excluded.grade ELSE column_grades.grade END",
                     )
                     .bind(&version.resource_id)
                     .bind(&column.name)

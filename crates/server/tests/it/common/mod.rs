@@ -97,7 +97,7 @@ impl TestServer {
         )
         .await
         .unwrap_or_else(|e| panic!("user {username}: {}", e.message));
-        let (_, secret) = server::auth::create_token_in(&self.state.store, &u, "test", None)
+        let (_, secret) = server::auth::create_token_in(&self.state.store, &u, "test", None, None)
             .await
             .unwrap();
         secret
@@ -230,4 +230,62 @@ pub async fn upload(
         .await
         .unwrap();
     parse(resp).await
+}
+
+/// The value of a hidden form field in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
+}
+
+/// Opens the login form and returns its CSRF token (the client keeps the matching cookie).
+pub async fn login_form_token(c: &Client, s: &TestServer) -> String {
+    let html = c
+        .get(s.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    hidden(&html, "csrf")
+}
+
+/// Submits the login form.
+pub async fn post_login(
+    c: &Client,
+    s: &TestServer,
+    user: &str,
+    password: &str,
+    csrf: &str,
+) -> Response {
+    c.post(s.url("/login"))
+        .form(&[("username", user), ("password", password), ("csrf", csrf)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The `Set-Cookie` value of the session cookie in a response.
+pub fn session_cookie(r: &Response) -> String {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("gongshu_session="))
+        .expect("session cookie")
+}
+
+/// A client signed in through the portal as one of the standard cast (password `<name>-password`).
+pub async fn sign_in(s: &TestServer, user: &str) -> Client {
+    let c = client();
+    let csrf = login_form_token(&c, s).await;
+    let r = post_login(&c, s, user, &format!("{user}-password"), &csrf).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    c
 }
