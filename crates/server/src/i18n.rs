@@ -201,6 +201,63 @@ mod tests {
         let jar = CookieJar::new().add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "en"));
         assert_eq!(Lang::from_request(&jar, &h), Lang::En);
         assert_eq!(Tr(Lang::En).login(), "Sign in");
+        let e = crate::error::ApiError::new(crate::error::Code::Forbidden, "Only staff may.");
+        assert!(error_message(Lang::Zh, &e).starts_with("没有权限"));
+        assert_eq!(error_message(Lang::En, &e), "Only staff may.");
+        for code in [
+            "ragged_rows",
+            "undetectable_encoding",
+            "zip_bomb",
+            "empty_file",
+            "no_rows",
+            "duplicate_column",
+        ] {
+            assert!(error_zh(code).is_some(), "{code} has no Chinese message");
+        }
         assert_eq!(Tr(Lang::Zh).login(), "登录");
+    }
+}
+
+/// The Chinese explanation of an error code shown in the portal; the English message of the
+/// error follows it for detail (it names lines, columns and limits). `None` for codes whose
+/// English message is shown alone.
+pub fn error_zh(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "invalid_file_name" => "文件名无效：不能包含路径分隔符或“..”，请重命名后再上传。",
+        "unsupported_format" => {
+            "不支持的文件格式，请上传 CSV、TSV、XLSX、XLS、JSON、NDJSON 或 Parquet 文件。"
+        }
+        "file_too_large" => "文件超过大小上限，请拆分后上传或联系管理员。",
+        "empty_file" => "文件是空的，请检查后重新上传。",
+        "no_rows" => "文件只有表头、没有数据行。",
+        "content_mismatch" => "文件内容与扩展名不符，请确认文件格式。",
+        "undetectable_encoding" => "无法识别文件编码，请另存为 UTF-8 或 GBK 后上传。",
+        "ragged_rows" => "各行字段数不一致，请检查分隔符和引号。",
+        "duplicate_column" => "存在重名的列，请修改表头使列名唯一。",
+        "empty_column_name" => "存在空列名，请补全表头。",
+        "too_many_columns" => "列数过多。",
+        "record_too_large" => "某一行过长，文件可能已损坏。",
+        "zip_bomb" => "表格文件解压后过大，已拒绝。",
+        "corrupt_spreadsheet" => "表格文件已损坏或加密，请另存后重新上传。",
+        "corrupt_parquet" => "Parquet 文件不完整或已损坏。",
+        "invalid_json" => "JSON 格式错误。",
+        "forbidden" => "没有权限执行此操作：只有数据集所属单位的工作人员或数据管理部门可以修改。",
+        "csrf_failed" => "表单已过期或来源不明，请刷新页面后重新提交。",
+        "invalid_field" | "invalid_name" | "bad_request" => "提交的内容有误，请按提示修改。",
+        "opening_type_not_allowed" => "当前字段分级不允许这一开放属性。",
+        "name_taken" => "该名称已被使用，请换一个。",
+        "dataset_not_found" | "resource_not_found" | "not_found" => "找不到所请求的内容。",
+        "already_decided" => "该申请已经处理过。",
+        "stale_request" => "申请提交后分级已变化，请驳回后由发布方重新申请。",
+        "missing_file" => "请选择要上传的文件。",
+        _ => return None,
+    })
+}
+
+/// A portal error message in the visitor's language.
+pub fn error_message(lang: Lang, error: &crate::error::ApiError) -> String {
+    match (lang, error_zh(error.public_code())) {
+        (Lang::Zh, Some(zh)) => format!("{zh}（{}）", error.message),
+        _ => error.message.clone(),
     }
 }

@@ -67,7 +67,7 @@ impl IntoResponse for PageError {
             t,
             page: *self.page,
             heading: heading.to_string(),
-            message: self.error.message.clone(),
+            message: crate::i18n::error_message(self.lang, &self.error),
         })
         .render()
         {
@@ -584,7 +584,16 @@ async fn upload_submit(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/dataset/{name}?msg=saved")).into_response()),
         Err(e) if e.code == Code::Internal || e.code == Code::CsrfFailed => Err(e).or_page(&v),
-        Err(e) => upload_form(&state, &v, &dataset, e.message, e.code.status()).await,
+        Err(e) => {
+            upload_form(
+                &state,
+                &v,
+                &dataset,
+                crate::i18n::error_message(v.lang, &e),
+                e.code.status(),
+            )
+            .await
+        }
     }
 }
 
@@ -671,7 +680,15 @@ async fn new_dataset_submit(
         Err(e) if e.code == Code::Internal => Err(e).or_page(&v),
         Err(e) => {
             let status = e.code.status();
-            new_dataset_form(&state, &v, &user, f, e.message, status).await
+            new_dataset_form(
+                &state,
+                &v,
+                &user,
+                f,
+                crate::i18n::error_message(v.lang, &e),
+                status,
+            )
+            .await
         }
     }
 }
@@ -836,7 +853,16 @@ async fn tokens_submit(
     match auth::create_token(&state, &user, &f.name, days, None).await {
         Ok((_, secret)) => tokens_view(&state, &v, &user, secret, String::new()).await,
         Err(e) if e.code == Code::Internal => Err(e).or_page(&v),
-        Err(e) => tokens_view(&state, &v, &user, String::new(), e.message).await,
+        Err(e) => {
+            tokens_view(
+                &state,
+                &v,
+                &user,
+                String::new(),
+                crate::i18n::error_message(v.lang, &e),
+            )
+            .await
+        }
     }
 }
 

@@ -172,7 +172,9 @@ async fn publisher_creates_uploads_and_confirms_through_forms() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("role=\"alert\""));
+    assert!(body.contains("重名"), "the error is explained in Chinese");
 
     // Lowering a grade in the form files a request that the authority sees in its queue.
     let r = c
