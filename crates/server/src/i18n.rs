@@ -180,44 +180,6 @@ messages! {
     delete => "删除", "Delete";
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_is_chinese_and_cookie_wins() {
-        let headers = HeaderMap::new();
-        assert_eq!(Lang::from_request(&CookieJar::new(), &headers), Lang::Zh);
-        let mut h = HeaderMap::new();
-        h.insert(
-            axum::http::header::ACCEPT_LANGUAGE,
-            "en-US,en;q=0.9".parse().unwrap(),
-        );
-        assert_eq!(
-            Lang::from_request(&CookieJar::new(), &h),
-            Lang::Zh,
-            "Chinese unless chosen"
-        );
-        let jar = CookieJar::new().add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "en"));
-        assert_eq!(Lang::from_request(&jar, &h), Lang::En);
-        assert_eq!(Tr(Lang::En).login(), "Sign in");
-        let e = crate::error::ApiError::new(crate::error::Code::Forbidden, "Only staff may.");
-        assert!(error_message(Lang::Zh, &e).starts_with("没有权限"));
-        assert_eq!(error_message(Lang::En, &e), "Only staff may.");
-        for code in [
-            "ragged_rows",
-            "undetectable_encoding",
-            "zip_bomb",
-            "empty_file",
-            "no_rows",
-            "duplicate_column",
-        ] {
-            assert!(error_zh(code).is_some(), "{code} has no Chinese message");
-        }
-        assert_eq!(Tr(Lang::Zh).login(), "登录");
-    }
-}
-
 /// The Chinese explanation of an error code shown in the portal; the English message of the
 /// error follows it for detail (it names lines, columns and limits). `None` for codes whose
 /// English message is shown alone.
@@ -259,5 +221,43 @@ pub fn error_message(lang: Lang, error: &crate::error::ApiError) -> String {
     match (lang, error_zh(error.public_code())) {
         (Lang::Zh, Some(zh)) => format!("{zh}（{}）", error.message),
         _ => error.message.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_chinese_and_cookie_wins() {
+        let headers = HeaderMap::new();
+        assert_eq!(Lang::from_request(&CookieJar::new(), &headers), Lang::Zh);
+        let mut h = HeaderMap::new();
+        h.insert(
+            axum::http::header::ACCEPT_LANGUAGE,
+            "en-US,en;q=0.9".parse().unwrap(),
+        );
+        assert_eq!(
+            Lang::from_request(&CookieJar::new(), &h),
+            Lang::Zh,
+            "Chinese unless chosen"
+        );
+        let jar = CookieJar::new().add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "en"));
+        assert_eq!(Lang::from_request(&jar, &h), Lang::En);
+        assert_eq!(Tr(Lang::En).login(), "Sign in");
+        let e = crate::error::ApiError::new(crate::error::Code::Forbidden, "Only staff may.");
+        assert!(error_message(Lang::Zh, &e).starts_with("没有权限"));
+        assert_eq!(error_message(Lang::En, &e), "Only staff may.");
+        for code in [
+            "ragged_rows",
+            "undetectable_encoding",
+            "zip_bomb",
+            "empty_file",
+            "no_rows",
+            "duplicate_column",
+        ] {
+            assert!(error_zh(code).is_some(), "{code} has no Chinese message");
+        }
+        assert_eq!(Tr(Lang::Zh).login(), "登录");
     }
 }
