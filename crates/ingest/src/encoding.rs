@@ -340,18 +340,42 @@ impl<R> LineGuard<R> {
     }
 }
 
+impl<R> LineGuard<R> {
+    /// Fails when the current line has grown beyond the limit (plus its line break).
+    fn check(&self) -> io::Result<()> {
+        if self.current > self.limit + 1 {
+            let e = LineTooLong {
+                line: self.line,
+                limit: self.limit,
+            };
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+        }
+        Ok(())
+    }
+}
+
 impl<R: Read> Read for LineGuard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for segment in buf[..n].split_inclusive(|&b| b == b'\n') {
+        let data = &buf[..n];
+        // Fast path for reads no longer than the limit (all but tiny test limits): only the
+        // line continued from earlier reads can be too long, since every line that ends within
+        // this read is shorter than the read; the rest is counting newlines.
+        if (n as u64) <= self.limit {
+            let Some(first) = data.iter().position(|&b| b == b'\n') else {
+                self.current += n as u64;
+                return self.check().map(|()| n);
+            };
+            self.current += first as u64 + 1;
+            self.check()?;
+            let last = data.iter().rposition(|&b| b == b'\n').unwrap_or(first);
+            self.line += data.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.current = (n - last - 1) as u64;
+            return Ok(n);
+        }
+        for segment in data.split_inclusive(|&b| b == b'\n') {
             self.current += segment.len() as u64;
-            if self.current > self.limit + 1 {
-                let e = LineTooLong {
-                    line: self.line,
-                    limit: self.limit,
-                };
-                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-            }
+            self.check()?;
             if segment.last() == Some(&b'\n') {
                 self.line += 1;
                 self.current = 0;
@@ -434,6 +458,25 @@ mod tests {
 
     #[test]
     fn line_guard() {
+        // Reads shorter than the limit take the fast path, which must agree.
+        let text = b"ab\ncdefg\nhijklmnop\nq\n";
+        for (limit, long_line) in [(7, Some(3)), (8, Some(3)), (9, None)] {
+            let mut guard = LineGuard::new(&text[..], limit);
+            let mut chunk = [0u8; 4];
+            let result = loop {
+                match guard.read(&mut chunk) {
+                    Ok(0) => break None,
+                    Ok(_) => {}
+                    Err(e) => {
+                        break e
+                            .get_ref()
+                            .and_then(|i| i.downcast_ref::<LineTooLong>())
+                            .map(|t| t.line)
+                    }
+                }
+            };
+            assert_eq!(result, long_line, "limit {limit}");
+        }
         let mut ok = LineGuard::new(&b"abc\ndef\n"[..], 4);
         let mut out = Vec::new();
         ok.read_to_end(&mut out).unwrap();

@@ -134,14 +134,25 @@ impl Inference {
     /// Takes one non-empty, trimmed value.
     pub(crate) fn observe(&mut self, v: &str) {
         self.values += 1;
+        let mut whole = None;
         if let Some(mm) = &mut self.int {
             match value::parse_int(v, self.strictness) {
-                Some(n) => mm.observe(n),
+                Some(n) => {
+                    mm.observe(n);
+                    whole = Some(n);
+                }
                 None => self.int = None,
             }
         }
         if let Some(mm) = &mut self.float {
-            match value::parse_float(v, self.strictness) {
+            // Text that parses as an integer parses as the float nearest to it, which is what the
+            // conversion gives (both round to nearest), so the decimal parser can be skipped.
+            // Except zero: `-0` is the float -0.
+            let float = match whole {
+                Some(n) if n != 0 => Some(n as f64),
+                _ => value::parse_float(v, self.strictness),
+            };
+            match float {
                 Some(f) => mm.observe(f),
                 None => self.float = None,
             }
@@ -253,6 +264,10 @@ impl Inference {
 
 /// At most `max` characters of `v`, cut at a character boundary.
 pub(crate) fn truncate(v: &str, max: usize) -> &str {
+    // A string of at most `max` bytes has at most `max` characters: no need to walk them.
+    if v.len() <= max {
+        return v;
+    }
     match v.char_indices().nth(max) {
         Some((i, _)) => &v[..i],
         None => v,
@@ -347,6 +362,25 @@ mod tests {
             inf.min_max(ColumnType::Date),
             (Some("13812345678".into()), Some("9".into()))
         );
+    }
+
+    #[test]
+    fn integers_observed_as_floats_as_parsed() {
+        for v in [
+            "1",
+            "-7",
+            "0",
+            "-0",
+            "9007199254740993",
+            "-9223372036854775808",
+            "1234567890",
+        ] {
+            let mut inf = Inference::new(Strictness::Relaxed);
+            inf.observe(v);
+            let parsed = value::parse_float(v, Strictness::Relaxed).unwrap();
+            let (lo, _) = inf.float.as_ref().unwrap().range.unwrap();
+            assert_eq!(lo.to_bits(), parsed.to_bits(), "{v}");
+        }
     }
 
     #[test]

@@ -70,6 +70,7 @@ mod format;
 mod infer;
 mod output;
 mod parquet_in;
+mod pipeline;
 mod profile;
 mod progress;
 mod source;
@@ -249,6 +250,10 @@ fn read_source(
     }
 }
 
+/// Threads that profile a share of the columns each in pass 1, besides the parsing thread: more
+/// threads than cores let the operating system balance parsing and profiling over the cores.
+const PROFILE_THREADS: usize = 2;
+
 /// Pass 1 (profile and infer) and pass 2 (convert and write); see the crate documentation.
 fn two_passes(
     req: &IngestRequest<'_>,
@@ -258,35 +263,70 @@ fn two_passes(
     progress: &mut Progress<'_>,
 ) -> Result<(u64, Vec<ColumnReport>, Published), IngestError> {
     let mut columns = Columns::new(req.limits.max_columns);
-    let mut profilers: Vec<ColumnProfiler> = Vec::new();
-    let mut rows = 0u64;
     progress.start_pass(0);
-    {
-        let mut profile = |cols: &Columns, row: &[String]| -> Result<(), IngestError> {
-            // JSON introduces columns as their keys first appear; earlier rows had nulls there.
-            while profilers.len() < row.len() {
-                let name = &cols.names()[profilers.len()];
-                profilers.push(ColumnProfiler::new(name, Strictness::Identifiers, rows));
-            }
-            for (profiler, cell) in profilers.iter_mut().zip(row) {
-                if cell.is_empty() {
-                    profiler.observe_null();
-                } else {
-                    profiler.observe(cell);
-                }
-            }
-            for profiler in profilers.iter_mut().skip(row.len()) {
+    // Each profiling thread takes every `PROFILE_THREADS`th column, starting at its number; it
+    // keeps a profiler for every column but feeds only its own.
+    let profile = |(profilers, rows): &mut (Vec<ColumnProfiler>, u64),
+                   group: usize,
+                   names: &[String],
+                   row: &[&str]|
+     -> Result<(), IngestError> {
+        // JSON introduces columns as their keys first appear; earlier rows had nulls there.
+        while profilers.len() < row.len() {
+            let name = &names[profilers.len()];
+            profilers.push(ColumnProfiler::new(name, Strictness::Identifiers, *rows));
+        }
+        for (profiler, cell) in profilers
+            .iter_mut()
+            .zip(row)
+            .skip(group)
+            .step_by(PROFILE_THREADS)
+        {
+            if cell.is_empty() {
                 profiler.observe_null();
+            } else {
+                profiler.observe(cell);
             }
-            rows += 1;
-            Ok(())
-        };
-        let mut pass = Pass {
-            columns: &mut columns,
-            frozen: false,
-            progress: &mut *progress,
-        };
-        read_source(req, format, encoding, size, &mut pass, &mut profile)?;
+        }
+        for profiler in profilers
+            .iter_mut()
+            .enumerate()
+            .skip(row.len())
+            .filter(|(i, _)| i % PROFILE_THREADS == group)
+            .map(|(_, p)| p)
+        {
+            profiler.observe_null();
+        }
+        *rows += 1;
+        Ok(())
+    };
+    // Parsing here, profiling on other threads.
+    let groups = pipeline::run(
+        |sink| {
+            let mut pass = Pass {
+                columns: &mut columns,
+                frozen: false,
+                progress: &mut *progress,
+            };
+            read_source(req, format, encoding, size, &mut pass, sink)
+        },
+        (0..PROFILE_THREADS).map(|_| (Vec::new(), 0u64)).collect(),
+        profile,
+    )?;
+    let rows = groups.first().map_or(0, |g| g.1);
+    // Every thread holds a profiler for every column; column `i` was fed by thread
+    // `i % PROFILE_THREADS`.
+    let mut groups: Vec<_> = groups.into_iter().map(|g| g.0.into_iter()).collect();
+    let mut profilers: Vec<ColumnProfiler> = Vec::new();
+    'columns: for i in 0.. {
+        for (group, column) in groups.iter_mut().enumerate() {
+            let Some(profiler) = column.next() else {
+                break 'columns;
+            };
+            if group == i % PROFILE_THREADS {
+                profilers.push(profiler);
+            }
+        }
     }
     // Blank rows are skipped, so every counted row had a value and therefore a column.
     if rows == 0 || columns.is_empty() {
@@ -306,16 +346,23 @@ fn two_passes(
         .collect();
 
     progress.start_pass(1);
-    let mut converter = Converter::new(req.dest, columns.names(), &types)?;
-    {
-        let mut convert = |_: &Columns, row: &[String]| converter.row(row);
-        let mut pass = Pass {
-            columns: &mut columns,
-            frozen: true,
-            progress: &mut *progress,
-        };
-        read_source(req, format, encoding, size, &mut pass, &mut convert)?;
-    }
+    let converter = Converter::new(req.dest, columns.names(), &types)?;
+    // Parsing here, converting and writing (the Parquet encoding and compression) on a second
+    // thread.
+    let converter = pipeline::run(
+        |sink| {
+            let mut pass = Pass {
+                columns: &mut columns,
+                frozen: true,
+                progress: &mut *progress,
+            };
+            read_source(req, format, encoding, size, &mut pass, sink)
+        },
+        vec![converter],
+        |converter, _, _, row| converter.row(row),
+    )?
+    .pop()
+    .ok_or_else(|| IngestError::internal("the converter thread returned nothing"))?;
     if converter.total_rows != rows {
         return Err(IngestError::internal(format!(
             "the upload changed while it was read ({rows} rows, then {})",

@@ -21,7 +21,8 @@ use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
 
 /// Rows per record batch written.
 pub(crate) const BATCH_ROWS: usize = 64 * 1024;
@@ -184,6 +185,70 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// A [`ParquetOutput`] on its own thread, so that encoding and compressing one batch overlaps
+/// converting the next. At most one batch waits for the writer, so memory stays bounded.
+struct WriterThread {
+    batches: Option<mpsc::SyncSender<RecordBatch>>,
+    thread: Option<JoinHandle<Result<ParquetOutput, IngestError>>>,
+}
+
+impl WriterThread {
+    fn start(mut output: ParquetOutput) -> Result<WriterThread, IngestError> {
+        let (tx, rx) = mpsc::sync_channel::<RecordBatch>(1);
+        let thread = std::thread::Builder::new()
+            .name("ingest-parquet".into())
+            .spawn(move || {
+                for batch in rx {
+                    output.write(&batch)?;
+                }
+                Ok(output)
+            })
+            .map_err(|e| IngestError::Io {
+                context: "starting an ingest thread",
+                source: e,
+            })?;
+        Ok(WriterThread {
+            batches: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn write(&mut self, batch: RecordBatch) -> Result<(), IngestError> {
+        let sent = match &self.batches {
+            Some(tx) => tx.send(batch).is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        // The writer stopped, which it does only on an error: report that error.
+        match self.finish() {
+            Ok(_) => Err(IngestError::internal("the Parquet writer stopped")),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits for the queued batches to be written and takes the output back.
+    fn finish(&mut self) -> Result<ParquetOutput, IngestError> {
+        self.batches = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => Err(IngestError::internal("the Parquet writer already finished")),
+        }
+    }
+}
+
+impl Drop for WriterThread {
+    /// Joins the thread so that on failure the temporary file is gone when ingest returns.
+    fn drop(&mut self) {
+        self.batches = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// One column being filled for the current batch.
 enum ColumnBuilder {
     Int(Int64Builder),
@@ -266,7 +331,7 @@ pub(crate) struct Converter {
     builders: Vec<ColumnBuilder>,
     rows: usize,
     text_bytes: usize,
-    output: ParquetOutput,
+    output: WriterThread,
     pub(crate) total_rows: u64,
 }
 
@@ -282,7 +347,7 @@ impl Converter {
             .map(|(n, t)| Field::new(n.as_str(), t.arrow_type(), true))
             .collect();
         let schema = Arc::new(Schema::new(fields));
-        let output = ParquetOutput::create(dest, schema.clone())?;
+        let output = WriterThread::start(ParquetOutput::create(dest, schema.clone())?)?;
         Ok(Converter {
             names: names.to_vec(),
             types: types.to_vec(),
@@ -295,8 +360,8 @@ impl Converter {
         })
     }
 
-    pub(crate) fn row(&mut self, row: &[String]) -> Result<(), IngestError> {
-        for (i, cell) in row.iter().enumerate() {
+    pub(crate) fn row(&mut self, row: &[&str]) -> Result<(), IngestError> {
+        for (i, &cell) in row.iter().enumerate() {
             let Some(builder) = self.builders.get_mut(i) else {
                 return Err(IngestError::internal(
                     "a row is wider than the inferred schema",
@@ -338,7 +403,7 @@ impl Converter {
             .collect();
         let batch =
             RecordBatch::try_new(self.schema.clone(), columns).map_err(IngestError::internal)?;
-        self.output.write(&batch)?;
+        self.output.write(batch)?;
         self.rows = 0;
         self.text_bytes = 0;
         Ok(())
@@ -346,6 +411,6 @@ impl Converter {
 
     pub(crate) fn publish(mut self) -> Result<Published, IngestError> {
         self.flush()?;
-        self.output.publish()
+        self.output.finish()?.publish()
     }
 }

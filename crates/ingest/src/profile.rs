@@ -6,7 +6,6 @@ use crate::value::Strictness;
 use model::pii::{proposed_grade, ColumnScanner, PiiFinding};
 use model::Grade;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
 
 /// What ingest learned about one column.
 #[derive(Debug, Clone, Serialize)]
@@ -42,7 +41,8 @@ pub struct Profile {
     /// Largest value, compared as the column's type.
     pub max: Option<String>,
     /// Up to 10 most frequent values with their counts, most frequent first. On columns with
-    /// more than 128 distinct values the counts are lower bounds and rare values may be missing.
+    /// more than 128 distinct values the counts are lower bounds and rare values may be missing;
+    /// on near-unique columns (ids) they come from about the first million values only.
     pub top_values: Vec<(String, u64)>,
 }
 
@@ -95,8 +95,16 @@ impl ColumnProfiler {
         if seen <= PII_FULL_SCAN || seen.is_multiple_of(PII_STRIDE) {
             self.scanner.observe(v);
         }
-        self.distinct.insert(v.as_bytes());
-        self.top.insert(truncate(v, MAX_VALUE_CHARS));
+        let hash = hash64(v.as_bytes());
+        self.distinct.insert_hash(hash);
+        let shown = truncate(v, MAX_VALUE_CHARS);
+        // Most values are short enough to be counted whole, and then share the hash.
+        let shown_hash = if shown.len() == v.len() {
+            hash
+        } else {
+            hash64(shown.as_bytes())
+        };
+        self.top.insert_hashed(shown, shown_hash);
         self.inference.observe(v);
     }
 
@@ -115,7 +123,7 @@ impl ColumnProfiler {
     pub(crate) fn report(&self, ty: ColumnType) -> ColumnReport {
         let values = self.count - self.nulls;
         // While nothing has been evicted the summary holds every distinct value: exact count.
-        let distinct_estimate = if self.top.evicted {
+        let distinct_estimate = if self.top.evicted() {
             self.distinct.estimate().min(values)
         } else {
             self.top.len() as u64
@@ -160,8 +168,13 @@ impl HyperLogLog {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, value: &[u8]) {
-        let h = hash64(value);
+        self.insert_hash(hash64(value));
+    }
+
+    /// Counts a value by its [`hash64`].
+    pub(crate) fn insert_hash(&mut self, h: u64) {
         let index = (h >> (64 - HLL_BITS)) as usize;
         let rest = h << HLL_BITS;
         let rank = (rest.leading_zeros() + 1).min(64 - HLL_BITS + 1) as u8;
@@ -213,19 +226,41 @@ fn hash64(bytes: &[u8]) -> u64 {
 /// The space-saving summary (Metwally et al.): a fixed number of counters that always contain
 /// every value more frequent than `rows / capacity`, so memory stays bounded on columns with
 /// millions of distinct values.
+///
+/// It is on the hot path of every cell, so it avoids per-value allocation and ordered sets: values
+/// are found through a small open-addressing table keyed by the [`hash64`] the caller already
+/// computed for the HyperLogLog, slots reuse their `String` buffers on eviction, and the smallest
+/// counter is found lazily (see [`SpaceSaving::take_min`]). Evictions pick the smallest counter,
+/// ties broken by the lowest slot, as an ordered set of `(count, slot)` would.
 #[derive(Debug, Clone)]
 pub(crate) struct SpaceSaving {
     capacity: usize,
-    index: HashMap<Box<str>, usize>,
     slots: Vec<Slot>,
-    /// (count, slot) ordered so the smallest counter is found in O(log n).
-    order: BTreeSet<(u64, usize)>,
+    /// Open-addressing (linear probing) table of slot numbers, [`EMPTY`] where free; its length
+    /// is a power of two at least twice the capacity, so probes stay short.
+    table: Vec<u32>,
+    /// Slots that held the smallest count `min_count` when the counts were last scanned, highest
+    /// slot first so that `pop` yields the lowest. Entries whose count has grown since are stale
+    /// and skipped.
+    min_slots: Vec<u32>,
+    min_count: u64,
     evicted: bool,
+    /// Values offered and values that evicted another, to detect near-unique columns.
+    offered: u64,
+    evictions: u64,
+    /// Set once the column proved near-unique: the summary then stops taking values.
+    saturated: bool,
 }
+
+const EMPTY: u32 = u32::MAX;
+
+/// Values offered before the summary checks whether the column is near-unique.
+const SATURATION_CHECK: u64 = 1 << 20;
 
 #[derive(Debug, Clone)]
 struct Slot {
-    value: Box<str>,
+    value: String,
+    hash: u64,
     count: u64,
     /// Overestimation inherited from the evicted value whose counter this slot took over.
     error: u64,
@@ -235,10 +270,14 @@ impl SpaceSaving {
     pub(crate) fn new(capacity: usize) -> Self {
         SpaceSaving {
             capacity,
-            index: HashMap::new(),
             slots: Vec::new(),
-            order: BTreeSet::new(),
+            table: vec![EMPTY; (capacity * 2).next_power_of_two().max(8)],
+            min_slots: Vec::new(),
+            min_count: 0,
             evicted: false,
+            offered: 0,
+            evictions: 0,
+            saturated: false,
         }
     }
 
@@ -246,33 +285,127 @@ impl SpaceSaving {
         self.slots.len()
     }
 
-    pub(crate) fn insert(&mut self, v: &str) {
-        if let Some(&i) = self.index.get(v) {
-            let slot = &mut self.slots[i];
-            self.order.remove(&(slot.count, i));
-            slot.count += 1;
-            self.order.insert((slot.count, i));
-        } else if self.slots.len() < self.capacity {
-            let i = self.slots.len();
+    /// Whether some value has lost its counter (counts are then lower bounds, not exact).
+    pub(crate) fn evicted(&self) -> bool {
+        self.evicted
+    }
+
+    #[cfg(test)]
+    fn insert(&mut self, v: &str) {
+        self.insert_hashed(v, hash64(v.as_bytes()));
+    }
+
+    /// Counts `v`, whose [`hash64`] is `hash`.
+    pub(crate) fn insert_hashed(&mut self, v: &str, hash: u64) {
+        if self.saturated {
+            return;
+        }
+        self.offered += 1;
+        let mask = self.table.len() - 1;
+        let mut pos = hash as usize & mask;
+        loop {
+            let t = self.table[pos];
+            if t == EMPTY {
+                break;
+            }
+            let slot = &mut self.slots[t as usize];
+            if slot.hash == hash && slot.value == v {
+                slot.count += 1;
+                return;
+            }
+            pos = (pos + 1) & mask;
+        }
+        if self.slots.len() < self.capacity {
+            self.table[pos] = self.slots.len() as u32;
             self.slots.push(Slot {
-                value: v.into(),
+                value: v.to_string(),
+                hash,
                 count: 1,
                 error: 0,
             });
-            self.index.insert(v.into(), i);
-            self.order.insert((1, i));
-        } else if let Some((min, i)) = self.order.pop_first() {
-            self.evicted = true;
-            let slot = &mut self.slots[i];
-            self.index.remove(&slot.value);
-            *slot = Slot {
-                value: v.into(),
-                count: min + 1,
-                error: min,
-            };
-            self.index.insert(v.into(), i);
-            self.order.insert((min + 1, i));
+            return;
         }
+        let Some(i) = self.take_min() else {
+            return;
+        };
+        self.evicted = true;
+        self.evictions += 1;
+        self.unlink(i);
+        let min = self.min_count;
+        let slot = &mut self.slots[i as usize];
+        slot.value.clear();
+        slot.value.push_str(v);
+        slot.hash = hash;
+        slot.count = min + 1;
+        slot.error = min;
+        self.link(i);
+        // On a near-unique column (ids, citizen IDs, mobiles) nearly every value evicts another
+        // and every count is 1: the top values mean nothing there and feeding the summary only
+        // costs time. After enough values, stop; the report keeps what the summary holds, and
+        // the distinct estimate comes from the HyperLogLog as for any evicted column.
+        if self.offered == SATURATION_CHECK && self.evictions * 10 >= self.offered * 9 {
+            self.saturated = true;
+        }
+    }
+
+    /// The slot with the smallest count (lowest slot among equals), with `min_count` set to it.
+    /// Counts only grow, so the slots found at the minimum by one scan serve the following
+    /// evictions until all of them have grown: a scan of all slots every `capacity` evictions
+    /// at most, instead of an ordered-set update on every value.
+    fn take_min(&mut self) -> Option<u32> {
+        loop {
+            while let Some(i) = self.min_slots.pop() {
+                if self.slots[i as usize].count == self.min_count {
+                    return Some(i);
+                }
+            }
+            let min = self.slots.iter().map(|s| s.count).min()?;
+            self.min_count = min;
+            self.min_slots.extend(
+                (0..self.slots.len() as u32)
+                    .rev()
+                    .filter(|&i| self.slots[i as usize].count == min),
+            );
+        }
+    }
+
+    fn link(&mut self, i: u32) {
+        let mask = self.table.len() - 1;
+        let mut pos = self.slots[i as usize].hash as usize & mask;
+        while self.table[pos] != EMPTY {
+            pos = (pos + 1) & mask;
+        }
+        self.table[pos] = i;
+    }
+
+    /// Removes slot `i` from the table, shifting later entries of its probe run back so that
+    /// lookups never stop early at the hole.
+    fn unlink(&mut self, i: u32) {
+        let mask = self.table.len() - 1;
+        let mut hole = self.slots[i as usize].hash as usize & mask;
+        while self.table[hole] != i {
+            hole = (hole + 1) & mask;
+        }
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let t = self.table[j];
+            if t == EMPTY {
+                break;
+            }
+            let home = self.slots[t as usize].hash as usize & mask;
+            // The entry at `j` may move to the hole unless its home lies cyclically in (hole, j].
+            let stays = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
+            if !stays {
+                self.table[hole] = t;
+                hole = j;
+            }
+        }
+        self.table[hole] = EMPTY;
     }
 
     /// The `n` values with the highest guaranteed counts (exact while nothing was evicted).
@@ -280,7 +413,7 @@ impl SpaceSaving {
         let mut all: Vec<(String, u64)> = self
             .slots
             .iter()
-            .map(|s| (s.value.to_string(), s.count - s.error))
+            .map(|s| (s.value.clone(), s.count - s.error))
             .collect();
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         all.truncate(n);
@@ -323,6 +456,63 @@ mod tests {
         assert_eq!(top[1].0, "frequent");
         assert!(top[0].1 <= 3334 && top[0].1 > 2000, "{top:?}");
         assert_eq!(s.len(), 16);
+    }
+
+    /// The summary as first written (hash map plus ordered set of `(count, slot)`): the table
+    /// and lazy minimum must make exactly the same choices.
+    fn reference_space_saving(capacity: usize, values: &[String]) -> Vec<(String, u64, u64)> {
+        use std::collections::{BTreeSet, HashMap};
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut slots: Vec<(String, u64, u64)> = Vec::new();
+        let mut order = BTreeSet::new();
+        for v in values {
+            if let Some(&i) = index.get(v) {
+                order.remove(&(slots[i].1, i));
+                slots[i].1 += 1;
+                order.insert((slots[i].1, i));
+            } else if slots.len() < capacity {
+                index.insert(v.clone(), slots.len());
+                order.insert((1, slots.len()));
+                slots.push((v.clone(), 1, 0));
+            } else if let Some((min, i)) = order.pop_first() {
+                index.remove(&slots[i].0);
+                slots[i] = (v.clone(), min + 1, min);
+                index.insert(v.clone(), i);
+                order.insert((min + 1, i));
+            }
+        }
+        slots
+    }
+
+    #[test]
+    fn space_saving_matches_reference() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for (capacity, spread) in [(4, 6), (16, 40), (16, 1_000), (128, 300), (128, 100_000)] {
+            let values: Vec<String> = (0..20_000)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    // Skewed: small numbers far more often than large ones.
+                    let r = state % spread;
+                    format!("v{}", r * r / spread)
+                })
+                .collect();
+            let mut s = SpaceSaving::new(capacity);
+            for v in &values {
+                s.insert(v);
+            }
+            let got: Vec<(String, u64, u64)> = s
+                .slots
+                .iter()
+                .map(|x| (x.value.clone(), x.count, x.error))
+                .collect();
+            assert_eq!(
+                got,
+                reference_space_saving(capacity, &values),
+                "{capacity} {spread}"
+            );
+        }
     }
 
     #[test]

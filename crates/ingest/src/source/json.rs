@@ -69,7 +69,7 @@ impl RowMaker<'_, '_, '_, '_> {
         if self.row.iter().all(String::is_empty) {
             return Ok(());
         }
-        (self.sink)(self.columns, &self.row)?;
+        super::sink_owned(self.sink, self.columns, &self.row)?;
         self.rows += 1;
         if self.rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
             self.progress.update(self.consumed.get());

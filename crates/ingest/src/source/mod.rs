@@ -16,8 +16,19 @@ use crate::columns::Columns;
 use crate::progress::Progress;
 use crate::IngestError;
 
-/// Receives each row; `row.len() == columns.len()`.
-pub(crate) type Sink<'s> = dyn FnMut(&Columns, &[String]) -> Result<(), IngestError> + 's;
+/// Receives each row; `row.len() == columns.len()` (JSON rows may be narrower). Cells are borrowed
+/// so that the delimited reader can hand over slices of its record without copying them.
+pub(crate) type Sink<'s> = dyn FnMut(&Columns, &[&str]) -> Result<(), IngestError> + 's;
+
+/// Hands a row of owned cells to the sink.
+pub(crate) fn sink_owned(
+    sink: &mut Sink<'_>,
+    columns: &Columns,
+    row: &[String],
+) -> Result<(), IngestError> {
+    let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+    sink(columns, &cells)
+}
 
 /// What a source needs besides its file: the column set and the progress reporter.
 pub(crate) struct Pass<'p, 'a> {

@@ -290,7 +290,7 @@ impl<'p, 's, 'k, 'a> Assembler<'p, 's, 'k, 'a> {
                 for (col, text) in pending {
                     self.row[(col - first) as usize] = text;
                 }
-                (self.sink)(self.columns, &self.row)?;
+                super::sink_owned(self.sink, self.columns, &self.row)?;
                 self.rows_done += 1;
             }
         }
