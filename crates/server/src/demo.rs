@@ -88,6 +88,9 @@ pub const USERS: &[DemoUser] = &[
     },
 ];
 
+/// The dataset the demo creates last; its presence means the demo loaded completely.
+const LAST_DATASET: &str = "water-network";
+
 /// A small deterministic generator (64-bit LCG), so the demo is the same on every machine.
 struct Gen(u64);
 
@@ -162,9 +165,16 @@ pub fn uscc(body: &str) -> String {
 pub async fn load(state: &SharedState) -> anyhow::Result<()> {
     let store = &state.store;
     if !store.list_orgs().await?.is_empty() {
-        tracing::info!("demo content not loaded: the database already has organizations");
-        print_accounts();
-        return Ok(());
+        // The last demo dataset marks a complete load; anything else is someone's real data or
+        // a load that failed halfway, and neither may be mixed with demo content.
+        if store.get_dataset_by_name(LAST_DATASET).await.is_ok() {
+            tracing::info!("demo content already loaded");
+            print_accounts();
+            return Ok(());
+        }
+        anyhow::bail!(
+            "--demo needs an empty database, but this one has organizations and no complete demo; start with an empty --data-dir (or without --demo)"
+        );
     }
     let now = now_ms();
     let orgs: [(&str, &str, OrgKind, Option<String>); 6] = [
@@ -576,7 +586,7 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
 
     // 9. An important dataset: metadata listed, not open.
     let (u, d) = dataset(state, Spec {
-        name: "water-network", org_user: "transport", title: "城市供水管网",
+        name: LAST_DATASET, org_user: "transport", title: "城市供水管网",
         description: "供水主干管网分布，属重要数据，仅公开目录信息。Water mains: important data, catalogued but not open.",
         themes: &["城市建设", "公共安全"], tags: &["管网"], frequency: "yearly",
         domain: Domain::Government, opening: OpeningType::NotOpen, importance: Importance::Important,

@@ -191,7 +191,8 @@ async fn set_lang(
 struct CatalogQuery {
     organization: Option<String>,
     opening_type: Option<String>,
-    page: Option<i64>,
+    // Text, parsed leniently: a hand-edited `?page=abc` shows the first page, not an error.
+    page: Option<String>,
 }
 
 const PAGE_SIZE: i64 = 20;
@@ -211,7 +212,12 @@ async fn catalog_page(
         .opening_type
         .as_deref()
         .and_then(|s| s.parse::<OpeningType>().ok());
-    let page_no = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let page_no = q
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 1_000_000);
     let (datasets, total) = state
         .store
         .list_datasets(&DatasetFilter {

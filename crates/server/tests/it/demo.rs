@@ -109,3 +109,29 @@ async fn demo_covers_grades_opening_types_and_formats() {
     .await;
     assert_eq!(again["total"], v["total"]);
 }
+
+#[tokio::test]
+async fn demo_refuses_a_database_with_other_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let app = server::build(cfg.clone()).await.unwrap();
+    server::accounts::create_org(
+        &app.state.store,
+        server::accounts::NewOrgInput {
+            name: "real-dept".into(),
+            title: "A real department".into(),
+            kind: model::role::OrgKind::Department,
+            uscc: None,
+            description: String::new(),
+        },
+        0,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    drop(app);
+    let err = server::build(server::Config { demo: true, ..cfg })
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("empty"), "{err}");
+}

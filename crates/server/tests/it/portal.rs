@@ -63,6 +63,12 @@ async fn chinese_by_default_and_english_persists() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "huge page numbers are clamped");
+    let r = c.get(s.url("/?page=abc")).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "a garbled page number shows the first page"
+    );
     let r = c.get(s.url("/no/such/page")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(
