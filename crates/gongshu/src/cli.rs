@@ -489,8 +489,10 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|_| anyhow!("there is no user `{username}`"))?;
             let hash = server::auth::hash_password(&password).map_err(api)?;
-            store.set_password_hash(&u.id, &hash).await?;
-            println!("Password of {username} changed.");
+            store.set_password_hash(&u.id, &hash, now_ms()).await?;
+            println!(
+                "Password of {username} changed; their sessions ended and API tokens were revoked."
+            );
         }
         UserCommand::Token {
             username,

@@ -184,6 +184,9 @@ fn administration_and_import() {
     let (ok, token, err) = gongshu(d, &["user", "token", "wang", "--days", "7"]);
     assert!(ok, "{err}");
     assert!(token.trim().starts_with("gs_"));
+    let (ok, out, err) = gongshu(d, &["user", "passwd", "wang"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("revoked"), "{out}");
 }
 
 #[test]

@@ -88,8 +88,9 @@ pub trait Store: Send + Sync + 'static {
     async fn get_user_by_username(&self, username: &str) -> Result<User>;
     /// All users, ordered by username.
     async fn list_users(&self) -> Result<Vec<User>>;
-    /// Replaces a user's password hash and ends all their sessions.
-    async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<()>;
+    /// Replaces a user's password hash, ends all their sessions and revokes their API tokens at
+    /// `now`: after a compromise and reset, nothing the attacker held may keep working.
+    async fn set_password_hash(&self, user_id: &str, password_hash: &str, now: i64) -> Result<()>;
 
     // Sessions (browser logins). The id is the SHA-256 of the cookie value, never the value.
     /// Stores a new session.

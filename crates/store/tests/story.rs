@@ -312,14 +312,14 @@ async fn story(store: DynStore) -> String {
         .collect();
     assert_eq!(names, ["admin", "wang"]);
     store
-        .set_password_hash(&staff.id, "$argon2id$v=19$second")
+        .set_password_hash(&staff.id, "$argon2id$v=19$second", T0)
         .await
         .unwrap();
     assert_eq!(
         store.get_user(&staff.id).await.unwrap().password_hash,
         "$argon2id$v=19$second"
     );
-    not_found(store.set_password_hash("nope", "x").await);
+    not_found(store.set_password_hash("nope", "x", T0).await);
 
     // Sessions expire, and logging out removes them.
     let session = Session {
@@ -339,7 +339,7 @@ async fn story(store: DynStore) -> String {
     // A new password ends the user's sessions.
     store.create_session(session.clone()).await.unwrap();
     store
-        .set_password_hash(&staff.id, "$argon2id$v=19$third")
+        .set_password_hash(&staff.id, "$argon2id$v=19$third", T0)
         .await
         .unwrap();
     not_found(store.get_session("s1", T0 + MINUTE).await);
@@ -397,6 +397,19 @@ async fn story(store: DynStore) -> String {
     assert_eq!(
         store.get_token_by_hash("hash-t2").await.unwrap().revoked_at,
         None
+    );
+    // A new password revokes the tokens still live, and keeps earlier revocation times.
+    store
+        .set_password_hash(&staff.id, "$argon2id$v=19$fourth", T0 + 4 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_token_by_hash("hash-t2").await.unwrap().revoked_at,
+        Some(T0 + 4 * MINUTE)
+    );
+    assert_eq!(
+        store.get_token_by_hash("hash-t1").await.unwrap().revoked_at,
+        Some(T0 + 2 * MINUTE)
     );
 
     // Datasets: JSON and enum fields come back as they went in.

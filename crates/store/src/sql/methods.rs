@@ -138,7 +138,12 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<()> {
+            async fn set_password_hash(
+                &self,
+                user_id: &str,
+                password_hash: &str,
+                now: i64,
+            ) -> Result<()> {
                 // A new password ends every session: after a compromise and reset, the
                 // attacker's browser must not stay signed in.
                 let mut tx = self.pool.begin().await?;
@@ -151,6 +156,13 @@ macro_rules! impl_store {
                     .bind(user_id)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                )
+                .bind(user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await?;
                 found(done.rows_affected())
             }
