@@ -47,14 +47,43 @@ pub fn router() -> Router<SharedState> {
         .route("/tokens/{id}/revoke", post(token_revoke))
 }
 
-/// An error rendered as a page in the visitor's language.
-pub struct PageError {
+/// Why a portal handler stopped: the visitor must sign in first, or an error to render as a page.
+pub enum PageError {
+    /// Redirect to the login form, which returns to this path.
+    SignIn(String),
+    /// An error page in the visitor's language.
+    Page(Box<ErrorPage>),
+}
+
+/// An error with what its page needs.
+pub struct ErrorPage {
     lang: Lang,
-    page: Box<PageCtx>,
-    error: Box<ApiError>,
+    page: PageCtx,
+    error: ApiError,
+}
+
+impl PageError {
+    fn page(v: &Visitor, error: ApiError) -> Self {
+        PageError::Page(Box::new(ErrorPage {
+            lang: v.lang,
+            page: PageCtx::new(v, "/"),
+            error,
+        }))
+    }
 }
 
 impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn(path) => {
+                Redirect::to(&format!("/login?next={}", urlencode(&path))).into_response()
+            }
+            PageError::Page(page) => page.into_response(),
+        }
+    }
+}
+
+impl IntoResponse for Box<ErrorPage> {
     fn into_response(self) -> Response {
         let t = Tr(self.lang);
         let heading = if self.error.code.status() == StatusCode::NOT_FOUND {
@@ -65,7 +94,7 @@ impl IntoResponse for PageError {
         let status = self.error.code.status();
         match (ErrorTpl {
             t,
-            page: *self.page,
+            page: self.page,
             heading: heading.to_string(),
             message: crate::i18n::error_message(self.lang, &self.error),
         })
@@ -92,19 +121,15 @@ trait OrPage<T> {
 
 impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
     fn or_page(self, v: &Visitor) -> PageResult<T> {
-        self.map_err(|e| PageError {
-            lang: v.lang,
-            page: Box::new(PageCtx::new(v, "/")),
-            error: Box::new(e.into()),
-        })
+        self.map_err(|e| PageError::page(v, e.into()))
     }
 }
 
-fn require_user(v: &Visitor, path: &str) -> Result<store::User, Redirect> {
-    match &v.user {
-        Some(u) => Ok(u.clone()),
-        None => Err(Redirect::to(&format!("/login?next={}", urlencode(path)))),
-    }
+/// The signed-in user, or a redirect to the login form that comes back to `path`.
+fn require_user(v: &Visitor, path: &str) -> PageResult<store::User> {
+    v.user
+        .clone()
+        .ok_or_else(|| PageError::SignIn(path.to_string()))
 }
 
 fn urlencode(s: &str) -> String {
@@ -155,17 +180,11 @@ pub async fn not_found(v: Visitor, uri: axum::http::Uri) -> Response {
 }
 
 fn not_found_page(v: Visitor) -> PageError {
-    PageError {
-        lang: v.lang,
-        page: Box::new(PageCtx::new(&v, "/")),
-        error: Box::new(ApiError::new(
-            Code::NotFound,
-            match v.lang {
-                Lang::Zh => "找不到这个页面。",
-                Lang::En => "There is no page at this address.",
-            },
-        )),
-    }
+    let message = match v.lang {
+        Lang::Zh => "找不到这个页面。",
+        Lang::En => "There is no page at this address.",
+    };
+    PageError::page(&v, ApiError::new(Code::NotFound, message))
 }
 
 #[derive(Deserialize)]
@@ -445,10 +464,7 @@ async fn grade_submit(
     Path(name): Path<String>,
     Form(f): Form<GradeForm>,
 ) -> PageResult {
-    let user = match require_user(&v, &format!("/dataset/{name}")) {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, &format!("/dataset/{name}"))?;
     v.check_csrf(&f.csrf).or_page(&v)?;
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
     let grade: Grade = f
@@ -488,10 +504,7 @@ async fn opening_submit(
     Path(name): Path<String>,
     Form(f): Form<OpeningForm>,
 ) -> PageResult {
-    let user = match require_user(&v, &format!("/dataset/{name}")) {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, &format!("/dataset/{name}"))?;
     v.check_csrf(&f.csrf).or_page(&v)?;
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
     let to: OpeningType = f
@@ -511,10 +524,7 @@ async fn upload_page(
     Path(name): Path<String>,
 ) -> PageResult {
     let path = format!("/dataset/{name}/upload");
-    let user = match require_user(&v, &path) {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, &path)?;
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
     catalog::require_edit(&user, &dataset).or_page(&v)?;
     upload_form(&state, &v, &dataset, String::new(), StatusCode::OK).await
@@ -557,10 +567,7 @@ async fn upload_submit(
     mut multipart: Multipart,
 ) -> PageResult {
     let path = format!("/dataset/{name}/upload");
-    let user = match require_user(&v, &path) {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, &path)?;
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
     catalog::require_edit(&user, &dataset).or_page(&v)?;
     let result = async {
@@ -604,10 +611,7 @@ async fn upload_submit(
 }
 
 async fn new_dataset_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
-    let user = match require_user(&v, "/publish/new") {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, "/publish/new")?;
     new_dataset_form(
         &state,
         &v,
@@ -658,10 +662,7 @@ async fn new_dataset_submit(
     v: Visitor,
     Form(f): Form<NewDatasetForm>,
 ) -> PageResult {
-    let user = match require_user(&v, "/publish/new") {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, "/publish/new")?;
     v.check_csrf(&f.csrf).or_page(&v)?;
     let parse =
         |s: &str| -> Option<String> { (!s.trim().is_empty()).then(|| s.trim().to_string()) };
@@ -700,10 +701,7 @@ async fn new_dataset_submit(
 }
 
 async fn requests_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
-    let user = match require_user(&v, "/requests") {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, "/requests")?;
     let lang = v.lang.code();
     let mut rows = Vec::new();
     for r in state
@@ -762,10 +760,7 @@ async fn decide_submit(
     Path(id): Path<String>,
     Form(f): Form<DecideForm>,
 ) -> PageResult {
-    let user = match require_user(&v, "/requests") {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, "/requests")?;
     v.check_csrf(&f.csrf).or_page(&v)?;
     let approve = match f.decision.as_str() {
         "approve" => true,
@@ -785,10 +780,7 @@ async fn decide_submit(
 }
 
 async fn tokens_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
-    let user = match require_user(&v, "/tokens") {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, "/tokens")?;
     tokens_view(&state, &v, &user, String::new(), String::new()).await
 }
 
@@ -838,10 +830,7 @@ async fn tokens_submit(
     v: Visitor,
     Form(f): Form<TokenForm>,
 ) -> PageResult {
-    let user = match require_user(&v, "/tokens") {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, "/tokens")?;
     v.check_csrf(&f.csrf).or_page(&v)?;
     let days = match f.days.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -878,10 +867,7 @@ async fn token_revoke(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
-    let user = match require_user(&v, "/tokens") {
-        Ok(u) => u,
-        Err(r) => return Ok(r.into_response()),
-    };
+    let user = require_user(&v, "/tokens")?;
     v.check_csrf(&f.csrf).or_page(&v)?;
     state
         .store

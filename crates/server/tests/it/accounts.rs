@@ -184,14 +184,7 @@ async fn portal_login_sets_a_safe_cookie_and_throttles() {
         !cookie.contains("Secure"),
         "plain http has no Secure: {cookie}"
     );
-    let page = c
-        .get(s.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&c, s.url("/")).await;
     assert!(page.contains("alice"), "signed in");
 
     // Three wrong passwords lock the account, even with the right one afterwards.

@@ -8,35 +8,14 @@ use serde_json::json;
 async fn chinese_by_default_and_english_persists() {
     let s = TestServer::start().await;
     let c = client();
-    let html = c
-        .get(s.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&c, s.url("/")).await;
     assert!(html.contains("lang=\"zh-CN\""));
     assert!(html.contains("数据目录"));
     let r = c.get(s.url("/lang/en?next=/")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = c
-        .get(s.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&c, s.url("/")).await;
     assert!(html.contains("Data catalog"), "English after switching");
-    let html = c
-        .get(s.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&c, s.url("/login")).await;
     assert!(html.contains("Sign in"), "the choice persists across pages");
     // Open redirects are refused.
     let r = c
@@ -88,14 +67,7 @@ async fn publisher_creates_uploads_and_confirms_through_forms() {
     let s = TestServer::start().await;
     let cast = s.standard_cast().await;
     let c = sign_in(&s, "alice").await;
-    let form_page = c
-        .get(s.url("/publish/new"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form_page = page_text(&c, s.url("/publish/new")).await;
     let csrf = hidden(&form_page, "csrf");
     // A form without the CSRF token is refused.
     let r = c
@@ -151,14 +123,7 @@ async fn publisher_creates_uploads_and_confirms_through_forms() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = c
-        .get(s.url("/dataset/clinic-visits"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&c, s.url("/dataset/clinic-visits")).await;
     assert!(html.contains("data-column=\"手机号\""));
     assert!(html.contains("手机号码"), "the finding is shown");
     assert!(html.contains("有条件开放"), "tightened to conditional");
@@ -200,14 +165,7 @@ async fn publisher_creates_uploads_and_confirms_through_forms() {
         "/dataset/clinic-visits?msg=requested"
     );
     let admin = sign_in(&s, "admin").await;
-    let queue = admin
-        .get(s.url("/requests"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let queue = page_text(&admin, s.url("/requests")).await;
     assert!(queue.contains("手机号: L3 → L1"), "{queue}");
     let _ = cast;
     let _ = json!({});

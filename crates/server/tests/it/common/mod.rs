@@ -243,16 +243,14 @@ pub fn hidden(html: &str, name: &str) -> String {
     html[start..end].to_string()
 }
 
+/// The body of a GET as text.
+pub async fn page_text(c: &Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// Opens the login form and returns its CSRF token (the client keeps the matching cookie).
 pub async fn login_form_token(c: &Client, s: &TestServer) -> String {
-    let html = c
-        .get(s.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(c, s.url("/login")).await;
     hidden(&html, "csrf")
 }
 
