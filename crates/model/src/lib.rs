@@ -5,7 +5,10 @@
 //! the default masks. Other crates decide *what happens*; this crate decides *what is allowed*.
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod application;
 pub mod classification;
+pub mod filter;
 pub mod ident;
 pub mod mask;
 pub mod pii;
