@@ -14,8 +14,9 @@
 //! | L4 | absent | absent, or masked if the grant names it and the authority approved | equality join key only |
 //!
 //! A conditional or not-open dataset shows no rows without a grant. A not-open dataset honours no
-//! grant at all. The owning organization's publishing staff see their own datasets raw; nobody
-//! else is exempt, the authority and auditors included.
+//! grant at all, and important and core data (重要数据, 核心数据) count as not open whatever
+//! opening type is recorded for them (C3). The owning organization's publishing staff see their
+//! own datasets raw; nobody else is exempt, the authority and auditors included.
 
 use crate::classification::{Grade, Importance, OpeningType};
 use crate::filter::Condition;
@@ -103,7 +104,9 @@ pub enum Mask {
 impl Mask {
     /// The mask for a column from what ingest found in it: the kind matched most often, or a
     /// full redaction when nothing personal was recognised.
-    pub fn for_findings<'a>(findings: impl IntoIterator<Item = &'a crate::pii::PiiFinding>) -> Mask {
+    pub fn for_findings<'a>(
+        findings: impl IntoIterator<Item = &'a crate::pii::PiiFinding>,
+    ) -> Mask {
         findings
             .into_iter()
             .filter(|f| f.kind.is_personal() && f.matches > 0)
@@ -226,7 +229,8 @@ impl Grant {
 
     /// Rows still allowed today; `None` for no quota.
     pub fn quota_remaining(&self) -> Option<i64> {
-        self.daily_row_quota.map(|q| (q - self.rows_used_today).max(0))
+        self.daily_row_quota
+            .map(|q| (q - self.rows_used_today).max(0))
     }
 
     fn covers(&self, column: &str) -> bool {
@@ -329,12 +333,20 @@ pub struct AccessRequest<'a> {
     pub now: i64,
 }
 
+/// Whether the dataset is closed to everyone but its owner, grants included: not open, or
+/// important or core data, which C3 never opens whatever opening type a record carries.
+fn closed(dataset: &DatasetPolicy) -> bool {
+    dataset.opening_type == OpeningType::NotOpen || dataset.importance != Importance::Ordinary
+}
+
+/// Whether the dataset's rows are open to anyone without a grant.
+fn open_to_all(dataset: &DatasetPolicy) -> bool {
+    dataset.opening_type == OpeningType::Unconditional && !closed(dataset)
+}
+
 /// The verdict for a column without a grant.
 fn public_verdict(dataset: &DatasetPolicy, column: &ColumnPolicy, mode: Mode) -> Verdict {
-    if mode != Mode::CleanRoom
-        && dataset.opening_type == OpeningType::Unconditional
-        && column.grade == Grade::L1
-    {
+    if mode != Mode::CleanRoom && open_to_all(dataset) && column.grade == Grade::L1 {
         Verdict::Raw
     } else {
         Verdict::Absent
@@ -358,7 +370,11 @@ pub fn decide(req: AccessRequest<'_>) -> Decision {
     let dataset = req.dataset;
     if req.principal.owns(&dataset.owner_org_id) {
         return Decision {
-            columns: dataset.columns.iter().map(|c| (c.name.clone(), Verdict::Raw)).collect(),
+            columns: dataset
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), Verdict::Raw))
+                .collect(),
             row_filter: Vec::new(),
             basis: Basis::Owner,
             quota_remaining: None,
@@ -371,8 +387,7 @@ pub fn decide(req: AccessRequest<'_>) -> Decision {
             .map(|c| (c.name.clone(), public_verdict(dataset, c, req.mode)))
             .collect(),
         row_filter: Vec::new(),
-        basis: if dataset.opening_type == OpeningType::Unconditional && req.mode != Mode::CleanRoom
-        {
+        basis: if open_to_all(dataset) && req.mode != Mode::CleanRoom {
             Basis::Open
         } else {
             Basis::None
@@ -406,13 +421,16 @@ pub fn decide(req: AccessRequest<'_>) -> Decision {
 /// Picks the one grant a request uses, if any.
 ///
 /// Grants are never merged: each carries its own row filter and quota, and mixing the columns of
-/// one with the rows of another would leak. Among the usable grants the one that makes the most
-/// wanted columns visible wins (then the one valid longest, then the smallest id, so the choice is
-/// deterministic). A grant that adds nothing to what the public already sees is not used, so it
-/// cannot narrow the rows of open data or spend quota for nothing.
+/// one with the rows of another would leak. Among the usable grants one whose daily quota is not
+/// spent beats one whose quota is (a spent grant must not lock its holder out of another grant),
+/// then the one that makes the most wanted columns visible wins (then the one valid longest, then
+/// the smallest id, so the choice is deterministic). A grant that adds nothing to what the public
+/// already sees is not used, so it cannot narrow the rows of open data or spend quota for nothing.
+/// When only spent grants remain, one of them is still chosen so that the caller can tell the
+/// user that the quota is exhausted.
 fn choose_grant<'g>(req: &AccessRequest<'g>, public: &Decision) -> Option<&'g Grant> {
     let dataset = req.dataset;
-    if dataset.opening_type == OpeningType::NotOpen || dataset.importance == Importance::Core {
+    if closed(dataset) {
         return None;
     }
     let wanted = |name: &str| req.wanted.is_none_or(|w| w.iter().any(|c| c == name));
@@ -438,7 +456,10 @@ fn choose_grant<'g>(req: &AccessRequest<'g>, public: &Decision) -> Option<&'g Gr
         })
         .filter(|(_, gained)| *gained > 0 || req.mode == Mode::CleanRoom)
         .max_by(|(a, ga), (b, gb)| {
-            ga.cmp(gb)
+            let can_deliver = |g: &Grant| g.quota_remaining() != Some(0);
+            can_deliver(a)
+                .cmp(&can_deliver(b))
+                .then(ga.cmp(gb))
                 .then(a.valid_until.cmp(&b.valid_until))
                 .then(b.id.cmp(&a.id))
         })

@@ -147,7 +147,11 @@ impl Terms {
         if !narrowed.modes.iter().all(|m| self.modes.contains(m)) {
             return Err(TermsError::Widens("the modes"));
         }
-        if !self.row_filter.iter().all(|c| narrowed.row_filter.contains(c)) {
+        if !self
+            .row_filter
+            .iter()
+            .all(|c| narrowed.row_filter.contains(c))
+        {
             return Err(TermsError::Widens("dropping a row condition"));
         }
         if narrowed.duration_days > self.duration_days {
@@ -208,7 +212,11 @@ mod tests {
         n.modes = vec![Mode::Api];
         n.duration_days = 30;
         n.daily_row_quota = Some(10);
-        n.row_filter.push(Condition { column: "year".into(), op: Op::Gte, value: Some(Literal::Int(2020)) });
+        n.row_filter.push(Condition {
+            column: "year".into(),
+            op: Op::Gte,
+            value: Some(Literal::Int(2020)),
+        });
         assert_eq!(t.check_narrowing(&n), Ok(()));
 
         let widen = |f: &dyn Fn(&mut Terms)| {
@@ -216,12 +224,30 @@ mod tests {
             f(&mut w);
             t.check_narrowing(&w)
         };
-        assert!(matches!(widen(&|w| w.columns.push("c".into())), Err(TermsError::Widens(_))));
-        assert!(matches!(widen(&|w| w.modes.push(Mode::CleanRoom)), Err(TermsError::Widens(_))));
-        assert!(matches!(widen(&|w| w.row_filter.clear()), Err(TermsError::Widens(_))));
-        assert!(matches!(widen(&|w| w.duration_days = 91), Err(TermsError::Widens(_))));
-        assert!(matches!(widen(&|w| w.daily_row_quota = None), Err(TermsError::Widens(_))));
-        assert!(matches!(widen(&|w| w.daily_row_quota = Some(1001)), Err(TermsError::Widens(_))));
+        assert!(matches!(
+            widen(&|w| w.columns.push("c".into())),
+            Err(TermsError::Widens(_))
+        ));
+        assert!(matches!(
+            widen(&|w| w.modes.push(Mode::CleanRoom)),
+            Err(TermsError::Widens(_))
+        ));
+        assert!(matches!(
+            widen(&|w| w.row_filter.clear()),
+            Err(TermsError::Widens(_))
+        ));
+        assert!(matches!(
+            widen(&|w| w.duration_days = 91),
+            Err(TermsError::Widens(_))
+        ));
+        assert!(matches!(
+            widen(&|w| w.daily_row_quota = None),
+            Err(TermsError::Widens(_))
+        ));
+        assert!(matches!(
+            widen(&|w| w.daily_row_quota = Some(1001)),
+            Err(TermsError::Widens(_))
+        ));
         assert_eq!(widen(&|w| w.columns.clear()), Err(TermsError::NoColumns));
         assert_eq!(widen(&|w| w.duration_days = 0), Err(TermsError::Duration));
     }
@@ -242,21 +268,62 @@ mod tests {
     #[test]
     fn authority_is_needed_for_sensitive_applications() {
         use Grade::*;
-        assert!(!needs_authority(Domain::Government, Importance::Ordinary, [L1, L2]));
-        assert!(needs_authority(Domain::Government, Importance::Ordinary, [L1, L3]));
-        assert!(needs_authority(Domain::Government, Importance::Ordinary, [L4]));
-        assert!(needs_authority(Domain::Personal, Importance::Ordinary, [L1]));
-        assert!(needs_authority(Domain::Enterprise, Importance::Important, [L1]));
-        assert_eq!(approval_outcome(ReviewStep::Department, true), ApprovalOutcome::ToAuthority);
-        assert_eq!(approval_outcome(ReviewStep::Department, false), ApprovalOutcome::Grant);
-        assert_eq!(approval_outcome(ReviewStep::Authority, true), ApprovalOutcome::Grant);
+        assert!(!needs_authority(
+            Domain::Government,
+            Importance::Ordinary,
+            [L1, L2]
+        ));
+        assert!(needs_authority(
+            Domain::Government,
+            Importance::Ordinary,
+            [L1, L3]
+        ));
+        assert!(needs_authority(
+            Domain::Government,
+            Importance::Ordinary,
+            [L4]
+        ));
+        assert!(needs_authority(
+            Domain::Personal,
+            Importance::Ordinary,
+            [L1]
+        ));
+        assert!(needs_authority(
+            Domain::Enterprise,
+            Importance::Important,
+            [L1]
+        ));
+        assert_eq!(
+            approval_outcome(ReviewStep::Department, true),
+            ApprovalOutcome::ToAuthority
+        );
+        assert_eq!(
+            approval_outcome(ReviewStep::Department, false),
+            ApprovalOutcome::Grant
+        );
+        assert_eq!(
+            approval_outcome(ReviewStep::Authority, true),
+            ApprovalOutcome::Grant
+        );
     }
 
     #[test]
     fn closed_datasets_take_no_applications() {
-        assert!(accepts_applications(OpeningType::Conditional, Importance::Ordinary));
-        assert!(accepts_applications(OpeningType::Unconditional, Importance::Ordinary));
-        assert!(!accepts_applications(OpeningType::NotOpen, Importance::Ordinary));
-        assert!(!accepts_applications(OpeningType::Conditional, Importance::Important));
+        assert!(accepts_applications(
+            OpeningType::Conditional,
+            Importance::Ordinary
+        ));
+        assert!(accepts_applications(
+            OpeningType::Unconditional,
+            Importance::Ordinary
+        ));
+        assert!(!accepts_applications(
+            OpeningType::NotOpen,
+            Importance::Ordinary
+        ));
+        assert!(!accepts_applications(
+            OpeningType::Conditional,
+            Importance::Important
+        ));
     }
 }

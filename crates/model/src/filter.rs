@@ -176,7 +176,9 @@ impl Condition {
             (Op::IsNull | Op::NotNull, Some(_)) => Err(bad("takes no value")),
             (Op::In | Op::NotIn, Some(Literal::List(items)))
                 if !items.is_empty()
-                    && items.iter().all(|i| !matches!(i, Literal::List(_) | Literal::Null)) =>
+                    && items
+                        .iter()
+                        .all(|i| !matches!(i, Literal::List(_) | Literal::Null)) =>
             {
                 Ok(())
             }
@@ -184,9 +186,9 @@ impl Condition {
             (Op::Like, Some(Literal::Str(_))) => Ok(()),
             (Op::Like, _) => Err(bad("needs a string pattern")),
             (_, Some(Literal::List(_))) => Err(bad("takes one value, not a list")),
-            (_, None | Some(Literal::Null)) => {
-                Err(bad("needs a value (use is_null or not_null to test for null)"))
-            }
+            (_, None | Some(Literal::Null)) => Err(bad(
+                "needs a value (use is_null or not_null to test for null)",
+            )),
             (_, Some(_)) => Ok(()),
         }
     }
@@ -197,7 +199,11 @@ mod tests {
     use super::*;
 
     fn check(op: Op, value: Option<Literal>, ok: bool) {
-        let c = Condition { column: "c".into(), op, value: value.clone() };
+        let c = Condition {
+            column: "c".into(),
+            op,
+            value: value.clone(),
+        };
         assert_eq!(c.validate().is_ok(), ok, "{op:?} {value:?}");
     }
 
@@ -209,7 +215,11 @@ mod tests {
         check(Op::In, Some(Literal::List(vec![Literal::Int(1)])), true);
         check(Op::In, Some(Literal::List(vec![])), false);
         check(Op::In, Some(Literal::Int(1)), false);
-        check(Op::NotIn, Some(Literal::List(vec![Literal::List(vec![])])), false);
+        check(
+            Op::NotIn,
+            Some(Literal::List(vec![Literal::List(vec![])])),
+            false,
+        );
         check(Op::Like, Some(Literal::Str("a%".into())), true);
         check(Op::Like, Some(Literal::Int(1)), false);
         check(Op::IsNull, None, true);
