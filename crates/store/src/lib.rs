@@ -15,6 +15,7 @@ mod sql;
 pub use records::*;
 
 use async_trait::async_trait;
+use model::application::{PurposeCategory, Terms};
 use std::sync::Arc;
 
 /// Errors of the metadata store.
@@ -122,8 +123,9 @@ pub trait Store: Send + Sync + 'static {
     /// Writes every mutable field of `dataset` (all but id, name, org, created_at) and returns it
     /// as stored.
     async fn update_dataset(&self, dataset: &Dataset) -> Result<Dataset>;
-    /// Deletes a dataset with its resources, versions, column grades and requests. Returns the
-    /// versions' file paths so the caller can remove the files.
+    /// Deletes a dataset with its resources, versions, column grades, requests, applications,
+    /// grants (with their row use) and reported results. Returns the versions' file paths so the
+    /// caller can remove the files.
     async fn delete_dataset(&self, id: &str) -> Result<Vec<String>>;
 
     // Resources and versions.
@@ -173,4 +175,71 @@ pub trait Store: Send + Sync + 'static {
         note: &str,
         now: i64,
     ) -> Result<ChangeRequest>;
+
+    // Data-use agreements.
+    /// Stores `text` as a new agreement version unless it equals the latest; returns the latest.
+    async fn ensure_agreement(&self, text: &str, now: i64) -> Result<Agreement>;
+    /// The latest agreement, if any.
+    async fn latest_agreement(&self) -> Result<Agreement>;
+    /// An agreement by version.
+    async fn get_agreement(&self, version: i64) -> Result<Agreement>;
+
+    // Applications and grants (C4).
+    /// Creates a draft application.
+    async fn create_application(&self, application: NewApplication) -> Result<Application>;
+    /// An application by id.
+    async fn get_application(&self, id: &str) -> Result<Application>;
+    /// Applications matching the filter, newest first.
+    async fn list_applications(&self, filter: &ApplicationFilter) -> Result<Vec<Application>>;
+    /// Replaces a draft's terms and texts; `Conflict("status")` unless it is still a draft.
+    async fn update_draft(
+        &self,
+        id: &str,
+        requested: &Terms,
+        purpose_category: PurposeCategory,
+        purpose: &str,
+        scenario: &str,
+        needs_authority: bool,
+    ) -> Result<Application>;
+    /// Applies a decision atomically. The application must be in the state the decision expects
+    /// (draft for submit; submitted at the matching step for review decisions; draft or submitted
+    /// for withdraw), otherwise `Conflict("status")`, so two reviewers cannot both decide.
+    /// Approval creates the grant in the same transaction and links it.
+    async fn decide_application(
+        &self,
+        id: &str,
+        decision: ApplicationDecision,
+        now: i64,
+    ) -> Result<Application>;
+    /// A grant by id.
+    async fn get_grant(&self, id: &str) -> Result<GrantRecord>;
+    /// Grants of a dataset, newest first.
+    async fn list_grants_for_dataset(&self, dataset_id: &str) -> Result<Vec<GrantRecord>>;
+    /// Grants held by the user or by the organization (either may be `None`), newest first.
+    async fn list_grants_for_holder(
+        &self,
+        user_id: Option<&str>,
+        org_id: Option<&str>,
+    ) -> Result<Vec<GrantRecord>>;
+    /// Revokes a grant; `Conflict("status")` if it was already revoked.
+    async fn revoke_grant(&self, id: &str, by: &str, reason: &str, now: i64)
+        -> Result<GrantRecord>;
+    /// Rows delivered under the grant on `day` (days since the Unix epoch, UTC+8 by the caller).
+    async fn grant_rows_used(&self, grant_id: &str, day: i64) -> Result<i64>;
+    /// Adds rows to the grant's use on `day` atomically, but only if the sum stays within
+    /// `quota` (when given); returns the new total, or `Conflict("quota")` without changing
+    /// anything when it would exceed the quota.
+    async fn add_grant_rows(
+        &self,
+        grant_id: &str,
+        day: i64,
+        rows: i64,
+        quota: Option<i64>,
+    ) -> Result<i64>;
+
+    // Results (成果).
+    /// Records a reported result.
+    async fn create_reuse(&self, reuse: NewReuse) -> Result<ReuseReport>;
+    /// Results of a dataset (or of all datasets), newest first.
+    async fn list_reuses(&self, dataset_id: Option<&str>) -> Result<Vec<ReuseReport>>;
 }

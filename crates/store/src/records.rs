@@ -1,5 +1,7 @@
 //! The records the store reads and writes.
 
+use model::access::Grantee;
+use model::application::{ApplicationStatus, PurposeCategory, ResultKind, ReviewStep, Terms};
 use model::classification::{Domain, Grade, Importance, OpeningType};
 use model::pii::PiiFinding;
 use model::role::{OrgKind, Role};
@@ -416,6 +418,249 @@ pub struct NewChangeRequest {
     pub reason: String,
     /// User id.
     pub requested_by: String,
+    /// Unix milliseconds.
+    pub now: i64,
+}
+
+/// A version of the data-use agreement (数据使用协议) applicants accept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agreement {
+    /// 1, 2, 3…
+    pub version: i64,
+    /// The full text (Markdown-like plain text, Chinese and English).
+    pub text: String,
+    /// SHA-256 (hex) of the UTF-8 text; recorded on every submitted application.
+    pub sha256: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// An application for conditional data (C4).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Application {
+    /// Random id.
+    pub id: String,
+    /// The user who applies.
+    pub applicant_id: String,
+    /// The organization applied for, when applying on behalf of one (enterprise or department);
+    /// `None` for a person applying as an individual.
+    pub applicant_org_id: Option<String>,
+    /// Dataset id.
+    pub dataset_id: String,
+    /// What the applicant asks for.
+    pub requested: Terms,
+    /// What the reviewers have approved so far (starts equal to `requested` on submission and
+    /// only narrows).
+    pub approved: Terms,
+    /// Purpose category.
+    pub purpose_category: PurposeCategory,
+    /// Purpose in words.
+    pub purpose: String,
+    /// Usage scenario in words.
+    pub scenario: String,
+    /// Version of the agreement accepted on submission.
+    pub agreement_version: Option<i64>,
+    /// Its SHA-256 hex.
+    pub agreement_sha256: Option<String>,
+    /// Status.
+    pub status: ApplicationStatus,
+    /// For submitted applications, the step it waits for.
+    pub step: Option<ReviewStep>,
+    /// Whether the authority's second approval is required.
+    pub needs_authority: bool,
+    /// Department reviewer and time of the department's approval.
+    pub department_reviewer: Option<String>,
+    /// Unix milliseconds.
+    pub department_reviewed_at: Option<i64>,
+    /// Authority reviewer.
+    pub authority_reviewer: Option<String>,
+    /// Unix milliseconds.
+    pub authority_reviewed_at: Option<i64>,
+    /// Reason given for a rejection, shown to the applicant.
+    pub rejection_reason: Option<String>,
+    /// Reviewers' notes (approval remarks), newest last.
+    pub review_note: Option<String>,
+    /// The grant issued on approval.
+    pub grant_id: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub submitted_at: Option<i64>,
+    /// Unix milliseconds of the final decision or withdrawal.
+    pub decided_at: Option<i64>,
+}
+
+/// Input for [`crate::Store::create_application`] (a draft).
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    /// Applicant user id.
+    pub applicant_id: String,
+    /// Organization applied for.
+    pub applicant_org_id: Option<String>,
+    /// Dataset id.
+    pub dataset_id: String,
+    /// Terms asked for.
+    pub requested: Terms,
+    /// Purpose category.
+    pub purpose_category: PurposeCategory,
+    /// Purpose.
+    pub purpose: String,
+    /// Scenario.
+    pub scenario: String,
+    /// Whether the authority must approve too (worked out by the caller from the model rules).
+    pub needs_authority: bool,
+    /// Unix milliseconds.
+    pub now: i64,
+}
+
+/// Filter for [`crate::Store::list_applications`]; all given fields must match.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFilter {
+    /// Applicant user id.
+    pub applicant_id: Option<String>,
+    /// Datasets of this owning organization.
+    pub owner_org_id: Option<String>,
+    /// Dataset id.
+    pub dataset_id: Option<String>,
+    /// Status.
+    pub status: Option<ApplicationStatus>,
+    /// Step (for submitted applications).
+    pub step: Option<ReviewStep>,
+}
+
+/// A decision on an application, applied by [`crate::Store::decide_application`].
+#[derive(Debug, Clone)]
+pub enum ApplicationDecision {
+    /// The applicant submits a draft, accepting the agreement.
+    Submit {
+        /// Agreement version.
+        agreement_version: i64,
+        /// Its hash.
+        agreement_sha256: String,
+    },
+    /// The department approves (possibly narrowing); the application moves to the authority.
+    ForwardToAuthority {
+        /// Reviewer user id.
+        reviewer: String,
+        /// Narrowed terms.
+        approved: Terms,
+        /// Remark.
+        note: String,
+    },
+    /// The final approval: the grant is created in the same transaction.
+    Approve {
+        /// Reviewer user id.
+        reviewer: String,
+        /// The step approving.
+        step: ReviewStep,
+        /// Final terms.
+        approved: Terms,
+        /// Remark.
+        note: String,
+        /// The grant to issue (its id and application id are filled in by the store).
+        grant: NewGrant,
+    },
+    /// Rejection with a reason.
+    Reject {
+        /// Reviewer user id.
+        reviewer: String,
+        /// The step rejecting.
+        step: ReviewStep,
+        /// Reason, shown to the applicant.
+        reason: String,
+    },
+    /// The applicant withdraws a draft or submitted application.
+    Withdraw,
+}
+
+/// A grant (授权) issued on approval.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrantRecord {
+    /// Random id.
+    pub id: String,
+    /// The application it came from.
+    pub application_id: String,
+    /// Dataset id.
+    pub dataset_id: String,
+    /// Holder.
+    pub grantee: Grantee,
+    /// Columns, row filter, modes, quota (duration is turned into `valid_from`/`valid_until`).
+    pub terms: Terms,
+    /// Whether the authority approved L4 columns for masked use.
+    pub l4_masked_approved: bool,
+    /// Clean-room privacy budget ε; `None` when the grant has no clean-room mode.
+    pub privacy_budget: Option<f64>,
+    /// Unix milliseconds, inclusive.
+    pub valid_from: i64,
+    /// Unix milliseconds, exclusive.
+    pub valid_until: i64,
+    /// Unix milliseconds.
+    pub revoked_at: Option<i64>,
+    /// Who revoked.
+    pub revoked_by: Option<String>,
+    /// Why.
+    pub revoke_reason: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// Input for a grant, carried by [`ApplicationDecision::Approve`].
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    /// Holder.
+    pub grantee: Grantee,
+    /// Terms.
+    pub terms: Terms,
+    /// L4 masked approval.
+    pub l4_masked_approved: bool,
+    /// ε budget.
+    pub privacy_budget: Option<f64>,
+    /// Unix milliseconds.
+    pub valid_from: i64,
+    /// Unix milliseconds.
+    pub valid_until: i64,
+}
+
+/// A result (成果) reported by a grantee and shown publicly as a reuse.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReuseReport {
+    /// Random id.
+    pub id: String,
+    /// Grant id.
+    pub grant_id: String,
+    /// Dataset id.
+    pub dataset_id: String,
+    /// Kind.
+    pub kind: ResultKind,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Link, if any (http or https).
+    pub url: Option<String>,
+    /// Reporting user.
+    pub created_by: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// Input for [`crate::Store::create_reuse`].
+#[derive(Debug, Clone)]
+pub struct NewReuse {
+    /// Grant id.
+    pub grant_id: String,
+    /// Dataset id.
+    pub dataset_id: String,
+    /// Kind.
+    pub kind: ResultKind,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Link.
+    pub url: Option<String>,
+    /// Reporter.
+    pub created_by: String,
     /// Unix milliseconds.
     pub now: i64,
 }

@@ -4,7 +4,10 @@
 //! The PostgreSQL run creates a database of its own (`gongshu_test_<random>`) on that server and
 //! drops it afterwards, so runs never see each other's rows.
 
+use model::access::{Grantee, Mode};
+use model::application::{ApplicationStatus, PurposeCategory, ResultKind, ReviewStep, Terms};
 use model::classification::{Domain, Grade, Importance, OpeningType};
+use model::filter::{Condition, Literal, Op};
 use model::pii::{PiiFinding, PiiKind};
 use model::role::{OrgKind, Role};
 use sqlx::{Connection, Executor};
@@ -900,6 +903,8 @@ async fn story(store: DynStore) -> String {
         [other_routes]
     );
 
+    applications(&store, &transport, &firm, &staff, &admin).await;
+
     // The name is free again; the caller's "kept" check reads this one back.
     store
         .create_dataset(NewDataset {
@@ -914,4 +919,1155 @@ async fn story(store: DynStore) -> String {
         .await
         .unwrap();
     "bus-routes".to_string()
+}
+
+fn terms(columns: &[&str], quota: Option<i64>) -> Terms {
+    Terms {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        row_filter: vec![Condition {
+            column: "区县".to_string(),
+            op: Op::Eq,
+            value: Some(Literal::Str("西湖区".to_string())),
+        }],
+        modes: vec![Mode::Api, Mode::Download],
+        duration_days: 90,
+        daily_row_quota: quota,
+    }
+}
+
+fn new_grant(grantee: Grantee, terms: &Terms, now: i64) -> NewGrant {
+    NewGrant {
+        grantee,
+        terms: terms.clone(),
+        l4_masked_approved: false,
+        privacy_budget: Some(1.5),
+        valid_from: now,
+        valid_until: now + terms.duration_days * 24 * 60 * MINUTE,
+    }
+}
+
+fn approve(
+    reviewer: &User,
+    step: ReviewStep,
+    terms: &Terms,
+    note: &str,
+    grantee: Grantee,
+    now: i64,
+) -> ApplicationDecision {
+    ApplicationDecision::Approve {
+        reviewer: reviewer.id.clone(),
+        step,
+        approved: terms.clone(),
+        note: note.to_string(),
+        grant: new_grant(grantee, terms, now),
+    }
+}
+
+fn reject(reviewer: &User, step: ReviewStep, reason: &str) -> ApplicationDecision {
+    ApplicationDecision::Reject {
+        reviewer: reviewer.id.clone(),
+        step,
+        reason: reason.to_string(),
+    }
+}
+
+fn submit(agreement: &Agreement) -> ApplicationDecision {
+    ApplicationDecision::Submit {
+        agreement_version: agreement.version,
+        agreement_sha256: agreement.sha256.clone(),
+    }
+}
+
+/// The ids of the applications a listing returns, in its order.
+async fn application_ids(store: &DynStore, filter: ApplicationFilter) -> Vec<String> {
+    let applications = store.list_applications(&filter).await.unwrap();
+    applications.into_iter().map(|a| a.id).collect()
+}
+
+/// Owned copies of ids, to compare with a listing.
+fn ids<const N: usize>(ids: [&String; N]) -> Vec<String> {
+    ids.into_iter().cloned().collect()
+}
+
+/// The ids of grants, in order.
+fn grant_ids(grants: Vec<GrantRecord>) -> Vec<String> {
+    grants.into_iter().map(|g| g.id).collect()
+}
+
+/// Chapter C4: agreements, applications through review, grants, their daily row use, and
+/// reported results; deleting the dataset takes all of it along.
+async fn applications(
+    store: &DynStore,
+    transport: &Organization,
+    firm: &Organization,
+    staff: &User,
+    admin: &User,
+) {
+    const T1: i64 = T0 + 1000 * MINUTE;
+
+    // Agreements: a new version only when the text changes; the hash is SHA-256 hex.
+    not_found(store.latest_agreement().await);
+    let v1 = store.ensure_agreement("abc", T1).await.unwrap();
+    assert_eq!(
+        v1,
+        Agreement {
+            version: 1,
+            text: "abc".into(),
+            sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into(),
+            created_at: T1,
+        }
+    );
+    assert_eq!(
+        store.ensure_agreement("abc", T1 + MINUTE).await.unwrap(),
+        v1
+    );
+    let text2 = "数据使用协议 第二版\nData-use agreement, version 2";
+    let v2 = store.ensure_agreement(text2, T1 + MINUTE).await.unwrap();
+    assert_eq!((v2.version, v2.text.as_str()), (2, text2));
+    assert_eq!(
+        v2.sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text2))
+    );
+    assert_eq!(
+        store
+            .ensure_agreement(text2, T1 + 2 * MINUTE)
+            .await
+            .unwrap(),
+        v2
+    );
+    // Going back to an earlier text is a change too.
+    let v3 = store
+        .ensure_agreement("abc", T1 + 2 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!((v3.version, v3.sha256.as_str()), (3, v1.sha256.as_str()));
+    // Servers starting at once with a new text store it once.
+    let starts: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.ensure_agreement("第四版", T1 + 3 * MINUTE).await })
+        })
+        .collect();
+    for start in starts {
+        assert_eq!(start.await.unwrap().unwrap().version, 4);
+    }
+    let agreement = store.latest_agreement().await.unwrap();
+    assert_eq!(agreement.version, 4);
+    assert_eq!(store.get_agreement(1).await.unwrap(), v1);
+    assert_eq!(store.get_agreement(2).await.unwrap(), v2);
+    not_found(store.get_agreement(5).await);
+
+    // The datasets applied for, and the applicants: a firm's user and an individual.
+    let dataset = |name: &str, org: &Organization| NewDataset {
+        name: name.to_string(),
+        org_id: org.id.clone(),
+        meta: meta(&format!("{name} 标题"), OpeningType::Conditional),
+        grade: Grade::L3,
+        now: T1,
+    };
+    let target = store
+        .create_dataset(dataset("apply-target", transport))
+        .await
+        .unwrap();
+    let firm_owned = store
+        .create_dataset(dataset("apply-firm", firm))
+        .await
+        .unwrap();
+    let new_user = |username: &str, role: Role, org_id: Option<&str>| NewUser {
+        username: username.to_string(),
+        display_name: username.to_string(),
+        role,
+        org_id: org_id.map(str::to_string),
+        password_hash: "$argon2id$v=19$x".to_string(),
+        now: T1,
+    };
+    let li = store
+        .create_user(new_user("li", Role::Enterprise, Some(&firm.id)))
+        .await
+        .unwrap();
+    let zhao = store
+        .create_user(new_user("zhao", Role::Citizen, None))
+        .await
+        .unwrap();
+    let new_application = |applicant: &User,
+                           org: Option<&Organization>,
+                           dataset: &Dataset,
+                           needs_authority: bool,
+                           now: i64| NewApplication {
+        applicant_id: applicant.id.clone(),
+        applicant_org_id: org.map(|o| o.id.clone()),
+        dataset_id: dataset.id.clone(),
+        requested: terms(&["线路", "司机电话", "票价"], Some(5000)),
+        purpose_category: PurposeCategory::Research,
+        purpose: "客流研究".to_string(),
+        scenario: "离线分析".to_string(),
+        needs_authority,
+        now,
+    };
+
+    // A draft; its approved terms mirror the requested ones until it is submitted.
+    let draft = store
+        .create_application(new_application(
+            &li,
+            Some(firm),
+            &target,
+            false,
+            T1 + 10 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(draft.status, ApplicationStatus::Draft);
+    assert_eq!(draft.step, None);
+    assert_eq!(draft.approved, draft.requested);
+    assert_eq!(
+        (
+            draft.agreement_version,
+            draft.submitted_at,
+            draft.grant_id.clone()
+        ),
+        (None, None, None)
+    );
+    assert_eq!(store.get_application(&draft.id).await.unwrap(), draft);
+    not_found(store.get_application("nope").await);
+    not_found(
+        store
+            .create_application(NewApplication {
+                dataset_id: "nope".into(),
+                ..new_application(&li, Some(firm), &target, false, T1)
+            })
+            .await,
+    );
+    not_found(
+        store
+            .create_application(NewApplication {
+                applicant_id: "nope".into(),
+                ..new_application(&li, Some(firm), &target, false, T1)
+            })
+            .await,
+    );
+
+    // Editing a draft replaces its terms and texts.
+    let requested = terms(&["线路", "司机电话"], Some(1000));
+    let edited = store
+        .update_draft(
+            &draft.id,
+            &requested,
+            PurposeCategory::Commercial,
+            "导航应用",
+            "实时到站",
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        edited,
+        Application {
+            requested: requested.clone(),
+            approved: requested.clone(),
+            purpose_category: PurposeCategory::Commercial,
+            purpose: "导航应用".into(),
+            scenario: "实时到站".into(),
+            needs_authority: true,
+            ..draft.clone()
+        }
+    );
+    not_found(
+        store
+            .update_draft("nope", &requested, PurposeCategory::Other, "", "", false)
+            .await,
+    );
+
+    // Review decisions need a submitted application.
+    let narrowed = terms(&["线路"], Some(500));
+    let forward = |note: &str| ApplicationDecision::ForwardToAuthority {
+        reviewer: staff.id.clone(),
+        approved: narrowed.clone(),
+        note: note.to_string(),
+    };
+    let firm_grantee = Grantee::Org(firm.id.clone());
+    for decision in [
+        forward("x"),
+        approve(
+            staff,
+            ReviewStep::Department,
+            &narrowed,
+            "",
+            firm_grantee.clone(),
+            T1,
+        ),
+        reject(staff, ReviewStep::Department, "no"),
+    ] {
+        conflict_on(
+            store.decide_application(&draft.id, decision, T1).await,
+            "status",
+        );
+    }
+    not_found(
+        store
+            .decide_application("nope", submit(&agreement), T1)
+            .await,
+    );
+    // An agreement version that does not exist cannot be accepted.
+    not_found(
+        store
+            .decide_application(
+                &draft.id,
+                ApplicationDecision::Submit {
+                    agreement_version: 99,
+                    agreement_sha256: "x".into(),
+                },
+                T1,
+            )
+            .await,
+    );
+    assert_eq!(store.get_application(&draft.id).await.unwrap(), edited);
+
+    // Submission: waits for the department; the agreement is recorded.
+    let submitted = store
+        .decide_application(&draft.id, submit(&agreement), T1 + 11 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        submitted,
+        Application {
+            status: ApplicationStatus::Submitted,
+            step: Some(ReviewStep::Department),
+            agreement_version: Some(4),
+            agreement_sha256: Some(agreement.sha256.clone()),
+            submitted_at: Some(T1 + 11 * MINUTE),
+            ..edited.clone()
+        }
+    );
+    conflict_on(
+        store
+            .decide_application(&draft.id, submit(&agreement), T1)
+            .await,
+        "status",
+    );
+    conflict_on(
+        store
+            .update_draft(&draft.id, &requested, PurposeCategory::Other, "", "", false)
+            .await,
+        "status",
+    );
+    // It needs the authority: the department cannot give the final approval, and the authority
+    // cannot act before the department.
+    for decision in [
+        approve(
+            staff,
+            ReviewStep::Department,
+            &narrowed,
+            "",
+            firm_grantee.clone(),
+            T1,
+        ),
+        approve(
+            admin,
+            ReviewStep::Authority,
+            &narrowed,
+            "",
+            firm_grantee.clone(),
+            T1,
+        ),
+        reject(admin, ReviewStep::Authority, "no"),
+    ] {
+        conflict_on(
+            store.decide_application(&draft.id, decision, T1).await,
+            "status",
+        );
+    }
+    assert_eq!(store.get_application(&draft.id).await.unwrap(), submitted);
+
+    // The department narrows and forwards.
+    let forwarded = store
+        .decide_application(&draft.id, forward("部门同意"), T1 + 12 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        forwarded,
+        Application {
+            step: Some(ReviewStep::Authority),
+            approved: narrowed.clone(),
+            department_reviewer: Some(staff.id.clone()),
+            department_reviewed_at: Some(T1 + 12 * MINUTE),
+            review_note: Some("部门同意".into()),
+            ..submitted.clone()
+        }
+    );
+    conflict_on(
+        store
+            .decide_application(&draft.id, forward("again"), T1)
+            .await,
+        "status",
+    );
+    conflict_on(
+        store
+            .decide_application(
+                &draft.id,
+                approve(
+                    staff,
+                    ReviewStep::Department,
+                    &narrowed,
+                    "",
+                    firm_grantee.clone(),
+                    T1,
+                ),
+                T1,
+            )
+            .await,
+        "status",
+    );
+
+    // The authority approves: the grant is issued and linked in the same step.
+    let approved = store
+        .decide_application(
+            &draft.id,
+            approve(
+                admin,
+                ReviewStep::Authority,
+                &narrowed,
+                "同意",
+                firm_grantee.clone(),
+                T1 + 13 * MINUTE,
+            ),
+            T1 + 13 * MINUTE,
+        )
+        .await
+        .unwrap();
+    let org_grant_id = approved.grant_id.clone().expect("a grant id");
+    assert_eq!(
+        approved,
+        Application {
+            status: ApplicationStatus::Approved,
+            step: None,
+            authority_reviewer: Some(admin.id.clone()),
+            authority_reviewed_at: Some(T1 + 13 * MINUTE),
+            review_note: Some("部门同意\n同意".into()),
+            grant_id: Some(org_grant_id.clone()),
+            decided_at: Some(T1 + 13 * MINUTE),
+            ..forwarded.clone()
+        }
+    );
+    let org_grant = store.get_grant(&org_grant_id).await.unwrap();
+    assert_eq!(
+        org_grant,
+        GrantRecord {
+            id: org_grant_id.clone(),
+            application_id: draft.id.clone(),
+            dataset_id: target.id.clone(),
+            grantee: firm_grantee.clone(),
+            terms: narrowed.clone(),
+            l4_masked_approved: false,
+            privacy_budget: Some(1.5),
+            valid_from: T1 + 13 * MINUTE,
+            valid_until: T1 + 13 * MINUTE + 90 * 24 * 60 * MINUTE,
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+            created_at: T1 + 13 * MINUTE,
+        }
+    );
+    // A second approval, or any later decision, finds it decided.
+    for decision in [
+        approve(
+            admin,
+            ReviewStep::Authority,
+            &narrowed,
+            "",
+            firm_grantee.clone(),
+            T1,
+        ),
+        reject(admin, ReviewStep::Authority, "no"),
+        ApplicationDecision::Withdraw,
+    ] {
+        conflict_on(
+            store.decide_application(&draft.id, decision, T1).await,
+            "status",
+        );
+    }
+    assert_eq!(store.get_application(&draft.id).await.unwrap(), approved);
+    assert_eq!(
+        grant_ids(store.list_grants_for_dataset(&target.id).await.unwrap()),
+        ids([&org_grant_id])
+    );
+
+    // An individual's application that only the department reviews: one approval issues the
+    // grant; an empty remark leaves no note.
+    let personal = store
+        .create_application(new_application(
+            &zhao,
+            None,
+            &target,
+            false,
+            T1 + 20 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    store
+        .decide_application(&personal.id, submit(&agreement), T1 + 20 * MINUTE)
+        .await
+        .unwrap();
+    let user_grantee = Grantee::User(zhao.id.clone());
+    let personal_terms = terms(&["线路", "票价"], Some(1000));
+    let personal = store
+        .decide_application(
+            &personal.id,
+            approve(
+                staff,
+                ReviewStep::Department,
+                &personal_terms,
+                "",
+                user_grantee.clone(),
+                T1 + 21 * MINUTE,
+            ),
+            T1 + 21 * MINUTE,
+        )
+        .await
+        .unwrap();
+    assert_eq!(personal.status, ApplicationStatus::Approved);
+    assert_eq!(
+        personal.department_reviewer.as_deref(),
+        Some(staff.id.as_str())
+    );
+    assert_eq!(personal.department_reviewed_at, Some(T1 + 21 * MINUTE));
+    assert_eq!(
+        (
+            personal.authority_reviewer.clone(),
+            personal.review_note.clone()
+        ),
+        (None, None)
+    );
+    let user_grant_id = personal.grant_id.clone().unwrap();
+    let user_grant = store.get_grant(&user_grant_id).await.unwrap();
+    assert_eq!(
+        (user_grant.grantee.clone(), user_grant.terms.clone()),
+        (user_grantee, personal_terms)
+    );
+
+    // Two reviewers approving at once: one wins, the other finds it decided; one grant.
+    let raced = store
+        .create_application(new_application(
+            &zhao,
+            None,
+            &firm_owned,
+            false,
+            T1 + 22 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    store
+        .decide_application(&raced.id, submit(&agreement), T1 + 22 * MINUTE)
+        .await
+        .unwrap();
+    let reviewers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            let decision = approve(
+                staff,
+                ReviewStep::Department,
+                &narrowed,
+                "",
+                Grantee::User(zhao.id.clone()),
+                T1 + 23 * MINUTE,
+            );
+            let id = raced.id.clone();
+            tokio::spawn(async move {
+                store
+                    .decide_application(&id, decision, T1 + 23 * MINUTE)
+                    .await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for reviewer in reviewers {
+        match reviewer.await.unwrap() {
+            Ok(a) => {
+                wins += 1;
+                assert_eq!(a.status, ApplicationStatus::Approved);
+            }
+            Err(StoreError::Conflict(f)) => assert_eq!(f, "status"),
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    let raced = store.get_application(&raced.id).await.unwrap();
+    assert_eq!(
+        grant_ids(store.list_grants_for_dataset(&firm_owned.id).await.unwrap()),
+        [raced.grant_id.clone().unwrap()]
+    );
+
+    // Rejection needs the step the application waits for, and records the reason.
+    let rejected = store
+        .create_application(new_application(
+            &li,
+            Some(firm),
+            &target,
+            true,
+            T1 + 30 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    store
+        .decide_application(&rejected.id, submit(&agreement), T1 + 30 * MINUTE)
+        .await
+        .unwrap();
+    conflict_on(
+        store
+            .decide_application(&rejected.id, reject(admin, ReviewStep::Authority, "no"), T1)
+            .await,
+        "status",
+    );
+    let rejected = store
+        .decide_application(
+            &rejected.id,
+            reject(staff, ReviewStep::Department, "用途不明确"),
+            T1 + 31 * MINUTE,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejected.status, ApplicationStatus::Rejected);
+    assert_eq!(rejected.step, None);
+    assert_eq!(rejected.rejection_reason.as_deref(), Some("用途不明确"));
+    assert_eq!(
+        rejected.department_reviewer.as_deref(),
+        Some(staff.id.as_str())
+    );
+    assert_eq!(rejected.decided_at, Some(T1 + 31 * MINUTE));
+    assert_eq!(rejected.grant_id, None);
+    conflict_on(
+        store
+            .decide_application(&rejected.id, ApplicationDecision::Withdraw, T1)
+            .await,
+        "status",
+    );
+    // The authority rejects after the department forwarded; the department's review stays.
+    let second_step = store
+        .create_application(new_application(
+            &li,
+            Some(firm),
+            &target,
+            true,
+            T1 + 32 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    store
+        .decide_application(&second_step.id, submit(&agreement), T1 + 32 * MINUTE)
+        .await
+        .unwrap();
+    store
+        .decide_application(&second_step.id, forward(""), T1 + 33 * MINUTE)
+        .await
+        .unwrap();
+    conflict_on(
+        store
+            .decide_application(
+                &second_step.id,
+                reject(staff, ReviewStep::Department, "no"),
+                T1,
+            )
+            .await,
+        "status",
+    );
+    let second_step = store
+        .decide_application(
+            &second_step.id,
+            reject(admin, ReviewStep::Authority, "涉及个人信息"),
+            T1 + 34 * MINUTE,
+        )
+        .await
+        .unwrap();
+    assert_eq!(second_step.status, ApplicationStatus::Rejected);
+    assert_eq!(
+        second_step.department_reviewer.as_deref(),
+        Some(staff.id.as_str())
+    );
+    assert_eq!(second_step.department_reviewed_at, Some(T1 + 33 * MINUTE));
+    assert_eq!(
+        second_step.authority_reviewer.as_deref(),
+        Some(admin.id.as_str())
+    );
+    assert_eq!(second_step.authority_reviewed_at, Some(T1 + 34 * MINUTE));
+    assert_eq!(
+        second_step.rejection_reason.as_deref(),
+        Some("涉及个人信息")
+    );
+    assert_eq!(second_step.review_note, None);
+
+    // Withdrawal: from a draft or a submitted application, once.
+    let withdrawn_draft = store
+        .create_application(new_application(
+            &zhao,
+            None,
+            &target,
+            false,
+            T1 + 40 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    let withdrawn_draft = store
+        .decide_application(
+            &withdrawn_draft.id,
+            ApplicationDecision::Withdraw,
+            T1 + 41 * MINUTE,
+        )
+        .await
+        .unwrap();
+    assert_eq!(withdrawn_draft.status, ApplicationStatus::Withdrawn);
+    assert_eq!(withdrawn_draft.decided_at, Some(T1 + 41 * MINUTE));
+    let withdrawn = store
+        .create_application(new_application(
+            &li,
+            Some(firm),
+            &target,
+            true,
+            T1 + 42 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    store
+        .decide_application(&withdrawn.id, submit(&agreement), T1 + 42 * MINUTE)
+        .await
+        .unwrap();
+    store
+        .decide_application(&withdrawn.id, forward(""), T1 + 43 * MINUTE)
+        .await
+        .unwrap();
+    let withdrawn = store
+        .decide_application(
+            &withdrawn.id,
+            ApplicationDecision::Withdraw,
+            T1 + 44 * MINUTE,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (withdrawn.status, withdrawn.step),
+        (ApplicationStatus::Withdrawn, None)
+    );
+    for decision in [
+        ApplicationDecision::Withdraw,
+        submit(&agreement),
+        reject(admin, ReviewStep::Authority, "x"),
+    ] {
+        conflict_on(
+            store.decide_application(&withdrawn.id, decision, T1).await,
+            "status",
+        );
+    }
+
+    // Listing: newest first; every given filter must match.
+    let filter = ApplicationFilter::default;
+    assert_eq!(
+        application_ids(store, filter()).await,
+        ids([
+            &withdrawn.id,
+            &withdrawn_draft.id,
+            &second_step.id,
+            &rejected.id,
+            &raced.id,
+            &personal.id,
+            &draft.id
+        ])
+    );
+    assert_eq!(
+        application_ids(
+            store,
+            ApplicationFilter {
+                applicant_id: Some(zhao.id.clone()),
+                ..filter()
+            }
+        )
+        .await,
+        ids([&withdrawn_draft.id, &raced.id, &personal.id])
+    );
+    assert_eq!(
+        application_ids(
+            store,
+            ApplicationFilter {
+                owner_org_id: Some(firm.id.clone()),
+                ..filter()
+            }
+        )
+        .await,
+        ids([&raced.id])
+    );
+    assert_eq!(
+        application_ids(
+            store,
+            ApplicationFilter {
+                dataset_id: Some(firm_owned.id.clone()),
+                ..filter()
+            }
+        )
+        .await,
+        ids([&raced.id])
+    );
+    assert_eq!(
+        application_ids(
+            store,
+            ApplicationFilter {
+                owner_org_id: Some(transport.id.clone()),
+                status: Some(ApplicationStatus::Rejected),
+                ..filter()
+            }
+        )
+        .await,
+        ids([&second_step.id, &rejected.id])
+    );
+    assert_eq!(
+        application_ids(
+            store,
+            ApplicationFilter {
+                applicant_id: Some(li.id.clone()),
+                status: Some(ApplicationStatus::Approved),
+                ..filter()
+            }
+        )
+        .await,
+        ids([&draft.id])
+    );
+    // One waits at each step.
+    let waiting = store
+        .create_application(new_application(
+            &li,
+            Some(firm),
+            &target,
+            true,
+            T1 + 50 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    store
+        .decide_application(&waiting.id, submit(&agreement), T1 + 50 * MINUTE)
+        .await
+        .unwrap();
+    let at_authority = store
+        .create_application(new_application(
+            &li,
+            Some(firm),
+            &target,
+            true,
+            T1 + 51 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    store
+        .decide_application(&at_authority.id, submit(&agreement), T1 + 51 * MINUTE)
+        .await
+        .unwrap();
+    store
+        .decide_application(&at_authority.id, forward(""), T1 + 52 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        application_ids(
+            store,
+            ApplicationFilter {
+                step: Some(ReviewStep::Department),
+                ..filter()
+            }
+        )
+        .await,
+        ids([&waiting.id])
+    );
+    assert_eq!(
+        application_ids(
+            store,
+            ApplicationFilter {
+                status: Some(ApplicationStatus::Submitted),
+                step: Some(ReviewStep::Authority),
+                ..filter()
+            }
+        )
+        .await,
+        ids([&at_authority.id])
+    );
+    assert!(application_ids(
+        store,
+        ApplicationFilter {
+            applicant_id: Some(staff.id.clone()),
+            ..filter()
+        }
+    )
+    .await
+    .is_empty());
+
+    // Grants by holder: the user's own, the organization's, or both; newest first.
+    let holder = |user: Option<&str>, org: Option<&str>| {
+        let store = store.clone();
+        let (user, org) = (user.map(str::to_string), org.map(str::to_string));
+        async move {
+            grant_ids(
+                store
+                    .list_grants_for_holder(user.as_deref(), org.as_deref())
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    let raced_grant_id = raced.grant_id.clone().unwrap();
+    assert_eq!(
+        holder(Some(&zhao.id), None).await,
+        ids([&raced_grant_id, &user_grant_id])
+    );
+    assert_eq!(holder(None, Some(&firm.id)).await, ids([&org_grant_id]));
+    assert_eq!(
+        holder(Some(&li.id), Some(&firm.id)).await,
+        ids([&org_grant_id])
+    );
+    assert_eq!(
+        holder(Some(&zhao.id), Some(&firm.id)).await,
+        ids([&raced_grant_id, &user_grant_id, &org_grant_id])
+    );
+    // The ids of a user and an organization never stand in for each other.
+    assert!(holder(Some(&firm.id), Some(&zhao.id)).await.is_empty());
+    assert!(holder(None, None).await.is_empty());
+    assert_eq!(
+        grant_ids(store.list_grants_for_dataset(&target.id).await.unwrap()),
+        ids([&user_grant_id, &org_grant_id])
+    );
+    assert!(store
+        .list_grants_for_dataset("nope")
+        .await
+        .unwrap()
+        .is_empty());
+    not_found(store.get_grant("nope").await);
+
+    // Revocation, once.
+    let revoked = store
+        .revoke_grant(&user_grant_id, &admin.id, "违反协议", T1 + 60 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        revoked,
+        GrantRecord {
+            revoked_at: Some(T1 + 60 * MINUTE),
+            revoked_by: Some(admin.id.clone()),
+            revoke_reason: Some("违反协议".into()),
+            ..user_grant.clone()
+        }
+    );
+    conflict_on(
+        store
+            .revoke_grant(&user_grant_id, &admin.id, "again", T1 + 61 * MINUTE)
+            .await,
+        "status",
+    );
+    assert_eq!(store.get_grant(&user_grant_id).await.unwrap(), revoked);
+    not_found(store.revoke_grant("nope", &admin.id, "", T1).await);
+
+    // Daily row quota: use adds up to the quota and no further; a refused batch changes nothing.
+    const DAY: i64 = 19_700;
+    assert_eq!(store.grant_rows_used(&org_grant_id, DAY).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .add_grant_rows(&org_grant_id, DAY, 400, Some(1000))
+            .await
+            .unwrap(),
+        400
+    );
+    assert_eq!(
+        store
+            .add_grant_rows(&org_grant_id, DAY, 600, Some(1000))
+            .await
+            .unwrap(),
+        1000
+    );
+    conflict_on(
+        store
+            .add_grant_rows(&org_grant_id, DAY, 1, Some(1000))
+            .await,
+        "quota",
+    );
+    assert_eq!(
+        store.grant_rows_used(&org_grant_id, DAY).await.unwrap(),
+        1000
+    );
+    // Days are counted apart; a first batch larger than the quota is refused and leaves no row.
+    conflict_on(
+        store
+            .add_grant_rows(&org_grant_id, DAY + 1, 1001, Some(1000))
+            .await,
+        "quota",
+    );
+    assert_eq!(
+        store.grant_rows_used(&org_grant_id, DAY + 1).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .add_grant_rows(&org_grant_id, DAY + 1, 1000, Some(1000))
+            .await
+            .unwrap(),
+        1000
+    );
+    // Without a quota, anything goes.
+    assert_eq!(
+        store
+            .add_grant_rows(&org_grant_id, DAY, 5000, None)
+            .await
+            .unwrap(),
+        6000
+    );
+    assert_eq!(
+        store
+            .add_grant_rows(&user_grant_id, DAY, 7, None)
+            .await
+            .unwrap(),
+        7
+    );
+    assert_eq!(
+        store.grant_rows_used(&org_grant_id, DAY).await.unwrap(),
+        6000
+    );
+    not_found(store.add_grant_rows("nope", DAY, 1, Some(10)).await);
+    assert_eq!(store.grant_rows_used("nope", DAY).await.unwrap(), 0);
+    // Deliveries racing for the last rows: 160 batches of 10 against a quota of 1,000, so
+    // exactly 100 succeed and the total lands on the quota, never past it.
+    let deliveries: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let grant = org_grant_id.clone();
+            tokio::spawn(async move {
+                let mut accepted = Vec::new();
+                for _ in 0..20 {
+                    match store.add_grant_rows(&grant, DAY + 2, 10, Some(1000)).await {
+                        Ok(total) => accepted.push(total),
+                        Err(StoreError::Conflict(f)) => assert_eq!(f, "quota"),
+                        Err(e) => panic!("unexpected {e}"),
+                    }
+                }
+                accepted
+            })
+        })
+        .collect();
+    let mut totals = BTreeSet::new();
+    for delivery in deliveries {
+        for total in delivery.await.unwrap() {
+            assert!(
+                totals.insert(total),
+                "two batches saw the same total {total}"
+            );
+        }
+    }
+    assert_eq!(totals, (1..=100).map(|i| i * 10).collect());
+    assert_eq!(
+        store.grant_rows_used(&org_grant_id, DAY + 2).await.unwrap(),
+        1000
+    );
+
+    // Results: newest first, by dataset or all.
+    let report =
+        |grant: &str, dataset: &Dataset, kind: ResultKind, url: Option<&str>, now: i64| NewReuse {
+            grant_id: grant.to_string(),
+            dataset_id: dataset.id.clone(),
+            kind,
+            title: format!("{} 成果", kind.code()),
+            description: "基于公交数据".to_string(),
+            url: url.map(str::to_string),
+            created_by: li.id.clone(),
+            now,
+        };
+    let app = store
+        .create_reuse(report(
+            &org_grant_id,
+            &target,
+            ResultKind::App,
+            Some("https://example.com/app"),
+            T1 + 70 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (app.kind, app.url.as_deref(), app.created_at),
+        (
+            ResultKind::App,
+            Some("https://example.com/app"),
+            T1 + 70 * MINUTE
+        )
+    );
+    let paper = store
+        .create_reuse(report(
+            &user_grant_id,
+            &target,
+            ResultKind::Report,
+            None,
+            T1 + 71 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    let service = store
+        .create_reuse(report(
+            &raced_grant_id,
+            &firm_owned,
+            ResultKind::Service,
+            None,
+            T1 + 72 * MINUTE,
+        ))
+        .await
+        .unwrap();
+    not_found(
+        store
+            .create_reuse(report("nope", &target, ResultKind::App, None, T1))
+            .await,
+    );
+    not_found(
+        store
+            .create_reuse(NewReuse {
+                dataset_id: "nope".into(),
+                ..report(&org_grant_id, &target, ResultKind::App, None, T1)
+            })
+            .await,
+    );
+    assert_eq!(
+        store.list_reuses(Some(&target.id)).await.unwrap(),
+        [paper.clone(), app.clone()]
+    );
+    assert_eq!(
+        store.list_reuses(Some(&firm_owned.id)).await.unwrap(),
+        std::slice::from_ref(&service)
+    );
+    assert_eq!(
+        store.list_reuses(None).await.unwrap(),
+        [service.clone(), paper, app]
+    );
+    assert!(store.list_reuses(Some("nope")).await.unwrap().is_empty());
+
+    // Deleting a dataset takes its applications, grants, row use and results along, and
+    // leaves the other dataset's and the agreements alone.
+    assert!(store.delete_dataset(&target.id).await.unwrap().is_empty());
+    for id in [
+        &draft.id,
+        &personal.id,
+        &rejected.id,
+        &withdrawn.id,
+        &waiting.id,
+    ] {
+        not_found(store.get_application(id).await);
+    }
+    not_found(store.get_grant(&org_grant_id).await);
+    not_found(store.get_grant(&user_grant_id).await);
+    assert_eq!(store.grant_rows_used(&org_grant_id, DAY).await.unwrap(), 0);
+    assert!(store
+        .list_grants_for_dataset(&target.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .list_reuses(Some(&target.id))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.list_reuses(None).await.unwrap(), [service]);
+    assert_eq!(
+        holder(Some(&zhao.id), Some(&firm.id)).await,
+        ids([&raced_grant_id])
+    );
+    assert_eq!(application_ids(store, filter()).await, ids([&raced.id]));
+    assert_eq!(store.get_application(&raced.id).await.unwrap(), raced);
+    assert_eq!(store.latest_agreement().await.unwrap().version, 4);
+    store.delete_dataset(&firm_owned.id).await.unwrap();
+    assert!(store.list_reuses(None).await.unwrap().is_empty());
+    assert!(application_ids(store, filter()).await.is_empty());
 }

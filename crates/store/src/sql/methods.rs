@@ -424,6 +424,13 @@ macro_rules! impl_store {
                 // Children before parents: the foreign keys do not cascade, so that forgetting a
                 // table here fails loudly instead of leaving orphans.
                 for statement in [
+                    // A result names its grant and its dataset; both lead here.
+                    "DELETE FROM reuses WHERE dataset_id = $1 \
+                     OR grant_id IN (SELECT id FROM grants WHERE dataset_id = $1)",
+                    "DELETE FROM grant_usage \
+                     WHERE grant_id IN (SELECT id FROM grants WHERE dataset_id = $1)",
+                    "DELETE FROM grants WHERE dataset_id = $1",
+                    "DELETE FROM applications WHERE dataset_id = $1",
                     "DELETE FROM column_grades \
                      WHERE resource_id IN (SELECT id FROM resources WHERE dataset_id = $1)",
                     "DELETE FROM versions \
@@ -760,6 +767,537 @@ macro_rules! impl_store {
                     return Err(StoreError::Conflict("status".into()));
                 }
                 self.get_change_request(id).await
+            }
+
+            // Data-use agreements.
+
+            async fn ensure_agreement(&self, text: &str, now: i64) -> Result<Agreement> {
+                let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+                // One statement decides and inserts, so SQLite needs no transaction. On
+                // PostgreSQL two servers starting at once may both pick the next number; the
+                // loser gets a unique violation and looks again, finding the winner's row.
+                for _ in 0..5 {
+                    let inserted = sqlx::query(
+                        "INSERT INTO agreements (version, text, sha256, created_at) \
+                         SELECT COALESCE((SELECT MAX(version) FROM agreements), 0) + 1, \
+                         $1, $2, $3 \
+                         WHERE NOT EXISTS (SELECT 1 FROM agreements WHERE sha256 = $2 \
+                         AND version = (SELECT MAX(version) FROM agreements)) \
+                         RETURNING *",
+                    )
+                    .bind(text)
+                    .bind(&sha256)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| write_error(e, &["version"]));
+                    match inserted {
+                        Ok(Some(row)) => return rows::agreement(&row),
+                        Ok(None) => return self.latest_agreement().await,
+                        Err(StoreError::Conflict(_)) => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(StoreError::Conflict("version".into()))
+            }
+
+            async fn latest_agreement(&self) -> Result<Agreement> {
+                let row = sqlx::query("SELECT * FROM agreements ORDER BY version DESC LIMIT 1")
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::agreement(&row)
+            }
+
+            async fn get_agreement(&self, version: i64) -> Result<Agreement> {
+                let row = sqlx::query("SELECT * FROM agreements WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::agreement(&row)
+            }
+
+            // Applications and grants.
+
+            async fn create_application(
+                &self,
+                application: NewApplication,
+            ) -> Result<Application> {
+                // A draft's approved terms mirror the requested ones until submission fixes them.
+                let application = Application {
+                    id: new_id(),
+                    applicant_id: application.applicant_id,
+                    applicant_org_id: application.applicant_org_id,
+                    dataset_id: application.dataset_id,
+                    approved: application.requested.clone(),
+                    requested: application.requested,
+                    purpose_category: application.purpose_category,
+                    purpose: application.purpose,
+                    scenario: application.scenario,
+                    agreement_version: None,
+                    agreement_sha256: None,
+                    status: ApplicationStatus::Draft,
+                    step: None,
+                    needs_authority: application.needs_authority,
+                    department_reviewer: None,
+                    department_reviewed_at: None,
+                    authority_reviewer: None,
+                    authority_reviewed_at: None,
+                    rejection_reason: None,
+                    review_note: None,
+                    grant_id: None,
+                    created_at: application.now,
+                    submitted_at: None,
+                    decided_at: None,
+                };
+                sqlx::query(
+                    "INSERT INTO applications (id, applicant_id, applicant_org_id, dataset_id, \
+                     requested, approved, purpose_category, purpose, scenario, status, \
+                     needs_authority, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&application.id)
+                .bind(&application.applicant_id)
+                .bind(&application.applicant_org_id)
+                .bind(&application.dataset_id)
+                .bind(rows::to_json(&application.requested)?)
+                .bind(application.purpose_category.code())
+                .bind(&application.purpose)
+                .bind(&application.scenario)
+                .bind(application.status.code())
+                .bind(application.needs_authority)
+                .bind(application.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                Ok(application)
+            }
+
+            async fn get_application(&self, id: &str) -> Result<Application> {
+                let row = sqlx::query("SELECT * FROM applications WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::application(&row)
+            }
+
+            async fn list_applications(
+                &self,
+                filter: &ApplicationFilter,
+            ) -> Result<Vec<Application>> {
+                sqlx::query(
+                    "SELECT a.* FROM applications a JOIN datasets d ON d.id = a.dataset_id \
+                     WHERE ($1 IS NULL OR a.applicant_id = $1) \
+                     AND ($2 IS NULL OR d.org_id = $2) \
+                     AND ($3 IS NULL OR a.dataset_id = $3) \
+                     AND ($4 IS NULL OR a.status = $4) \
+                     AND ($5 IS NULL OR a.step = $5) \
+                     ORDER BY a.created_at DESC, a.id DESC",
+                )
+                .bind(filter.applicant_id.as_deref())
+                .bind(filter.owner_org_id.as_deref())
+                .bind(filter.dataset_id.as_deref())
+                .bind(filter.status.map(ApplicationStatus::code))
+                .bind(filter.step.map(rows::step_code))
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::application)
+                .collect()
+            }
+
+            async fn update_draft(
+                &self,
+                id: &str,
+                requested: &Terms,
+                purpose_category: PurposeCategory,
+                purpose: &str,
+                scenario: &str,
+                needs_authority: bool,
+            ) -> Result<Application> {
+                let done = sqlx::query(
+                    "UPDATE applications SET requested = $1, approved = $1, \
+                     purpose_category = $2, purpose = $3, scenario = $4, needs_authority = $5 \
+                     WHERE id = $6 AND status = $7",
+                )
+                .bind(rows::to_json(requested)?)
+                .bind(purpose_category.code())
+                .bind(purpose)
+                .bind(scenario)
+                .bind(needs_authority)
+                .bind(id)
+                .bind(ApplicationStatus::Draft.code())
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    // Tell "no longer a draft" from "no such application".
+                    self.get_application(id).await?;
+                    return Err(StoreError::Conflict("status".into()));
+                }
+                self.get_application(id).await
+            }
+
+            async fn decide_application(
+                &self,
+                id: &str,
+                decision: ApplicationDecision,
+                now: i64,
+            ) -> Result<Application> {
+                use ApplicationStatus::{Approved, Draft, Rejected, Submitted, Withdrawn};
+                // Every decision is one UPDATE whose WHERE names the state it expects, so the
+                // check and the write cannot be separated by another reviewer's decision.
+                // Reviewers' remarks accumulate in `review_note`, newest last; an empty remark
+                // adds nothing. `$a` is the remark (NULL when empty), `$b` it with a newline.
+                let remark = |note: &str| {
+                    (!note.is_empty()).then(|| (note.to_string(), format!("\n{note}")))
+                };
+                // The reviewer columns of the deciding step get the reviewer and the time; the
+                // other step's columns keep what they have (NULL binds leave them alone).
+                let reviewer_of = |step: ReviewStep, reviewer: &str| {
+                    let by_department = step == ReviewStep::Department;
+                    (
+                        by_department.then(|| reviewer.to_string()),
+                        by_department.then_some(now),
+                        (!by_department).then(|| reviewer.to_string()),
+                        (!by_department).then_some(now),
+                    )
+                };
+                let affected = match &decision {
+                    ApplicationDecision::Submit {
+                        agreement_version,
+                        agreement_sha256,
+                    } => {
+                        // The approved terms start as the requested ones; reviewers narrow them.
+                        sqlx::query(
+                            "UPDATE applications SET status = $1, step = $2, submitted_at = $3, \
+                             agreement_version = $4, agreement_sha256 = $5, \
+                             approved = requested \
+                             WHERE id = $6 AND status = $7",
+                        )
+                        .bind(Submitted.code())
+                        .bind(rows::step_code(ReviewStep::Department))
+                        .bind(now)
+                        .bind(agreement_version)
+                        .bind(agreement_sha256)
+                        .bind(id)
+                        .bind(Draft.code())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(|e| write_error(e, &[]))?
+                        .rows_affected()
+                    }
+                    ApplicationDecision::ForwardToAuthority {
+                        reviewer,
+                        approved,
+                        note,
+                    } => {
+                        let note = remark(note);
+                        sqlx::query(
+                            "UPDATE applications SET step = $1, approved = $2, \
+                             department_reviewer = $3, department_reviewed_at = $4, \
+                             review_note = CASE WHEN $5 IS NULL THEN review_note \
+                             WHEN review_note IS NULL THEN $5 ELSE review_note || $6 END, \
+                             needs_authority = $10 \
+                             WHERE id = $7 AND status = $8 AND step = $9",
+                        )
+                        .bind(rows::step_code(ReviewStep::Authority))
+                        .bind(rows::to_json(approved)?)
+                        .bind(reviewer)
+                        .bind(now)
+                        .bind(note.as_ref().map(|n| n.0.as_str()))
+                        .bind(note.as_ref().map(|n| n.1.as_str()))
+                        .bind(id)
+                        .bind(Submitted.code())
+                        .bind(rows::step_code(ReviewStep::Department))
+                        // Forwarding records that the authority must approve, also when the
+                        // classification was raised after the application was filed.
+                        .bind(true)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected()
+                    }
+                    ApplicationDecision::Approve {
+                        reviewer,
+                        step,
+                        approved,
+                        note,
+                        grant,
+                    } => {
+                        let note = remark(note);
+                        let (dep_by, dep_at, auth_by, auth_at) = reviewer_of(*step, reviewer);
+                        let grant_id = new_id();
+                        let mut tx = self.pool.begin().await?;
+                        // The conditional update is the first statement and a write (see the
+                        // module comment). The department may give the final approval only
+                        // when the authority need not approve.
+                        let affected = sqlx::query(
+                            "UPDATE applications SET status = $1, step = NULL, approved = $2, \
+                             department_reviewer = COALESCE($3, department_reviewer), \
+                             department_reviewed_at = COALESCE($4, department_reviewed_at), \
+                             authority_reviewer = COALESCE($5, authority_reviewer), \
+                             authority_reviewed_at = COALESCE($6, authority_reviewed_at), \
+                             review_note = CASE WHEN $7 IS NULL THEN review_note \
+                             WHEN review_note IS NULL THEN $7 ELSE review_note || $8 END, \
+                             decided_at = $9, grant_id = $10 \
+                             WHERE id = $11 AND status = $12 AND step = $13 \
+                             AND (step = $14 OR NOT needs_authority)",
+                        )
+                        .bind(Approved.code())
+                        .bind(rows::to_json(approved)?)
+                        .bind(dep_by)
+                        .bind(dep_at)
+                        .bind(auth_by)
+                        .bind(auth_at)
+                        .bind(note.as_ref().map(|n| n.0.as_str()))
+                        .bind(note.as_ref().map(|n| n.1.as_str()))
+                        .bind(now)
+                        .bind(&grant_id)
+                        .bind(id)
+                        .bind(Submitted.code())
+                        .bind(rows::step_code(*step))
+                        .bind(rows::step_code(ReviewStep::Authority))
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        if affected == 1 {
+                            // The grant covers the application's dataset, read in the same
+                            // statement rather than trusted from the caller.
+                            let (grantee_kind, grantee_id) = rows::grantee_parts(&grant.grantee);
+                            sqlx::query(
+                                "INSERT INTO grants (id, application_id, dataset_id, \
+                                 grantee_kind, grantee_id, terms, l4_masked_approved, \
+                                 privacy_budget, valid_from, valid_until, created_at) \
+                                 SELECT $1, id, dataset_id, $2, $3, $4, $5, $6, $7, $8, $9 \
+                                 FROM applications WHERE id = $10",
+                            )
+                            .bind(&grant_id)
+                            .bind(grantee_kind)
+                            .bind(grantee_id)
+                            .bind(rows::to_json(&grant.terms)?)
+                            .bind(grant.l4_masked_approved)
+                            .bind(grant.privacy_budget)
+                            .bind(grant.valid_from)
+                            .bind(grant.valid_until)
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| write_error(e, &[]))?;
+                            tx.commit().await?;
+                        }
+                        affected
+                    }
+                    ApplicationDecision::Reject {
+                        reviewer,
+                        step,
+                        reason,
+                    } => {
+                        let (dep_by, dep_at, auth_by, auth_at) = reviewer_of(*step, reviewer);
+                        sqlx::query(
+                            "UPDATE applications SET status = $1, step = NULL, \
+                             rejection_reason = $2, \
+                             department_reviewer = COALESCE($3, department_reviewer), \
+                             department_reviewed_at = COALESCE($4, department_reviewed_at), \
+                             authority_reviewer = COALESCE($5, authority_reviewer), \
+                             authority_reviewed_at = COALESCE($6, authority_reviewed_at), \
+                             decided_at = $7 \
+                             WHERE id = $8 AND status = $9 AND step = $10",
+                        )
+                        .bind(Rejected.code())
+                        .bind(reason)
+                        .bind(dep_by)
+                        .bind(dep_at)
+                        .bind(auth_by)
+                        .bind(auth_at)
+                        .bind(now)
+                        .bind(id)
+                        .bind(Submitted.code())
+                        .bind(rows::step_code(*step))
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected()
+                    }
+                    ApplicationDecision::Withdraw => sqlx::query(
+                        "UPDATE applications SET status = $1, step = NULL, decided_at = $2 \
+                         WHERE id = $3 AND status IN ($4, $5)",
+                    )
+                    .bind(Withdrawn.code())
+                    .bind(now)
+                    .bind(id)
+                    .bind(Draft.code())
+                    .bind(Submitted.code())
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected(),
+                };
+                if affected == 0 {
+                    // Tell "not in the expected state" from "no such application".
+                    self.get_application(id).await?;
+                    return Err(StoreError::Conflict("status".into()));
+                }
+                self.get_application(id).await
+            }
+
+            async fn get_grant(&self, id: &str) -> Result<GrantRecord> {
+                let row = sqlx::query("SELECT * FROM grants WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                rows::grant(&row)
+            }
+
+            async fn list_grants_for_dataset(&self, dataset_id: &str) -> Result<Vec<GrantRecord>> {
+                sqlx::query(
+                    "SELECT * FROM grants WHERE dataset_id = $1 ORDER BY created_at DESC, id DESC",
+                )
+                .bind(dataset_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::grant)
+                .collect()
+            }
+
+            async fn list_grants_for_holder(
+                &self,
+                user_id: Option<&str>,
+                org_id: Option<&str>,
+            ) -> Result<Vec<GrantRecord>> {
+                // A NULL id matches nothing, so an absent user or organization drops out.
+                sqlx::query(
+                    "SELECT * FROM grants \
+                     WHERE (grantee_kind = $1 AND grantee_id = $2) \
+                     OR (grantee_kind = $3 AND grantee_id = $4) \
+                     ORDER BY created_at DESC, id DESC",
+                )
+                .bind(rows::GRANTEE_USER)
+                .bind(user_id)
+                .bind(rows::GRANTEE_ORG)
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::grant)
+                .collect()
+            }
+
+            async fn revoke_grant(
+                &self,
+                id: &str,
+                by: &str,
+                reason: &str,
+                now: i64,
+            ) -> Result<GrantRecord> {
+                let done = sqlx::query(
+                    "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 \
+                     WHERE id = $4 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(by)
+                .bind(reason)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    // Tell "already revoked" from "no such grant".
+                    self.get_grant(id).await?;
+                    return Err(StoreError::Conflict("status".into()));
+                }
+                self.get_grant(id).await
+            }
+
+            async fn grant_rows_used(&self, grant_id: &str, day: i64) -> Result<i64> {
+                let row = sqlx::query("SELECT rows FROM grant_usage WHERE grant_id = $1 AND day = $2")
+                    .bind(grant_id)
+                    .bind(day)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map_or(Ok(0), |r| r.int("rows"))
+            }
+
+            async fn add_grant_rows(
+                &self,
+                grant_id: &str,
+                day: i64,
+                rows: i64,
+                quota: Option<i64>,
+            ) -> Result<i64> {
+                // The first use of a day inserts; the upsert's WHERE cannot stop an insert, so
+                // a first batch larger than the quota is refused here.
+                if quota.is_some_and(|q| rows > q) {
+                    return Err(StoreError::Conflict("quota".into()));
+                }
+                // One statement adds and checks, so concurrent deliveries serialize on the row
+                // (PostgreSQL) or the write lock (SQLite) and the sum never passes the quota.
+                // When the WHERE fails nothing changes and no row comes back.
+                let total = sqlx::query(
+                    "INSERT INTO grant_usage (grant_id, day, rows) VALUES ($1, $2, $3) \
+                     ON CONFLICT (grant_id, day) DO UPDATE \
+                     SET rows = grant_usage.rows + excluded.rows \
+                     WHERE $4 IS NULL OR grant_usage.rows + excluded.rows <= $4 \
+                     RETURNING rows",
+                )
+                .bind(grant_id)
+                .bind(day)
+                .bind(rows)
+                .bind(quota)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                match total {
+                    Some(row) => row.int("rows"),
+                    None => Err(StoreError::Conflict("quota".into())),
+                }
+            }
+
+            // Results.
+
+            async fn create_reuse(&self, reuse: NewReuse) -> Result<ReuseReport> {
+                let reuse = ReuseReport {
+                    id: new_id(),
+                    grant_id: reuse.grant_id,
+                    dataset_id: reuse.dataset_id,
+                    kind: reuse.kind,
+                    title: reuse.title,
+                    description: reuse.description,
+                    url: reuse.url,
+                    created_by: reuse.created_by,
+                    created_at: reuse.now,
+                };
+                sqlx::query(
+                    "INSERT INTO reuses (id, grant_id, dataset_id, kind, title, description, \
+                     url, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&reuse.id)
+                .bind(&reuse.grant_id)
+                .bind(&reuse.dataset_id)
+                .bind(reuse.kind.code())
+                .bind(&reuse.title)
+                .bind(&reuse.description)
+                .bind(&reuse.url)
+                .bind(&reuse.created_by)
+                .bind(reuse.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                Ok(reuse)
+            }
+
+            async fn list_reuses(&self, dataset_id: Option<&str>) -> Result<Vec<ReuseReport>> {
+                sqlx::query(
+                    "SELECT * FROM reuses WHERE ($1 IS NULL OR dataset_id = $1) \
+                     ORDER BY created_at DESC, id DESC",
+                )
+                .bind(dataset_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::reuse)
+                .collect()
             }
         }
     };

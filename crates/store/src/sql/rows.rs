@@ -5,6 +5,8 @@
 
 use crate::records::*;
 use crate::{Result, StoreError};
+use model::access::Grantee;
+use model::application::ReviewStep;
 use serde::de::DeserializeOwned;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -202,6 +204,121 @@ pub(crate) fn change_request(r: &impl RowExt) -> Result<ChangeRequest> {
         created_at: r.int("created_at")?,
         decided_at: r.int_opt("decided_at")?,
     })
+}
+
+pub(crate) fn agreement(r: &impl RowExt) -> Result<Agreement> {
+    Ok(Agreement {
+        version: r.int("version")?,
+        text: r.text("text")?,
+        sha256: r.text("sha256")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn application(r: &impl RowExt) -> Result<Application> {
+    Ok(Application {
+        id: r.text("id")?,
+        applicant_id: r.text("applicant_id")?,
+        applicant_org_id: r.text_opt("applicant_org_id")?,
+        dataset_id: r.text("dataset_id")?,
+        requested: r.json("requested")?,
+        approved: r.json("approved")?,
+        purpose_category: r.code("purpose_category")?,
+        purpose: r.text("purpose")?,
+        scenario: r.text("scenario")?,
+        agreement_version: r.int_opt("agreement_version")?,
+        agreement_sha256: r.text_opt("agreement_sha256")?,
+        status: r.code("status")?,
+        step: r
+            .text_opt("step")?
+            .map(|s| {
+                step_from_code(&s)
+                    .ok_or_else(|| StoreError::Corrupt(format!("step: unknown `{s}`")))
+            })
+            .transpose()?,
+        needs_authority: r.flag("needs_authority")?,
+        department_reviewer: r.text_opt("department_reviewer")?,
+        department_reviewed_at: r.int_opt("department_reviewed_at")?,
+        authority_reviewer: r.text_opt("authority_reviewer")?,
+        authority_reviewed_at: r.int_opt("authority_reviewed_at")?,
+        rejection_reason: r.text_opt("rejection_reason")?,
+        review_note: r.text_opt("review_note")?,
+        grant_id: r.text_opt("grant_id")?,
+        created_at: r.int("created_at")?,
+        submitted_at: r.int_opt("submitted_at")?,
+        decided_at: r.int_opt("decided_at")?,
+    })
+}
+
+pub(crate) fn grant(r: &impl RowExt) -> Result<GrantRecord> {
+    let kind = r.text("grantee_kind")?;
+    let id = r.text("grantee_id")?;
+    let grantee = match kind.as_str() {
+        GRANTEE_USER => Grantee::User(id),
+        GRANTEE_ORG => Grantee::Org(id),
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "grantee_kind: unknown `{kind}`"
+            )))
+        }
+    };
+    Ok(GrantRecord {
+        id: r.text("id")?,
+        application_id: r.text("application_id")?,
+        dataset_id: r.text("dataset_id")?,
+        grantee,
+        terms: r.json("terms")?,
+        l4_masked_approved: r.flag("l4_masked_approved")?,
+        privacy_budget: r.real_opt("privacy_budget")?,
+        valid_from: r.int("valid_from")?,
+        valid_until: r.int("valid_until")?,
+        revoked_at: r.int_opt("revoked_at")?,
+        revoked_by: r.text_opt("revoked_by")?,
+        revoke_reason: r.text_opt("revoke_reason")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn reuse(r: &impl RowExt) -> Result<ReuseReport> {
+    Ok(ReuseReport {
+        id: r.text("id")?,
+        grant_id: r.text("grant_id")?,
+        dataset_id: r.text("dataset_id")?,
+        kind: r.code("kind")?,
+        title: r.text("title")?,
+        description: r.text("description")?,
+        url: r.text_opt("url")?,
+        created_by: r.text("created_by")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+/// The stored code of a review step (the same text as its serde name).
+pub(crate) fn step_code(step: ReviewStep) -> &'static str {
+    match step {
+        ReviewStep::Department => "department",
+        ReviewStep::Authority => "authority",
+    }
+}
+
+/// The review step of a stored code.
+fn step_from_code(code: &str) -> Option<ReviewStep> {
+    [ReviewStep::Department, ReviewStep::Authority]
+        .into_iter()
+        .find(|s| step_code(*s) == code)
+}
+
+/// `grantee_kind` of a grant held by a user.
+pub(crate) const GRANTEE_USER: &str = "user";
+/// `grantee_kind` of a grant held by an organization.
+pub(crate) const GRANTEE_ORG: &str = "org";
+
+/// The stored kind and id of a grantee.
+pub(crate) fn grantee_parts(grantee: &Grantee) -> (&'static str, &str) {
+    match grantee {
+        Grantee::User(id) => (GRANTEE_USER, id),
+        Grantee::Org(id) => (GRANTEE_ORG, id),
+    }
 }
 
 /// Serializes a value for a JSON text column.
