@@ -1,0 +1,490 @@
+//! The one place policy becomes plan (DESIGN.md C5): fresh sessions with limits, and the policy
+//! view that every table of a request is.
+//!
+//! A [`PolicyView`] is a table provider whose rows come from a plan built from the decision
+//! alone: scan the Parquet file, keep the rows that meet the row filter, then project raw
+//! columns as they are and masked columns through [`MaskUdf`] under their own name. Columns
+//! with any other verdict are not projected and so do not exist for the query.
+//!
+//! That plan is optimised and turned into an execution plan on its own, inside
+//! [`TableProvider::scan`], and wrapped in a [`PolicyExec`], a node that accepts no filter from
+//! above. DataFusion pushes predicates as far down as it can, and through an ordinary view it
+//! would merge the caller's `WHERE` with the row filter and evaluate both together on every row
+//! of the file, so that an expression failing on some value (a division by zero, a bad cast)
+//! would tell the caller about rows outside the filter. Behind the seal, the caller's
+//! expressions see only rows that passed the row filter and values already masked. Predicates
+//! that cannot fail are copied into the view (after the mask) for pruning; see
+//! [`is_infallible`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, AsArray, StringArray};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, ScalarValue, TableReference};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::GreedyMemoryPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::SessionStateDefaults;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{
+    cast, ColumnarValue, Expr, LogicalPlan, LogicalPlanBuilder, Operator, ScalarFunctionArgs,
+    ScalarUDF, ScalarUDFImpl, Signature, TableProviderFilterPushDown, TableType, Volatility,
+};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use model::access::{Mask, Verdict};
+
+use crate::conditions::{self, column};
+use crate::{Limits, PolicyTable, QueryError};
+
+/// Table functions a query may call: they make numbers and read nothing.
+const TABLE_FUNCTIONS: &[&str] = &["generate_series", "range"];
+
+/// Whether `name` is a table function queries may use.
+pub(crate) fn is_allowed_table_function(name: &str) -> bool {
+    TABLE_FUNCTIONS.contains(&name)
+}
+
+/// A fresh session: memory limited, no spilling, no information schema, no URL tables, no table
+/// factories or file formats (so no `CREATE EXTERNAL TABLE` or `COPY`, even if a statement got
+/// that far), and only the harmless table functions.
+pub(crate) fn new_session(limits: &Limits) -> Result<SessionContext, QueryError> {
+    let mut config = SessionConfig::new()
+        .with_information_schema(false)
+        .with_create_default_catalog_and_schema(true);
+    {
+        let options = config.options_mut();
+        // Plain Utf8 everywhere, so masks, JSON and exports see one string type.
+        options.execution.parquet.schema_force_view_types = false;
+        options.sql_parser.map_string_types_to_utf8view = false;
+    }
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(GreedyMemoryPool::new(limits.memory_bytes)))
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+        )
+        .build_arc()
+        .map_err(QueryError::internal)?;
+    let table_functions = SessionStateDefaults::default_table_functions()
+        .into_iter()
+        .filter(|f| is_allowed_table_function(f.name()))
+        .map(|f| (f.name().to_string(), f))
+        .collect();
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_table_factories(HashMap::new())
+        .with_file_formats(Vec::new())
+        .with_table_functions(table_functions)
+        .build();
+    Ok(SessionContext::new_with_state(state))
+}
+
+/// Registers each table whose decision allows rows under its exact name. Tables whose decision
+/// allows no rows are not registered at all, so queries naming them fail with
+/// `table_not_found`.
+pub(crate) async fn register(
+    ctx: &SessionContext,
+    tables: &[PolicyTable],
+) -> Result<(), QueryError> {
+    let mut names = std::collections::HashSet::new();
+    for table in tables.iter().filter(|t| t.decision.rows_allowed()) {
+        if !names.insert(table.name.as_str()) {
+            // Two decisions for one name: which one applies would be a guess.
+            return Err(QueryError::internal(format!(
+                "two tables named `{}`",
+                table.name
+            )));
+        }
+        let view = PolicyView::build(ctx, table).await?;
+        ctx.register_table(TableReference::bare(table.name.as_str()), Arc::new(view))
+            .map_err(QueryError::internal)?;
+    }
+    Ok(())
+}
+
+/// Reads a Parquet file as a table, without treating any character of its path as a glob.
+async fn parquet_table(
+    ctx: &SessionContext,
+    table: &PolicyTable,
+) -> Result<ListingTable, QueryError> {
+    let path = std::path::absolute(&table.parquet_path).map_err(QueryError::internal)?;
+    let url = url::Url::from_file_path(&path)
+        .map_err(|_| QueryError::internal(format!("not a file path: {}", path.display())))?;
+    let table_url = ListingTableUrl::try_new(url, None).map_err(QueryError::internal)?;
+    let state = ctx.state();
+    let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
+    let options = ListingOptions::new(Arc::new(format)).with_file_extension("");
+    let config = ListingTableConfig::new(table_url)
+        .with_listing_options(options)
+        .infer_schema(&state)
+        .await
+        .map_err(QueryError::internal)?;
+    ListingTable::try_new(config).map_err(QueryError::internal)
+}
+
+/// One table of a request as its decision shapes it.
+#[derive(Debug)]
+pub(crate) struct PolicyView {
+    name: String,
+    /// Row filter, then projection with masks.
+    plan: LogicalPlan,
+    schema: SchemaRef,
+}
+
+impl PolicyView {
+    async fn build(ctx: &SessionContext, table: &PolicyTable) -> Result<PolicyView, QueryError> {
+        let decision = &table.decision;
+        if !decision.rows_allowed() {
+            return Err(QueryError::TableNotFound(table.name.clone()));
+        }
+        let source = parquet_table(ctx, table).await?;
+        let file_schema = source.schema();
+        let mut frame = ctx
+            .read_table(Arc::new(source))
+            .map_err(QueryError::internal)?;
+        // A row filter that does not fit the file fails closed, as an internal error: the grant
+        // is wrong, and the caller must not get rows it does not cover.
+        if let Some(predicate) = conditions::conjunction(&decision.row_filter, &file_schema)
+            .map_err(|e| QueryError::internal(format!("row filter of `{}`: {e:?}", table.name)))?
+        {
+            frame = frame.filter(predicate).map_err(QueryError::internal)?;
+        }
+        let mut projection = Vec::new();
+        for (name, verdict) in decision.visible() {
+            let Ok(field) = file_schema.field_with_name(name) else {
+                // A column of the dataset that this version lacks: nothing to show.
+                continue;
+            };
+            projection.push(match verdict {
+                Verdict::Masked { mask } => masked(name, field.data_type(), mask),
+                _ => column(name),
+            });
+        }
+        if projection.is_empty() {
+            // Nothing to show; a table without columns is treated as one that is not there.
+            return Err(QueryError::TableNotFound(table.name.clone()));
+        }
+        let frame = frame.select(projection).map_err(QueryError::internal)?;
+        let plan = frame.into_unoptimized_plan();
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        Ok(PolicyView {
+            name: table.name.clone(),
+            plan,
+            schema,
+        })
+    }
+}
+
+/// The masked form of a column, under the column's own name.
+fn masked(name: &str, data_type: &DataType, mask: Mask) -> Expr {
+    let value = if *data_type == DataType::Utf8 {
+        column(name)
+    } else {
+        cast(column(name), DataType::Utf8)
+    };
+    ScalarUDF::from(MaskUdf::new(mask))
+        .call(vec![value])
+        .alias(name)
+}
+
+#[async_trait]
+impl TableProvider for PolicyView {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        // Inexact: DataFusion still applies every filter above the seal; the copy inside only
+        // lets the Parquet reader skip what cannot match.
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if is_infallible(f) {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let mut builder = LogicalPlanBuilder::from(self.plan.clone());
+        let copied: Vec<Expr> = filters
+            .iter()
+            .filter(|f| is_infallible(f))
+            .map(|f| unqualified(f.clone()))
+            .collect::<DfResult<_>>()?;
+        if let Some(predicate) = datafusion::logical_expr::utils::conjunction(copied) {
+            builder = builder.filter(predicate)?;
+        }
+        if let Some(indices) = projection {
+            let columns = indices.iter().map(|i| column(self.schema.field(*i).name()));
+            builder = builder.project(columns)?;
+        }
+        if let Some(limit) = limit {
+            builder = builder.limit(0, Some(limit))?;
+        }
+        let plan = builder.build()?;
+        let inner = state.create_physical_plan(&plan).await?;
+        Ok(Arc::new(PolicyExec::new(self.name.clone(), inner)))
+    }
+}
+
+/// Strips table qualifiers, which refer to the caller's query, not to the view's plan.
+fn unqualified(expr: Expr) -> DfResult<Expr> {
+    expr.transform(|e| {
+        Ok(match e {
+            Expr::Column(c) if c.relation.is_some() => {
+                Transformed::yes(Expr::Column(Column::new_unqualified(c.name)))
+            }
+            other => Transformed::no(other),
+        })
+    })
+    .map(|t| t.data)
+}
+
+/// Whether evaluating `expr` on any row can never fail, whatever the row holds.
+///
+/// Only such predicates may be evaluated on rows outside the row filter: an error depends on
+/// data only through a function, an arithmetic operator or a cast, and none of those is here.
+/// Comparisons are between columns and literals only; if their types differed, DataFusion
+/// would have inserted a cast, which is refused.
+pub(crate) fn is_infallible(expr: &Expr) -> bool {
+    fn operand(e: &Expr) -> bool {
+        matches!(e, Expr::Column(_) | Expr::Literal(..))
+    }
+    fn literal(e: &Expr) -> bool {
+        matches!(e, Expr::Literal(..))
+    }
+    match expr {
+        Expr::BinaryExpr(b) => match b.op {
+            Operator::And | Operator::Or => is_infallible(&b.left) && is_infallible(&b.right),
+            Operator::Eq
+            | Operator::NotEq
+            | Operator::Lt
+            | Operator::LtEq
+            | Operator::Gt
+            | Operator::GtEq
+            | Operator::IsDistinctFrom
+            | Operator::IsNotDistinctFrom => operand(&b.left) && operand(&b.right),
+            _ => false,
+        },
+        Expr::Not(inner) => is_infallible(inner),
+        Expr::IsNull(inner) | Expr::IsNotNull(inner) => operand(inner),
+        Expr::InList(l) => operand(&l.expr) && l.list.iter().all(literal),
+        Expr::Like(l) => matches!(l.expr.as_ref(), Expr::Column(_)) && literal(&l.pattern),
+        Expr::Between(b) => operand(&b.expr) && literal(&b.low) && literal(&b.high),
+        _ => false,
+    }
+}
+
+/// The masking function of one mask: text in, masked text out, nulls stay null.
+///
+/// It is never registered in a session, so a query cannot call it by name, and it has no
+/// inverse or simplification, so the optimiser cannot see through it.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct MaskUdf {
+    mask: Mask,
+    signature: Signature,
+}
+
+impl MaskUdf {
+    fn new(mask: Mask) -> Self {
+        MaskUdf {
+            mask,
+            signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for MaskUdf {
+    fn name(&self) -> &str {
+        "mask"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let [arg] = args.args.as_slice() else {
+            return Err(DataFusionError::Internal("mask takes one argument".into()));
+        };
+        match arg {
+            ColumnarValue::Array(array) => {
+                let strings = array.as_string_opt::<i32>().ok_or_else(|| {
+                    DataFusionError::Internal(format!("mask got {}", array.data_type()))
+                })?;
+                let masked: StringArray = strings
+                    .iter()
+                    .map(|v| v.map(|v| self.mask.apply(v)))
+                    .collect();
+                Ok(ColumnarValue::Array(Arc::new(masked)))
+            }
+            ColumnarValue::Scalar(ScalarValue::Utf8(v)) => Ok(ColumnarValue::Scalar(
+                ScalarValue::Utf8(v.as_deref().map(|v| self.mask.apply(v))),
+            )),
+            ColumnarValue::Scalar(other) => Err(DataFusionError::Internal(format!(
+                "mask got {}",
+                other.data_type()
+            ))),
+        }
+    }
+}
+
+/// The seal over a policy view's plan: it passes batches through and refuses every filter,
+/// projection and limit a parent would push into it.
+#[derive(Debug)]
+pub(crate) struct PolicyExec {
+    table: String,
+    input: Arc<dyn ExecutionPlan>,
+    properties: Arc<PlanProperties>,
+}
+
+impl PolicyExec {
+    fn new(table: String, input: Arc<dyn ExecutionPlan>) -> Self {
+        let properties = Arc::clone(input.properties());
+        PolicyExec {
+            table,
+            input,
+            properties,
+        }
+    }
+}
+
+impl DisplayAs for PolicyExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "PolicyExec: table={}", self.table)
+    }
+}
+
+impl ExecutionPlan for PolicyExec {
+    fn name(&self) -> &str {
+        "PolicyExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![false]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let [input] = <[_; 1]>::try_from(children)
+            .map_err(|_| DataFusionError::Internal("PolicyExec has one child".into()))?;
+        Ok(Arc::new(PolicyExec::new(self.table.clone(), input)))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        self.input.execute(partition, context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::logical_expr::lit;
+    use datafusion::prelude::ident;
+
+    #[test]
+    fn only_predicates_that_cannot_fail_are_copied_into_the_view() {
+        assert!(is_infallible(&ident("a").eq(lit(1))));
+        assert!(is_infallible(
+            &ident("a").gt(lit(1)).and(ident("b").is_null())
+        ));
+        assert!(is_infallible(
+            &ident("a").in_list(vec![lit(1), lit(2)], false)
+        ));
+        assert!(is_infallible(&ident("s").like(lit("a%"))));
+        assert!(!is_infallible(&(lit(1) / ident("a")).gt(lit(0))));
+        assert!(!is_infallible(
+            &cast(ident("s"), DataType::Int64).eq(lit(1))
+        ));
+        assert!(!is_infallible(&ident("a").in_list(vec![ident("b")], false)));
+    }
+
+    #[test]
+    fn masks_keep_nulls_and_mask_everything_else() {
+        let udf = MaskUdf::new(Mask::Redact);
+        let input = StringArray::from(vec![Some("secret"), None]);
+        let out = udf
+            .invoke_with_args(ScalarFunctionArgs {
+                args: vec![ColumnarValue::Array(Arc::new(input))],
+                arg_fields: vec![Arc::new(datafusion::arrow::datatypes::Field::new(
+                    "x",
+                    DataType::Utf8,
+                    true,
+                ))],
+                number_rows: 2,
+                return_field: Arc::new(datafusion::arrow::datatypes::Field::new(
+                    "x",
+                    DataType::Utf8,
+                    true,
+                )),
+                config_options: Arc::new(Default::default()),
+            })
+            .unwrap();
+        let ColumnarValue::Array(out) = out else {
+            panic!()
+        };
+        let out = out.as_string::<i32>();
+        assert_eq!(out.value(0), "***");
+        assert!(out.is_null(1));
+    }
+}
