@@ -88,3 +88,73 @@ test('department staff upload a CSV with phone numbers and see proposed grades',
   await page.goto(`${base}/`);
   assert.match(await page.textContent('h1'), /Data catalog/);
 });
+
+async function signIn(context, username) {
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', `${username}-demo-2026`);
+  await page.click('main button[type=submit]');
+  await page.waitForURL(`${base}/`);
+  return page;
+}
+
+test('a citizen applies, department staff approve, and the preview shows the granted columns', async () => {
+  const citizenCtx = await browser.newContext();
+  const citizen = await signIn(citizenCtx, 'citizen');
+  await citizen.goto(`${base}/dataset/outpatient-stats`);
+  // Conditional data: no rows yet, and an offer to apply.
+  assert.match(await citizen.textContent('#preview'), /无权限查看/);
+  assert.equal(await citizen.locator('.preview-table').count(), 0);
+  await citizen.click('#preview a.button');
+  await citizen.waitForURL(`${base}/dataset/outpatient-stats/apply`);
+  const boxes = citizen.locator('input[name=columns]');
+  const names = [];
+  for (let i = 0; i < await boxes.count(); i++) names.push(await boxes.nth(i).getAttribute('value'));
+  assert.ok(names.length >= 3, `columns offered: ${names}`);
+  for (let i = 0; i < await boxes.count(); i++) await boxes.nth(i).check();
+  await citizen.selectOption('select[name=purpose_category]', 'research');
+  await citizen.fill('textarea[name=purpose]', '研究各科室候诊时间');
+  await citizen.fill('textarea[name=scenario]', '课题组内部分析');
+  await citizen.check('input[name=accept]');
+  await citizen.click('button[name=action][value=submit]');
+  await citizen.waitForURL(`${base}/access?msg=applied`);
+  assert.match(await citizen.textContent('table.applications'), /审核中/);
+
+  const staffCtx = await browser.newContext();
+  const staff = await signIn(staffCtx, 'health');
+  await staff.goto(`${base}/reviews`);
+  const review = staff.locator('section.review', { hasText: '研究各科室候诊时间' });
+  assert.equal(await review.count(), 1);
+  // Narrow to the first two columns, then approve.
+  const reviewBoxes = review.locator('input[name=columns]');
+  for (let i = 2; i < await reviewBoxes.count(); i++) await reviewBoxes.nth(i).uncheck();
+  await review.locator('textarea[name=note]').fill('同意');
+  await review.locator('button[name=decision][value=approve]').click();
+  await staff.waitForURL(`${base}/reviews?msg=reviewed`);
+
+  await citizen.goto(`${base}/access`);
+  assert.match(await citizen.textContent('table.applications'), /已批准/);
+  await citizen.goto(`${base}/dataset/outpatient-stats`);
+  const headers = await citizen.locator('.preview-table thead th').allTextContents();
+  assert.deepEqual(headers.map(h => h.trim()), names.slice(0, 2));
+  assert.ok(await citizen.locator('.preview-table tbody tr').count() > 0);
+  assert.match(await citizen.textContent('#preview'), /依据您的授权/);
+  await citizenCtx.close();
+  await staffCtx.close();
+});
+
+test('masked values are marked as masked in the preview', async () => {
+  const ctx = await browser.newContext();
+  const citizen = await signIn(ctx, 'citizen');
+  await citizen.goto(`${base}/dataset/social-insurance-payers`);
+  const masked = citizen.locator('.preview-table thead th.masked');
+  assert.ok(await masked.count() >= 2);
+  assert.match(await masked.first().textContent(), /已脱敏/);
+  const mobiles = await citizen.locator('.preview-table thead th[data-column="手机号"]').count();
+  assert.equal(mobiles, 1);
+  const body = await citizen.textContent('.preview-table tbody');
+  assert.match(body, /1\d\d\*\*\*\*\d{4}/);
+  assert.doesNotMatch(body, /\b1[3-9]\d{9}\b/);
+  await ctx.close();
+});

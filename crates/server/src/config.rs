@@ -43,6 +43,22 @@ pub struct Config {
     /// Failed logins allowed per account or client address within 15 minutes before further attempts are refused.
     #[arg(long, env = "GONGSHU_LOGIN_ATTEMPTS", default_value_t = 5)]
     pub login_attempts: u32,
+
+    /// Seconds a query may run before it is stopped (downloads get ten times as long).
+    #[arg(long, env = "GONGSHU_QUERY_TIMEOUT_SECS", default_value_t = 30)]
+    pub query_timeout_secs: u64,
+
+    /// Memory one query may use, in MiB.
+    #[arg(long, env = "GONGSHU_QUERY_MEMORY_MB", default_value_t = 512)]
+    pub query_memory_mb: u64,
+
+    /// Most rows one API or SQL response returns.
+    #[arg(long, env = "GONGSHU_QUERY_MAX_ROWS", default_value_t = 10_000)]
+    pub query_max_rows: usize,
+
+    /// Most rows one download may have.
+    #[arg(long, env = "GONGSHU_DOWNLOAD_MAX_ROWS", default_value_t = 20_000_000)]
+    pub download_max_rows: u64,
 }
 
 impl Default for Config {
@@ -56,6 +72,10 @@ impl Default for Config {
             public_url: None,
             session_hours: 12,
             login_attempts: 5,
+            query_timeout_secs: 30,
+            query_memory_mb: 512,
+            query_max_rows: 10_000,
+            download_max_rows: 20_000_000,
         }
     }
 }
@@ -75,6 +95,10 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("session_hours", &self.session_hours)
             .field("login_attempts", &self.login_attempts)
+            .field("query_timeout_secs", &self.query_timeout_secs)
+            .field("query_memory_mb", &self.query_memory_mb)
+            .field("query_max_rows", &self.query_max_rows)
+            .field("download_max_rows", &self.download_max_rows)
             .finish()
     }
 }
@@ -141,7 +165,11 @@ impl Config {
             max_upload_bytes,
             public_url,
             session_hours,
-            login_attempts
+            login_attempts,
+            query_timeout_secs,
+            query_memory_mb,
+            query_max_rows,
+            download_max_rows
         );
         Ok(config)
     }

@@ -584,6 +584,8 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
 
+    applications(state).await?;
+
     // 9. An important dataset: metadata listed, not open.
     let (u, d) = dataset(state, Spec {
         name: LAST_DATASET, org_user: "transport", title: "城市供水管网",
@@ -594,5 +596,105 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     let flow_copy = dir.join("water_network.parquet");
     std::fs::copy(state.data_dir().join(&flow_version.path), &flow_copy)?;
     upload(state, &u, &d, "mains", &flow_copy).await?;
+    Ok(())
+}
+
+/// Demo applications: a researcher's approved grant on the personal table (two-step approval,
+/// masked columns, a row scope and a daily quota, with a reported result), and an enterprise's
+/// application waiting in the health department's queue.
+async fn applications(state: &SharedState) -> anyhow::Result<()> {
+    use crate::grants::{self, ApplicationInput, ReuseInput, ReviewDecision, ReviewInput};
+    use model::access::Mode;
+    use model::application::{PurposeCategory, ResultKind};
+    use model::filter::{Condition, Literal, Op};
+    let user = |name: &'static str| async move { state.store.get_user_by_username(name).await };
+    let fail = |what: &'static str| {
+        move |e: crate::error::ApiError| anyhow::anyhow!("demo {what}: {}", e.message)
+    };
+    let hash = state.store.latest_agreement().await?.sha256;
+    let citizen = user("citizen").await?;
+    let app = grants::apply(
+        state,
+        &citizen,
+        ApplicationInput {
+            dataset: "social-insurance-payers".into(),
+            columns: ["姓名", "手机号", "参保类型", "月缴费基数", "所在区"]
+                .map(String::from)
+                .to_vec(),
+            row_filter: vec![Condition {
+                column: "所在区".into(),
+                op: Op::Eq,
+                value: Some(Literal::Str("西湖区".into())),
+            }],
+            modes: vec![Mode::Api, Mode::Download],
+            duration_days: 180,
+            daily_row_quota: Some(1000),
+            purpose_category: PurposeCategory::Research,
+            purpose: "研究西湖区社保缴费基数分布。Study of contribution bases in Xihu district."
+                .into(),
+            scenario:
+                "高校课题组内部分析，不对外提供明细。Internal analysis by a university group."
+                    .into(),
+            on_behalf_of_organization: Some(false),
+            accept_agreement: Some(hash.clone()),
+        },
+    )
+    .await
+    .map_err(fail("application"))?;
+    let approve = |note: &str| ReviewInput {
+        decision: ReviewDecision::Approve,
+        columns: None,
+        add_row_filter: Vec::new(),
+        modes: None,
+        duration_days: None,
+        daily_row_quota: None,
+        note: note.into(),
+    };
+    grants::review(
+        state,
+        &user("hrss").await?,
+        &app.id,
+        approve("同意，限西湖区。"),
+    )
+    .await
+    .map_err(fail("department review"))?;
+    let app = grants::review(state, &user("admin").await?, &app.id, approve("复核同意。"))
+        .await
+        .map_err(fail("authority review"))?;
+    if let Some(grant) = &app.grant_id {
+        grants::report(
+            state,
+            &citizen,
+            grant,
+            ReuseInput {
+                kind: ResultKind::Report,
+                title: "西湖区社保缴费基数分析（演示）".into(),
+                description: "基于脱敏数据的分布分析。A distribution analysis on masked data."
+                    .into(),
+                url: None,
+            },
+        )
+        .await
+        .map_err(fail("result"))?;
+    }
+    grants::apply(
+        state,
+        &user("enterprise").await?,
+        ApplicationInput {
+            dataset: "outpatient-stats".into(),
+            columns: ["月份", "科室", "门诊人次"].map(String::from).to_vec(),
+            row_filter: Vec::new(),
+            modes: vec![Mode::Api],
+            duration_days: 90,
+            daily_row_quota: None,
+            purpose_category: PurposeCategory::Commercial,
+            purpose: "优化互联网医院排班。Scheduling for an online clinic.".into(),
+            scenario: "排班预测模型训练。Training a scheduling model.".into(),
+            on_behalf_of_organization: Some(true),
+            accept_agreement: Some(hash),
+        },
+    )
+    .await
+    .map_err(fail("enterprise application"))?;
     Ok(())
 }

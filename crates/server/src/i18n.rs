@@ -178,6 +178,65 @@ messages! {
     prev_page => "上一页", "Previous";
     api_example => "API 示例", "API example";
     delete => "删除", "Delete";
+    nav_access => "我的申请与授权", "My applications";
+    nav_reviews => "申请审核", "Reviews";
+    preview => "数据预览", "Data preview";
+    preview_masked => "已脱敏", "masked";
+    preview_hidden => "个字段因分级或授权范围未显示。", "columns are not shown because of their grade or the scope of your access.";
+    preview_basis_owner => "您所在单位是该数据集的提供方，可查看全部原始数据。", "Your organization provides this dataset: you see all of it raw.";
+    preview_basis_open => "无条件开放数据，任何人可查看 L1 字段。", "Unconditionally open data: anyone sees the L1 columns.";
+    preview_basis_grant => "依据您的授权展示，受授权范围和每日额度约束。", "Shown under your grant, within its scope and daily quota.";
+    preview_none => "您暂无权限查看该数据集的数据行。", "You may not see the rows of this dataset.";
+    preview_rows_shown => "显示前若干行", "first rows shown";
+    quota_left => "今日剩余额度（行）", "Rows left today";
+    download => "下载", "Download";
+    apply_for_access => "申请使用数据", "Apply for access";
+    apply_title => "申请使用数据", "Apply for data";
+    apply_help => "选择需要的字段、用途和使用方式。涉及 L3/L4 字段、个人数据或重要数据的申请，还需数据管理部门复核。", "Choose the columns, purpose and ways of use you need. Applications touching L3/L4 columns, personal data or important data also need the data authority's approval.";
+    purpose_category => "用途类别", "Purpose category";
+    purpose => "用途说明", "Purpose";
+    scenario => "使用场景", "Usage scenario";
+    modes => "使用方式", "Ways of use";
+    duration_days => "使用期限（天，最长 365）", "Duration (days, at most 365)";
+    daily_quota => "每日行数上限（可空）", "Daily row quota (optional)";
+    on_behalf => "以所在单位名义申请", "Apply on behalf of my organization";
+    agreement => "数据使用协议", "Data-use agreement";
+    agreement_version => "协议版本", "Agreement version";
+    accept_agreement => "我已阅读并同意上述数据使用协议", "I have read and accept the data-use agreement above";
+    submit_application => "提交申请", "Submit application";
+    save_draft => "保存草稿", "Save as draft";
+    my_applications => "我的申请", "My applications";
+    my_grants => "我的授权", "My grants";
+    no_applications => "还没有申请。", "No applications yet.";
+    no_grants => "还没有授权。", "No grants yet.";
+    dataset => "数据集", "Dataset";
+    applicant => "申请人", "Applicant";
+    step => "审核环节", "Review step";
+    step_department => "提供单位审核", "Provider's review";
+    step_authority => "数据管理部门复核", "Authority's second approval";
+    rejection_reason => "驳回理由", "Reason for rejection";
+    withdraw => "撤回", "Withdraw";
+    valid_until => "有效期至", "Valid until";
+    grant_state => "授权状态", "Grant state";
+    review_queue => "待审核的数据申请", "Applications to review";
+    no_reviews => "没有待审核的申请。", "Nothing to review.";
+    narrow_help => "批准时可以缩小字段、期限和额度，不能扩大。", "You may narrow the columns, duration and quota when approving, never widen them.";
+    note => "意见", "Remarks";
+    reject_reason_required => "驳回时必须填写理由", "A reason is required to reject";
+    grants_of_dataset => "该数据集的授权", "Grants on this dataset";
+    revoke_reason => "撤销理由", "Reason for revocation";
+    report_result => "报告成果", "Report a result";
+    results => "数据成果", "Results built on this data";
+    no_results => "还没有成果。", "No results reported yet.";
+    result_kind => "成果类型", "Kind";
+    result_url => "链接", "Link";
+    message_applied => "申请已提交，请等待审核。", "Your application was submitted for review.";
+    message_draft => "草稿已保存。", "Draft saved.";
+    message_reviewed => "审核意见已提交。", "Your review was recorded.";
+    message_revoked => "授权已撤销。", "The grant was revoked.";
+    message_reported => "成果已发布。", "The result was published.";
+    message_withdrawn => "申请已撤回。", "The application was withdrawn.";
+    yes => "是", "Yes";
 }
 
 /// The Chinese explanation of an error code shown in the portal; the English message of the
@@ -212,6 +271,25 @@ pub fn error_zh(code: &str) -> Option<&'static str> {
         "already_decided" => "该申请已经处理过。",
         "stale_request" => "申请提交后分级已变化，请驳回后由发布方重新申请。",
         "missing_file" => "请选择要上传的文件。",
+        "application_not_found" => "找不到该申请。",
+        "grant_not_found" => "找不到该授权。",
+        "no_data" => "该数据集还没有数据。",
+        "no_access" => "您无权查看该数据集的数据行，可在数据集页面申请使用。",
+        "quota_exhausted" => "授权的当日行数额度已用完，北京时间零点后恢复。",
+        "not_accepting_applications" => "该数据集不予开放，不受理申请。",
+        "invalid_terms" => "申请内容有误，请按提示修改。",
+        "agreement_mismatch" => "数据使用协议已更新，请阅读新版本后重新提交。",
+        "sql_syntax" => "SQL 语法错误。",
+        "sql_not_select" => "只允许执行一条 SELECT 查询。",
+        "sql_multiple_statements" => "一次只能执行一条 SQL 语句。",
+        "table_not_found" => "表不存在或您无权读取。",
+        "column_not_found" => "字段不存在或您无权查看。",
+        "bad_filter" | "bad_sort" | "bad_aggregate" | "type_mismatch" | "query_failed" => {
+            "查询条件有误，请按提示修改。"
+        }
+        "query_timeout" => "查询超时，请缩小范围后重试。",
+        "query_memory" => "查询所需内存超过上限，请缩小范围后重试。",
+        "too_many_rows" => "结果行数超过下载上限，请增加筛选条件。",
         _ => return None,
     })
 }

@@ -7,8 +7,10 @@ pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod dataservice;
 pub mod demo;
 pub mod error;
+pub mod grants;
 pub mod i18n;
 pub mod portal;
 pub mod state;
@@ -48,8 +50,18 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         max_upload_bytes: config.max_upload_bytes,
         ..ingest::Limits::default()
     };
+    store
+        .ensure_agreement(grants::AGREEMENT_TEXT, auth::now_ms())
+        .await?;
+    let engine = query::Engine::new(query::Limits {
+        memory_bytes: config.query_memory_mb as usize * (1 << 20),
+        timeout: std::time::Duration::from_secs(config.query_timeout_secs),
+        max_rows: config.query_max_rows,
+        max_download_rows: config.download_max_rows,
+    });
     let state = Arc::new(AppState {
         throttle: auth::Throttle::new(config.login_attempts),
+        engine,
         config,
         store,
         limits,

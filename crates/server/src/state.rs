@@ -14,6 +14,8 @@ pub struct AppState {
     pub store: DynStore,
     /// Failed-login counters.
     pub throttle: Throttle,
+    /// The query engine with its limits; every read goes through [`crate::dataservice`].
+    pub engine: query::Engine,
     /// Limits for ingest.
     pub limits: ingest::Limits,
 }

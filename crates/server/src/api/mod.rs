@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`. Bearer tokens only; see [`crate::auth`].
 
 mod accounts;
+mod applications;
+pub mod data;
 mod datasets;
 mod requests;
 
@@ -29,6 +31,8 @@ pub fn router() -> Router<SharedState> {
         .merge(accounts::router())
         .merge(datasets::router())
         .merge(requests::router())
+        .merge(applications::router())
+        .merge(data::router())
 }
 
 /// The answer for a path under `/api/` that no route matches.

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use store::{ChangeTarget, DatasetFilter, RequestStatus};
 
+mod access;
 mod pages;
 use pages::*;
 
@@ -45,6 +46,7 @@ pub fn router() -> Router<SharedState> {
         .route("/requests/{id}", post(decide_submit))
         .route("/tokens", get(tokens_page).post(tokens_submit))
         .route("/tokens/{id}/revoke", post(token_revoke))
+        .merge(access::router())
 }
 
 /// Why a portal handler stopped: the visitor must sign in first, or an error to render as a page.
@@ -421,6 +423,7 @@ async fn dataset_page(
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
+    let pv = access::preview(&state, &v, &dataset).await;
     let view = dataset_view(&state.store, dataset, v.user.as_ref())
         .await
         .or_page(&v)?;
@@ -434,6 +437,7 @@ async fn dataset_page(
     Ok(render(DatasetTpl {
         t: Tr(v.lang),
         d: DatasetDisplay::new(&view, v.lang, &base),
+        pv,
         page,
         opening_types: options(OpeningType::ALL, v.lang),
         grades: Grade::ALL.iter().map(|g| g.code()).collect(),

@@ -300,6 +300,7 @@ pub struct DatasetTpl {
     pub t: Tr,
     pub page: PageCtx,
     pub d: DatasetDisplay,
+    pub pv: super::access::PreviewDisplay,
     pub opening_types: Vec<(String, String)>,
     pub grades: Vec<&'static str>,
 }

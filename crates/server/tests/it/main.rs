@@ -3,7 +3,9 @@
 
 mod common;
 
+mod access;
 mod accounts;
+mod adversarial;
 mod catalog;
 mod demo;
 mod portal;
