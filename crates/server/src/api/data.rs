@@ -365,15 +365,19 @@ async fn respond_query(
         ));
     }
     let q = rest_query(&p, state.engine.limits().max_rows)?;
+    answer(&state, caller, &name, p.resource.as_deref(), q).await
+}
+
+/// Runs a query and answers with its rows, the paging and the access summary.
+async fn answer(
+    state: &SharedState,
+    caller: Caller,
+    name: &str,
+    resource: Option<&str>,
+    q: RestQuery,
+) -> ApiResult<ApiJson<Value>> {
     let (limit, offset) = (q.limit, q.offset);
-    let (access, rows) = run_query(
-        &state,
-        caller.user.as_ref(),
-        &name,
-        p.resource.as_deref(),
-        q,
-    )
-    .await?;
+    let (access, rows) = run_query(state, caller.user.as_ref(), name, resource, q).await?;
     let summary = access_summary(&access, rows.row_count as u64);
     Ok(ApiJson(rows_json(
         &rows,
@@ -428,19 +432,7 @@ async fn preview(
         limit: Some(PREVIEW_ROWS),
         ..RestQuery::default()
     };
-    let (access, rows) = run_query(
-        &state,
-        caller.user.as_ref(),
-        &name,
-        p.resource.as_deref(),
-        q,
-    )
-    .await?;
-    let summary = access_summary(&access, rows.row_count as u64);
-    Ok(ApiJson(rows_json(
-        &rows,
-        json!({"dataset": access.dataset.name, "resource": access.resource.name, "version": access.version.number, "access": summary}),
-    )))
+    answer(&state, caller, &name, p.resource.as_deref(), q).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -49,6 +49,13 @@ impl FormPairs {
         )
     }
 
+    /// Parses a form and checks its CSRF token.
+    fn checked(v: &Visitor, body: &Bytes) -> PageResult<Self> {
+        let f = FormPairs::parse(body);
+        v.check_csrf(f.get("csrf")).or_page(v)?;
+        Ok(f)
+    }
+
     fn get(&self, key: &str) -> &str {
         self.0
             .iter()
@@ -364,8 +371,7 @@ async fn apply_submit(
     body: Bytes,
 ) -> PageResult {
     let user = require_user(&v, &format!("/dataset/{name}/apply"))?;
-    let f = FormPairs::parse(&body);
-    v.check_csrf(f.get("csrf")).or_page(&v)?;
+    let f = FormPairs::checked(&v, &body)?;
     let draft = f.get("action") == "draft";
     let result = async {
         if !draft && f.get("accept") != "yes" {
@@ -653,8 +659,7 @@ async fn submit_draft(
     body: Bytes,
 ) -> PageResult {
     let user = require_user(&v, "/access")?;
-    let f = FormPairs::parse(&body);
-    v.check_csrf(f.get("csrf")).or_page(&v)?;
+    let f = FormPairs::checked(&v, &body)?;
     let app = grants::load_for(&state, &user, &id).await.or_page(&v)?;
     let dataset = state.store.get_dataset(&app.dataset_id).await.or_page(&v)?;
     // Submitting needs the agreement: send the applicant to the form's agreement via the
@@ -675,8 +680,7 @@ async fn withdraw(
     body: Bytes,
 ) -> PageResult {
     let user = require_user(&v, "/access")?;
-    let f = FormPairs::parse(&body);
-    v.check_csrf(f.get("csrf")).or_page(&v)?;
+    let f = FormPairs::checked(&v, &body)?;
     grants::withdraw(&state, &user, &id).await.or_page(&v)?;
     Ok(Redirect::to("/access?msg=withdrawn").into_response())
 }
@@ -688,8 +692,7 @@ async fn report_result(
     body: Bytes,
 ) -> PageResult {
     let user = require_user(&v, "/access")?;
-    let f = FormPairs::parse(&body);
-    v.check_csrf(f.get("csrf")).or_page(&v)?;
+    let f = FormPairs::checked(&v, &body)?;
     let kind = f
         .get("kind")
         .parse::<ResultKind>()
@@ -744,8 +747,7 @@ async fn review_submit(
     body: Bytes,
 ) -> PageResult {
     let user = require_user(&v, "/reviews")?;
-    let f = FormPairs::parse(&body);
-    v.check_csrf(f.get("csrf")).or_page(&v)?;
+    let f = FormPairs::checked(&v, &body)?;
     let decision = match f.get("decision") {
         "approve" => ReviewDecision::Approve,
         "reject" => ReviewDecision::Reject,
@@ -828,8 +830,7 @@ async fn revoke_submit(
     body: Bytes,
 ) -> PageResult {
     let user = require_user(&v, "/access")?;
-    let f = FormPairs::parse(&body);
-    v.check_csrf(f.get("csrf")).or_page(&v)?;
+    let f = FormPairs::checked(&v, &body)?;
     let grant = grants::revoke(&state, &user, &id, f.get("reason"))
         .await
         .or_page(&v)?;
