@@ -680,7 +680,7 @@ async fn withdraw(
     body: Bytes,
 ) -> PageResult {
     let user = require_user(&v, "/access")?;
-    let f = FormPairs::checked(&v, &body)?;
+    FormPairs::checked(&v, &body)?;
     grants::withdraw(&state, &user, &id).await.or_page(&v)?;
     Ok(Redirect::to("/access?msg=withdrawn").into_response())
 }
