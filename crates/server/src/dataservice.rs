@@ -50,6 +50,8 @@ pub struct Access {
     pub version: Version,
     /// What the caller may see.
     pub decision: Decision,
+    /// The daily row quota of the grant used, if it has one.
+    pub daily_row_quota: Option<i64>,
     /// The table to hand to the query engine.
     pub table: PolicyTable,
 }
@@ -180,8 +182,9 @@ async fn pick_resource(
     })
 }
 
-/// The decision for `user` on one resource, without requiring that rows be readable.
-pub async fn decide_for(
+/// The decision for `user` on one resource, without requiring that rows be readable, and the
+/// daily row quota of the grant it chose (which `charge` books against).
+async fn decide_for(
     state: &SharedState,
     user: Option<&User>,
     dataset: &Dataset,
@@ -189,19 +192,27 @@ pub async fn decide_for(
     version: &Version,
     mode: Mode,
     wanted: Option<&[String]>,
-) -> ApiResult<Decision> {
+) -> ApiResult<(Decision, Option<i64>)> {
     let now = crate::auth::now_ms();
     let policy = dataset_policy(state, dataset, resource, version).await?;
     let grants = caller_grants(state, user, &dataset.id, now).await?;
     let who = principal(user);
-    Ok(access::decide(AccessRequest {
+    let decision = access::decide(AccessRequest {
         principal: &who,
         dataset: &policy,
         grants: &grants,
         wanted,
         mode,
         now,
-    }))
+    });
+    let quota = match &decision.basis {
+        Basis::Grant(id) => grants
+            .iter()
+            .find(|g| &g.id == id)
+            .and_then(|g| g.daily_row_quota),
+        _ => None,
+    };
+    Ok((decision, quota))
 }
 
 /// Opens one resource of a dataset for reading: 403 when no rows may be read, 429 when the
@@ -230,7 +241,8 @@ pub async fn open(
                 ),
             )
         })?;
-    let decision = decide_for(state, user, &dataset, &resource, &version, mode, wanted).await?;
+    let (decision, daily_row_quota) =
+        decide_for(state, user, &dataset, &resource, &version, mode, wanted).await?;
     check_rows_allowed(&dataset, &decision, mode)?;
     let table = PolicyTable {
         name: dataset.name.clone(),
@@ -242,6 +254,7 @@ pub async fn open(
         resource,
         version,
         decision,
+        daily_row_quota,
         table,
     })
 }
@@ -318,13 +331,9 @@ pub async fn charge(state: &SharedState, accesses: &[&Access], rows: u64) -> Api
         let Some(grant_id) = access.grant_id() else {
             continue;
         };
-        let quota = match access.decision.quota_remaining {
-            Some(_) => state.store.get_grant(grant_id).await?.terms.daily_row_quota,
-            None => None,
-        };
         match state
             .store
-            .add_grant_rows(grant_id, day, rows as i64, quota)
+            .add_grant_rows(grant_id, day, rows as i64, access.daily_row_quota)
             .await
         {
             Ok(_) => {}
