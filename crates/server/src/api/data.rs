@@ -47,7 +47,7 @@ pub fn router() -> Router<SharedState> {
 }
 
 /// Parameters of a REST query, from a query string or a JSON body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueryParams {
     /// Filters (see the module docs).
@@ -614,12 +614,13 @@ pub async fn download_response(
     let mut q = rest_query(
         &QueryParams {
             limit: None,
-            ..clone_params(p)
+            include_total: None,
+            format: None,
+            ..p.clone()
         },
         usize::MAX,
     )?;
     q.limit = param_int("limit", p.limit.as_ref())?.map(|l| l as usize);
-    q.include_total = false;
     let dataset = super::load_dataset(state, name).await?;
     let access = dataservice::open(
         state,
@@ -687,21 +688,6 @@ pub async fn download_response(
         body,
     )
         .into_response())
-}
-
-fn clone_params(p: &QueryParams) -> QueryParams {
-    QueryParams {
-        filters: p.filters.clone(),
-        q: p.q.clone(),
-        fields: p.fields.clone(),
-        sort: p.sort.clone(),
-        limit: p.limit.clone(),
-        offset: p.offset.clone(),
-        distinct: p.distinct.clone(),
-        include_total: None,
-        resource: p.resource.clone(),
-        format: None,
-    }
 }
 
 /// Parses a download format name.
