@@ -40,6 +40,9 @@ pub enum Command {
     /// Manage organizations: create, list.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Check the public access log of a server: verify, prove, verify-receipt.
+    #[command(subcommand)]
+    Log(crate::logcmd::LogCommand),
 }
 
 /// Where the metadata and data live (the same settings as `serve`).
@@ -51,6 +54,9 @@ pub struct StoreArgs {
     /// Metadata database URL; default SQLite in the data directory.
     #[arg(long, env = "GONGSHU_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Name of the access log, used only if this command makes the log's key (see `serve`).
+    #[arg(long, env = "GONGSHU_LOG_ORIGIN")]
+    pub log_origin: Option<String>,
 }
 
 impl StoreArgs {
@@ -58,6 +64,7 @@ impl StoreArgs {
         Config {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
+            log_origin: self.log_origin.clone(),
             ..Config::default()
         }
     }
@@ -66,6 +73,17 @@ impl StoreArgs {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
         Ok(store::connect(&self.config().effective_database_url()).await?)
+    }
+
+    /// The store and the access log, for commands that change classification (which is logged).
+    async fn open_logged(&self) -> anyhow::Result<(store::DynStore, server::audit::AuditLog)> {
+        let store = self.open().await?;
+        let log = server::audit::AuditLog::open(
+            &self.data_dir,
+            &self.config().log_origin(),
+            store.clone(),
+        )?;
+        Ok((store, log))
     }
 }
 
@@ -223,6 +241,7 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
         Command::Dataset(cmd) => dataset(cmd).await,
         Command::User(cmd) => user(cmd).await,
         Command::Org(cmd) => org(cmd).await,
+        Command::Log(cmd) => crate::logcmd::run(cmd).await,
     }
 }
 
@@ -230,6 +249,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     tracing::info!(?config, "starting");
     let app = server::build(config).await?;
+    println!(
+        "Access log {}; verifier key: {}",
+        app.state.log.origin(),
+        app.state.log.vkey()
+    );
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -242,7 +266,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
+    let (store, log) = args.store.open_logged().await?;
     let user = store
         .get_user_by_username(&args.as_user)
         .await
@@ -291,7 +315,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         ..ingest::Limits::default()
     };
     let (resource, version) = catalog::publish_upload(
-        &store,
+        books(&store, &log),
         &args.store.data_dir,
         &limits,
         &user,
@@ -390,7 +414,7 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
             as_user,
             store,
         } => {
-            let store = store.open().await?;
+            let (store, log) = store.open_logged().await?;
             let (user, d) = load_as(&store, &name, &as_user).await?;
             let mut value: serde_json::Value =
                 serde_json::from_str(&json).context("the update is not valid JSON")?;
@@ -401,9 +425,10 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
                 .unwrap_or_default();
             let input: DatasetInput = serde_json::from_value(value)
                 .context("the update has an unknown or invalid field")?;
-            let (_, outcome) = catalog::update_dataset(&store, &user, d, input, &reason, now_ms())
-                .await
-                .map_err(api)?;
+            let (_, outcome) =
+                catalog::update_dataset(books(&store, &log), &user, d, input, &reason, now_ms())
+                    .await
+                    .map_err(api)?;
             println!("Updated {name}: {}", serde_json::to_string(&outcome)?);
         }
         DatasetCommand::Delete {
@@ -424,7 +449,7 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
             as_user,
             store: args,
         } => {
-            let store = args.open().await?;
+            let (store, log) = args.open_logged().await?;
             let (user, d) = load_as(&store, &name, &as_user).await?;
             let r = store
                 .list_resources(&d.id)
@@ -432,7 +457,7 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
                 .into_iter()
                 .find(|r| r.name == resource)
                 .ok_or_else(|| anyhow!("dataset `{name}` has no resource `{resource}`"))?;
-            catalog::delete_resource(&store, &args.data_dir, &user, &d, &r)
+            catalog::delete_resource(books(&store, &log), &args.data_dir, &user, &d, &r)
                 .await
                 .map_err(api)?;
             println!("Deleted {name}/{resource}.");
@@ -550,4 +575,8 @@ async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn books<'a>(store: &'a store::DynStore, log: &'a server::audit::AuditLog) -> catalog::Books<'a> {
+    catalog::Books { store, log }
 }

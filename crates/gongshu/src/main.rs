@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod logcmd;
 
 use clap::{CommandFactory, FromArgMatches};
 

@@ -10,6 +10,7 @@ pub mod application;
 pub mod classification;
 pub mod filter;
 pub mod ident;
+pub mod log;
 pub mod mask;
 pub mod pii;
 pub mod role;

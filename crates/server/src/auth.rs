@@ -308,6 +308,8 @@ pub struct Caller {
     pub user: Option<User>,
     /// The token's expiry (Unix ms), when the token expires.
     pub token_expires_at: Option<i64>,
+    /// The client's address, for the private detail of the access log.
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl Caller {
@@ -330,6 +332,7 @@ impl FromRequestParts<SharedState> for Caller {
             return Ok(Caller {
                 user: None,
                 token_expires_at: None,
+                client: client_addr(parts).map(|a| a.ip()),
             });
         };
         let invalid = |msg: &str| ApiError::new(Code::InvalidToken, msg.to_string());
@@ -360,7 +363,28 @@ impl FromRequestParts<SharedState> for Caller {
         Ok(Caller {
             user: Some(state.store.get_user(&token.user_id).await?),
             token_expires_at: token.expires_at,
+            client: client_addr(parts).map(|a| a.ip()),
         })
+    }
+}
+
+impl Caller {
+    /// The caller as the access log records them.
+    pub fn asker(&self) -> crate::dataservice::Asker<'_> {
+        crate::dataservice::Asker {
+            user: self.user.as_ref(),
+            client: self.client,
+        }
+    }
+}
+
+impl Visitor {
+    /// The visitor as the access log records them.
+    pub fn asker(&self) -> crate::dataservice::Asker<'_> {
+        crate::dataservice::Asker {
+            user: self.user.as_ref(),
+            client: self.addr.map(|a| a.ip()),
+        }
     }
 }
 

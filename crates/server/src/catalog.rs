@@ -4,15 +4,45 @@
 //!
 //! Nothing here knows about HTTP beyond returning [`ApiError`]s with stable codes.
 
+use crate::audit::{AuditLog, Event};
 use crate::error::{ApiError, ApiResult, Code};
 use model::classification::{self, Change, Domain, Grade, Importance, OpeningType};
+use model::log::EventKind;
 use model::role::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use store::{
     ChangeRequest, ChangeTarget, ColumnGrade, Dataset, DatasetMeta, DynStore, NewChangeRequest,
     NewDataset, NewResource, NewVersion, RequestStatus, Resource, User, Version,
 };
+
+/// What catalog changes need: the store, and the log that records every classification change
+/// (C7).
+#[derive(Clone, Copy)]
+pub struct Books<'a> {
+    /// The metadata store.
+    pub store: &'a DynStore,
+    /// The access log.
+    pub log: &'a AuditLog,
+}
+
+impl Books<'_> {
+    /// Logs a classification event about `dataset`.
+    async fn log(
+        self,
+        kind: EventKind,
+        actor: Option<&User>,
+        dataset: &Dataset,
+        detail: serde_json::Value,
+    ) -> ApiResult<()> {
+        let mut event = Event::new(kind, actor);
+        event.dataset = Some(&dataset.name);
+        event.detail = detail;
+        self.log.append(event).await?;
+        Ok(())
+    }
+}
 
 /// Where Parquet versions live under the data directory.
 pub const VERSIONS_DIR: &str = "versions";
@@ -271,14 +301,16 @@ pub enum ChangeOutcome {
 /// Updates a dataset's metadata. A looser opening type becomes a request (unless the authority
 /// makes it); importance may be raised by publishers and lowered only by the authority.
 pub async fn update_dataset(
-    store: &DynStore,
+    books: Books<'_>,
     user: &User,
     mut dataset: Dataset,
     mut input: DatasetInput,
     reason: &str,
     now: i64,
 ) -> ApiResult<(Dataset, ChangeOutcome)> {
+    let store = books.store;
     require_edit(user, &dataset)?;
+    let before = classification_of(&dataset);
     if input.name.as_ref().is_some_and(|n| *n != dataset.name) {
         return Err(invalid(
             "A dataset's `name` cannot be changed; create a new dataset instead.",
@@ -339,12 +371,33 @@ pub async fn update_dataset(
     dataset.meta.opening_type = dataset.meta.opening_type.max(derived);
     dataset.modified_at = now;
     let dataset = store.update_dataset(&dataset).await?;
+    let after = classification_of(&dataset);
+    if after != before {
+        books
+            .log(
+                EventKind::OpeningTypeChanged,
+                Some(user),
+                &dataset,
+                json!({"from": before, "to": after}),
+            )
+            .await?;
+    }
     let outcome = match requested_opening {
-        Some(to) => set_opening_type(store, user, &dataset, to, reason, now).await?,
+        Some(to) => set_opening_type(books, user, &dataset, to, reason, now).await?,
         None => ChangeOutcome::Unchanged,
     };
     let dataset = store.get_dataset(&dataset.id).await?;
     Ok((dataset, outcome))
+}
+
+/// The classification of a dataset as the log records it.
+fn classification_of(d: &Dataset) -> serde_json::Value {
+    json!({
+        "domain": d.meta.domain,
+        "importance": d.meta.importance,
+        "grade": d.grade,
+        "opening_type": d.meta.opening_type,
+    })
 }
 
 async fn column_grade_values(store: &DynStore, dataset_id: &str) -> ApiResult<Vec<Grade>> {
@@ -363,7 +416,12 @@ async fn column_grade_values(store: &DynStore, dataset_id: &str) -> ApiResult<Ve
 
 /// Recomputes the dataset grade from its columns and tightens the opening type if the columns
 /// no longer allow it. Called after every change of a column grade or a new version.
-pub async fn reconcile(store: &DynStore, dataset_id: &str) -> ApiResult<Dataset> {
+pub async fn reconcile(
+    books: Books<'_>,
+    actor: Option<&User>,
+    dataset_id: &str,
+) -> ApiResult<Dataset> {
+    let store = books.store;
     let mut dataset = store.get_dataset(dataset_id).await?;
     let grades = column_grade_values(store, dataset_id).await?;
     let grade = classification::dataset_grade(grades.iter().copied());
@@ -371,9 +429,18 @@ pub async fn reconcile(store: &DynStore, dataset_id: &str) -> ApiResult<Dataset>
         classification::derived_opening_type(dataset.meta.importance, grades.iter().copied());
     let opening = dataset.meta.opening_type.max(derived);
     if grade != dataset.grade || opening != dataset.meta.opening_type {
+        let before = classification_of(&dataset);
         dataset.grade = grade;
         dataset.meta.opening_type = opening;
         dataset = store.update_dataset(&dataset).await?;
+        books
+            .log(
+                EventKind::OpeningTypeChanged,
+                actor,
+                &dataset,
+                json!({"from": before, "to": classification_of(&dataset), "derived_from_columns": true}),
+            )
+            .await?;
     }
     Ok(dataset)
 }
@@ -381,13 +448,14 @@ pub async fn reconcile(store: &DynStore, dataset_id: &str) -> ApiResult<Dataset>
 /// Sets the opening type: stricter at once; looser only within the rules, and through a request
 /// unless the authority itself makes the change.
 pub async fn set_opening_type(
-    store: &DynStore,
+    books: Books<'_>,
     user: &User,
     dataset: &Dataset,
     to: OpeningType,
     reason: &str,
     now: i64,
 ) -> ApiResult<ChangeOutcome> {
+    let store = books.store;
     require_edit(user, dataset)?;
     let from = dataset.meta.opening_type;
     let grades = column_grade_values(store, &dataset.id).await?;
@@ -396,7 +464,7 @@ pub async fn set_opening_type(
         Change::Unchanged => Ok(ChangeOutcome::Unchanged),
         Change::NeedsApproval if user.role != Role::Authority => {
             let request = file_request(
-                store,
+                books,
                 user,
                 dataset,
                 ChangeTarget::OpeningType { from, to },
@@ -410,9 +478,18 @@ pub async fn set_opening_type(
         }
         Change::Stricter | Change::NeedsApproval => {
             let mut d = store.get_dataset(&dataset.id).await?;
+            let before = classification_of(&d);
             d.meta.opening_type = to;
             d.modified_at = now;
-            store.update_dataset(&d).await?;
+            let d = store.update_dataset(&d).await?;
+            books
+                .log(
+                    EventKind::OpeningTypeChanged,
+                    Some(user),
+                    &d,
+                    json!({"from": before, "to": classification_of(&d), "reason": reason}),
+                )
+                .await?;
             Ok(ChangeOutcome::Applied)
         }
     }
@@ -434,20 +511,21 @@ fn check_opening_type(dataset: &Dataset, to: OpeningType, grades: &[Grade]) -> A
 }
 
 async fn file_request(
-    store: &DynStore,
+    books: Books<'_>,
     user: &User,
     dataset: &Dataset,
     change: ChangeTarget,
     reason: &str,
     now: i64,
 ) -> ApiResult<ChangeRequest> {
+    let store = books.store;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(invalid(
             "Lowering needs the authority's approval: give a `reason` for the request.",
         ));
     }
-    Ok(store
+    let request = store
         .create_change_request(NewChangeRequest {
             dataset_id: dataset.id.clone(),
             change,
@@ -455,14 +533,23 @@ async fn file_request(
             requested_by: user.id.clone(),
             now,
         })
-        .await?)
+        .await?;
+    books
+        .log(
+            EventKind::ChangeRequested,
+            Some(user),
+            dataset,
+            json!({"request_id": request.id, "change": request.change, "reason": reason}),
+        )
+        .await?;
+    Ok(request)
 }
 
 /// Sets a column's grade: confirming or raising applies at once; lowering files a request
 /// unless the authority makes it.
 #[allow(clippy::too_many_arguments)] // each is a distinct part of the decision; a struct would only rename them
 pub async fn set_column_grade(
-    store: &DynStore,
+    books: Books<'_>,
     user: &User,
     dataset: &Dataset,
     resource: &Resource,
@@ -471,6 +558,7 @@ pub async fn set_column_grade(
     reason: &str,
     now: i64,
 ) -> ApiResult<ChangeOutcome> {
+    let store = books.store;
     require_edit(user, dataset)?;
     if resource.dataset_id != dataset.id {
         return Err(ApiError::new(
@@ -492,7 +580,7 @@ pub async fn set_column_grade(
                 from: current.grade,
                 to,
             };
-            let request = file_request(store, user, dataset, change, reason, now).await?;
+            let request = file_request(books, user, dataset, change, reason, now).await?;
             return Ok(ChangeOutcome::RequestFiled {
                 request: Box::new(request),
             });
@@ -500,6 +588,7 @@ pub async fn set_column_grade(
         Change::Unchanged if current.confirmed => ChangeOutcome::Unchanged,
         _ => ChangeOutcome::Applied,
     };
+    let from = current.grade;
     store
         .set_column_grade(&ColumnGrade {
             grade: to,
@@ -507,20 +596,31 @@ pub async fn set_column_grade(
             ..current
         })
         .await?;
-    reconcile(store, &dataset.id).await?;
+    if matches!(outcome, ChangeOutcome::Applied) {
+        books
+            .log(
+                EventKind::GradeChanged,
+                Some(user),
+                dataset,
+                json!({"resource": resource.name, "column": column, "from": from, "to": to, "reason": reason}),
+            )
+            .await?;
+    }
+    reconcile(books, Some(user), &dataset.id).await?;
     Ok(outcome)
 }
 
 /// The authority approves or rejects a pending request; approval applies the change if the rules
 /// still allow it.
 pub async fn decide_request(
-    store: &DynStore,
+    books: Books<'_>,
     user: &User,
     request_id: &str,
     approve: bool,
     note: &str,
     now: i64,
 ) -> ApiResult<ChangeRequest> {
+    let store = books.store;
     require_authority(user)?;
     let request = match store.get_change_request(request_id).await {
         Ok(r) => r,
@@ -563,13 +663,13 @@ pub async fn decide_request(
                     return Err(stale());
                 }
                 let resource = store.get_resource(resource_id).await?;
-                set_column_grade(store, user, &dataset, &resource, column, *to, note, now).await?;
+                set_column_grade(books, user, &dataset, &resource, column, *to, note, now).await?;
             }
             ChangeTarget::OpeningType { from, to } => {
                 if dataset.meta.opening_type != *from {
                     return Err(stale());
                 }
-                set_opening_type(store, user, &dataset, *to, note, now).await?;
+                set_opening_type(books, user, &dataset, *to, note, now).await?;
             }
         }
     }
@@ -582,7 +682,18 @@ pub async fn decide_request(
         .decide_change_request(request_id, status, &user.id, note.trim(), now)
         .await
     {
-        Ok(r) => Ok(r),
+        Ok(r) => {
+            let dataset = store.get_dataset(&r.dataset_id).await?;
+            books
+                .log(
+                    EventKind::ChangeDecided,
+                    Some(user),
+                    &dataset,
+                    json!({"request_id": r.id, "change": r.change, "status": r.status, "note": r.decision_note}),
+                )
+                .await?;
+            Ok(r)
+        }
         Err(store::StoreError::Conflict(_)) => Err(ApiError::new(
             Code::AlreadyDecided,
             "This request has already been decided.",
@@ -609,17 +720,18 @@ pub async fn delete_dataset(
 
 /// Removes a resource with its versions' files, and reconciles the dataset's classification.
 pub async fn delete_resource(
-    store: &DynStore,
+    books: Books<'_>,
     data_dir: &Path,
     user: &User,
     dataset: &Dataset,
     resource: &Resource,
 ) -> ApiResult<()> {
+    let store = books.store;
     require_edit(user, dataset)?;
     for p in store.delete_resource(&resource.id).await? {
         let _ = std::fs::remove_file(data_dir.join(p));
     }
-    reconcile(store, &dataset.id).await?;
+    reconcile(books, Some(user), &dataset.id).await?;
     Ok(())
 }
 
@@ -655,7 +767,7 @@ impl Drop for StagedUpload {
 /// it atomically, and reconciles the dataset's classification.
 #[allow(clippy::too_many_arguments)]
 pub async fn publish_upload(
-    store: &DynStore,
+    books: Books<'_>,
     data_dir: &Path,
     limits: &ingest::Limits,
     user: &User,
@@ -666,6 +778,7 @@ pub async fn publish_upload(
     progress: Option<Box<dyn Fn(u64) + Send + Sync>>,
     now: i64,
 ) -> ApiResult<(Resource, Version)> {
+    let store = books.store;
     require_edit(user, dataset)?;
     ingest::validate_file_name(file_name)?;
     ingest::SourceFormat::from_file_name(file_name)?;
@@ -760,7 +873,7 @@ pub async fn publish_upload(
         }
     }
     let (resource, version) = result?;
-    reconcile(store, &dataset.id).await?;
+    reconcile(books, Some(user), &dataset.id).await?;
     Ok((resource, version))
 }
 

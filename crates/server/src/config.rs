@@ -56,6 +56,10 @@ pub struct Config {
     #[arg(long, env = "GONGSHU_QUERY_MAX_ROWS", default_value_t = 10_000)]
     pub query_max_rows: usize,
 
+    /// Name of the access log (its checkpoint origin and key name), fixed at first start. Default: the host of `public_url` followed by `/log`, else `gongshu.local/log`.
+    #[arg(long, env = "GONGSHU_LOG_ORIGIN")]
+    pub log_origin: Option<String>,
+
     /// Most rows one download may have.
     #[arg(long, env = "GONGSHU_DOWNLOAD_MAX_ROWS", default_value_t = 20_000_000)]
     pub download_max_rows: u64,
@@ -76,6 +80,7 @@ impl Default for Config {
             query_memory_mb: 512,
             query_max_rows: 10_000,
             download_max_rows: 20_000_000,
+            log_origin: None,
         }
     }
 }
@@ -99,6 +104,7 @@ impl std::fmt::Debug for Config {
             .field("query_memory_mb", &self.query_memory_mb)
             .field("query_max_rows", &self.query_max_rows)
             .field("download_max_rows", &self.download_max_rows)
+            .field("log_origin", &self.log_origin)
             .finish()
     }
 }
@@ -180,6 +186,19 @@ impl Config {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("gongshu.db").display()),
         }
+    }
+
+    /// The access log's origin for a new log: `log_origin`, else the public URL's host + `/log`.
+    pub fn log_origin(&self) -> String {
+        if let Some(o) = &self.log_origin {
+            return o.clone();
+        }
+        let host = self.public_url.as_deref().and_then(|u| {
+            let rest = u.split_once("://").map_or(u, |(_, r)| r);
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            (!host.is_empty()).then(|| host.to_string())
+        });
+        format!("{}/log", host.as_deref().unwrap_or("gongshu.local"))
     }
 
     /// Whether cookies must carry the Secure attribute (the portal is served over TLS).

@@ -8,13 +8,19 @@
 //! Quota: rows are charged to the grant *before* they are sent, atomically against the daily
 //! quota, so concurrent requests cannot overdraw it and nothing is sent that was not charged.
 
+use crate::audit::Event;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::SharedState;
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
 use model::access::{
     self, AccessRequest, Basis, ColumnPolicy, DatasetPolicy, Decision, Mask, Mode, Principal,
 };
 use model::classification::Grade;
+use model::log::EventKind;
 use query::{PolicyTable, QueryError};
+use serde_json::{json, Value};
+use std::net::IpAddr;
 use store::{Dataset, GrantRecord, Resource, User, Version};
 
 /// Milliseconds in a day.
@@ -320,17 +326,73 @@ pub async fn open_sql(
     Ok(opened)
 }
 
-/// Charges `rows` to the grant each access used, before they are sent. Fails with
-/// `quota_exhausted` (and charges nothing more) when a quota would be exceeded.
-pub async fn charge(state: &SharedState, accesses: &[&Access], rows: u64) -> ApiResult<()> {
-    if rows == 0 {
-        return Ok(());
+/// Who asks for data, as the access log records them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Asker<'a> {
+    /// The signed-in user, if any.
+    pub user: Option<&'a User>,
+    /// The client's address, if known.
+    pub client: Option<IpAddr>,
+}
+
+/// How rows leave: the path and the request as the caller made it (kept in the log's private
+/// detail record).
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The path, as a log event kind.
+    pub kind: EventKind,
+    /// The request: query parameters, SQL text, format.
+    pub request: Value,
+}
+
+/// The log indexes of one delivery, one per dataset read; the response carries them in the
+/// `Gongshu-Log-Index` header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Receipt(pub Vec<u64>);
+
+impl Receipt {
+    /// Name of the response header.
+    pub const HEADER: &'static str = "gongshu-log-index";
+
+    /// The header value: indexes separated by commas (none when logging is switched off).
+    pub fn header_value(&self) -> Option<HeaderValue> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let text: Vec<String> = self.0.iter().map(u64::to_string).collect();
+        HeaderValue::from_str(&text.join(", ")).ok()
     }
-    let day = quota_day(crate::auth::now_ms());
+
+    /// Adds the header to a response.
+    pub fn attach(&self, response: &mut Response) {
+        if let Some(v) = self.header_value() {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(Self::HEADER), v);
+        }
+    }
+}
+
+/// Delivers `rows`: charges them to the grant each access used, then appends one durable log
+/// leaf per access, all before any row is sent. Fails with `quota_exhausted` (and charges
+/// nothing more) when a quota would be exceeded; if the log cannot record the access, nothing
+/// is sent either.
+pub async fn deliver(
+    state: &SharedState,
+    asker: Asker<'_>,
+    accesses: &[&Access],
+    rows: u64,
+    delivery: &Delivery,
+) -> ApiResult<Receipt> {
+    let now = crate::auth::now_ms();
+    let day = quota_day(now);
     for access in accesses {
         let Some(grant_id) = access.grant_id() else {
             continue;
         };
+        if rows == 0 {
+            continue;
+        }
         match state
             .store
             .add_grant_rows(grant_id, day, rows as i64, access.daily_row_quota)
@@ -341,7 +403,39 @@ pub async fn charge(state: &SharedState, accesses: &[&Access], rows: u64) -> Api
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
+    let mut receipt = Receipt::default();
+    for access in accesses {
+        let mut purpose = None;
+        if let Some(grant_id) = access.grant_id() {
+            let grant = state.store.get_grant(grant_id).await?;
+            purpose = Some(
+                state
+                    .store
+                    .get_application(&grant.application_id)
+                    .await?
+                    .purpose_category,
+            );
+        }
+        let event = Event {
+            kind: delivery.kind,
+            dataset: Some(&access.dataset.name),
+            actor: asker.user,
+            client: asker.client,
+            purpose,
+            rows: Some(rows),
+            detail: json!({
+                "request": delivery.request,
+                "resource": access.resource.name,
+                "version": access.version.number,
+                "grant_id": access.grant_id(),
+                "columns": access.decision.visible().map(|(name, _)| name).collect::<Vec<_>>(),
+            }),
+        };
+        if let Some(index) = state.log.append(event).await? {
+            receipt.0.push(index);
+        }
+    }
+    Ok(receipt)
 }
 
 /// Maps an error of the query engine to the API's error table. Messages from the engine are

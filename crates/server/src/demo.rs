@@ -307,7 +307,7 @@ async fn upload(
         .and_then(|n| n.to_str())
         .unwrap_or("data.csv");
     let (_, v) = catalog::publish_upload(
-        &state.store,
+        state.books(),
         state.data_dir(),
         &state.limits,
         user,
@@ -450,7 +450,7 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     upload(state, &u, &d, "monthly", &json_path).await?;
     let resource = state.store.list_resources(&d.id).await?.remove(0);
     catalog::set_column_grade(
-        &state.store,
+        state.books(),
         &u,
         &d,
         &resource,
@@ -572,7 +572,7 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     upload(state, &u, &d, "quarterly", &parquet_copy).await?;
     let resource = state.store.list_resources(&d.id).await?.remove(0);
     catalog::set_column_grade(
-        &state.store,
+        state.books(),
         &u,
         &d,
         &resource,

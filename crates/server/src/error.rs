@@ -85,6 +85,8 @@ error_codes! {
     NameTaken => "name_taken", "conflict", CONFLICT;
     AlreadyDecided => "already_decided", "conflict", CONFLICT;
     StaleRequest => "stale_request", "conflict", CONFLICT;
+    LogRange => "log_range", "invalid_request", BAD_REQUEST;
+    LogEntryNotFound => "log_entry_not_found", "not_found", NOT_FOUND;
     Internal => "internal", "internal", INTERNAL_SERVER_ERROR;
     Unavailable => "unavailable", "internal", SERVICE_UNAVAILABLE;
 }

@@ -2,14 +2,17 @@
 //! the portal. The rules themselves (who must approve, what narrowing means) live in
 //! [`model::application`]; this module checks who may act and keeps the store consistent.
 
+use crate::audit::Event;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::SharedState;
 use model::access::{Grantee, Mode};
 use model::application::{self, ApplicationStatus, PurposeCategory, ResultKind, ReviewStep, Terms};
 use model::classification::Grade;
 use model::filter::Condition;
+use model::log::EventKind;
 use model::role::Role;
 use serde::Deserialize;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use store::{
     Application, ApplicationDecision, ApplicationFilter, Dataset, GrantRecord, NewApplication,
@@ -328,7 +331,7 @@ pub async fn submit(
             ),
         ));
     }
-    state
+    let app = state
         .store
         .decide_application(
             id,
@@ -339,7 +342,8 @@ pub async fn submit(
             crate::auth::now_ms(),
         )
         .await
-        .map_err(|e| conflict_status(e, "a draft"))
+        .map_err(|e| conflict_status(e, "a draft"))?;
+    logged(state, user, app, EventKind::ApplicationSubmitted).await
 }
 
 /// Withdraws a draft or submitted application.
@@ -351,11 +355,12 @@ pub async fn withdraw(state: &SharedState, user: &User, id: &str) -> ApiResult<A
             "Only the applicant may withdraw an application.",
         ));
     }
-    state
+    let app = state
         .store
         .decide_application(id, ApplicationDecision::Withdraw, crate::auth::now_ms())
         .await
-        .map_err(|e| conflict_status(e, "open"))
+        .map_err(|e| conflict_status(e, "open"))?;
+    logged(state, user, app, EventKind::ApplicationWithdrawn).await
 }
 
 /// The review step `user` may act on for an application, if any.
@@ -405,7 +410,7 @@ pub async fn review(
                 "Give the applicant a reason for the rejection.",
             ));
         }
-        return state
+        let app = state
             .store
             .decide_application(
                 id,
@@ -417,7 +422,8 @@ pub async fn review(
                 now,
             )
             .await
-            .map_err(|e| conflict_status(e, "waiting for this review"));
+            .map_err(|e| conflict_status(e, "waiting for this review"))?;
+        return logged(state, user, app, EventKind::ApplicationRejected).await;
     }
     let current = &app.approved;
     let mut row_filter = current.row_filter.clone();
@@ -487,11 +493,39 @@ pub async fn review(
             }
         }
     };
-    state
+    let kind = match decision {
+        ApplicationDecision::ForwardToAuthority { .. } => EventKind::ApplicationForwarded,
+        _ => EventKind::ApplicationApproved,
+    };
+    let app = state
         .store
         .decide_application(id, decision, now)
         .await
-        .map_err(|e| conflict_status(e, "waiting for this review"))
+        .map_err(|e| conflict_status(e, "waiting for this review"))?;
+    logged(state, user, app, kind).await
+}
+
+/// Logs a decision on an application (C7) and hands the application back.
+async fn logged(
+    state: &SharedState,
+    user: &User,
+    app: Application,
+    kind: EventKind,
+) -> ApiResult<Application> {
+    let dataset = state.store.get_dataset(&app.dataset_id).await?;
+    let mut event = Event::new(kind, Some(user));
+    event.dataset = Some(&dataset.name);
+    event.purpose = Some(app.purpose_category);
+    event.detail = json!({
+        "application_id": app.id,
+        "status": app.status.code(),
+        "step": app.step,
+        "approved": app.approved,
+        "grant_id": app.grant_id,
+        "rejection_reason": app.rejection_reason,
+    });
+    state.log.append(event).await?;
+    Ok(app)
 }
 
 /// Loads a grant or answers `grant_not_found`.
@@ -543,7 +577,15 @@ pub async fn revoke(
         .revoke_grant(id, &user.id, &reason, crate::auth::now_ms())
         .await
     {
-        Ok(g) => Ok(g),
+        Ok(g) => {
+            let application = state.store.get_application(&g.application_id).await?;
+            let mut event = Event::new(EventKind::GrantRevoked, Some(user));
+            event.dataset = Some(&dataset.name);
+            event.purpose = Some(application.purpose_category);
+            event.detail = json!({"grant_id": g.id, "reason": reason});
+            state.log.append(event).await?;
+            Ok(g)
+        }
         Err(store::StoreError::Conflict(_)) => Err(ApiError::new(
             Code::AlreadyDecided,
             "The grant was already revoked.",

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod config;
@@ -40,6 +41,15 @@ pub struct App {
 /// Opens the store (running migrations), cleans leftovers of interrupted ingests, loads the demo
 /// content if asked, and assembles the routes.
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    build_with(config, |log| log).await
+}
+
+/// [`build`], with the access log passed through `adjust` first. Only the benchmark harness
+/// uses it, to measure what logging costs with [`audit::AuditLog::without_appends`].
+pub async fn build_with(
+    config: Config,
+    adjust: impl FnOnce(audit::AuditLog) -> audit::AuditLog,
+) -> anyhow::Result<App> {
     std::fs::create_dir_all(&config.data_dir)?;
     let store = store::connect(&config.effective_database_url()).await?;
     let removed = catalog::clean_data_dir(&store, &config.data_dir).await?;
@@ -59,7 +69,13 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         max_rows: config.query_max_rows,
         max_download_rows: config.download_max_rows,
     });
+    let log = adjust(audit::AuditLog::open(
+        &config.data_dir,
+        &config.log_origin(),
+        store.clone(),
+    )?);
     let state = Arc::new(AppState {
+        log,
         throttle: auth::Throttle::new(config.login_attempts),
         engine,
         config,
@@ -81,6 +97,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api::router())
+        .merge(audit::routes::router())
         .merge(portal::router())
         .fallback(portal::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(limit))

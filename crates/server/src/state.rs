@@ -16,6 +16,8 @@ pub struct AppState {
     pub throttle: Throttle,
     /// The query engine with its limits; every read goes through [`crate::dataservice`].
     pub engine: query::Engine,
+    /// The verifiable access log (C7).
+    pub log: crate::audit::AuditLog,
     /// Limits for ingest.
     pub limits: ingest::Limits,
 }
@@ -24,6 +26,14 @@ pub struct AppState {
 pub type SharedState = Arc<AppState>;
 
 impl AppState {
+    /// The store and the log, for catalog changes.
+    pub fn books(&self) -> crate::catalog::Books<'_> {
+        crate::catalog::Books {
+            store: &self.store,
+            log: &self.log,
+        }
+    }
+
     /// Directory of Parquet versions.
     pub fn data_dir(&self) -> &PathBuf {
         &self.config.data_dir

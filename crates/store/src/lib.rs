@@ -242,4 +242,29 @@ pub trait Store: Send + Sync + 'static {
     async fn create_reuse(&self, reuse: NewReuse) -> Result<ReuseReport>;
     /// Results of a dataset (or of all datasets), newest first.
     async fn list_reuses(&self, dataset_id: Option<&str>) -> Result<Vec<ReuseReport>>;
+
+    // The access log (C7). Append-only; the tree arithmetic lives in the tlog crate, the store
+    // only keeps leaves, details and the stored subtree hashes.
+    /// The number of leaves.
+    async fn log_size(&self) -> Result<i64>;
+    /// Stored subtree hashes by stored index, in the order asked; `Corrupt` if one is missing.
+    async fn log_hashes(&self, ids: &[i64]) -> Result<Vec<[u8; 32]>>;
+    /// Appends `entries` at indexes `start..` and the stored hashes `hashes` at stored indexes
+    /// `hashes_start..`, in one transaction. `Conflict("idx")` (and nothing written) unless
+    /// `start` is the current size, so two writers cannot both take an index.
+    async fn log_append(
+        &self,
+        start: i64,
+        entries: &[NewLogEntry],
+        hashes_start: i64,
+        hashes: &[[u8; 32]],
+    ) -> Result<()>;
+    /// Leaves `start..end`, oldest first.
+    async fn log_entries(&self, start: i64, end: i64) -> Result<Vec<LogEntry>>;
+    /// The newest `limit` leaves, newest first, optionally only those of one dataset.
+    async fn log_recent(&self, dataset: Option<&str>, limit: i64) -> Result<Vec<LogEntry>>;
+    /// The private detail of a leaf.
+    async fn log_detail(&self, index: i64) -> Result<LogDetail>;
+    /// Leaf counts per dataset and kind, largest first.
+    async fn log_counts(&self) -> Result<Vec<LogCount>>;
 }

@@ -664,3 +664,57 @@ pub struct NewReuse {
     /// Unix milliseconds.
     pub now: i64,
 }
+
+/// One leaf to append to the access log (C7), with its private detail record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLogEntry {
+    /// The leaf's exact bytes (a line of JSON), hashed into the tree.
+    pub data: String,
+    /// Event kind, repeated from the leaf for counting.
+    pub kind: String,
+    /// Dataset slug, repeated from the leaf, if the event concerns one.
+    pub dataset: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Hex salt of the leaf's commitment to the detail.
+    pub salt: String,
+    /// The private detail record (JSON text).
+    pub detail: String,
+}
+
+/// A stored leaf of the access log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogEntry {
+    /// Position in the log, from 0.
+    pub index: i64,
+    /// The leaf's exact bytes.
+    pub data: String,
+    /// Event kind.
+    pub kind: String,
+    /// Dataset slug, if any.
+    pub dataset: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// The private detail of a leaf, for auditors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogDetail {
+    /// Position in the log.
+    pub index: i64,
+    /// Hex salt of the commitment.
+    pub salt: String,
+    /// The detail record (JSON text).
+    pub detail: String,
+}
+
+/// How many leaves of one kind concern one dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogCount {
+    /// Dataset slug.
+    pub dataset: String,
+    /// Event kind.
+    pub kind: String,
+    /// Number of leaves.
+    pub count: i64,
+}

@@ -14,7 +14,9 @@ use rows::RowExt;
 use sha2::{Digest, Sha256};
 use sqlx::migrate::{Migrate, MigrateError, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Database, Pool};
 use std::str::FromStr;
 use std::time::Duration;
@@ -37,6 +39,9 @@ impl SqliteStore {
             .create_if_missing(true)
             // WAL lets readers proceed while one connection writes.
             .journal_mode(SqliteJournalMode::Wal)
+            // A commit is on disk when it returns: the access log promises that a leaf is
+            // durable before the response that cites it is sent.
+            .synchronous(SqliteSynchronous::Full)
             // SQLite ignores foreign keys unless asked, per connection.
             .foreign_keys(true)
             // Writers queue for the single write lock instead of failing at once.

@@ -904,6 +904,7 @@ async fn story(store: DynStore) -> String {
     );
 
     applications(&store, &transport, &firm, &staff, &admin).await;
+    access_log(&store).await;
 
     // The name is free again; the caller's "kept" check reads this one back.
     store
@@ -2070,4 +2071,84 @@ async fn applications(
     store.delete_dataset(&firm_owned.id).await.unwrap();
     assert!(store.list_reuses(None).await.unwrap().is_empty());
     assert!(application_ids(store, filter()).await.is_empty());
+}
+
+fn log_entry(i: i64, dataset: Option<&str>) -> NewLogEntry {
+    NewLogEntry {
+        data: format!("{{\"n\":{i}}}"),
+        kind: "data.query".into(),
+        dataset: dataset.map(str::to_string),
+        created_at: T0 + i,
+        salt: format!("{i:064x}"),
+        detail: format!("{{\"user\":\"u{i}\"}}"),
+    }
+}
+
+/// The log is append-only with dense indexes: a stale or skipping writer changes nothing.
+async fn access_log(store: &DynStore) {
+    assert_eq!(store.log_size().await.unwrap(), 0);
+    let batch: Vec<_> = (0..3).map(|i| log_entry(i, Some("bus"))).collect();
+    store
+        .log_append(0, &batch, 0, &[[1; 32], [2; 32]])
+        .await
+        .unwrap();
+    assert_eq!(store.log_size().await.unwrap(), 3);
+    // A second writer that still thinks the log is empty, or one that skips an index, loses
+    // and leaves nothing behind.
+    let stale = [log_entry(0, None)];
+    assert!(matches!(
+        store.log_append(0, &stale, 2, &[[9; 32]]).await,
+        Err(StoreError::Conflict(f)) if f == "idx"
+    ));
+    assert!(matches!(
+        store.log_append(4, &stale, 2, &[[9; 32]]).await,
+        Err(StoreError::Conflict(f)) if f == "idx"
+    ));
+    assert_eq!(store.log_size().await.unwrap(), 3);
+    // A hash that is already stored fails the whole batch, leaves included.
+    assert!(store
+        .log_append(3, &[log_entry(3, None)], 1, &[[9; 32]])
+        .await
+        .is_err());
+    assert_eq!(store.log_size().await.unwrap(), 3);
+    store
+        .log_append(3, &[log_entry(3, Some("other"))], 2, &[[3; 32]])
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.log_hashes(&[2, 0, 1]).await.unwrap(),
+        [[3; 32], [1; 32], [2; 32]]
+    );
+    assert!(matches!(
+        store.log_hashes(&[0, 7]).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    let entries = store.log_entries(1, 3).await.unwrap();
+    assert_eq!(entries.iter().map(|e| e.index).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(entries[0].data, "{\"n\":1}");
+    assert_eq!(entries[0].dataset.as_deref(), Some("bus"));
+    let recent = store.log_recent(None, 2).await.unwrap();
+    assert_eq!(recent.iter().map(|e| e.index).collect::<Vec<_>>(), [3, 2]);
+    let bus = store.log_recent(Some("bus"), 10).await.unwrap();
+    assert_eq!(bus.len(), 3);
+    let detail = store.log_detail(2).await.unwrap();
+    assert_eq!(detail.detail, "{\"user\":\"u2\"}");
+    assert_eq!(detail.salt, format!("{:064x}", 2));
+    not_found(store.log_detail(4).await);
+    assert_eq!(
+        store.log_counts().await.unwrap(),
+        [
+            LogCount {
+                dataset: "bus".into(),
+                kind: "data.query".into(),
+                count: 3
+            },
+            LogCount {
+                dataset: "other".into(),
+                kind: "data.query".into(),
+                count: 1
+            }
+        ]
+    );
 }

@@ -17,7 +17,7 @@
 
 use super::ApiJson;
 use crate::auth::Caller;
-use crate::dataservice::{self, query_error, Access};
+use crate::dataservice::{self, query_error, Access, Asker, Delivery, Receipt};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::SharedState;
 use axum::body::Body;
@@ -28,11 +28,11 @@ use axum::routing::get;
 use axum::Router;
 use model::access::{Basis, Mode};
 use model::filter::{Condition, Literal, Op};
+use model::log::EventKind;
 use query::export::Format;
 use query::{AggFunc, AggregateQuery, Metric, RestQuery, Rows, SortKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use store::User;
 
 pub fn router() -> Router<SharedState> {
     Router::new()
@@ -47,7 +47,7 @@ pub fn router() -> Router<SharedState> {
 }
 
 /// Parameters of a REST query, from a query string or a JSON body.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueryParams {
     /// Filters (see the module docs).
@@ -322,19 +322,20 @@ pub fn rows_json(rows: &Rows, extra: Value) -> Value {
     body
 }
 
-/// Runs a REST query for `user` and charges the rows: shared by the API, the portal preview and
-/// the CKAN DataStore façade.
+/// Runs a REST query for `asker`, charges and logs the rows: shared by the API, the portal
+/// preview and the CKAN DataStore façade.
 pub async fn run_query(
     state: &SharedState,
-    user: Option<&User>,
+    asker: Asker<'_>,
     name: &str,
     resource: Option<&str>,
     mut q: RestQuery,
-) -> ApiResult<(Access, Rows)> {
+    delivery: &Delivery,
+) -> ApiResult<(Access, Rows, Receipt)> {
     let dataset = super::load_dataset(state, name).await?;
     let access = dataservice::open(
         state,
-        user,
+        asker.user,
         dataset,
         resource,
         Mode::Api,
@@ -348,8 +349,9 @@ pub async fn run_query(
         .query(&access.table, &q)
         .await
         .map_err(query_error)?;
-    dataservice::charge(state, &[&access], rows.row_count as u64).await?;
-    Ok((access, rows))
+    let receipt =
+        dataservice::deliver(state, asker, &[&access], rows.row_count as u64, delivery).await?;
+    Ok((access, rows, receipt))
 }
 
 async fn respond_query(
@@ -357,7 +359,7 @@ async fn respond_query(
     caller: Caller,
     name: String,
     p: QueryParams,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<Response> {
     if p.format.is_some() {
         return Err(ApiError::new(
             Code::BadRequest,
@@ -365,7 +367,11 @@ async fn respond_query(
         ));
     }
     let q = rest_query(&p, state.engine.limits().max_rows)?;
-    answer(&state, caller, &name, p.resource.as_deref(), q).await
+    let delivery = Delivery {
+        kind: EventKind::Query,
+        request: json!(p),
+    };
+    answer(&state, caller, &name, p.resource.as_deref(), q, &delivery).await
 }
 
 /// Runs a query and answers with its rows, the paging and the access summary.
@@ -375,14 +381,29 @@ async fn answer(
     name: &str,
     resource: Option<&str>,
     q: RestQuery,
-) -> ApiResult<ApiJson<Value>> {
+    delivery: &Delivery,
+) -> ApiResult<Response> {
     let (limit, offset) = (q.limit, q.offset);
-    let (access, rows) = run_query(state, caller.user.as_ref(), name, resource, q).await?;
+    let (access, rows, receipt) =
+        run_query(state, caller.asker(), name, resource, q, delivery).await?;
     let summary = access_summary(&access, rows.row_count as u64);
-    Ok(ApiJson(rows_json(
-        &rows,
-        json!({"dataset": access.dataset.name, "resource": access.resource.name, "version": access.version.number, "limit": limit, "offset": offset, "access": summary}),
-    )))
+    Ok(logged(
+        receipt,
+        rows_json(
+            &rows,
+            json!({"dataset": access.dataset.name, "resource": access.resource.name, "version": access.version.number, "limit": limit, "offset": offset, "access": summary}),
+        ),
+    ))
+}
+
+/// A JSON answer that carries its log receipt, in the header and in the body.
+fn logged(receipt: Receipt, mut body: Value) -> Response {
+    if let Value::Object(b) = &mut body {
+        b.insert("log_index".into(), json!(receipt.0));
+    }
+    let mut response = ApiJson(body).into_response();
+    receipt.attach(&mut response);
+    response
 }
 
 async fn query_get(
@@ -390,7 +411,7 @@ async fn query_get(
     caller: Caller,
     Path(name): Path<String>,
     params: Result<Query<QueryParams>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<Response> {
     let Query(p) = params.map_err(bad_params)?;
     respond_query(state, caller, name, p).await
 }
@@ -400,7 +421,7 @@ async fn query_post(
     caller: Caller,
     Path(name): Path<String>,
     ApiJson(p): ApiJson<QueryParams>,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<Response> {
     respond_query(state, caller, name, p).await
 }
 
@@ -426,16 +447,20 @@ async fn preview(
     caller: Caller,
     Path(name): Path<String>,
     params: Result<Query<PreviewParams>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<Response> {
     let Query(p) = params.map_err(bad_params)?;
     let q = RestQuery {
         limit: Some(PREVIEW_ROWS),
         ..RestQuery::default()
     };
-    answer(&state, caller, &name, p.resource.as_deref(), q).await
+    let delivery = Delivery {
+        kind: EventKind::Preview,
+        request: json!({"resource": p.resource}),
+    };
+    answer(&state, caller, &name, p.resource.as_deref(), q, &delivery).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct AggregateParams {
     #[serde(default)]
@@ -490,8 +515,12 @@ async fn aggregate(
     caller: Caller,
     Path(name): Path<String>,
     params: Result<Query<AggregateParams>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<Response> {
     let Query(p) = params.map_err(bad_params)?;
+    let delivery = Delivery {
+        kind: EventKind::Aggregate,
+        request: json!(p),
+    };
     let metrics = parse_metrics(p.metrics.as_deref().unwrap_or("count"))?;
     if metrics.is_empty() || metrics.len() > 20 {
         return Err(ApiError::new(
@@ -500,7 +529,7 @@ async fn aggregate(
         ));
     }
     let cap = state.engine.limits().max_rows;
-    let limit = param_int("limit", p.limit.map(Value::String).as_ref())?;
+    let limit = param_int("limit", p.limit.clone().map(Value::String).as_ref())?;
     if limit.is_some_and(|l| l as u64 > cap as u64) {
         return Err(ApiError::new(
             Code::BadRequest,
@@ -508,10 +537,10 @@ async fn aggregate(
         ));
     }
     let a = AggregateQuery {
-        group_by: param_list("group_by", p.group_by.map(Value::String).as_ref())?
+        group_by: param_list("group_by", p.group_by.clone().map(Value::String).as_ref())?
             .unwrap_or_default(),
         metrics,
-        filters: parse_filters(p.filters.map(Value::String).as_ref())?,
+        filters: parse_filters(p.filters.clone().map(Value::String).as_ref())?,
         sort: match p.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => SortKey::parse_list(s).map_err(query_error)?,
             None => Vec::new(),
@@ -538,12 +567,22 @@ async fn aggregate(
         .aggregate(&access.table, &a)
         .await
         .map_err(query_error)?;
-    dataservice::charge(&state, &[&access], rows.row_count as u64).await?;
+    let receipt = dataservice::deliver(
+        &state,
+        caller.asker(),
+        &[&access],
+        rows.row_count as u64,
+        &delivery,
+    )
+    .await?;
     let summary = access_summary(&access, rows.row_count as u64);
-    Ok(ApiJson(rows_json(
-        &rows,
-        json!({"dataset": access.dataset.name, "access": summary}),
-    )))
+    Ok(logged(
+        receipt,
+        rows_json(
+            &rows,
+            json!({"dataset": access.dataset.name, "access": summary}),
+        ),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -552,42 +591,49 @@ struct SqlBody {
     sql: String,
 }
 
-/// Runs read-only SQL for `user` over the datasets it names, charging every grant used.
+/// Runs read-only SQL for `asker` over the datasets it names, charging every grant used and
+/// logging each dataset read as an event of `kind`.
 pub async fn run_sql(
     state: &SharedState,
-    user: Option<&User>,
+    asker: Asker<'_>,
     sql: &str,
-) -> ApiResult<(Vec<Access>, Rows)> {
+    kind: EventKind,
+) -> ApiResult<(Vec<Access>, Rows, Receipt)> {
     if sql.len() > 100_000 {
         return Err(ApiError::new(
             Code::SqlSyntax,
             "The SQL text is longer than 100,000 bytes.",
         ));
     }
-    let accesses = dataservice::open_sql(state, user, sql).await?;
+    let accesses = dataservice::open_sql(state, asker.user, sql).await?;
     let tables: Vec<_> = accesses.iter().map(|a| a.table.clone()).collect();
     let rows = state.engine.sql(&tables, sql).await.map_err(query_error)?;
     let refs: Vec<&Access> = accesses.iter().collect();
     // The rows of a query over several tables cannot be told apart, so each grant involved is
     // charged the whole result; a quota smaller than the result refuses it.
-    dataservice::charge(state, &refs, rows.row_count as u64).await?;
-    Ok((accesses, rows))
+    let delivery = Delivery {
+        kind,
+        request: json!({"sql": sql}),
+    };
+    let receipt =
+        dataservice::deliver(state, asker, &refs, rows.row_count as u64, &delivery).await?;
+    Ok((accesses, rows, receipt))
 }
 
-async fn respond_sql(state: SharedState, caller: Caller, sql: String) -> ApiResult<ApiJson<Value>> {
-    let (accesses, rows) = run_sql(&state, caller.user.as_ref(), &sql).await?;
+async fn respond_sql(state: SharedState, caller: Caller, sql: String) -> ApiResult<Response> {
+    let (accesses, rows, receipt) = run_sql(&state, caller.asker(), &sql, EventKind::Sql).await?;
     let tables: Vec<_> = accesses
         .iter()
         .map(|a| json!({"table": a.table.name, "dataset": a.dataset.name, "version": a.version.number, "access": access_summary(a, rows.row_count as u64)}))
         .collect();
-    Ok(ApiJson(rows_json(&rows, json!({"tables": tables}))))
+    Ok(logged(receipt, rows_json(&rows, json!({"tables": tables}))))
 }
 
 async fn sql_get(
     State(state): State<SharedState>,
     caller: Caller,
     params: Result<Query<SqlBody>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<Response> {
     let Query(p) = params.map_err(bad_params)?;
     respond_sql(state, caller, p.sql).await
 }
@@ -596,7 +642,7 @@ async fn sql_post(
     State(state): State<SharedState>,
     caller: Caller,
     ApiJson(p): ApiJson<SqlBody>,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<Response> {
     respond_sql(state, caller, p.sql).await
 }
 
@@ -605,7 +651,7 @@ async fn sql_post(
 /// body, so a client never mistakes a partial file for a complete one.
 pub async fn download_response(
     state: &SharedState,
-    user: Option<&User>,
+    asker: Asker<'_>,
     name: &str,
     p: &QueryParams,
     format: Format,
@@ -624,13 +670,17 @@ pub async fn download_response(
     let dataset = super::load_dataset(state, name).await?;
     let access = dataservice::open(
         state,
-        user,
+        asker.user,
         dataset,
         p.resource.as_deref(),
         Mode::Download,
         q.fields.as_deref(),
     )
     .await?;
+    let delivery = Delivery {
+        kind: EventKind::Download,
+        request: json!({"params": p, "format": format.ext()}),
+    };
     let mut rows = state
         .engine
         .count(&access.table, &q)
@@ -660,7 +710,7 @@ pub async fn download_response(
         }
     }
     q.limit = Some(rows as usize);
-    dataservice::charge(state, &[&access], rows).await?;
+    let receipt = dataservice::deliver(state, asker, &[&access], rows, &delivery).await?;
     let stream = state
         .engine
         .stream(&access.table, &q)
@@ -673,7 +723,7 @@ pub async fn download_response(
         access.version.number,
         format.ext()
     );
-    Ok((
+    let mut response = (
         [
             (header::CONTENT_TYPE, format.content_type().to_string()),
             (
@@ -687,7 +737,9 @@ pub async fn download_response(
         ],
         body,
     )
-        .into_response())
+        .into_response();
+    receipt.attach(&mut response);
+    Ok(response)
 }
 
 /// Parses a download format name.
@@ -709,5 +761,5 @@ async fn download(
 ) -> ApiResult<Response> {
     let Query(p) = params.map_err(bad_params)?;
     let format = parse_format(p.format.as_deref())?;
-    download_response(&state, caller.user.as_ref(), &name, &p, format).await
+    download_response(&state, caller.asker(), &name, &p, format).await
 }

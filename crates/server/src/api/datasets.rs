@@ -173,7 +173,7 @@ async fn update(
         )
     })?;
     let (dataset, outcome) =
-        catalog::update_dataset(&state.store, user, dataset, fields, &reason, now_ms()).await?;
+        catalog::update_dataset(state.books(), user, dataset, fields, &reason, now_ms()).await?;
     Ok(ApiJson(Updated {
         dataset: dataset_view(&state.store, dataset, Some(user)).await?,
         outcome,
@@ -208,7 +208,7 @@ async fn set_opening_type(
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
     let outcome = catalog::set_opening_type(
-        &state.store,
+        state.books(),
         user,
         &dataset,
         input.opening_type,
@@ -244,7 +244,7 @@ async fn set_column_grade(
     let dataset = load(&state, &name).await?;
     let resource = find_resource(&state, &dataset, &resource).await?;
     let outcome = catalog::set_column_grade(
-        &state.store,
+        state.books(),
         user,
         &dataset,
         &resource,
@@ -285,7 +285,7 @@ async fn remove_resource(
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
     let resource = find_resource(&state, &dataset, &resource).await?;
-    catalog::delete_resource(&state.store, state.data_dir(), user, &dataset, &resource).await?;
+    catalog::delete_resource(state.books(), state.data_dir(), user, &dataset, &resource).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -394,7 +394,7 @@ async fn upload(
         )
     })?;
     let (resource, version) = catalog::publish_upload(
-        &state.store,
+        state.books(),
         state.data_dir(),
         &state.limits,
         user,

@@ -70,6 +70,6 @@ async fn decide(
 ) -> ApiResult<ApiJson<store::ChangeRequest>> {
     let user = caller.require()?;
     Ok(ApiJson(
-        catalog::decide_request(&state.store, user, &id, d.approve, &d.note, now_ms()).await?,
+        catalog::decide_request(state.books(), user, &id, d.approve, &d.note, now_ms()).await?,
     ))
 }

@@ -124,6 +124,8 @@ pub struct PreviewDisplay {
     pub can_apply: bool,
     /// Whether the visitor manages grants of this dataset.
     pub manages: bool,
+    /// The access log's index of this preview (its receipt).
+    pub log_index: Option<u64>,
     pub results: Vec<ResultRow>,
 }
 
@@ -177,14 +179,20 @@ pub async fn preview(state: &SharedState, v: &Visitor, dataset: &store::Dataset)
         can_download: false,
         can_apply: accepts && !owner,
         manages: user.is_some_and(|u| grants::manages(u, dataset)),
+        log_index: None,
         results,
     };
     let q = RestQuery {
         limit: Some(PREVIEW_ROWS),
         ..RestQuery::default()
     };
-    match data::run_query(state, user, &dataset.name, None, q).await {
-        Ok((access, rows)) => {
+    let delivery = crate::dataservice::Delivery {
+        kind: model::log::EventKind::Preview,
+        request: serde_json::json!({"page": "dataset"}),
+    };
+    match data::run_query(state, v.asker(), &dataset.name, None, q, &delivery).await {
+        Ok((access, rows, receipt)) => {
+            out.log_index = receipt.0.first().copied();
             let summary = data::access_summary(&access, rows.row_count as u64);
             out.shown = true;
             out.basis = match access.decision.basis {
@@ -250,15 +258,9 @@ async fn download(
     Path((name, format)): Path<(String, String)>,
 ) -> PageResult {
     let format = data::parse_format(Some(&format)).or_page(&v)?;
-    data::download_response(
-        &state,
-        v.user.as_ref(),
-        &name,
-        &QueryParams::default(),
-        format,
-    )
-    .await
-    .or_page(&v)
+    data::download_response(&state, v.asker(), &name, &QueryParams::default(), format)
+        .await
+        .or_page(&v)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use store::{ChangeTarget, DatasetFilter, RequestStatus};
 
 mod access;
+mod log;
 mod pages;
 use pages::*;
 
@@ -47,6 +48,7 @@ pub fn router() -> Router<SharedState> {
         .route("/tokens", get(tokens_page).post(tokens_submit))
         .route("/tokens/{id}/revoke", post(token_revoke))
         .merge(access::router())
+        .merge(log::router())
 }
 
 /// Why a portal handler stopped: the visitor must sign in first, or an error to render as a page.
@@ -480,7 +482,7 @@ async fn grade_submit(
         .await
         .or_page(&v)?;
     let outcome = catalog::set_column_grade(
-        &state.store,
+        state.books(),
         &user,
         &dataset,
         &resource,
@@ -516,9 +518,10 @@ async fn opening_submit(
         .parse()
         .map_err(|e| ApiError::new(Code::InvalidField, format!("{e}.")))
         .or_page(&v)?;
-    let outcome = catalog::set_opening_type(&state.store, &user, &dataset, to, &f.reason, now_ms())
-        .await
-        .or_page(&v)?;
+    let outcome =
+        catalog::set_opening_type(state.books(), &user, &dataset, to, &f.reason, now_ms())
+            .await
+            .or_page(&v)?;
     Ok(outcome_redirect(&name, &outcome))
 }
 
@@ -584,7 +587,7 @@ async fn upload_submit(
             .cloned()
             .unwrap_or_else(|| "data".to_string());
         catalog::publish_upload(
-            &state.store,
+            state.books(),
             state.data_dir(),
             &state.limits,
             &user,
@@ -777,7 +780,7 @@ async fn decide_submit(
             .or_page(&v)
         }
     };
-    catalog::decide_request(&state.store, &user, &id, approve, &f.note, now_ms())
+    catalog::decide_request(state.books(), &user, &id, approve, &f.note, now_ms())
         .await
         .or_page(&v)?;
     Ok(Redirect::to("/requests").into_response())

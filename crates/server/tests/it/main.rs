@@ -8,5 +8,6 @@ mod accounts;
 mod adversarial;
 mod catalog;
 mod demo;
+mod log;
 mod portal;
 mod uploads;

@@ -1299,6 +1299,165 @@ macro_rules! impl_store {
                 .map(rows::reuse)
                 .collect()
             }
+
+            // The access log.
+
+            async fn log_size(&self) -> Result<i64> {
+                let row = sqlx::query("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM log_leaves")
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.int("n")
+            }
+
+            async fn log_hashes(&self, ids: &[i64]) -> Result<Vec<[u8; 32]>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let placeholders: Vec<String> =
+                    (1..=ids.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT id, hash FROM log_hashes WHERE id IN ({})",
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query(&sql);
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                let mut found = std::collections::HashMap::with_capacity(ids.len());
+                for row in query.fetch_all(&self.pool).await? {
+                    let hash: [u8; 32] = row.blob("hash")?.try_into().map_err(|_| {
+                        StoreError::Corrupt("log_hashes: a hash is not 32 bytes".into())
+                    })?;
+                    found.insert(row.int("id")?, hash);
+                }
+                ids.iter()
+                    .map(|id| {
+                        found.get(id).copied().ok_or_else(|| {
+                            StoreError::Corrupt(format!("log_hashes: stored hash {id} is missing"))
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn log_append(
+                &self,
+                start: i64,
+                entries: &[NewLogEntry],
+                hashes_start: i64,
+                hashes: &[[u8; 32]],
+            ) -> Result<()> {
+                if entries.is_empty() {
+                    return Ok(());
+                }
+                // Any unique violation means another writer took an index first.
+                let taken = |e: sqlx::Error| match write_error(e, &[]) {
+                    StoreError::Conflict(_) => StoreError::Conflict("idx".into()),
+                    other => other,
+                };
+                let mut tx = self.pool.begin().await?;
+                for (i, e) in entries.iter().enumerate() {
+                    let idx = start + i as i64;
+                    sqlx::query(
+                        "INSERT INTO log_leaves (idx, data, kind, dataset, created_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(idx)
+                    .bind(&e.data)
+                    .bind(&e.kind)
+                    .bind(&e.dataset)
+                    .bind(e.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(taken)?;
+                    if i == 0 && start > 0 {
+                        // The first insert took the write lock; now no one else can append, so
+                        // the leaf before must exist or the caller's size was stale.
+                        let before = sqlx::query("SELECT idx FROM log_leaves WHERE idx = $1")
+                            .bind(start - 1)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if before.is_none() {
+                            return Err(StoreError::Conflict("idx".into()));
+                        }
+                    }
+                    sqlx::query("INSERT INTO log_details (idx, salt, detail) VALUES ($1, $2, $3)")
+                        .bind(idx)
+                        .bind(&e.salt)
+                        .bind(&e.detail)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(taken)?;
+                }
+                for (i, hash) in hashes.iter().enumerate() {
+                    sqlx::query("INSERT INTO log_hashes (id, hash) VALUES ($1, $2)")
+                        .bind(hashes_start + i as i64)
+                        .bind(&hash[..])
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(taken)?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn log_entries(&self, start: i64, end: i64) -> Result<Vec<LogEntry>> {
+                sqlx::query(
+                    "SELECT * FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                )
+                .bind(start)
+                .bind(end)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::log_entry)
+                .collect()
+            }
+
+            async fn log_recent(&self, dataset: Option<&str>, limit: i64) -> Result<Vec<LogEntry>> {
+                sqlx::query(
+                    "SELECT * FROM log_leaves WHERE ($1 IS NULL OR dataset = $1) \
+                     ORDER BY idx DESC LIMIT $2",
+                )
+                .bind(dataset)
+                .bind(page_limit(limit))
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::log_entry)
+                .collect()
+            }
+
+            async fn log_detail(&self, index: i64) -> Result<LogDetail> {
+                let row = sqlx::query("SELECT * FROM log_details WHERE idx = $1")
+                    .bind(index)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                Ok(LogDetail {
+                    index: row.int("idx")?,
+                    salt: row.text("salt")?,
+                    detail: row.text("detail")?,
+                })
+            }
+
+            async fn log_counts(&self) -> Result<Vec<LogCount>> {
+                sqlx::query(
+                    "SELECT dataset, kind, COUNT(*) AS n FROM log_leaves \
+                     WHERE dataset IS NOT NULL GROUP BY dataset, kind \
+                     ORDER BY n DESC, dataset, kind",
+                )
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(LogCount {
+                        dataset: r.text("dataset")?,
+                        kind: r.text("kind")?,
+                        count: r.int("n")?,
+                    })
+                })
+                .collect()
+            }
         }
     };
 }

@@ -28,6 +28,8 @@ pub(crate) trait RowExt {
     fn real_opt(&self, column: &str) -> Result<Option<f64>>;
     /// A boolean column (SQLite INTEGER 0/1, PostgreSQL BOOLEAN).
     fn flag(&self, column: &str) -> Result<bool>;
+    /// A non-null binary column (SQLite BLOB, PostgreSQL BYTEA).
+    fn blob(&self, column: &str) -> Result<Vec<u8>>;
 
     /// A text column holding the stable code of an enum, e.g. a grade's `L3`.
     fn code<T>(&self, column: &str) -> Result<T>
@@ -68,6 +70,9 @@ macro_rules! row_ext {
                 Ok(self.try_get(column)?)
             }
             fn flag(&self, column: &str) -> Result<bool> {
+                Ok(self.try_get(column)?)
+            }
+            fn blob(&self, column: &str) -> Result<Vec<u8>> {
                 Ok(self.try_get(column)?)
             }
         }
@@ -326,4 +331,14 @@ pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String>
     // Records are plain data (strings, numbers, `serde_json::Value`), so this cannot fail in
     // practice; the error is still reported rather than unwrapped.
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn log_entry(r: &impl RowExt) -> Result<LogEntry> {
+    Ok(LogEntry {
+        index: r.int("idx")?,
+        data: r.text("data")?,
+        kind: r.text("kind")?,
+        dataset: r.text_opt("dataset")?,
+        created_at: r.int("created_at")?,
+    })
 }
