@@ -40,6 +40,8 @@ pub enum Command {
     /// Manage organizations: create, list.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Rebuild the search index from the catalog (stop the server first: it holds the index).
+    Reindex(StoreArgs),
     /// Check the public access log of a server: verify, prove, verify-receipt.
     #[command(subcommand)]
     Log(crate::logcmd::LogCommand),
@@ -75,9 +77,12 @@ impl StoreArgs {
         Ok(store::connect(&self.config().effective_database_url()).await?)
     }
 
-    /// The store and the access log, for commands that change classification (which is logged).
+    /// The store and the access log, for commands that change the catalog (classification
+    /// changes are logged). The search index is left to the server: it is marked stale, and the
+    /// server rebuilds it at its next start.
     async fn open_logged(&self) -> anyhow::Result<(store::DynStore, server::audit::AuditLog)> {
         let store = self.open().await?;
+        server::interop::index::mark_stale(&self.data_dir);
         let log = server::audit::AuditLog::open(
             &self.data_dir,
             &self.config().log_origin(),
@@ -242,6 +247,17 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
         Command::User(cmd) => user(cmd).await,
         Command::Org(cmd) => org(cmd).await,
         Command::Log(cmd) => crate::logcmd::run(cmd).await,
+        Command::Reindex(args) => {
+            let store = args.open().await?;
+            server::interop::index::mark_stale(&args.data_dir);
+            let index = server::interop::index::CatalogIndex::open(&args.data_dir, &store)
+                .await
+                .context(
+                    "cannot open the search index; is a server running on this data directory?",
+                )?;
+            println!("Search index rebuilt: {} datasets.", index.index().len());
+            Ok(())
+        }
     }
 }
 
@@ -286,7 +302,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
                 title: Some(title),
                 ..DatasetInput::default()
             };
-            catalog::create_dataset(&store, &user, input, now_ms())
+            catalog::create_dataset(books(&store, &log), &user, input, now_ms())
                 .await
                 .map_err(api)?
         }
@@ -436,9 +452,9 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
             as_user,
             store: args,
         } => {
-            let store = args.open().await?;
+            let (store, log) = args.open_logged().await?;
             let (user, d) = load_as(&store, &name, &as_user).await?;
-            catalog::delete_dataset(&store, &args.data_dir, &user, &d)
+            catalog::delete_dataset(books(&store, &log), &args.data_dir, &user, &d)
                 .await
                 .map_err(api)?;
             println!("Deleted {name}.");
@@ -577,6 +593,12 @@ async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The CLI changes the catalog without the search index, which a running server holds; it marks
+/// the index stale, so the server rebuilds it at its next start (or run `gongshu reindex`).
 fn books<'a>(store: &'a store::DynStore, log: &'a server::audit::AuditLog) -> catalog::Books<'a> {
-    catalog::Books { store, log }
+    catalog::Books {
+        store,
+        log,
+        search: None,
+    }
 }

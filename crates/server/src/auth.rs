@@ -259,6 +259,17 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The client's address, when the server knows it (always, when served by [`crate::serve`]).
+pub struct ClientAddr(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr(parts)))
+    }
+}
+
 fn client_addr(parts: &Parts) -> Option<SocketAddr> {
     parts
         .extensions
@@ -344,25 +355,10 @@ impl FromRequestParts<SharedState> for Caller {
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .ok_or_else(|| invalid("Use `Authorization: Bearer <token>`."))?;
-        let token = match state.store.get_token_by_hash(&secret_hash(secret)).await {
-            Ok(t) => t,
-            Err(store::StoreError::NotFound) => {
-                return Err(invalid(
-                    "The API token is not known. Check it, or create a new one.",
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let now = now_ms();
-        if token.revoked_at.is_some() {
-            return Err(invalid("The API token was revoked. Create a new one."));
-        }
-        if token.expires_at.is_some_and(|t| t <= now) {
-            return Err(invalid("The API token has expired. Create a new one."));
-        }
+        let user = user_for_token(state, secret).await?;
         Ok(Caller {
-            user: Some(state.store.get_user(&token.user_id).await?),
-            token_expires_at: token.expires_at,
+            token_expires_at: user.1,
+            user: Some(user.0),
             client: client_addr(parts).map(|a| a.ip()),
         })
     }
@@ -386,6 +382,35 @@ impl Visitor {
             client: self.addr.map(|a| a.ip()),
         }
     }
+}
+
+/// The user an API token belongs to, with the token's expiry; `invalid_token` if it is unknown,
+/// revoked or expired.
+pub async fn user_for_token(
+    state: &SharedState,
+    secret: &str,
+) -> Result<(User, Option<i64>), ApiError> {
+    let invalid = |msg: &str| ApiError::new(Code::InvalidToken, msg.to_string());
+    let token = match state.store.get_token_by_hash(&secret_hash(secret)).await {
+        Ok(t) => t,
+        Err(store::StoreError::NotFound) => {
+            return Err(invalid(
+                "The API token is not known. Check it, or create a new one.",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let now = now_ms();
+    if token.revoked_at.is_some() {
+        return Err(invalid("The API token was revoked. Create a new one."));
+    }
+    if token.expires_at.is_some_and(|t| t <= now) {
+        return Err(invalid("The API token has expired. Create a new one."));
+    }
+    Ok((
+        state.store.get_user(&token.user_id).await?,
+        token.expires_at,
+    ))
 }
 
 /// Creates an API token for a user; returns the stored record and the secret, which is shown once.

@@ -6,6 +6,7 @@
 
 use crate::audit::{AuditLog, Event};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::interop::index::CatalogIndex;
 use model::classification::{self, Change, Domain, Grade, Importance, OpeningType};
 use model::log::EventKind;
 use model::role::{OrgKind, Role};
@@ -25,9 +26,19 @@ pub struct Books<'a> {
     pub store: &'a DynStore,
     /// The access log.
     pub log: &'a AuditLog,
+    /// The search index, when this process holds it (the CLI may not: then it marks the index
+    /// stale and the server rebuilds it at its next start).
+    pub search: Option<&'a CatalogIndex>,
 }
 
 impl Books<'_> {
+    /// Brings the search index up to date for a dataset that changed or was deleted.
+    async fn refresh(self, dataset_id: &str) {
+        if let Some(index) = self.search {
+            index.refresh(self.store, dataset_id).await;
+        }
+    }
+
     /// Logs a classification event about `dataset`.
     async fn log(
         self,
@@ -177,11 +188,12 @@ pub fn split_list(text: &str) -> Vec<String> {
 /// Creates a dataset for `user`. Publishers create in their own organization; the authority may
 /// name any organization.
 pub async fn create_dataset(
-    store: &DynStore,
+    books: Books<'_>,
     user: &User,
     input: DatasetInput,
     now: i64,
 ) -> ApiResult<Dataset> {
+    let store = books.store;
     let name = input.name.clone().ok_or_else(|| {
         invalid("`name` is required: a slug of lower-case letters, digits, `-` and `_`.")
     })?;
@@ -244,7 +256,7 @@ pub async fn create_dataset(
         importance,
     };
     apply_text_fields(&mut meta, input)?;
-    Ok(store
+    let dataset = store
         .create_dataset(NewDataset {
             name,
             org_id: org.id,
@@ -252,7 +264,9 @@ pub async fn create_dataset(
             grade: Grade::L1,
             now,
         })
-        .await?)
+        .await?;
+    books.refresh(&dataset.id).await;
+    Ok(dataset)
 }
 
 fn apply_text_fields(meta: &mut DatasetMeta, input: DatasetInput) -> ApiResult<()> {
@@ -387,6 +401,7 @@ pub async fn update_dataset(
         None => ChangeOutcome::Unchanged,
     };
     let dataset = store.get_dataset(&dataset.id).await?;
+    books.refresh(&dataset.id).await;
     Ok((dataset, outcome))
 }
 
@@ -442,6 +457,7 @@ pub async fn reconcile(
             )
             .await?;
     }
+    books.refresh(&dataset.id).await;
     Ok(dataset)
 }
 
@@ -490,6 +506,7 @@ pub async fn set_opening_type(
                     json!({"from": before, "to": classification_of(&d), "reason": reason}),
                 )
                 .await?;
+            books.refresh(&d.id).await;
             Ok(ChangeOutcome::Applied)
         }
     }
@@ -704,17 +721,19 @@ pub async fn decide_request(
 
 /// Removes a dataset with its versions' files.
 pub async fn delete_dataset(
-    store: &DynStore,
+    books: Books<'_>,
     data_dir: &Path,
     user: &User,
     dataset: &Dataset,
 ) -> ApiResult<()> {
+    let store = books.store;
     require_edit(user, dataset)?;
     let paths = store.delete_dataset(&dataset.id).await?;
     for p in paths {
         let _ = std::fs::remove_file(data_dir.join(p));
     }
     let _ = std::fs::remove_dir_all(data_dir.join(VERSIONS_DIR).join(&dataset.id));
+    books.refresh(&dataset.id).await;
     Ok(())
 }
 

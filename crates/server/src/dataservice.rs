@@ -292,9 +292,9 @@ fn quota_exhausted() -> ApiError {
     )
 }
 
-/// Opens every table a SQL text reads. A table is a dataset's name (its first resource) or
-/// `dataset/resource`. Tables the caller may not read are reported exactly like tables that do
-/// not exist.
+/// Opens every table a SQL text reads. A table is a dataset's name (its first resource),
+/// `dataset/resource`, or a resource's id (as CKAN's DataStore names tables). Tables the caller
+/// may not read are reported exactly like tables that do not exist.
 pub async fn open_sql(
     state: &SharedState,
     user: Option<&User>,
@@ -303,17 +303,27 @@ pub async fn open_sql(
     let names = query::Engine::referenced_tables(sql).map_err(query_error)?;
     let mut opened = Vec::new();
     for name in names {
-        let (dataset_name, resource) = match name.split_once('/') {
-            Some((d, r)) => (d, Some(r)),
+        let (dataset_name, mut resource) = match name.split_once('/') {
+            Some((d, r)) => (d, Some(r.to_string())),
             None => (name.as_str(), None),
         };
         let not_found = || query_error(QueryError::TableNotFound(name.clone()));
         let dataset = match state.store.get_dataset_by_name(dataset_name).await {
             Ok(d) => d,
+            Err(store::StoreError::NotFound) if resource.is_none() => {
+                match state.store.get_resource(dataset_name).await {
+                    Ok(r) => {
+                        resource = Some(r.name);
+                        state.store.get_dataset(&r.dataset_id).await?
+                    }
+                    Err(store::StoreError::NotFound) => return Err(not_found()),
+                    Err(e) => return Err(e.into()),
+                }
+            }
             Err(store::StoreError::NotFound) => return Err(not_found()),
             Err(e) => return Err(e.into()),
         };
-        match open(state, user, dataset, resource, Mode::Api, None).await {
+        match open(state, user, dataset, resource.as_deref(), Mode::Api, None).await {
             Ok(mut access) => {
                 access.table.name = name.clone();
                 opened.push(access);
@@ -403,6 +413,9 @@ pub async fn deliver(
             Err(e) => return Err(e.into()),
         }
     }
+    state
+        .metrics
+        .delivered(delivery.kind.code().trim_start_matches("data."), rows);
     let mut receipt = Receipt::default();
     for access in accesses {
         let mut purpose = None;

@@ -286,7 +286,7 @@ async fn dataset(
         opening_type: Some(spec.opening),
         importance: Some(spec.importance),
     };
-    let d = catalog::create_dataset(&state.store, &user, input, now_ms())
+    let d = catalog::create_dataset(state.books(), &user, input, now_ms())
         .await
         .map_err(|e| anyhow::anyhow!("demo dataset {}: {}", spec.name, e.message))?;
     Ok((user, d))

@@ -13,6 +13,8 @@ pub mod demo;
 pub mod error;
 pub mod grants;
 pub mod i18n;
+pub mod interop;
+pub mod metrics;
 pub mod portal;
 pub mod state;
 pub mod views;
@@ -74,8 +76,11 @@ pub async fn build_with(
         &config.log_origin(),
         store.clone(),
     )?);
+    let search = interop::index::CatalogIndex::open(&config.data_dir, &store).await?;
     let state = Arc::new(AppState {
+        metrics: metrics::Metrics::new(),
         log,
+        search,
         throttle: auth::Throttle::new(config.login_attempts),
         engine,
         config,
@@ -96,10 +101,16 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
         .merge(api::router())
         .merge(audit::routes::router())
+        .merge(interop::router())
         .merge(portal::router())
         .fallback(portal::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,

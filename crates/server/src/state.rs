@@ -18,6 +18,10 @@ pub struct AppState {
     pub engine: query::Engine,
     /// The verifiable access log (C7).
     pub log: crate::audit::AuditLog,
+    /// Prometheus metrics.
+    pub metrics: crate::metrics::Metrics,
+    /// The catalog's search index.
+    pub search: crate::interop::index::CatalogIndex,
     /// Limits for ingest.
     pub limits: ingest::Limits,
 }
@@ -31,6 +35,7 @@ impl AppState {
         crate::catalog::Books {
             store: &self.store,
             log: &self.log,
+            search: Some(&self.search),
         }
     }
 

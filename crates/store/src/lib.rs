@@ -243,6 +243,9 @@ pub trait Store: Send + Sync + 'static {
     /// Results of a dataset (or of all datasets), newest first.
     async fn list_reuses(&self, dataset_id: Option<&str>) -> Result<Vec<ReuseReport>>;
 
+    /// Counts of datasets and versions, and the rows and bytes the versions hold.
+    async fn catalog_totals(&self) -> Result<CatalogTotals>;
+
     // The access log (C7). Append-only; the tree arithmetic lives in the tlog crate, the store
     // only keeps leaves, details and the stored subtree hashes.
     /// The number of leaves.

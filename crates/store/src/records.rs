@@ -665,6 +665,19 @@ pub struct NewReuse {
     pub now: i64,
 }
 
+/// Totals of the catalog, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CatalogTotals {
+    /// Datasets.
+    pub datasets: i64,
+    /// Versions ever published (and not deleted).
+    pub versions: i64,
+    /// Rows in those versions.
+    pub rows: i64,
+    /// Parquet bytes of those versions.
+    pub bytes: i64,
+}
+
 /// One leaf to append to the access log (C7), with its private detail record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewLogEntry {

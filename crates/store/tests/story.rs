@@ -2086,6 +2086,9 @@ fn log_entry(i: i64, dataset: Option<&str>) -> NewLogEntry {
 
 /// The log is append-only with dense indexes: a stale or skipping writer changes nothing.
 async fn access_log(store: &DynStore) {
+    let totals = store.catalog_totals().await.unwrap();
+    assert!(totals.datasets >= 1 && totals.versions >= 1, "{totals:?}");
+    assert!(totals.rows > 0 && totals.bytes > 0, "{totals:?}");
     assert_eq!(store.log_size().await.unwrap(), 0);
     let batch: Vec<_> = (0..3).map(|i| log_entry(i, Some("bus"))).collect();
     store

@@ -131,7 +131,7 @@ async fn create(
     ApiJson(input): ApiJson<DatasetInput>,
 ) -> ApiResult<(StatusCode, ApiJson<DatasetView>)> {
     let user = caller.require()?;
-    let dataset = catalog::create_dataset(&state.store, user, input, now_ms()).await?;
+    let dataset = catalog::create_dataset(state.books(), user, input, now_ms()).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(dataset_view(&state.store, dataset, Some(user)).await?),
@@ -187,7 +187,7 @@ async fn remove(
 ) -> ApiResult<StatusCode> {
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
-    catalog::delete_dataset(&state.store, state.data_dir(), user, &dataset).await?;
+    catalog::delete_dataset(state.books(), state.data_dir(), user, &dataset).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

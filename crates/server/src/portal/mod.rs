@@ -17,17 +17,17 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use model::classification::{Domain, Grade, Importance, OpeningType};
 use serde::Deserialize;
 use std::collections::HashMap;
-use store::{ChangeTarget, DatasetFilter, RequestStatus};
+use store::{ChangeTarget, RequestStatus};
 
 mod access;
 mod log;
 mod pages;
+mod search;
 use pages::*;
 
 /// Every portal route.
 pub fn router() -> Router<SharedState> {
     Router::new()
-        .route("/", get(catalog_page))
         .route("/static/style.css", get(stylesheet))
         .route("/lang/{code}", get(set_lang))
         .route("/login", get(login_page).post(login_submit))
@@ -49,6 +49,7 @@ pub fn router() -> Router<SharedState> {
         .route("/tokens/{id}/revoke", post(token_revoke))
         .merge(access::router())
         .merge(log::router())
+        .merge(search::router())
 }
 
 /// Why a portal handler stopped: the visitor must sign in first, or an error to render as a page.
@@ -210,95 +211,6 @@ async fn set_lang(
     (jar.add(cookie), Redirect::to(&safe_next(q.next.as_deref()))).into_response()
 }
 
-#[derive(Deserialize)]
-struct CatalogQuery {
-    organization: Option<String>,
-    opening_type: Option<String>,
-    // Text, parsed leniently: a hand-edited `?page=abc` shows the first page, not an error.
-    page: Option<String>,
-}
-
-const PAGE_SIZE: i64 = 20;
-
-async fn catalog_page(
-    State(state): State<SharedState>,
-    v: Visitor,
-    Query(q): Query<CatalogQuery>,
-) -> PageResult {
-    let orgs = state.store.list_orgs().await.or_page(&v)?;
-    let selected_org = q.organization.clone().unwrap_or_default();
-    let org_id = orgs
-        .iter()
-        .find(|o| o.name == selected_org)
-        .map(|o| o.id.clone());
-    let opening_type = q
-        .opening_type
-        .as_deref()
-        .and_then(|s| s.parse::<OpeningType>().ok());
-    let page_no = q
-        .page
-        .as_deref()
-        .and_then(|p| p.trim().parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 1_000_000);
-    let (datasets, total) = state
-        .store
-        .list_datasets(&DatasetFilter {
-            org_id,
-            opening_type,
-            offset: (page_no - 1) * PAGE_SIZE,
-            limit: PAGE_SIZE,
-        })
-        .await
-        .or_page(&v)?;
-    let lang = v.lang.code();
-    let rows = datasets
-        .iter()
-        .map(|d| CatalogRow {
-            name: d.name.clone(),
-            title: d.meta.title.clone(),
-            org_title: orgs
-                .iter()
-                .find(|o| o.id == d.org_id)
-                .map(|o| o.title.clone())
-                .unwrap_or_default(),
-            modified: fmt_time(d.modified_at),
-            grade: d.grade.label(lang).to_string(),
-            grade_code: d.grade.code().to_string(),
-            opening: d.meta.opening_type.label(lang).to_string(),
-            opening_code: d.meta.opening_type.code().to_string(),
-            domain: d.meta.domain.label(lang).to_string(),
-            description: d.meta.description.chars().take(160).collect(),
-        })
-        .collect();
-    let link = |p: i64| {
-        format!(
-            "/?organization={}&opening_type={}&page={p}",
-            urlencode(&selected_org),
-            urlencode(q.opening_type.as_deref().unwrap_or(""))
-        )
-    };
-    let prev = (page_no > 1).then(|| link(page_no - 1));
-    let next = (page_no * PAGE_SIZE < total).then(|| link(page_no + 1));
-    Ok(render(CatalogTpl {
-        t: Tr(v.lang),
-        page: PageCtx::new(&v, "/"),
-        orgs: orgs
-            .iter()
-            .map(|o| (o.name.clone(), o.title.clone()))
-            .collect(),
-        opening_types: options(OpeningType::ALL, v.lang),
-        selected_org,
-        selected_opening: opening_type
-            .map(|o| o.code().to_string())
-            .unwrap_or_default(),
-        total,
-        rows,
-        prev,
-        next,
-    }))
-}
-
 async fn login_page(v: Visitor, jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
     login_form(
         &v,
@@ -421,9 +333,17 @@ fn flash_text(v: &Visitor, code: Option<&str>) -> String {
 async fn dataset_page(
     State(state): State<SharedState>,
     v: Visitor,
+    headers: axum::http::HeaderMap,
     Path(name): Path<String>,
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
+    // `/dataset/{name}.ttl` and `.jsonld` are the dataset's DCAT-AP documents.
+    if let Some(doc) = crate::interop::exports::dataset_document(&state, &headers, &name).await {
+        return Ok(match doc {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        });
+    }
     let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
     let pv = access::preview(&state, &v, &dataset).await;
     let view = dataset_view(&state.store, dataset, v.user.as_ref())
@@ -689,7 +609,7 @@ async fn new_dataset_submit(
         opening_type: f.opening_type.parse().ok(),
         importance: f.importance.parse().ok(),
     };
-    match catalog::create_dataset(&state.store, &user, input, now_ms()).await {
+    match catalog::create_dataset(state.books(), &user, input, now_ms()).await {
         Ok(d) => Ok(Redirect::to(&format!("/dataset/{}/upload", d.name)).into_response()),
         Err(e) if e.code == Code::Internal => Err(e).or_page(&v),
         Err(e) => {

@@ -109,34 +109,6 @@ pub struct ErrorTpl {
     pub message: String,
 }
 
-pub struct CatalogRow {
-    pub name: String,
-    pub title: String,
-    pub org_title: String,
-    pub modified: String,
-    pub grade: String,
-    pub grade_code: String,
-    pub opening: String,
-    pub opening_code: String,
-    pub domain: String,
-    pub description: String,
-}
-
-#[derive(Template)]
-#[template(path = "catalog.html")]
-pub struct CatalogTpl {
-    pub t: Tr,
-    pub page: PageCtx,
-    pub orgs: Vec<(String, String)>,
-    pub opening_types: Vec<(String, String)>,
-    pub selected_org: String,
-    pub selected_opening: String,
-    pub total: i64,
-    pub rows: Vec<CatalogRow>,
-    pub prev: Option<String>,
-    pub next: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginTpl {

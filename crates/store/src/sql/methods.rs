@@ -1300,6 +1300,24 @@ macro_rules! impl_store {
                 .collect()
             }
 
+            async fn catalog_totals(&self) -> Result<CatalogTotals> {
+                let row = sqlx::query(
+                    "SELECT (SELECT COUNT(*) FROM datasets) AS datasets, \
+                     COUNT(*) AS versions, \
+                     CAST(COALESCE(SUM(row_count), 0) AS BIGINT) AS row_total, \
+                     CAST(COALESCE(SUM(byte_size), 0) AS BIGINT) AS byte_total \
+                     FROM versions",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(CatalogTotals {
+                    datasets: row.int("datasets")?,
+                    versions: row.int("versions")?,
+                    rows: row.int("row_total")?,
+                    bytes: row.int("byte_total")?,
+                })
+            }
+
             // The access log.
 
             async fn log_size(&self) -> Result<i64> {

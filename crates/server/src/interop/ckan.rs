@@ -1,0 +1,968 @@
+//! The CKAN Action API (C14) at `/api/3/action/NAME` and `/api/action/NAME`, read actions only:
+//! enough for the ckanapi client and CKAN harvesters. CKAN's envelope (`help`, `success`,
+//! `result`) and error shape (`__type`, status codes) are kept exactly, as are the package
+//! dict's field names; Gongshu's own fields (grade, opening type, domain) travel as `extras`.
+//! `datastore_search` and `datastore_search_sql` go through the governed data service.
+
+use super::Record;
+use crate::api::data::{self, QueryParams};
+use crate::auth::ClientAddr;
+use crate::dataservice::{Asker, Delivery};
+use crate::error::{ApiError, Code};
+use crate::state::SharedState;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use model::log::EventKind;
+use serde_json::{json, Map, Value};
+use std::net::SocketAddr;
+use store::User;
+
+/// The CKAN version whose API this imitates.
+const CKAN_VERSION: &str = "2.10.4";
+/// Most rows `package_search` returns (CKAN's `ckan.search.rows_max`).
+pub const ROWS_MAX: i64 = 1000;
+
+/// The CKAN routes.
+pub fn router() -> Router<SharedState> {
+    let action = || get(action_get).post(action_post).fallback(wrong_method);
+    Router::new()
+        .route("/api/3/action/{name}", action())
+        .route("/api/action/{name}", action())
+}
+
+/// An action's failure, as CKAN reports it.
+#[derive(Debug)]
+pub enum CkanError {
+    /// 400 `Bad request`.
+    BadRequest(String),
+    /// 403 `Authorization Error`.
+    Authorization(String),
+    /// 404 `Not Found Error`.
+    NotFound(String),
+    /// 409 `Validation Error`, with messages per field.
+    Validation(Vec<(String, String)>),
+    /// 400 `Search Query Error`.
+    SearchQuery(String),
+    /// 500 `Internal Server Error` (the cause is logged, not shown).
+    Internal,
+}
+
+impl From<ApiError> for CkanError {
+    fn from(e: ApiError) -> Self {
+        use Code::*;
+        match e.code {
+            NotFound | DatasetNotFound | ResourceNotFound | OrgNotFound | NoData
+            | TableNotFound => CkanError::NotFound(format!("Not found: {}", e.message)),
+            Unauthenticated | InvalidToken | Forbidden | NoAccess | QuotaExhausted => {
+                CkanError::Authorization(format!("Access denied: {}", e.message))
+            }
+            Internal | Unavailable => CkanError::Internal,
+            _ => CkanError::Validation(vec![(e.public_code().to_string(), e.message)]),
+        }
+    }
+}
+
+impl From<store::StoreError> for CkanError {
+    fn from(e: store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+type CkanResult<T> = Result<T, CkanError>;
+
+/// The caller: a token in `Authorization` (bare or `Bearer`) or `X-CKAN-API-Key`.
+struct CkanCaller {
+    user: Option<User>,
+    client: Option<std::net::IpAddr>,
+}
+
+impl CkanCaller {
+    fn asker(&self) -> Asker<'_> {
+        Asker {
+            user: self.user.as_ref(),
+            client: self.client,
+        }
+    }
+}
+
+async fn caller(
+    state: &SharedState,
+    headers: &HeaderMap,
+    addr: Option<SocketAddr>,
+) -> CkanResult<CkanCaller> {
+    let token = headers
+        .get("x-ckan-api-key")
+        .or_else(|| headers.get(axum::http::header::AUTHORIZATION))
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().trim_start_matches("Bearer ").trim().to_string())
+        .filter(|t| !t.is_empty());
+    let user = match token {
+        None => None,
+        Some(t) => Some(
+            crate::auth::user_for_token(state, &t)
+                .await
+                .map_err(CkanError::from)?
+                .0,
+        ),
+    };
+    Ok(CkanCaller {
+        user,
+        client: addr.map(|a| a.ip()),
+    })
+}
+
+/// Parameters from a query string or a JSON object.
+struct Params(Map<String, Value>);
+
+impl Params {
+    fn text(&self, key: &str) -> Option<String> {
+        match self.0.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    fn required(&self, key: &str) -> CkanResult<String> {
+        self.text(key)
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| CkanError::Validation(vec![(key.into(), "Missing value".into())]))
+    }
+
+    fn int(&self, key: &str) -> CkanResult<Option<i64>> {
+        let bad = || CkanError::Validation(vec![(key.into(), "Invalid integer".into())]);
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| bad()),
+            Some(_) => Err(bad()),
+        }
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        match self.0.get(key) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => matches!(s.to_lowercase().as_str(), "true" | "1" | "yes"),
+            Some(Value::Number(n)) => n.as_i64() == Some(1),
+            _ => false,
+        }
+    }
+
+    /// A value that may arrive as JSON text (from a query string) or as JSON.
+    fn json(&self, key: &str) -> CkanResult<Option<Value>> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => match serde_json::from_str(s) {
+                Ok(v) => Ok(Some(v)),
+                // A bare word is a one-element list for list-valued keys.
+                Err(_) => Ok(Some(Value::String(s.clone()))),
+            },
+            Some(v) => Ok(Some(v.clone())),
+        }
+    }
+}
+
+fn help_url(headers: &HeaderMap, state: &SharedState, name: &str) -> String {
+    let base = match &state.config.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => {
+            let host = headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    format!("{base}/api/3/action/help_show?name={name}")
+}
+
+fn envelope(help: String, outcome: CkanResult<Value>) -> Response {
+    match outcome {
+        Ok(result) => {
+            Json(json!({"help": help, "success": true, "result": result})).into_response()
+        }
+        Err(e) => {
+            let (status, error) = match e {
+                CkanError::BadRequest(m) => (
+                    StatusCode::BAD_REQUEST,
+                    json!({"__type": "Bad request", "message": m}),
+                ),
+                CkanError::Authorization(m) => (
+                    StatusCode::FORBIDDEN,
+                    json!({"__type": "Authorization Error", "message": m}),
+                ),
+                CkanError::NotFound(m) => (
+                    StatusCode::NOT_FOUND,
+                    json!({"__type": "Not Found Error", "message": m}),
+                ),
+                CkanError::Validation(fields) => {
+                    let mut error = Map::new();
+                    error.insert("__type".into(), json!("Validation Error"));
+                    for (field, message) in fields {
+                        error.insert(field, json!([message]));
+                    }
+                    (StatusCode::CONFLICT, Value::Object(error))
+                }
+                CkanError::SearchQuery(m) => (
+                    StatusCode::BAD_REQUEST,
+                    json!({"__type": "Search Query Error", "message": format!("Search Query is invalid: {m}")}),
+                ),
+                CkanError::Internal => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"__type": "Internal Server Error", "message": "Internal Server Error"}),
+                ),
+            };
+            (
+                status,
+                Json(json!({"help": help, "success": false, "error": error})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn action_get(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    ClientAddr(addr): ClientAddr,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let mut params = Map::new();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        params.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    run(state, name, headers, addr, params).await
+}
+
+async fn action_post(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    ClientAddr(addr): ClientAddr,
+    body: Bytes,
+) -> Response {
+    let help = help_url(&headers, &state, &name);
+    let params =
+        if body.iter().all(u8::is_ascii_whitespace) {
+            Map::new()
+        } else {
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(m)) => m,
+                Ok(_) => return envelope(
+                    help,
+                    Err(CkanError::BadRequest(
+                        "Bad request - JSON Error: Request data JSON decoded to a non-dictionary"
+                            .into(),
+                    )),
+                ),
+                Err(e) => {
+                    return envelope(
+                        help,
+                        Err(CkanError::BadRequest(format!(
+                            "Bad request - JSON Error: Error decoding JSON data. Error: {e}"
+                        ))),
+                    )
+                }
+            }
+        };
+    run(state, name, headers, addr, params).await
+}
+
+async fn wrong_method(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut r = envelope(
+        help_url(&headers, &state, &name),
+        Err(CkanError::BadRequest(
+            "Bad request - use GET or POST (with a JSON body) to call an action".into(),
+        )),
+    );
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r
+}
+
+async fn run(
+    state: SharedState,
+    name: String,
+    headers: HeaderMap,
+    addr: Option<SocketAddr>,
+    params: Map<String, Value>,
+) -> Response {
+    let help = help_url(&headers, &state, &name);
+    let outcome = match caller(&state, &headers, addr).await {
+        Ok(who) => dispatch(&state, &who, &name, &Params(params)).await,
+        Err(e) => Err(e),
+    };
+    if let Err(CkanError::Internal) = &outcome {
+        tracing::error!(action = %name, "CKAN action failed");
+    }
+    envelope(help, outcome)
+}
+
+async fn dispatch(
+    state: &SharedState,
+    who: &CkanCaller,
+    name: &str,
+    p: &Params,
+) -> CkanResult<Value> {
+    match name {
+        "status_show" => Ok(status_show(state)),
+        "package_list" => package_list(state, p).await,
+        "package_show" => package_show(state, p).await,
+        "package_search" => package_search(state, p).await,
+        "organization_list" => organization_list(state, p).await,
+        "organization_show" => organization_show(state, p).await,
+        "group_list" => group_list(state, p).await,
+        "tag_list" => tag_list(state, p).await,
+        "resource_show" => resource_show(state, p).await,
+        "datastore_search" => datastore_search(state, who, p).await,
+        "datastore_search_sql" => datastore_search_sql(state, who, p).await,
+        "help_show" => Ok(json!(format!(
+            "Gongshu implements CKAN's read actions: {}.",
+            ACTIONS.join(", ")
+        ))),
+        _ => Err(CkanError::BadRequest(format!(
+            "Bad request - Action name not known: {name}"
+        ))),
+    }
+}
+
+/// The actions served.
+pub const ACTIONS: &[&str] = &[
+    "status_show",
+    "package_list",
+    "package_show",
+    "package_search",
+    "organization_list",
+    "organization_show",
+    "group_list",
+    "tag_list",
+    "resource_show",
+    "datastore_search",
+    "datastore_search_sql",
+    "help_show",
+];
+
+fn status_show(state: &SharedState) -> Value {
+    json!({
+        "site_title": "共数 Gongshu",
+        "site_url": state.config.public_url.clone().unwrap_or_default(),
+        "site_description": "Open and shared public data under verifiable rules.",
+        "ckan_version": CKAN_VERSION,
+        "locale_default": "zh_Hans_CN",
+        "extensions": ["datastore", "gongshu"],
+    })
+}
+
+/// CKAN's timestamp form: ISO 8601 without a zone, in UTC, with microseconds.
+fn ckan_time(ms: i64) -> String {
+    crate::audit::rfc3339_ms(ms)
+        .trim_end_matches('Z')
+        .to_string()
+        + "000"
+}
+
+fn org_dict(o: &store::Organization, package_count: Option<usize>) -> Value {
+    let mut d = json!({
+        "id": o.id,
+        "name": o.name,
+        "title": o.title,
+        "display_name": o.title,
+        "description": o.description,
+        "type": "organization",
+        "is_organization": true,
+        "state": "active",
+        "approval_status": "approved",
+        "image_url": "",
+        "created": ckan_time(o.created_at),
+        "gongshu_kind": o.kind.code(),
+    });
+    if let Some(n) = package_count {
+        d["package_count"] = json!(n);
+    }
+    d
+}
+
+fn resource_dict(
+    record: &Record,
+    r: &store::Resource,
+    v: Option<&store::Version>,
+    position: usize,
+) -> Value {
+    let name = &record.dataset.name;
+    json!({
+        "id": r.id,
+        "package_id": record.dataset.id,
+        "name": r.name,
+        "description": r.description,
+        "format": v.map(|v| v.source_format.to_uppercase()).unwrap_or_default(),
+        "url": format!("/api/v1/datasets/{name}/download?resource={}&format=csv", r.name),
+        "url_type": "",
+        "mimetype": v.map(|_| "text/csv"),
+        "size": v.map(|v| v.byte_size),
+        "hash": v.map(|v| v.sha256.clone()).unwrap_or_default(),
+        "created": ckan_time(r.created_at),
+        "last_modified": v.map(|v| ckan_time(v.created_at)),
+        "metadata_modified": ckan_time(v.map_or(r.created_at, |v| v.created_at)),
+        "datastore_active": v.is_some(),
+        "state": "active",
+        "position": position,
+        "gongshu_version": v.map(|v| v.number),
+        "gongshu_rows": v.map(|v| v.row_count),
+    })
+}
+
+/// A dataset as a CKAN package dict.
+pub fn package_dict(record: &Record) -> Value {
+    let d = &record.dataset;
+    let m = &d.meta;
+    let tags: Vec<Value> = m
+        .tags
+        .iter()
+        .map(|t| json!({"name": t, "display_name": t, "state": "active", "vocabulary_id": null}))
+        .collect();
+    let groups: Vec<Value> = m
+        .themes
+        .iter()
+        .map(|t| json!({"name": t, "title": t, "display_name": t, "description": ""}))
+        .collect();
+    let resources: Vec<Value> = record
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, (r, v))| resource_dict(record, r, v.as_ref(), i))
+        .collect();
+    let extras: Vec<Value> = [
+        ("grade", d.grade.code().to_string()),
+        ("opening_type", m.opening_type.code().to_string()),
+        ("domain", m.domain.code().to_string()),
+        ("importance", m.importance.code().to_string()),
+        ("update_frequency", m.update_frequency.clone()),
+        ("spatial", m.spatial.clone()),
+        ("temporal", m.temporal.clone()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| json!({"key": k, "value": v}))
+    .collect();
+    json!({
+        "id": d.id,
+        "name": d.name,
+        "title": m.title,
+        "notes": m.description,
+        "type": "dataset",
+        "state": "active",
+        "private": false,
+        "owner_org": d.org_id,
+        "organization": org_dict(&record.org, None),
+        "author": record.org.title,
+        "author_email": null,
+        "maintainer": null,
+        "maintainer_email": if m.contact.contains('@') { json!(m.contact) } else { Value::Null },
+        "license_id": m.license,
+        "license_title": m.license,
+        "url": format!("/dataset/{}", d.name),
+        "version": null,
+        "metadata_created": ckan_time(d.created_at),
+        "metadata_modified": ckan_time(d.modified_at),
+        "tags": tags,
+        "num_tags": m.tags.len(),
+        "groups": groups,
+        "resources": resources,
+        "num_resources": record.resources.len(),
+        "extras": extras,
+        "relationships_as_object": [],
+        "relationships_as_subject": [],
+        "isopen": m.opening_type == model::OpeningType::Unconditional,
+    })
+}
+
+async fn load_package(state: &SharedState, id: &str) -> CkanResult<Record> {
+    let dataset = match state.store.get_dataset_by_name(id).await {
+        Ok(d) => d,
+        Err(store::StoreError::NotFound) => match state.store.get_dataset(id).await {
+            Ok(d) => d,
+            Err(store::StoreError::NotFound) => {
+                return Err(CkanError::NotFound("Not found: Dataset not found".into()))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Record::load(&state.store, dataset).await?)
+}
+
+async fn package_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
+    let id = p.required("id")?;
+    Ok(package_dict(&load_package(state, &id).await?))
+}
+
+async fn all_datasets(state: &SharedState) -> CkanResult<Vec<store::Dataset>> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (page, total) = state
+            .store
+            .list_datasets(&store::DatasetFilter {
+                limit: 500,
+                offset,
+                ..Default::default()
+            })
+            .await?;
+        let n = page.len() as i64;
+        out.extend(page);
+        offset += n;
+        if n == 0 || offset >= total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+async fn package_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
+    let mut names: Vec<String> = all_datasets(state)
+        .await?
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    names.sort();
+    let offset = p.int("offset")?.unwrap_or(0).max(0) as usize;
+    let names: Vec<String> = match p.int("limit")? {
+        Some(l) if l >= 0 => names.into_iter().skip(offset).take(l as usize).collect(),
+        _ => names.into_iter().skip(offset).collect(),
+    };
+    Ok(json!(names))
+}
+
+async fn organization_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
+    let orgs = state.store.list_orgs().await?;
+    if !p.flag("all_fields") {
+        return Ok(json!(orgs
+            .iter()
+            .map(|o| o.name.clone())
+            .collect::<Vec<_>>()));
+    }
+    let datasets = all_datasets(state).await?;
+    Ok(json!(orgs
+        .iter()
+        .map(|o| org_dict(
+            o,
+            Some(datasets.iter().filter(|d| d.org_id == o.id).count())
+        ))
+        .collect::<Vec<_>>()))
+}
+
+async fn organization_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
+    let id = p.required("id")?;
+    let org = match state.store.get_org_by_name(&id).await {
+        Ok(o) => o,
+        Err(store::StoreError::NotFound) => match state.store.get_org(&id).await {
+            Ok(o) => o,
+            Err(store::StoreError::NotFound) => {
+                return Err(CkanError::NotFound(
+                    "Not found: Organization not found".into(),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let datasets: Vec<store::Dataset> = all_datasets(state)
+        .await?
+        .into_iter()
+        .filter(|d| d.org_id == org.id)
+        .collect();
+    let mut dict = org_dict(&org, Some(datasets.len()));
+    if p.flag("include_datasets") {
+        let mut packages = Vec::new();
+        for d in datasets {
+            packages.push(package_dict(&Record::load(&state.store, d).await?));
+        }
+        dict["packages"] = json!(packages);
+    }
+    Ok(dict)
+}
+
+/// Counts of a list-valued field (themes or tags) over all datasets.
+async fn counts(
+    state: &SharedState,
+    field: impl Fn(&store::Dataset) -> &Vec<String>,
+) -> CkanResult<Vec<(String, usize)>> {
+    let mut map = std::collections::BTreeMap::new();
+    for d in all_datasets(state).await? {
+        for v in field(&d) {
+            *map.entry(v.clone()).or_insert(0usize) += 1;
+        }
+    }
+    Ok(map.into_iter().collect())
+}
+
+async fn group_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
+    let themes = counts(state, |d| &d.meta.themes).await?;
+    if p.flag("all_fields") {
+        return Ok(json!(themes
+            .iter()
+            .map(|(t, n)| json!({"name": t, "title": t, "display_name": t, "package_count": n, "type": "group", "state": "active", "is_organization": false}))
+            .collect::<Vec<_>>()));
+    }
+    Ok(json!(themes
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect::<Vec<_>>()))
+}
+
+async fn tag_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
+    let query = p.text("query").unwrap_or_default().to_lowercase();
+    let tags: Vec<String> = counts(state, |d| &d.meta.tags)
+        .await?
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| query.is_empty() || t.to_lowercase().contains(&query))
+        .collect();
+    if p.flag("all_fields") {
+        return Ok(json!(tags
+            .iter()
+            .map(|t| json!({"name": t, "display_name": t, "vocabulary_id": null}))
+            .collect::<Vec<_>>()));
+    }
+    Ok(json!(tags))
+}
+
+/// The resource with this id, and its dataset's record.
+async fn load_resource(state: &SharedState, id: &str) -> CkanResult<(Record, usize)> {
+    let resource = match state.store.get_resource(id).await {
+        Ok(r) => r,
+        Err(store::StoreError::NotFound) => {
+            return Err(CkanError::NotFound(
+                "Not found: Resource was not found.".into(),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let dataset = state.store.get_dataset(&resource.dataset_id).await?;
+    let record = Record::load(&state.store, dataset).await?;
+    let position = record
+        .resources
+        .iter()
+        .position(|(r, _)| r.id == resource.id)
+        .ok_or(CkanError::Internal)?;
+    Ok((record, position))
+}
+
+async fn resource_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
+    let (record, i) = load_resource(state, &p.required("id")?).await?;
+    let (r, v) = &record.resources[i];
+    Ok(resource_dict(&record, r, v.as_ref(), i))
+}
+
+async fn package_search(state: &SharedState, p: &Params) -> CkanResult<Value> {
+    let rows = p.int("rows")?.unwrap_or(10);
+    if !(0..=ROWS_MAX).contains(&rows) {
+        return Err(CkanError::Validation(vec![(
+            "rows".into(),
+            format!("Must be between 0 and {ROWS_MAX}"),
+        )]));
+    }
+    let start = p.int("start")?.unwrap_or(0);
+    if start < 0 {
+        return Err(CkanError::Validation(vec![(
+            "start".into(),
+            "Must be a natural number".into(),
+        )]));
+    }
+    let mut q = p.text("q").unwrap_or_default();
+    if q.trim() == "*:*" {
+        q.clear();
+    }
+    let mut fq = p.text("fq").unwrap_or_default();
+    if let Some(Value::Array(list)) = p.json("fq_list")? {
+        for item in list {
+            if let Some(s) = item.as_str() {
+                fq.push(' ');
+                fq.push_str(s);
+            }
+        }
+    }
+    let filters = parse_fq(&fq)?;
+    let sort = match p
+        .text("sort")
+        .unwrap_or_default()
+        .split(',')
+        .next()
+        .unwrap_or("")
+        .trim()
+    {
+        "" | "score desc" | "rank desc" => search::Sort::Relevance,
+        "metadata_modified desc" => search::Sort::ModifiedDesc,
+        "title_string asc" | "title asc" => search::Sort::TitleAsc,
+        "name asc" => search::Sort::NameAsc,
+        other => {
+            return Err(CkanError::Validation(vec![(
+                "sort".into(),
+                format!("Unsupported sort `{other}`; use score desc, metadata_modified desc, title_string asc or name asc"),
+            )]))
+        }
+    };
+    let mut facet_names: Vec<String> = Vec::new();
+    match p.json("facet.field")? {
+        None => {}
+        Some(Value::Array(list)) => {
+            for f in list {
+                match f.as_str() {
+                    Some(s) => facet_names.push(s.to_string()),
+                    None => return Err(bad_facet(&f.to_string())),
+                }
+            }
+        }
+        Some(Value::String(s)) => facet_names.push(s),
+        Some(other) => return Err(bad_facet(&other.to_string())),
+    }
+    let mut facets = Vec::new();
+    for name in &facet_names {
+        facets.push(name.parse::<search::Facet>().map_err(|_| bad_facet(name))?);
+    }
+    let facet_limit = p.int("facet.limit")?.unwrap_or(50).clamp(0, 1000) as usize;
+    let query = search::SearchQuery {
+        q,
+        filters,
+        sort,
+        rows: rows as usize,
+        start: start as usize,
+        facets: facets.clone(),
+        facet_limit,
+    };
+    let result = state.search.index().search(&query).map_err(|e| match e {
+        search::SearchError::BadQuery(m) => CkanError::SearchQuery(m),
+        other => {
+            tracing::error!("search failed: {other}");
+            CkanError::Internal
+        }
+    })?;
+    let mut results = Vec::new();
+    for hit in &result.hits {
+        if let Ok(dict) = serde_json::from_str::<Value>(&hit.payload) {
+            results.push(dict);
+            continue;
+        }
+        match load_package(state, &hit.name).await {
+            Ok(record) => results.push(package_dict(&record)),
+            // Deleted since it was indexed: the index catches up on the next change.
+            Err(CkanError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut facet_counts = Map::new();
+    let mut search_facets = Map::new();
+    for (name, facet) in facet_names.iter().zip(&facets) {
+        let values = result
+            .facets
+            .iter()
+            .find(|(f, _)| f == facet)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        facet_counts.insert(
+            name.clone(),
+            Value::Object(values.iter().map(|(v, n)| (v.clone(), json!(n))).collect()),
+        );
+        search_facets.insert(
+            name.clone(),
+            json!({"title": name, "items": values.iter().map(|(v, n)| json!({"name": v, "display_name": v, "count": n})).collect::<Vec<_>>()}),
+        );
+    }
+    Ok(json!({
+        "count": result.total,
+        "results": results,
+        "facets": facet_counts,
+        "search_facets": search_facets,
+        "sort": p.text("sort").unwrap_or_else(|| "score desc, metadata_modified desc".into()),
+    }))
+}
+
+fn bad_facet(name: &str) -> CkanError {
+    CkanError::Validation(vec![(
+        "facet.field".into(),
+        format!("Unknown facet field `{name}`; use organization, tags, res_format, groups, grade, opening_type or domain"),
+    )])
+}
+
+/// Parses a Solr-style filter query: `field:value` or `field:"quoted value"` terms, optionally
+/// with a leading `+`, all required. Fields CKAN clients send that mean "everything public"
+/// (`capacity:public`, `dataset_type:dataset`, `state:active`) are accepted and ignored.
+pub fn parse_fq(fq: &str) -> CkanResult<Vec<(search::Facet, String)>> {
+    let mut out = Vec::new();
+    let mut chars = fq.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        if chars.peek() == Some(&'+') {
+            chars.next();
+        }
+        let field: String =
+            std::iter::from_fn(|| chars.next_if(|c| *c != ':' && !c.is_whitespace())).collect();
+        if chars.next() != Some(':') || field.is_empty() {
+            return Err(CkanError::SearchQuery(format!(
+                "`{field}` in fq is not of the form field:value"
+            )));
+        }
+        let value = if chars.peek() == Some(&'"') {
+            chars.next();
+            let v: String = std::iter::from_fn(|| chars.next_if(|c| *c != '"')).collect();
+            if chars.next() != Some('"') {
+                return Err(CkanError::SearchQuery("unbalanced quote in fq".into()));
+            }
+            v
+        } else {
+            std::iter::from_fn(|| chars.next_if(|c| !c.is_whitespace())).collect()
+        };
+        if value.is_empty() {
+            return Err(CkanError::SearchQuery(format!(
+                "`{field}:` in fq has no value"
+            )));
+        }
+        match (field.as_str(), value.as_str()) {
+            ("capacity", "public") | ("dataset_type", "dataset") | ("state", "active") => continue,
+            _ => {}
+        }
+        let facet = field.parse::<search::Facet>().map_err(|_| {
+            CkanError::SearchQuery(format!(
+                "unknown field `{field}` in fq; use organization, tags, res_format, groups, grade, opening_type or domain"
+            ))
+        })?;
+        out.push((facet, value));
+    }
+    Ok(out)
+}
+
+/// CKAN's `filters` (a dict of column → value or list of values) become REST filters as is.
+async fn datastore_search(state: &SharedState, who: &CkanCaller, p: &Params) -> CkanResult<Value> {
+    let id = p.required("resource_id")?;
+    let (record, i) = load_resource(state, &id).await?;
+    let resource = record.resources[i].0.name.clone();
+    let fields = p.json("fields")?.map(|f| match f {
+        Value::String(s) => Value::String(s),
+        other => other,
+    });
+    let params = QueryParams {
+        filters: p.json("filters")?,
+        q: p.text("q"),
+        fields,
+        sort: p.text("sort"),
+        limit: p.int("limit")?.map(|l| json!(l)),
+        offset: p.int("offset")?.map(|o| json!(o)),
+        distinct: Some(json!(p.flag("distinct"))),
+        include_total: Some(json!(
+            !p.0.contains_key("include_total") || p.flag("include_total")
+        )),
+        resource: Some(resource.clone()),
+        format: None,
+    };
+    let q = data::rest_query(&params, state.engine.limits().max_rows)?;
+    let (offset, limit) = (q.offset, q.limit);
+    let delivery = Delivery {
+        kind: EventKind::Datastore,
+        request: json!({"action": "datastore_search", "params": params}),
+    };
+    let (_, rows, receipt) = data::run_query(
+        state,
+        who.asker(),
+        &record.dataset.name,
+        Some(&resource),
+        q,
+        &delivery,
+    )
+    .await?;
+    let mut result = json!({
+        "resource_id": id,
+        "fields": rows.columns.iter().map(|c| json!({"id": c.name, "type": ckan_type(&c.data_type)})).collect::<Vec<_>>(),
+        "records": rows.records(),
+        "limit": limit,
+        "offset": offset,
+        "gongshu_log_index": receipt.0,
+    });
+    if let Some(total) = rows.total {
+        result["total"] = json!(total);
+    }
+    Ok(result)
+}
+
+/// Table names may be dataset names, `dataset/resource`, or (as in CKAN) resource ids.
+async fn datastore_search_sql(
+    state: &SharedState,
+    who: &CkanCaller,
+    p: &Params,
+) -> CkanResult<Value> {
+    let sql = p.required("sql")?;
+    let (accesses, rows, receipt) =
+        data::run_sql(state, who.asker(), &sql, EventKind::Datastore).await?;
+    let _ = accesses;
+    Ok(json!({
+        "sql": sql,
+        "fields": rows.columns.iter().map(|c| json!({"id": c.name, "type": ckan_type(&c.data_type)})).collect::<Vec<_>>(),
+        "records": rows.records(),
+        "records_truncated": rows.truncated,
+        "gongshu_log_index": receipt.0,
+    }))
+}
+
+/// The DataStore's type names for Arrow types.
+fn ckan_type(arrow: &str) -> &'static str {
+    let t = arrow.to_lowercase();
+    if t.starts_with("int") || t.starts_with("uint") {
+        "int"
+    } else if t.starts_with("float") || t.starts_with("decimal") {
+        "numeric"
+    } else if t == "boolean" {
+        "bool"
+    } else if t.starts_with("date") {
+        "date"
+    } else if t.starts_with("timestamp") {
+        "timestamp"
+    } else {
+        "text"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_queries_parse_like_solr_terms() {
+        let f =
+            parse_fq(r#"+organization:transport tags:"公交 站点" res_format:CSV capacity:public"#)
+                .unwrap();
+        assert_eq!(
+            f,
+            vec![
+                (search::Facet::Organization, "transport".to_string()),
+                (search::Facet::Tag, "公交 站点".to_string()),
+                (search::Facet::Format, "CSV".to_string()),
+            ]
+        );
+        assert!(parse_fq("").unwrap().is_empty());
+        for bad in ["organization", "nope:x", "tags:\"open", "tags:", ":x"] {
+            assert!(
+                matches!(parse_fq(bad), Err(CkanError::SearchQuery(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn ckan_times_have_microseconds_and_no_zone() {
+        assert_eq!(ckan_time(1_795_766_400_123), "2026-11-27T08:00:00.123000");
+    }
+}
