@@ -21,17 +21,21 @@ pub fn require_authority(user: &User) -> ApiResult<()> {
 }
 
 /// Input for a new organization.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrgInput {
-    /// Slug.
+    /// Slug: 2 to 100 lower-case letters, digits, `-` and `_`, starting with a letter or digit.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{1,99}$")]
     pub name: String,
     /// Title.
+    #[schema(min_length = 1)]
     pub title: String,
     /// Kind.
+    #[schema(value_type = crate::api::openapi::OrgKind)]
     pub kind: OrgKind,
     /// 统一社会信用代码, required for enterprises.
     #[serde(default)]
+    #[schema(nullable = false)]
     pub uscc: Option<String>,
     /// Free text.
     #[serde(default)]
@@ -81,20 +85,25 @@ pub async fn create_org(store: &DynStore, input: NewOrgInput, now: i64) -> ApiRe
 }
 
 /// Input for a new user.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserInput {
-    /// Login name.
+    /// Login name: 2 to 64 letters, digits, `-`, `_` and `.`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{2,64}$")]
     pub username: String,
     /// Shown name; defaults to the username.
     #[serde(default)]
+    #[schema(nullable = false)]
     pub display_name: Option<String>,
     /// Role.
+    #[schema(value_type = crate::api::openapi::Role)]
     pub role: Role,
     /// Organization slug, for roles bound to one.
     #[serde(default)]
+    #[schema(nullable = false)]
     pub organization: Option<String>,
-    /// Initial password.
+    /// Initial password, at least 8 characters.
+    #[schema(min_length = 8)]
     pub password: String,
 }
 

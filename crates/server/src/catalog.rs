@@ -93,50 +93,64 @@ fn require_authority(user: &User) -> ApiResult<()> {
 }
 
 /// Fields of a dataset as the API and forms submit them.
-#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetInput {
-    /// Slug (create only).
+    /// Slug (create only): 2 to 100 lower-case letters, digits, `-` and `_`.
     #[serde(default)]
+    #[schema(nullable = false, pattern = "^[a-z0-9][a-z0-9_-]{1,99}$")]
     pub name: Option<String>,
     /// Owning organization's slug (create only; defaults to the caller's organization).
     #[serde(default)]
+    #[schema(nullable = false)]
     pub organization: Option<String>,
-    /// Title.
+    /// Title (required to create; never blank).
     #[serde(default)]
+    #[schema(nullable = false, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
     /// Description.
     #[serde(default)]
+    #[schema(nullable = false, max_length = 20000)]
     pub description: Option<String>,
-    /// Themes.
+    /// Themes, each at most 100 characters.
     #[serde(default)]
+    #[schema(nullable = false, max_items = 50)]
     pub themes: Option<Vec<String>>,
-    /// Tags.
+    /// Tags, each at most 100 characters.
     #[serde(default)]
+    #[schema(nullable = false, max_items = 50)]
     pub tags: Option<Vec<String>>,
     /// Update frequency.
     #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
     pub update_frequency: Option<String>,
     /// License.
     #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
     pub license: Option<String>,
     /// Spatial coverage.
     #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
     pub spatial: Option<String>,
     /// Temporal coverage.
     #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
     pub temporal: Option<String>,
     /// Contact point.
     #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
     pub contact: Option<String>,
     /// Domain.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::openapi::Domain>, nullable = false)]
     pub domain: Option<Domain>,
     /// Opening type.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::openapi::OpeningType>, nullable = false)]
     pub opening_type: Option<OpeningType>,
     /// Importance.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::openapi::Importance>, nullable = false)]
     pub importance: Option<Importance>,
 }
 
@@ -298,7 +312,7 @@ fn apply_text_fields(meta: &mut DatasetMeta, input: DatasetInput) -> ApiResult<(
 }
 
 /// What happened to a requested classification change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ChangeOutcome {
     /// Nothing to change.
@@ -308,6 +322,7 @@ pub enum ChangeOutcome {
     /// Looser: filed as a request for the authority.
     RequestFiled {
         /// The request.
+        #[schema(value_type = crate::api::openapi::ChangeRequest)]
         request: Box<ChangeRequest>,
     },
 }

@@ -32,66 +32,82 @@ pub fn agreement_hash(text: &str) -> String {
 }
 
 /// An application as the API and the portal submit it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationInput {
     /// Dataset slug.
     pub dataset: String,
     /// Columns asked for.
+    #[schema(min_items = 1)]
     pub columns: Vec<String>,
-    /// Optional row conditions.
+    /// Optional row conditions, at most 20.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::api::openapi::Condition>, max_items = 20)]
     pub row_filter: Vec<Condition>,
     /// Modes (`api`, `download`, `clean_room`).
+    #[schema(value_type = Vec<crate::api::openapi::Mode>, min_items = 1)]
     pub modes: Vec<Mode>,
-    /// Days.
+    /// Days, 1 to 365.
+    #[schema(minimum = 1, maximum = 365)]
     pub duration_days: i64,
-    /// Rows per day.
+    /// Rows per day; none for no quota.
     #[serde(default)]
+    #[schema(nullable = false, minimum = 1)]
     pub daily_row_quota: Option<i64>,
     /// Purpose category code.
+    #[schema(value_type = crate::api::openapi::PurposeCategory)]
     pub purpose_category: PurposeCategory,
-    /// Purpose.
+    /// Purpose, at most 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
     pub purpose: String,
-    /// Usage scenario.
+    /// Usage scenario, at most 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
     pub scenario: String,
     /// Apply on behalf of the caller's organization (enterprise users and staff); defaults to
     /// true for roles bound to an organization.
     #[serde(default)]
+    #[schema(nullable = false)]
     pub on_behalf_of_organization: Option<bool>,
-    /// Submit at once, accepting the agreement whose hash is given.
+    /// Submit at once, accepting the agreement whose SHA-256 is given (see `GET /api/v1/agreement`).
     #[serde(default)]
+    #[schema(nullable = false)]
     pub accept_agreement: Option<String>,
 }
 
 /// A reviewer's decision.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
     /// `approve` or `reject`.
     pub decision: ReviewDecision,
     /// Narrowed columns (approve; defaults to those asked for).
     #[serde(default)]
+    #[schema(nullable = false, min_items = 1)]
     pub columns: Option<Vec<String>>,
     /// Extra row conditions added by the reviewer (approve).
     #[serde(default)]
+    #[schema(value_type = Vec<crate::api::openapi::Condition>)]
     pub add_row_filter: Vec<Condition>,
     /// Narrowed modes (approve).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<crate::api::openapi::Mode>>, nullable = false, min_items = 1)]
     pub modes: Option<Vec<Mode>>,
     /// Narrowed duration (approve).
     #[serde(default)]
+    #[schema(nullable = false, minimum = 1, maximum = 365)]
     pub duration_days: Option<i64>,
     /// Narrowed quota (approve).
     #[serde(default)]
+    #[schema(nullable = false, minimum = 1)]
     pub daily_row_quota: Option<i64>,
-    /// Reason (required to reject) or remark.
+    /// Reason (required to reject) or remark, at most 2,000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: String,
 }
 
 /// Approve or reject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewDecision {
     /// Approve, possibly narrowed.
@@ -595,18 +611,22 @@ pub async fn revoke(
 }
 
 /// A result (成果) as the grantee reports it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReuseInput {
     /// Kind.
+    #[schema(value_type = crate::api::openapi::ResultKind)]
     pub kind: ResultKind,
-    /// Title.
+    /// Title, at most 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
-    /// Description.
+    /// Description, at most 4,000 characters.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub description: String,
-    /// Link.
+    /// An http:// or https:// link of at most 500 characters.
     #[serde(default)]
+    #[schema(nullable = false, max_length = 500, pattern = "^https?://[^\\s]+$")]
     pub url: Option<String>,
 }
 

@@ -11,10 +11,11 @@ use serde::Serialize;
 use store::{Dataset, DynStore, Organization, Resource, User, Version};
 
 /// A dataset with its organization, resources, versions and columns, as one viewer may see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DatasetView {
     /// The dataset record.
     #[serde(flatten)]
+    #[schema(value_type = crate::api::openapi::Dataset)]
     pub dataset: Dataset,
     /// Owner.
     pub organization: OrgRef,
@@ -27,13 +28,14 @@ pub struct DatasetView {
 }
 
 /// Short reference to an organization.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgRef {
     /// Slug.
     pub name: String,
     /// Title.
     pub title: String,
     /// Kind code.
+    #[schema(value_type = crate::api::openapi::OrgKind)]
     pub kind: String,
 }
 
@@ -48,10 +50,11 @@ impl From<&Organization> for OrgRef {
 }
 
 /// A resource with its versions (newest first) and the columns of the latest one.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResourceView {
     /// The resource.
     #[serde(flatten)]
+    #[schema(value_type = crate::api::openapi::Resource)]
     pub resource: Resource,
     /// Versions, newest first, without their per-column detail.
     pub versions: Vec<VersionSummary>,
@@ -60,7 +63,7 @@ pub struct ResourceView {
 }
 
 /// A version without columns.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionSummary {
     /// Id.
     pub id: String,
@@ -99,21 +102,26 @@ impl From<&Version> for VersionSummary {
 }
 
 /// One column as the viewer may see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ColumnView {
     /// Name.
     pub name: String,
     /// Type.
     pub data_type: String,
     /// Grade in force.
+    #[schema(value_type = crate::api::openapi::Grade)]
     pub grade: Grade,
     /// Whether the publisher confirmed the grade.
     pub confirmed: bool,
     /// Grade ingest proposed.
+    #[schema(value_type = crate::api::openapi::Grade)]
     pub proposed_grade: Grade,
     /// Personal information found.
+    #[schema(value_type = Vec<crate::api::openapi::PiiFinding>)]
     pub findings: Vec<PiiFinding>,
-    /// Profile; values (min, max, top values) removed where the viewer may not see them.
+    /// Profile (count, null rate, distinct estimate; min, max and top values only where the
+    /// viewer may see values).
+    #[schema(value_type = Object)]
     pub profile: serde_json::Value,
     /// Whether the profile's values were withheld.
     pub values_hidden: bool,

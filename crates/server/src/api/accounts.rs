@@ -1,5 +1,6 @@
 //! Organizations, users, the caller's own record and API tokens.
 
+use super::openapi as doc;
 use super::ApiJson;
 use crate::accounts::{self, NewOrgInput, NewUserInput};
 use crate::auth::{self, now_ms, Caller};
@@ -22,11 +23,29 @@ pub fn router() -> Router<SharedState> {
         .route("/api/v1/tokens/{id}", delete(revoke_token))
 }
 
+/// Every organization.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations",
+    tag = "accounts",
+    responses((status = 200, description = "The organizations.", body = doc::OrganizationList)),
+)]
 async fn list_orgs(State(state): State<SharedState>) -> ApiResult<ApiJson<Value>> {
     let orgs = state.store.list_orgs().await?;
     Ok(ApiJson(json!({ "organizations": orgs })))
 }
 
+/// One organization.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{name}",
+    tag = "accounts",
+    params(("name" = String, Path, description = "The organization's slug.", example = "health")),
+    responses(
+        (status = 200, description = "The organization.", body = doc::Organization),
+        (status = 404, description = "`organization_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn show_org(
     State(state): State<SharedState>,
     Path(name): Path<String>,
@@ -44,6 +63,22 @@ async fn show_org(
     Ok(ApiJson(json!(org)))
 }
 
+/// Creates an organization (the data authority only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations",
+    tag = "accounts",
+    request_body = NewOrgInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new organization.", body = doc::Organization),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: only the data authority creates organizations.", body = doc::ErrorBody),
+        (status = 409, description = "`name_taken`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field`, `invalid_name` or `invalid_uscc`.", body = doc::ErrorBody),
+    ),
+)]
 async fn create_org(
     State(state): State<SharedState>,
     caller: Caller,
@@ -55,11 +90,40 @@ async fn create_org(
     Ok((StatusCode::CREATED, ApiJson(org)))
 }
 
+/// Every user (the data authority only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The users.", body = doc::UserList),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: only the data authority lists users.", body = doc::ErrorBody),
+    ),
+)]
 async fn list_users(State(state): State<SharedState>, caller: Caller) -> ApiResult<ApiJson<Value>> {
     accounts::require_authority(caller.require()?)?;
     Ok(ApiJson(json!({ "users": state.store.list_users().await? })))
 }
 
+/// Creates a user (the data authority only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "accounts",
+    request_body = NewUserInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new user.", body = doc::User),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: only the data authority creates users.", body = doc::ErrorBody),
+        (status = 404, description = "`organization_not_found`.", body = doc::ErrorBody),
+        (status = 409, description = "`name_taken`: the username is in use.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field` (password, organization for the role) or `invalid_name`.", body = doc::ErrorBody),
+    ),
+)]
 async fn create_user(
     State(state): State<SharedState>,
     caller: Caller,
@@ -70,26 +134,59 @@ async fn create_user(
     Ok((StatusCode::CREATED, ApiJson(user)))
 }
 
+/// The caller's own account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller.", body = doc::User),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+    ),
+)]
 async fn me(caller: Caller) -> ApiResult<ApiJson<store::User>> {
     Ok(ApiJson(caller.require()?.clone()))
 }
 
-#[derive(Deserialize)]
+/// A new API token.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenInput {
+    /// A label, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// Days of validity, 1 to 366: required here, since a token made with a token must expire
+    /// (and never outlives the token that made it).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 366)]
     days: Option<u32>,
 }
 
-#[derive(Serialize)]
+/// A token just created, with its secret.
+#[derive(Serialize, utoipa::ToSchema)]
 struct CreatedToken {
     #[serde(flatten)]
+    #[schema(value_type = doc::ApiToken)]
     token: store::ApiToken,
     /// The secret, shown only in this response.
     secret: String,
 }
 
+/// Creates an API token for the caller; the secret is shown only in this response.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "accounts",
+    request_body = TokenInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The token with its secret.", body = CreatedToken),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field`: `days` missing or out of range, or a bad name.", body = doc::ErrorBody),
+    ),
+)]
 async fn create_token(
     State(state): State<SharedState>,
     caller: Caller,
@@ -115,6 +212,17 @@ async fn create_token(
     Ok((StatusCode::CREATED, ApiJson(CreatedToken { token, secret })))
 }
 
+/// The caller's API tokens.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The tokens, without secrets.", body = doc::TokenList),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+    ),
+)]
 async fn list_tokens(
     State(state): State<SharedState>,
     caller: Caller,
@@ -125,6 +233,19 @@ async fn list_tokens(
     ))
 }
 
+/// Revokes one of the caller's tokens.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    tag = "accounts",
+    params(("id" = String, Path, description = "The token's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 404, description = "`token_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn revoke_token(
     State(state): State<SharedState>,
     caller: Caller,

@@ -1,5 +1,6 @@
 //! Applications, reviews, grants and results (C4) in the JSON API.
 
+use super::openapi as doc;
 use super::ApiJson;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Code};
@@ -31,6 +32,15 @@ pub fn router() -> Router<SharedState> {
         .route("/api/v1/results", get(all_results))
 }
 
+/// The data-use agreement in force, with its SHA-256.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agreement",
+    tag = "applications",
+    responses(
+        (status = 200, description = "The agreement.", body = doc::Agreement),
+    ),
+)]
 async fn agreement(State(state): State<SharedState>) -> ApiResult<ApiJson<store::Agreement>> {
     Ok(ApiJson(state.store.latest_agreement().await?))
 }
@@ -51,6 +61,22 @@ async fn apps_json(state: &SharedState, apps: Vec<Application>) -> ApiResult<Val
     Ok(json!({ "applications": out }))
 }
 
+/// Applies for conditional data; with `accept_agreement` the application is submitted at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/applications",
+    tag = "applications",
+    request_body = ApplicationInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The application (a draft, or submitted).", body = doc::Application),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`.", body = doc::ErrorBody),
+        (status = 409, description = "`agreement_mismatch`: `accept_agreement` is not the hash of the agreement in force.", body = doc::ErrorBody),
+        (status = 422, description = "`not_accepting_applications`, `invalid_terms`, or `invalid_field` (the body has the wrong shape).", body = doc::ErrorBody),
+    ),
+)]
 async fn create(
     State(state): State<SharedState>,
     caller: Caller,
@@ -61,6 +87,17 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(app_json(&state, app).await?)))
 }
 
+/// The caller's applications.
+#[utoipa::path(
+    get,
+    path = "/api/v1/applications",
+    tag = "applications",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The applications.", body = doc::ApplicationList),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+    ),
+)]
 async fn mine(State(state): State<SharedState>, caller: Caller) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
     let apps = state
@@ -73,6 +110,19 @@ async fn mine(State(state): State<SharedState>, caller: Caller) -> ApiResult<Api
     Ok(ApiJson(apps_json(&state, apps).await?))
 }
 
+/// One application, for its applicant and its reviewers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/applications/{id}",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The application.", body = doc::Application),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 404, description = "`application_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn show(
     State(state): State<SharedState>,
     caller: Caller,
@@ -83,12 +133,32 @@ async fn show(
     Ok(ApiJson(app_json(&state, app).await?))
 }
 
-#[derive(Deserialize)]
+/// Acceptance of the agreement.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SubmitInput {
+    /// The SHA-256 of the agreement in force (see `GET /api/v1/agreement`).
     accept_agreement: String,
 }
 
+/// Submits a draft, accepting the agreement whose hash is given.
+#[utoipa::path(
+    post,
+    path = "/api/v1/applications/{id}/submit",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application's id.")),
+    request_body = SubmitInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The submitted application.", body = doc::Application),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: only the applicant submits.", body = doc::ErrorBody),
+        (status = 404, description = "`application_not_found`.", body = doc::ErrorBody),
+        (status = 409, description = "`agreement_mismatch`, or `already_decided` (no longer a draft).", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field`: the body has the wrong shape.", body = doc::ErrorBody),
+    ),
+)]
 async fn submit(
     State(state): State<SharedState>,
     caller: Caller,
@@ -100,6 +170,21 @@ async fn submit(
     Ok(ApiJson(app_json(&state, app).await?))
 }
 
+/// Withdraws a draft or submitted application.
+#[utoipa::path(
+    post,
+    path = "/api/v1/applications/{id}/withdraw",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The withdrawn application.", body = doc::Application),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: only the applicant withdraws.", body = doc::ErrorBody),
+        (status = 404, description = "`application_not_found`.", body = doc::ErrorBody),
+        (status = 409, description = "`already_decided`: no longer open.", body = doc::ErrorBody),
+    ),
+)]
 async fn withdraw(
     State(state): State<SharedState>,
     caller: Caller,
@@ -110,6 +195,24 @@ async fn withdraw(
     Ok(ApiJson(app_json(&state, app).await?))
 }
 
+/// Approves (possibly narrowed) or rejects an application waiting for the caller's review.
+#[utoipa::path(
+    post,
+    path = "/api/v1/applications/{id}/review",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application's id.")),
+    request_body = ReviewInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The application after the decision.", body = doc::Application),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: not waiting for the caller's review.", body = doc::ErrorBody),
+        (status = 404, description = "`application_not_found`.", body = doc::ErrorBody),
+        (status = 409, description = "`already_decided`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_terms`, `not_accepting_applications`, or `invalid_field` (the body has the wrong shape).", body = doc::ErrorBody),
+    ),
+)]
 async fn review(
     State(state): State<SharedState>,
     caller: Caller,
@@ -121,6 +224,17 @@ async fn review(
     Ok(ApiJson(app_json(&state, app).await?))
 }
 
+/// Applications waiting for the caller's review.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reviews",
+    tag = "applications",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The applications.", body = doc::ApplicationList),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+    ),
+)]
 async fn queue(State(state): State<SharedState>, caller: Caller) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
     let apps = grants::review_queue(&state, user).await?;
@@ -146,6 +260,17 @@ async fn grants_json(state: &SharedState, grants: Vec<GrantRecord>) -> ApiResult
     Ok(json!({ "grants": out }))
 }
 
+/// Grants the caller holds, personally or through their organization.
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants",
+    tag = "applications",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The grants.", body = doc::GrantList),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+    ),
+)]
 async fn my_grants(State(state): State<SharedState>, caller: Caller) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
     let list = state
@@ -155,6 +280,19 @@ async fn my_grants(State(state): State<SharedState>, caller: Caller) -> ApiResul
     Ok(ApiJson(grants_json(&state, list).await?))
 }
 
+/// One grant, for its holder and those who manage the dataset.
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants/{id}",
+    tag = "applications",
+    params(("id" = String, Path, description = "The grant's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The grant.", body = doc::Grant),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 404, description = "`grant_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn show_grant(
     State(state): State<SharedState>,
     caller: Caller,
@@ -172,12 +310,33 @@ async fn show_grant(
     Ok(ApiJson(grant_json(&state, grant).await?))
 }
 
-#[derive(Deserialize)]
+/// Why a grant is revoked.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RevokeInput {
+    /// The reason, 1 to 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
     reason: String,
 }
 
+/// Revokes a grant with a reason (the owning organization or the authority).
+#[utoipa::path(
+    post,
+    path = "/api/v1/grants/{id}/revoke",
+    tag = "applications",
+    params(("id" = String, Path, description = "The grant's id.")),
+    request_body = RevokeInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The revoked grant.", body = doc::Grant),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: the holder may not revoke.", body = doc::ErrorBody),
+        (status = 404, description = "`grant_not_found`.", body = doc::ErrorBody),
+        (status = 409, description = "`already_decided`: already revoked.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_terms` (no reason) or `invalid_field` (the body has the wrong shape).", body = doc::ErrorBody),
+    ),
+)]
 async fn revoke(
     State(state): State<SharedState>,
     caller: Caller,
@@ -189,6 +348,22 @@ async fn revoke(
     Ok(ApiJson(grant_json(&state, grant).await?))
 }
 
+/// Reports a result (成果) made with a grant's data (its holder only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/grants/{id}/results",
+    tag = "applications",
+    params(("id" = String, Path, description = "The grant's id.")),
+    request_body = ReuseInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The reported result.", body = doc::ReuseReport),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 404, description = "`grant_not_found`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_terms` or `invalid_field` (the body has the wrong shape).", body = doc::ErrorBody),
+    ),
+)]
 async fn report(
     State(state): State<SharedState>,
     caller: Caller,
@@ -202,6 +377,20 @@ async fn report(
     ))
 }
 
+/// Grants on a dataset (the owning organization and the authority).
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets/{name}/grants",
+    tag = "applications",
+    params(("name" = String, Path, description = "The dataset's slug.", example = "outpatient-stats")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The grants.", body = doc::GrantList),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn dataset_grants(
     State(state): State<SharedState>,
     caller: Caller,
@@ -219,6 +408,17 @@ async fn dataset_grants(
     Ok(ApiJson(grants_json(&state, list).await?))
 }
 
+/// Results reported with a dataset's data; public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets/{name}/results",
+    tag = "applications",
+    params(("name" = String, Path, description = "The dataset's slug.", example = "outpatient-stats")),
+    responses(
+        (status = 200, description = "The results.", body = doc::ResultList),
+        (status = 404, description = "`dataset_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn dataset_results(
     State(state): State<SharedState>,
     Path(name): Path<String>,
@@ -228,6 +428,15 @@ async fn dataset_results(
     Ok(ApiJson(json!({ "results": list })))
 }
 
+/// Every reported result; public.
+#[utoipa::path(
+    get,
+    path = "/api/v1/results",
+    tag = "applications",
+    responses(
+        (status = 200, description = "The results.", body = doc::ResultList),
+    ),
+)]
 async fn all_results(State(state): State<SharedState>) -> ApiResult<ApiJson<Value>> {
     Ok(ApiJson(
         json!({ "results": state.store.list_reuses(None).await? }),

@@ -15,6 +15,7 @@
 //! resource      resource name (defaults to the dataset's first resource)
 //! ```
 
+use super::openapi as doc;
 use super::ApiJson;
 use crate::auth::Caller;
 use crate::dataservice::{self, query_error, Access, Asker, Delivery, Receipt};
@@ -47,38 +48,62 @@ pub fn router() -> Router<SharedState> {
 }
 
 /// Parameters of a REST query, from a query string or a JSON body.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+///
+/// The documented types are the canonical ones; the server also takes numbers and booleans as
+/// strings, and `fields` as a comma-separated string in a body.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct QueryParams {
-    /// Filters (see the module docs).
+    /// Filters: an object of column → value (equality; a list means `in`; null means
+    /// `is_null`), or a list of `{"column", "op", "value"}` conditions; in a query string, as
+    /// JSON text.
     #[serde(default)]
+    #[schema(value_type = Option<doc::Filters>, nullable = false)]
+    #[param(value_type = Option<String>, example = json!("{\"所在区\": \"西湖区\"}"))]
     pub filters: Option<Value>,
-    /// Full-text search.
+    /// Text searched, case-insensitively, in every visible text column (at most 200 characters).
     #[serde(default)]
+    #[schema(nullable = false, max_length = 200)]
+    #[param(max_length = 200)]
     pub q: Option<String>,
-    /// Columns.
+    /// Columns to return; in a query string, comma-separated.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, nullable = false)]
+    #[param(value_type = Option<String>)]
     pub fields: Option<Value>,
-    /// Sort.
+    /// Sort: `a, b desc` or `-b`.
     #[serde(default)]
+    #[schema(nullable = false)]
     pub sort: Option<String>,
-    /// Limit.
+    /// Rows to return: 100 by default, at most the server's row cap (`query_max_rows`).
     #[serde(default)]
+    #[schema(value_type = Option<i64>, nullable = false, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub limit: Option<Value>,
-    /// Offset.
+    /// Rows to skip.
     #[serde(default)]
+    #[schema(value_type = Option<i64>, nullable = false, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub offset: Option<Value>,
-    /// Distinct.
+    /// Only distinct rows.
     #[serde(default)]
+    #[schema(value_type = Option<bool>, nullable = false)]
+    #[param(value_type = Option<bool>)]
     pub distinct: Option<Value>,
-    /// Total.
+    /// Count the rows without offset and limit into `total`.
     #[serde(default)]
+    #[schema(value_type = Option<bool>, nullable = false)]
+    #[param(value_type = Option<bool>)]
     pub include_total: Option<Value>,
-    /// Resource.
+    /// The resource (by name); the dataset's first resource by default.
     #[serde(default)]
+    #[schema(nullable = false)]
     pub resource: Option<String>,
-    /// Download format (downloads only).
+    /// Download format (downloads only; documented there).
     #[serde(default)]
+    #[schema(ignore)]
+    #[param(ignore)]
     pub format: Option<String>,
 }
 
@@ -270,9 +295,10 @@ pub fn rest_query(p: &QueryParams, cap: usize) -> ApiResult<RestQuery> {
 }
 
 /// How the caller reads the data, reported with every result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccessSummary {
     /// `owner`, `open`, `grant`.
+    #[schema(value_type = String, pattern = "^(owner|open|grant|none)$")]
     pub basis: &'static str,
     /// Grant used.
     pub grant_id: Option<String>,
@@ -406,6 +432,23 @@ fn logged(receipt: Receipt, mut body: Value) -> Response {
     response
 }
 
+/// Queries a dataset with filters, search, columns, sort and paging.
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets/{name}/query",
+    tag = "data",
+    params(("name" = String, Path, description = "The dataset's slug.", example = "bus-stops"), QueryParams),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The rows the caller may see.", body = doc::QueryResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 400, description = "`bad_request`, `bad_filter`, `bad_sort`, `column_not_found`, `type_mismatch` or `query_failed`.", body = doc::ErrorBody),
+        (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`no_access`: the caller may not read these rows.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`, `resource_not_found` or `no_data`.", body = doc::ErrorBody),
+        (status = 422, description = "`query_timeout`, `query_memory` or `too_many_rows`.", body = doc::ErrorBody),
+        (status = 429, description = "`quota_exhausted`: today's row quota of the grant is used up.", body = doc::ErrorBody),
+    ),
+)]
 async fn query_get(
     State(state): State<SharedState>,
     caller: Caller,
@@ -416,6 +459,24 @@ async fn query_get(
     respond_query(state, caller, name, p).await
 }
 
+/// Queries a dataset, with the parameters in a JSON body.
+#[utoipa::path(
+    post,
+    path = "/api/v1/datasets/{name}/query",
+    tag = "data",
+    params(("name" = String, Path, description = "The dataset's slug.", example = "bus-stops")),
+    request_body = QueryParams,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The rows the caller may see.", body = doc::QueryResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 400, description = "`bad_request`, `bad_filter`, `bad_sort`, `column_not_found`, `type_mismatch` or `query_failed`, or `invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`no_access`: the caller may not read these rows.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`, `resource_not_found` or `no_data`.", body = doc::ErrorBody),
+        (status = 422, description = "`query_timeout`, `query_memory`, `too_many_rows`, or `invalid_field` (the body has the wrong shape).", body = doc::ErrorBody),
+        (status = 429, description = "`quota_exhausted`: today's row quota of the grant is used up.", body = doc::ErrorBody),
+    ),
+)]
 async fn query_post(
     State(state): State<SharedState>,
     caller: Caller,
@@ -432,9 +493,11 @@ fn bad_params(e: axum::extract::rejection::QueryRejection) -> ApiError {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PreviewParams {
+    /// The resource (by name); the dataset's first resource by default.
     #[serde(default)]
     resource: Option<String>,
 }
@@ -442,6 +505,23 @@ struct PreviewParams {
 /// Rows of a preview.
 pub const PREVIEW_ROWS: usize = 20;
 
+/// The first 20 rows, as the caller may see them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets/{name}/preview",
+    tag = "data",
+    params(("name" = String, Path, description = "The dataset's slug.", example = "bus-stops"), PreviewParams),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The rows the caller may see.", body = doc::QueryResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 400, description = "`bad_request` or `query_failed`.", body = doc::ErrorBody),
+        (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`no_access`: the caller may not read these rows.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`, `resource_not_found` or `no_data`.", body = doc::ErrorBody),
+        (status = 422, description = "`query_timeout`, `query_memory` or `too_many_rows`.", body = doc::ErrorBody),
+        (status = 429, description = "`quota_exhausted`: today's row quota of the grant is used up.", body = doc::ErrorBody),
+    ),
+)]
 async fn preview(
     State(state): State<SharedState>,
     caller: Caller,
@@ -460,20 +540,29 @@ async fn preview(
     answer(&state, caller, &name, p.resource.as_deref(), q, &delivery).await
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AggregateParams {
+    /// Columns to group by, comma-separated.
     #[serde(default)]
+    #[param(example = "所在区")]
     group_by: Option<String>,
     /// `count`, `count:col`, `count_distinct:col`, `sum:col`, `avg:col`, `min:col`, `max:col`,
-    /// comma-separated.
+    /// comma-separated, 1 to 20 (default `count`).
+    #[param(example = "count,sum:途经线路数")]
     metrics: Option<String>,
+    /// Filters, as JSON text (see the query endpoint).
     #[serde(default)]
     filters: Option<String>,
+    /// Sort by output columns: `a, b desc` or `-b`.
     #[serde(default)]
     sort: Option<String>,
+    /// Groups to return, at most the server's row cap.
     #[serde(default)]
+    #[param(value_type = Option<i64>, minimum = 0)]
     limit: Option<String>,
+    /// The resource (by name); the dataset's first resource by default.
     #[serde(default)]
     resource: Option<String>,
 }
@@ -510,6 +599,23 @@ fn parse_metrics(s: &str) -> ApiResult<Vec<Metric>> {
         .collect()
 }
 
+/// Aggregates: metrics over groups.
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets/{name}/aggregate",
+    tag = "data",
+    params(("name" = String, Path, description = "The dataset's slug.", example = "bus-stops"), AggregateParams),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "One row per group.", body = doc::AggregateResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 400, description = "`bad_request`, `bad_aggregate`, `bad_filter`, `bad_sort`, `column_not_found`, `type_mismatch` or `query_failed`.", body = doc::ErrorBody),
+        (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`no_access`: the caller may not read these rows.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`, `resource_not_found` or `no_data`.", body = doc::ErrorBody),
+        (status = 422, description = "`query_timeout`, `query_memory` or `too_many_rows`.", body = doc::ErrorBody),
+        (status = 429, description = "`quota_exhausted`: today's row quota of the grant is used up.", body = doc::ErrorBody),
+    ),
+)]
 async fn aggregate(
     State(state): State<SharedState>,
     caller: Caller,
@@ -585,9 +691,15 @@ async fn aggregate(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// One read-only `SELECT`.
+#[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct SqlBody {
+    /// One `SELECT` over the datasets the caller may read: a table is a dataset's name (its
+    /// first resource), `dataset/resource`, or a resource's id. At most 100,000 bytes.
+    #[schema(example = "SELECT \"所在区\", count(*) AS n FROM \"bus-stops\" GROUP BY \"所在区\"")]
+    #[param(example = "SELECT \"所在区\", count(*) AS n FROM \"bus-stops\" GROUP BY \"所在区\"")]
     sql: String,
 }
 
@@ -629,6 +741,22 @@ async fn respond_sql(state: SharedState, caller: Caller, sql: String) -> ApiResu
     Ok(logged(receipt, rows_json(&rows, json!({"tables": tables}))))
 }
 
+/// Runs one read-only SQL `SELECT` over the datasets the caller may read.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sql",
+    tag = "data",
+    params(SqlBody),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The rows.", body = doc::SqlResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 400, description = "`bad_request`, `sql_syntax`, `sql_not_select`, `sql_multiple_statements`, `column_not_found`, `type_mismatch` or `query_failed`.", body = doc::ErrorBody),
+        (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
+        (status = 404, description = "`table_not_found`: no such table, or one the caller may not read.", body = doc::ErrorBody),
+        (status = 422, description = "`query_timeout`, `query_memory` or `too_many_rows`.", body = doc::ErrorBody),
+        (status = 429, description = "`quota_exhausted`: today's row quota of the grant is used up.", body = doc::ErrorBody),
+    ),
+)]
 async fn sql_get(
     State(state): State<SharedState>,
     caller: Caller,
@@ -638,6 +766,22 @@ async fn sql_get(
     respond_sql(state, caller, p.sql).await
 }
 
+/// Runs one read-only SQL `SELECT`, given in a JSON body.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sql",
+    tag = "data",
+    request_body = SqlBody,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The rows.", body = doc::SqlResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 400, description = "`sql_syntax`, `sql_not_select`, `sql_multiple_statements`, `column_not_found`, `type_mismatch`, `query_failed`, or `invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
+        (status = 404, description = "`table_not_found`: no such table, or one the caller may not read.", body = doc::ErrorBody),
+        (status = 422, description = "`query_timeout`, `query_memory`, `too_many_rows`, or `invalid_field` (the body has the wrong shape).", body = doc::ErrorBody),
+        (status = 429, description = "`quota_exhausted`: today's row quota of the grant is used up.", body = doc::ErrorBody),
+    ),
+)]
 async fn sql_post(
     State(state): State<SharedState>,
     caller: Caller,
@@ -753,6 +897,40 @@ pub fn parse_format(s: Option<&str>) -> ApiResult<Format> {
     })
 }
 
+/// Streams the rows the caller may download, as CSV, JSON, NDJSON, Parquet or XLSX; the rows
+/// are counted and charged before the first byte.
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets/{name}/download",
+    tag = "data",
+    params(
+        ("name" = String, Path, description = "The dataset's slug.", example = "bus-stops"),
+        QueryParams,
+        ("format" = Option<String>, Query, description = "`csv` (default), `json`, `ndjson`, `parquet` or `xlsx`.", pattern = "^(csv|json|ndjson|parquet|xlsx)$"),
+    ),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The file, as an attachment; `Gongshu-Row-Count` says how many rows it has.",
+            content(
+                (String = "text/csv; charset=utf-8"),
+                (Vec<Object> = "application/json"),
+                (String = "application/x-ndjson"),
+                (doc::Binary = "application/vnd.apache.parquet"),
+                (doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+            headers(
+                ("Gongshu-Log-Index" = String, description = "The access-log entry of this download."),
+                ("Gongshu-Row-Count" = String, description = "Rows in the file."),
+            ),
+        ),
+        (status = 400, description = "`bad_request`, `bad_filter`, `bad_sort`, `column_not_found`, `type_mismatch` or `query_failed`.", body = doc::ErrorBody),
+        (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`no_access`: the caller may not read these rows.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`, `resource_not_found` or `no_data`.", body = doc::ErrorBody),
+        (status = 422, description = "`query_timeout`, `query_memory` or `too_many_rows`.", body = doc::ErrorBody),
+        (status = 429, description = "`quota_exhausted`: today's row quota of the grant is used up.", body = doc::ErrorBody),
+    ),
+)]
 async fn download(
     State(state): State<SharedState>,
     caller: Caller,

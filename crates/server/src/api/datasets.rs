@@ -1,5 +1,6 @@
 //! Datasets, resources, versions (uploads) and column grades.
 
+use super::openapi as doc;
 use super::ApiJson;
 use crate::auth::{now_ms, Caller};
 use crate::catalog::{self, ChangeOutcome, DatasetInput, StagedUpload};
@@ -15,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use store::{Dataset, DatasetFilter};
 use tokio::io::AsyncWriteExt;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 pub fn router() -> Router<SharedState> {
     Router::new()
@@ -55,17 +58,37 @@ pub async fn load(state: &SharedState, name: &str) -> ApiResult<Dataset> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this organization's datasets (its slug).
     organization: Option<String>,
+    /// Only datasets of this opening type.
+    #[param(value_type = Option<doc::OpeningType>)]
     opening_type: Option<String>,
+    /// Datasets to skip.
     #[serde(default)]
+    #[param(minimum = 0)]
     offset: Option<i64>,
+    /// Datasets per page, 1 to 1000 (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
+/// Lists datasets, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets",
+    tag = "datasets",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of datasets.", body = doc::DatasetList),
+        (status = 400, description = "`bad_request`: a parameter is malformed or out of range.", body = doc::ErrorBody),
+        (status = 404, description = "`organization_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn list(
     State(state): State<SharedState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
@@ -114,6 +137,19 @@ async fn list(
     ))
 }
 
+/// A dataset with its organization, resources, versions and columns, as the caller may see it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets/{name}",
+    tag = "datasets",
+    params(("name" = String, Path, description = "The dataset's slug.", example = "bus-stops")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The dataset.", body = crate::views::DatasetView),
+        (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn show(
     State(state): State<SharedState>,
     caller: Caller,
@@ -125,6 +161,23 @@ async fn show(
     ))
 }
 
+/// Creates a dataset (C1 fields); publishers create in their own organization.
+#[utoipa::path(
+    post,
+    path = "/api/v1/datasets",
+    tag = "datasets",
+    request_body = NewDataset,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new dataset.", body = crate::views::DatasetView),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: not a publisher of that organization.", body = doc::ErrorBody),
+        (status = 404, description = "`organization_not_found`.", body = doc::ErrorBody),
+        (status = 409, description = "`name_taken`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field` or `invalid_name`.", body = doc::ErrorBody),
+    ),
+)]
 async fn create(
     State(state): State<SharedState>,
     caller: Caller,
@@ -138,13 +191,83 @@ async fn create(
     ))
 }
 
-#[derive(Serialize)]
+/// An updated dataset and what happened to a requested opening type.
+#[derive(Serialize, utoipa::ToSchema)]
 struct Updated {
     dataset: DatasetView,
     #[serde(flatten)]
     outcome: ChangeOutcome,
 }
 
+/// The body of a new dataset: [`DatasetInput`] with `name` and `title`, which creation needs.
+struct NewDataset;
+
+impl utoipa::PartialSchema for NewDataset {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <DatasetInput as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.required = vec!["name".into(), "title".into()];
+            object.description = Some(
+                "A new dataset: `name` and `title` are required; `organization` defaults to the caller's."
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for NewDataset {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <DatasetInput as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
+/// The body of a dataset update: the fields of [`DatasetInput`] to change, and `reason` for a
+/// looser opening type. The handler splits `reason` off by hand (see there), so the schema is
+/// [`DatasetInput`]'s with that one property added.
+struct DatasetPatch;
+
+impl utoipa::PartialSchema for DatasetPatch {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <DatasetInput as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.properties.insert(
+                "reason".into(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("Why; needed to loosen the opening type."))
+                    .into(),
+            );
+            object.description =
+                Some("The fields to change, and `reason` for a looser opening type.".into());
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for DatasetPatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <DatasetInput as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
+/// Updates a dataset's metadata; a looser opening type becomes a request (give `reason`).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/datasets/{name}",
+    tag = "datasets",
+    params(("name" = String, Path, description = "The dataset's slug.")),
+    request_body = DatasetPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The dataset after the update.", body = Updated),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field` or `opening_type_not_allowed`.", body = doc::ErrorBody),
+    ),
+)]
 async fn update(
     State(state): State<SharedState>,
     caller: Caller,
@@ -180,6 +303,20 @@ async fn update(
     }))
 }
 
+/// Deletes a dataset with its versions.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/datasets/{name}",
+    tag = "datasets",
+    params(("name" = String, Path, description = "The dataset's slug.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn remove(
     State(state): State<SharedState>,
     caller: Caller,
@@ -191,14 +328,35 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// A new opening type.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OpeningInput {
+    #[schema(value_type = doc::OpeningType)]
     opening_type: OpeningType,
+    /// Why; needed to loosen.
     #[serde(default)]
     reason: String,
 }
 
+/// Changes the opening type: stricter applies at once, looser files a request for the authority.
+#[utoipa::path(
+    put,
+    path = "/api/v1/datasets/{name}/opening-type",
+    tag = "datasets",
+    params(("name" = String, Path, description = "The dataset's slug.")),
+    request_body = OpeningInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Applied, or unchanged.", body = ChangeOutcome),
+        (status = 202, description = "Filed as a request for the authority.", body = ChangeOutcome),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field` (a looser type needs `reason`) or `opening_type_not_allowed`.", body = doc::ErrorBody),
+    ),
+)]
 async fn set_opening_type(
     State(state): State<SharedState>,
     caller: Caller,
@@ -226,14 +384,39 @@ fn outcome_status(outcome: &ChangeOutcome) -> StatusCode {
     }
 }
 
-#[derive(Deserialize)]
+/// A column's new grade.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GradeInput {
+    #[schema(value_type = doc::Grade)]
     grade: Grade,
+    /// Why; needed to lower.
     #[serde(default)]
     reason: String,
 }
 
+/// Confirms or raises a column grade at once, or files a request to lower it.
+#[utoipa::path(
+    put,
+    path = "/api/v1/datasets/{name}/resources/{resource}/columns/{column}/grade",
+    tag = "datasets",
+    params(
+        ("name" = String, Path, description = "The dataset's slug."),
+        ("resource" = String, Path, description = "The resource's name."),
+        ("column" = String, Path, description = "The column's name."),
+    ),
+    request_body = GradeInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Applied, or unchanged.", body = ChangeOutcome),
+        (status = 202, description = "Filed as a request for the authority.", body = ChangeOutcome),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found` or `resource_not_found`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field`: no such column, or lowering without `reason`.", body = doc::ErrorBody),
+    ),
+)]
 async fn set_column_grade(
     State(state): State<SharedState>,
     caller: Caller,
@@ -277,6 +460,23 @@ pub async fn find_resource(
         })
 }
 
+/// Deletes a resource with its versions.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/datasets/{name}/resources/{resource}",
+    tag = "datasets",
+    params(
+        ("name" = String, Path, description = "The dataset's slug."),
+        ("resource" = String, Path, description = "The resource's name."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found` or `resource_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn remove_resource(
     State(state): State<SharedState>,
     caller: Caller,
@@ -289,6 +489,20 @@ async fn remove_resource(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The versions of a resource, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets/{name}/resources/{resource}/versions",
+    tag = "datasets",
+    params(
+        ("name" = String, Path, description = "The dataset's slug.", example = "bus-stops"),
+        ("resource" = String, Path, description = "The resource's name.", example = "stops"),
+    ),
+    responses(
+        (status = 200, description = "The versions.", body = doc::VersionList),
+        (status = 404, description = "`dataset_not_found` or `resource_not_found`.", body = doc::ErrorBody),
+    ),
+)]
 async fn list_versions(
     State(state): State<SharedState>,
     Path((name, resource)): Path<(String, String)>,
@@ -377,13 +591,45 @@ pub async fn stage_multipart(
     Ok((staged_file, fields))
 }
 
+/// Uploads a file (CSV, TSV, XLSX, XLS, JSON, NDJSON or Parquet) as a new version of a resource,
+/// creating the resource on its first upload.
+#[utoipa::path(
+    post,
+    path = "/api/v1/datasets/{name}/resources/{resource}/versions",
+    tag = "datasets",
+    params(
+        ("name" = String, Path, description = "The dataset's slug."),
+        ("resource" = String, Path, description = "The resource's name, 1 to 100 characters."),
+    ),
+    request_body(content = doc::UploadForm, content_type = "multipart/form-data"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new version with its columns and proposed grades.", body = doc::Published),
+        (status = 400, description = "`bad_request` (not multipart form data) or `missing_file`.", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found`.", body = doc::ErrorBody),
+        (status = 413, description = "`file_too_large`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field` (resource name), or the ingest's own code (`ragged_rows`, `unsupported_format`, …) with type `invalid_request`.", body = doc::ErrorBody),
+    ),
+)]
 async fn upload(
     State(state): State<SharedState>,
     caller: Caller,
     Path((name, resource)): Path<(String, String)>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<(StatusCode, ApiJson<Value>)> {
     let user = caller.require()?;
+    // A request that is not multipart form data gets the API's error body, not axum's text.
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::new(
+            Code::BadRequest,
+            format!(
+                "Send the file as multipart form data with a field named `file`: {}.",
+                e.body_text()
+            ),
+        )
+    })?;
     let dataset = load(&state, &name).await?;
     catalog::require_edit(user, &dataset)?;
     let (staged, _) = stage_multipart(&state, &mut multipart).await?;

@@ -4,6 +4,7 @@ mod accounts;
 mod applications;
 pub mod data;
 mod datasets;
+pub mod openapi;
 mod requests;
 
 pub use datasets::{find_resource, load as load_dataset, stage_multipart};
@@ -11,6 +12,7 @@ pub use datasets::{find_resource, load as load_dataset, stage_multipart};
 use crate::error::ApiError;
 use crate::state::SharedState;
 use axum::extract::FromRequest;
+use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
 
@@ -28,6 +30,7 @@ impl<T: Serialize> axum::response::IntoResponse for ApiJson<T> {
 /// Every `/api/v1` route.
 pub fn router() -> Router<SharedState> {
     Router::new()
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .merge(accounts::router())
         .merge(datasets::router())
         .merge(requests::router())

@@ -304,16 +304,21 @@ impl AuditLog {
 
     /// Leaf `index`, or `log_entry_not_found`.
     pub async fn entry(&self, index: u64) -> ApiResult<store::LogEntry> {
+        let not_found = || {
+            ApiError::new(
+                Code::LogEntryNotFound,
+                format!("There is no log entry {index}."),
+            )
+        };
+        // The store counts in i64: an index past that range names no entry, and must not
+        // overflow on the way there.
+        let start = i64::try_from(index).map_err(|_| not_found())?;
+        let end = start.checked_add(1).ok_or_else(not_found)?;
         self.store
-            .log_entries(index as i64, index as i64 + 1)
+            .log_entries(start, end)
             .await?
             .pop()
-            .ok_or_else(|| {
-                ApiError::new(
-                    Code::LogEntryNotFound,
-                    format!("There is no log entry {index}."),
-                )
-            })
+            .ok_or_else(not_found)
     }
 
     /// The store the log keeps its rows in.

@@ -177,6 +177,22 @@ fn parse_index(s: &str) -> ApiResult<u64> {
     })
 }
 
+/// The private detail of a log entry (auditors only), checked against the leaf's commitment;
+/// the read is itself logged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/entries/{index}/detail",
+    tag = "log",
+    params(("index" = u64, Path, description = "The entry's index, from 0.", example = 0)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The leaf, the detail record and whether they match.", body = crate::api::openapi::LogDetail),
+        (status = 400, description = "`log_range`: not a whole number.", body = crate::api::openapi::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = crate::api::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: auditors only.", body = crate::api::openapi::ErrorBody),
+        (status = 404, description = "`log_entry_not_found`.", body = crate::api::openapi::ErrorBody),
+    ),
+)]
 async fn detail(
     State(state): State<SharedState>,
     caller: Caller,

@@ -31,12 +31,33 @@ pub fn router() -> Router<SharedState> {
         )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct FormatParam {
+    /// `json` (default), `csv` or `xlsx`.
+    #[param(pattern = "^(json|csv|xlsx)$")]
     format: Option<String>,
 }
 
+/// The opening list (开放清单): every dataset with its opening type, conditions of use and
+/// update frequency.
+#[utoipa::path(
+    get,
+    path = "/api/v1/opening-list",
+    tag = "catalog",
+    params(FormatParam),
+    responses(
+        (status = 200, description = "The list; CSV and XLSX as attachments.",
+            content(
+                (crate::api::openapi::OpeningList = "application/json"),
+                (String = "text/csv; charset=utf-8"),
+                (crate::api::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+        ),
+        (status = 400, description = "`bad_request`: an unknown format or parameter.", body = crate::api::openapi::ErrorBody),
+    ),
+)]
 async fn opening_list(
     State(state): State<SharedState>,
     params: Result<Query<FormatParam>, axum::extract::rejection::QueryRejection>,

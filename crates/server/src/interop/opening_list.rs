@@ -9,7 +9,8 @@ use serde::Serialize;
 use store::{Dataset, DatasetFilter};
 
 /// One row of the list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = OpeningListRow)]
 pub struct Row {
     /// Dataset slug.
     pub name: String,
@@ -20,6 +21,7 @@ pub struct Row {
     /// Organization title.
     pub organization_title: String,
     /// Opening type code.
+    #[schema(value_type = crate::api::openapi::OpeningType)]
     pub opening_type: String,
     /// Opening type label in Chinese.
     pub opening_type_label: String,
@@ -28,8 +30,10 @@ pub struct Row {
     /// Update frequency as published.
     pub update_frequency: String,
     /// Dataset grade.
+    #[schema(value_type = crate::api::openapi::Grade)]
     pub grade: String,
     /// Domain code.
+    #[schema(value_type = crate::api::openapi::Domain)]
     pub domain: String,
     /// Themes.
     pub themes: Vec<String>,

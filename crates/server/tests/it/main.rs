@@ -11,5 +11,6 @@ mod ckan;
 mod demo;
 mod interop;
 mod log;
+mod openapi;
 mod portal;
 mod uploads;
