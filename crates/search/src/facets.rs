@@ -19,10 +19,18 @@ pub(crate) struct FacetCollector {
     pub facets: Vec<Facet>,
 }
 
+/// Matching documents are counted in blocks of this many.
+const BLOCK: usize = 64;
+
 /// Per-segment state: for each facet, its column (absent when no document of the segment has a
-/// value) and a count per term ordinal.
+/// value) and a count per term ordinal; documents waiting to be counted; and buffers for
+/// counting a block.
 pub(crate) struct FacetSegmentCollector {
     columns: Vec<(Facet, Option<StrColumn>, Vec<u32>)>,
+    pending: Vec<DocId>,
+    docs_out: Vec<DocId>,
+    rows: Vec<u32>,
+    ords: Vec<u64>,
 }
 
 impl Collector for FacetCollector {
@@ -40,7 +48,13 @@ impl Collector for FacetCollector {
             let counts = vec![0u32; column.as_ref().map_or(0, |c| c.num_terms())];
             columns.push((facet, column, counts));
         }
-        Ok(FacetSegmentCollector { columns })
+        Ok(FacetSegmentCollector {
+            columns,
+            pending: Vec::with_capacity(BLOCK),
+            docs_out: Vec::new(),
+            rows: Vec::new(),
+            ords: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -60,33 +74,71 @@ impl Collector for FacetCollector {
     }
 }
 
-impl SegmentCollector for FacetSegmentCollector {
-    type Fruit = FacetCounts;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
+impl FacetSegmentCollector {
+    /// Counts the values of a block of documents, column by column: the block's row ids are
+    /// found in one pass over the column index and their ordinals read as one batch, rather than
+    /// looking up each document of each facet on its own.
+    fn count(&mut self, docs: &[DocId]) {
         for (_, column, counts) in &mut self.columns {
-            if let Some(column) = column {
-                for ord in column.term_ords(doc) {
-                    counts[ord as usize] += 1;
-                }
+            let Some(column) = column else { continue };
+            let ords = column.ords();
+            self.docs_out.clear();
+            self.rows.clear();
+            ords.row_ids_for_docs(docs, &mut self.docs_out, &mut self.rows);
+            self.ords.clear();
+            self.ords.resize(self.rows.len(), 0);
+            ords.values.get_vals(&self.rows, &mut self.ords);
+            for &ord in &self.ords {
+                counts[ord as usize] += 1;
             }
         }
     }
 
-    fn harvest(self) -> FacetCounts {
+    fn flush(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        self.count(&pending);
+        self.pending = pending;
+        self.pending.clear();
+    }
+}
+
+impl SegmentCollector for FacetSegmentCollector {
+    type Fruit = FacetCounts;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.pending.push(doc);
+        if self.pending.len() == BLOCK {
+            self.flush();
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.count(docs);
+    }
+
+    fn harvest(mut self) -> FacetCounts {
+        self.flush();
         self.columns
             .into_iter()
             .map(|(facet, column, counts)| {
                 let mut values = HashMap::new();
                 if let Some(column) = column {
-                    let mut buf = String::new();
-                    for (ord, &n) in counts.iter().enumerate() {
-                        // A dictionary read error leaves the value out of the counts rather than
-                        // failing the whole search: facets are a navigation aid.
-                        if n > 0 && matches!(column.ord_to_str(ord as u64, &mut buf), Ok(true)) {
-                            values.insert(buf.clone(), u64::from(n));
+                    // The ordinals that occurred, in order, are turned into strings in one pass
+                    // over the dictionary's blocks.
+                    let (ords, ns): (Vec<u64>, Vec<u32>) = counts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &n)| n > 0)
+                        .map(|(ord, &n)| (ord as u64, n))
+                        .unzip();
+                    let mut ns = ns.into_iter();
+                    // A dictionary read error leaves values out of the counts rather than failing
+                    // the whole search: facets are a navigation aid.
+                    let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+                        if let (Some(n), Ok(value)) = (ns.next(), std::str::from_utf8(bytes)) {
+                            values.insert(value.to_string(), u64::from(n));
                         }
-                    }
+                    });
                 }
                 (facet, values)
             })

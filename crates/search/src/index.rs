@@ -6,8 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query,
-    TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -26,11 +25,14 @@ use crate::{CatalogDoc, Facet, Hit, SearchError, SearchQuery, SearchResult, Sort
 /// Memory the writer may use for documents not yet flushed to a segment.
 const WRITER_HEAP_BYTES: usize = 50_000_000;
 
-/// Boost of a match on the title's pinyin, between the title's own and the notes'.
+/// Boost of a match on the title's pinyin.
 const PINYIN_BOOST: f32 = 1.5;
 
-/// When a word matches several fields, the best field counts fully and the others this much.
-const FIELD_TIE_BREAKER: f32 = 0.1;
+/// Extra weight of a word found in the title, on top of its weight in all the text.
+const TITLE_BOOST: f32 = 2.0;
+
+/// Extra weight of a word that is a tag or theme.
+const KEYWORDS_BOOST: f32 = 1.0;
 
 /// The catalog's full-text index.
 ///
@@ -153,7 +155,27 @@ impl SearchIndex {
             let _ = writer.rollback();
             return Err(e);
         }
-        self.commit(&mut writer)
+        self.commit(&mut writer)?;
+        self.merge_all(&mut writer);
+        Ok(())
+    }
+
+    /// Merges every segment into one. A rebuild writes several segments (one per indexing thread
+    /// and flush); each costs a dictionary lookup per query term and a pass per facet on every
+    /// search, so a catalog-sized index is fastest as one. The merged segment replaces the
+    /// others in the index's metadata when the merge ends, keeping the commit's payload. A failed
+    /// merge changes nothing that searches see, so it is not an error of the rebuild.
+    fn merge_all(&self, writer: &mut IndexWriter) {
+        let ids: Vec<_> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|s| s.segment_id())
+            .collect();
+        if ids.len() > 1 && writer.merge(&ids).wait().is_ok() {
+            let _ = self.reader.reload();
+        }
     }
 
     /// Adds `doc`, replacing the document with the same id if there is one. The change is
@@ -180,6 +202,12 @@ impl SearchIndex {
     /// Number of documents in the index.
     pub fn len(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// Number of segments searches read; a rebuild leaves one, upserts add more until tantivy's
+    /// merge policy joins them. For diagnostics.
+    pub fn segment_count(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// Whether the index holds no document.
@@ -218,15 +246,20 @@ impl SearchIndex {
             found = self.collect(&searcher, self.full_query(&text, q), sort, q, &facets)?;
         }
 
-        let marker = TitleMarker::new(&words);
+        // Without highlighting the marker has no terms, so titles are only escaped, and there is
+        // no snippet generator, so notes are not analysed.
+        let marker = TitleMarker::new(if q.highlight { &words } else { &[] });
         let snippets = match &text {
-            Some(text) => {
-                let mut generator =
-                    SnippetGenerator::create(&searcher, &**text, self.fields.notes)?;
+            Some(_) if q.highlight => {
+                let mut generator = SnippetGenerator::create(
+                    &searcher,
+                    &*self.notes_terms(&words),
+                    self.fields.notes,
+                )?;
                 generator.set_max_num_chars(highlight::SNIPPET_BYTES);
                 Some(generator)
             }
-            None => None,
+            _ => None,
         };
         let mut hits = Vec::with_capacity(found.top.len());
         for (score, address) in found.top {
@@ -277,56 +310,80 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// One analyzed term looked up in every full-text field, the best field counting.
-    fn term_query(&self, term: &str) -> Box<dyn Query> {
-        let per_field = self
-            .fields
-            .text_fields()
-            .into_iter()
-            .map(|(field, boost)| {
-                let q = TermQuery::new(
-                    Term::from_field_text(field, term),
-                    IndexRecordOption::WithFreqs,
-                );
-                Box::new(BoostQuery::new(Box::new(q), boost)) as Box<dyn Query>
-            })
-            .collect();
-        Box::new(DisjunctionMaxQuery::with_tie_breaker(
-            per_field,
-            FIELD_TIE_BREAKER,
+    /// A term of the `all` field, scored.
+    fn all_term(&self, term: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(self.fields.all, term),
+            IndexRecordOption::WithFreqs,
         ))
     }
 
-    /// A query word matches through the whole word, through all of its parts (公交站点 is
-    /// found in text saying 公交 … 站点), or through the title's pinyin.
+    /// A query word: what a document must contain, and what only adds to its score.
+    ///
+    /// Required: the word's parts when it has some (公交站点 is found in text saying 公交 … 站点;
+    /// a document containing the whole word contains its parts too, since both sides cut words
+    /// the same way), otherwise the whole word; either in any text field, or, for a word that
+    /// may be pinyin, in the title's pinyin. Optional, for the score: the whole word, and the
+    /// whole word in the title or the keywords. Each required piece is one posting list, so
+    /// intersecting the words of a query walks posting lists rather than unions of them.
     fn word_query(&self, word: &QueryWord) -> Box<dyn Query> {
-        let mut ways: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Should, self.term_query(&word.whole))];
-        if !word.parts.is_empty() {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let whole_required = word.parts.is_empty();
+        let mut required: Box<dyn Query> = if whole_required {
+            self.all_term(&word.whole)
+        } else {
             let parts = word
                 .parts
                 .iter()
-                .map(|p| (Occur::Must, self.term_query(p)))
+                .map(|p| (Occur::Must, self.all_term(p)))
                 .collect();
-            ways.push((Occur::Should, Box::new(BooleanQuery::new(parts))));
-        }
+            Box::new(BooleanQuery::new(parts))
+        };
         if let Some(pinyin) = &word.pinyin {
-            let q = TermQuery::new(
+            let by_pinyin = TermQuery::new(
                 Term::from_field_text(self.fields.title_pinyin, pinyin),
                 IndexRecordOption::WithFreqs,
             );
-            ways.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(q), PINYIN_BOOST)),
-            ));
+            required = Box::new(BooleanQuery::new(vec![
+                (Occur::Should, required),
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(by_pinyin), PINYIN_BOOST)),
+                ),
+            ]));
         }
-        if ways.len() == 1 {
-            ways.pop()
-                .map(|(_, q)| q)
-                .unwrap_or_else(|| Box::new(AllQuery))
-        } else {
-            Box::new(BooleanQuery::new(ways))
+        clauses.push((Occur::Must, required));
+        if !whole_required {
+            clauses.push((Occur::Should, self.all_term(&word.whole)));
         }
+        for (field, boost) in [
+            (self.fields.title, TITLE_BOOST),
+            (self.fields.keywords, KEYWORDS_BOOST),
+        ] {
+            let q = TermQuery::new(
+                Term::from_field_text(field, &word.whole),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The query the notes snippet is chosen and marked with: every term of the words, in the
+    /// notes.
+    fn notes_terms(&self, words: &[QueryWord]) -> Box<dyn Query> {
+        let terms = words
+            .iter()
+            .flat_map(|w| std::iter::once(&w.whole).chain(&w.parts))
+            .map(|t| {
+                let q = TermQuery::new(
+                    Term::from_field_text(self.fields.notes, t),
+                    IndexRecordOption::WithFreqs,
+                );
+                (Occur::Should, Box::new(q) as Box<dyn Query>)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(terms))
     }
 
     /// The words combined, all required (`Must`) or any (`Should`); `None` without words.
@@ -352,8 +409,12 @@ impl SearchIndex {
         if let Some(text) = text {
             clauses.push((Occur::Must, text.box_clone()));
         }
-        for (_, terms) in groups {
-            let any_value = Box::new(TermSetQuery::new(terms));
+        for (_, mut terms) in groups {
+            // One value, the usual case, is a plain term lookup; a term set builds an automaton.
+            let any_value: Box<dyn Query> = match terms.len() {
+                1 => Box::new(TermQuery::new(terms.remove(0), IndexRecordOption::Basic)),
+                _ => Box::new(TermSetQuery::new(terms)),
+            };
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(any_value, 0.0))));
         }
         match clauses.len() {

@@ -231,10 +231,15 @@ pub struct SearchQuery {
     pub facets: Vec<Facet>,
     /// Values to return per facet, most frequent first; 0 returns all.
     pub facet_limit: usize,
+    /// Whether hits carry highlighted titles and snippets. Without it, [`Hit::title_html`] is
+    /// the escaped title and [`Hit::snippet_html`] the escaped first characters of the notes,
+    /// and no text is analysed per hit: callers that only read the payload (the CKAN API) save
+    /// most of the cost of a page of hits.
+    pub highlight: bool,
 }
 
 impl Default for SearchQuery {
-    /// Everything, by relevance, ten rows, no facets, up to 50 values per facet.
+    /// Everything, by relevance, ten rows, no facets, up to 50 values per facet, highlighted.
     fn default() -> SearchQuery {
         SearchQuery {
             q: String::new(),
@@ -244,6 +249,7 @@ impl Default for SearchQuery {
             start: 0,
             facets: Vec::new(),
             facet_limit: 50,
+            highlight: true,
         }
     }
 }

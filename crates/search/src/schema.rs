@@ -12,20 +12,19 @@ use crate::{CatalogDoc, Facet};
 /// Written as the payload of every commit. Bump it whenever the schema or the analysis changes
 /// (stop words, tokenizer behaviour): an index with another payload is reported as damaged so
 /// that the caller rebuilds it from the metadata store.
-pub(crate) const INDEX_FORMAT: &str = "gongshu-search/2";
+pub(crate) const INDEX_FORMAT: &str = "gongshu-search/3";
 
 /// Handles on the fields of the schema.
 #[derive(Clone, Debug)]
 pub(crate) struct Fields {
     pub id: Field,
     pub name: Field,
-    pub name_text: Field,
     pub title: Field,
     pub title_pinyin: Field,
     pub title_sort: Field,
     pub notes: Field,
     pub keywords: Field,
-    pub organization_title: Field,
+    pub all: Field,
     pub organization: Field,
     pub theme: Field,
     pub opening_type: Field,
@@ -64,17 +63,6 @@ impl Fields {
             Facet::Domain => self.domain,
         }
     }
-
-    /// The full-text fields a query word is looked up in, with their boosts.
-    pub(crate) fn text_fields(&self) -> [(Field, f32); 5] {
-        [
-            (self.title, 3.0),
-            (self.keywords, 2.0),
-            (self.organization_title, 1.0),
-            (self.notes, 1.0),
-            (self.name_text, 1.0),
-        ]
-    }
 }
 
 /// Builds the schema and returns it with its field handles.
@@ -101,13 +89,12 @@ pub(crate) fn build() -> (Schema, Fields) {
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         name: b.add_text_field(NAME, STRING | STORED | FAST),
-        name_text: b.add_text_field("name_text", text(false)),
         title: b.add_text_field("title", text(true)),
         title_pinyin: b.add_text_field("title_pinyin", pinyin),
         title_sort: b.add_text_field(TITLE_SORT, FAST),
         notes: b.add_text_field("notes", text(true)),
         keywords: b.add_text_field("keywords", text(false)),
-        organization_title: b.add_text_field("organization_title", text(false)),
+        all: b.add_text_field("all", text(false)),
         organization: b.add_text_field(Facet::Organization.field_name(), STRING | FAST),
         theme: b.add_text_field(Facet::Theme.field_name(), STRING | FAST),
         opening_type: b.add_text_field(Facet::OpeningType.field_name(), STRING | FAST),
@@ -152,7 +139,6 @@ pub(crate) fn to_document(
     let mut d = TantivyDocument::new();
     d.add_text(fields.id, &doc.id);
     d.add_text(fields.name, &doc.name);
-    d.add_text(fields.name_text, &doc.name);
     d.add_text(fields.title, &doc.title);
     d.add_text(
         fields.title_pinyin,
@@ -163,7 +149,15 @@ pub(crate) fn to_document(
     for k in doc.tags.iter().chain(&doc.themes) {
         d.add_text(fields.keywords, k);
     }
-    d.add_text(fields.organization_title, &doc.organization_title);
+    // Every word a query may match, in one field: a query word is one posting list to walk
+    // rather than a union over the fields it may be in. Title and keywords are also indexed on
+    // their own, for the extra weight of a match there.
+    for text in [&doc.title, &doc.notes, &doc.organization_title, &doc.name]
+        .into_iter()
+        .chain(doc.tags.iter().chain(&doc.themes))
+    {
+        d.add_text(fields.all, text);
+    }
     // Facet values are trimmed and deduplicated per document: a tag listed twice counts once.
     let mut raw = |field: Field, values: &[&str]| {
         let mut seen: Vec<&str> = Vec::with_capacity(values.len());

@@ -661,10 +661,10 @@ fn an_index_of_another_format_is_reported_as_damaged() {
     let path = dir.path().join("index");
     write_index(&path);
     let meta = std::fs::read_to_string(path.join("meta.json")).unwrap();
-    assert!(meta.contains("gongshu-search/2"), "{meta}");
+    assert!(meta.contains("gongshu-search/3"), "{meta}");
     std::fs::write(
         path.join("meta.json"),
-        meta.replace("gongshu-search/2", "gongshu-search/1"),
+        meta.replace("gongshu-search/3", "gongshu-search/2"),
     )
     .unwrap();
     let err = SearchIndex::open(&path).unwrap_err();
@@ -785,6 +785,62 @@ fn html_in_titles_and_notes_is_escaped() {
         result.hits[0].snippet_html,
         "各医院门诊 &amp; 急诊人次 &lt;b&gt;统计&lt;/b&gt;"
     );
+}
+
+#[test]
+fn without_highlighting_the_same_hits_come_escaped_and_unmarked() {
+    let index = fixture();
+    let plain = run(
+        &index,
+        &SearchQuery {
+            highlight: false,
+            ..q("门诊")
+        },
+    );
+    let marked = run(&index, &q("门诊"));
+    assert_eq!(ids(&plain), ids(&marked));
+    assert_eq!(plain.total, marked.total);
+    assert_eq!(plain.hits[0].payload, marked.hits[0].payload);
+    assert_eq!(
+        plain.hits[0].title_html,
+        "医院门诊量 &lt;script&gt;alert(1)&lt;/script&gt;"
+    );
+    assert_eq!(
+        plain.hits[0].snippet_html,
+        "各医院门诊 &amp; 急诊人次 &lt;b&gt;统计&lt;/b&gt;"
+    );
+}
+
+#[test]
+fn a_rebuild_leaves_one_segment_that_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index");
+    {
+        let index = SearchIndex::open(&path).unwrap();
+        let mut docs = fixture_docs();
+        // Enough documents for both indexing threads to write a segment.
+        for i in 0..2000 {
+            let mut d = fixture_docs().remove(i % 7);
+            d.id = format!("copy-{i}");
+            d.name = format!("copy-{i}");
+            docs.push(d);
+        }
+        index.rebuild(docs).unwrap();
+        assert_eq!(index.segment_count(), 1);
+        assert_eq!(index.len(), 2007);
+    }
+    let index = SearchIndex::open(&path).unwrap();
+    assert_eq!(index.segment_count(), 1);
+    assert_eq!(index.len(), 2007);
+    // Every copy of a matching fixture document matches too.
+    let fixture_ids: Vec<String> = fixture_docs().into_iter().map(|d| d.id).collect();
+    let base = run(&fixture(), &q("公交"));
+    let matching = ids(&base);
+    let copies = (0..2000)
+        .filter(|i| matching.contains(&fixture_ids[i % 7].as_str()))
+        .count() as u64;
+    assert!(copies > 0);
+    assert_eq!(run(&index, &q("公交")).total, base.total + copies);
 }
 
 #[test]

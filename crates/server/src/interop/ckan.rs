@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use model::log::EventKind;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::net::SocketAddr;
 use store::User;
@@ -182,11 +184,31 @@ fn help_url(headers: &HeaderMap, state: &SharedState, name: &str) -> String {
     format!("{base}/api/3/action/help_show?name={name}")
 }
 
-fn envelope(help: String, outcome: CkanResult<Value>) -> Response {
+/// What an action answers: a JSON value, or JSON text made already. package_search sends the
+/// package dicts stored in the search index as they were stored, without parsing them again.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer {
+    Value(Value),
+    Raw(Box<RawValue>),
+}
+
+/// CKAN's envelope of a successful action.
+#[derive(Serialize)]
+struct Success {
+    help: String,
+    success: bool,
+    result: Answer,
+}
+
+fn envelope(help: String, outcome: CkanResult<Answer>) -> Response {
     match outcome {
-        Ok(result) => {
-            Json(json!({"help": help, "success": true, "result": result})).into_response()
-        }
+        Ok(result) => Json(Success {
+            help,
+            success: true,
+            result,
+        })
+        .into_response(),
         Err(e) => {
             let (status, error) = match e {
                 CkanError::BadRequest(m) => (
@@ -313,12 +335,12 @@ async fn dispatch(
     who: &CkanCaller,
     name: &str,
     p: &Params,
-) -> CkanResult<Value> {
-    match name {
+) -> CkanResult<Answer> {
+    let value = match name {
         "status_show" => Ok(status_show(state)),
         "package_list" => package_list(state, p).await,
         "package_show" => package_show(state, p).await,
-        "package_search" => package_search(state, p).await,
+        "package_search" => return package_search(state, p).await,
         "organization_list" => organization_list(state, p).await,
         "organization_show" => organization_show(state, p).await,
         "group_list" => group_list(state, p).await,
@@ -333,7 +355,8 @@ async fn dispatch(
         _ => Err(CkanError::BadRequest(format!(
             "Bad request - Action name not known: {name}"
         ))),
-    }
+    };
+    value.map(Answer::Value)
 }
 
 /// The actions served.
@@ -664,7 +687,7 @@ async fn resource_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
     Ok(resource_dict(&record, r, v.as_ref(), i))
 }
 
-async fn package_search(state: &SharedState, p: &Params) -> CkanResult<Value> {
+async fn package_search(state: &SharedState, p: &Params) -> CkanResult<Answer> {
     let rows = p.int("rows")?.unwrap_or(10);
     if !(0..=ROWS_MAX).contains(&rows) {
         return Err(CkanError::Validation(vec![(
@@ -739,22 +762,25 @@ async fn package_search(state: &SharedState, p: &Params) -> CkanResult<Value> {
         start: start as usize,
         facets: facets.clone(),
         facet_limit,
+        // CKAN's package_search returns package dicts, not highlights.
+        highlight: false,
     };
-    let result = state.search.index().search(&query).map_err(|e| match e {
+    let mut result = state.search.index().search(&query).map_err(|e| match e {
         search::SearchError::BadQuery(m) => CkanError::SearchQuery(m),
         other => {
             tracing::error!("search failed: {other}");
             CkanError::Internal
         }
     })?;
-    let mut results = Vec::new();
-    for hit in &result.hits {
-        if let Ok(dict) = serde_json::from_str::<Value>(&hit.payload) {
+    let mut results: Vec<Box<RawValue>> = Vec::with_capacity(result.hits.len());
+    for hit in std::mem::take(&mut result.hits) {
+        // The stored dict is checked to be JSON, not parsed into values.
+        if let Ok(dict) = RawValue::from_string(hit.payload) {
             results.push(dict);
             continue;
         }
         match load_package(state, &hit.name).await {
-            Ok(record) => results.push(package_dict(&record)),
+            Ok(record) => results.push(raw(&package_dict(&record))?),
             // Deleted since it was indexed: the index catches up on the next change.
             Err(CkanError::NotFound(_)) => {}
             Err(e) => return Err(e),
@@ -778,13 +804,32 @@ async fn package_search(state: &SharedState, p: &Params) -> CkanResult<Value> {
             json!({"title": name, "items": values.iter().map(|(v, n)| json!({"name": v, "display_name": v, "count": n})).collect::<Vec<_>>()}),
         );
     }
-    Ok(json!({
-        "count": result.total,
-        "results": results,
-        "facets": facet_counts,
-        "search_facets": search_facets,
-        "sort": p.text("sort").unwrap_or_else(|| "score desc, metadata_modified desc".into()),
-    }))
+    #[derive(Serialize)]
+    struct Found {
+        count: u64,
+        results: Vec<Box<RawValue>>,
+        facets: Map<String, Value>,
+        search_facets: Map<String, Value>,
+        sort: String,
+    }
+    let found = Found {
+        count: result.total,
+        results,
+        facets: facet_counts,
+        search_facets,
+        sort: p
+            .text("sort")
+            .unwrap_or_else(|| "score desc, metadata_modified desc".into()),
+    };
+    Ok(Answer::Raw(raw(&found)?))
+}
+
+/// JSON text of `value`.
+fn raw(value: &impl Serialize) -> CkanResult<Box<RawValue>> {
+    serde_json::value::to_raw_value(value).map_err(|e| {
+        tracing::error!("cannot serialize a CKAN answer: {e}");
+        CkanError::Internal
+    })
 }
 
 fn bad_facet(name: &str) -> CkanError {

@@ -166,6 +166,7 @@ async fn catalog_page(
         start: (page_no - 1) * PAGE_SIZE,
         facets: FACETS.to_vec(),
         facet_limit: FACET_VALUES,
+        highlight: true,
     };
     let orgs = state.store.list_orgs().await.or_page(&v)?;
     let (result, message) = match state.search.index().search(&query) {
