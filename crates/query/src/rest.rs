@@ -372,7 +372,7 @@ pub(crate) async fn query(
         let requested = q.limit.unwrap_or(DEFAULT_LIMIT);
         let effective = requested.min(limits.max_rows);
         let fetch = effective + usize::from(requested > effective);
-        let frame = frame.limit(q.offset, Some(fetch))?;
+        let frame = policy::plain_strings(frame.limit(q.offset, Some(fetch))?)?;
         let schema = schema_of(&frame);
         let (batches, row_count, more) = collect_capped(frame, effective).await?;
         let masked = masked_columns(table);
@@ -438,6 +438,7 @@ pub(crate) async fn stream(
         if q.offset > 0 || q.limit.is_some() {
             frame = frame.limit(q.offset, q.limit)?;
         }
+        let frame = policy::plain_strings(frame)?;
         let schema = schema_of(&frame);
         let batches = frame.execute_stream().await?;
         Ok((ctx, batches, schema))
@@ -554,7 +555,8 @@ pub(crate) async fn aggregate(
         let requested = a.limit.unwrap_or(limits.max_rows);
         let effective = requested.min(limits.max_rows);
         let cap_applies = a.limit.is_none_or(|l| l > limits.max_rows);
-        let frame = frame.limit(0, Some(effective + usize::from(cap_applies)))?;
+        let frame =
+            policy::plain_strings(frame.limit(0, Some(effective + usize::from(cap_applies)))?)?;
         let out_schema = schema_of(&frame);
         let (batches, row_count, more) = collect_capped(frame, effective).await?;
         let masked = masked_columns(table);

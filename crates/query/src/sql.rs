@@ -239,7 +239,7 @@ async fn run_unredacted(
             .verify_plan(&plan)
             .map_err(|_| QueryError::SqlNotSelect("a statement that is not a query".into()))?;
         let frame = ctx.execute_logical_plan(plan).await?;
-        let frame = frame.limit(0, Some(max_rows.saturating_add(1)))?;
+        let frame = policy::plain_strings(frame.limit(0, Some(max_rows.saturating_add(1)))?)?;
         let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
         let (batches, row_count, more) = collect_capped(frame, max_rows).await?;
         let masked = masked_names(tables);
