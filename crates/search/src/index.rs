@@ -175,6 +175,9 @@ impl SearchIndex {
             .collect();
         if ids.len() > 1 && writer.merge(&ids).wait().is_ok() {
             let _ = self.reader.reload();
+            // The merged segments' files are no longer referenced: remove them now rather than
+            // at some later commit (a rebuilt catalog index was seen keeping them).
+            let _ = writer.garbage_collect_files().wait();
         }
     }
 

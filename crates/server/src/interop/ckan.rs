@@ -529,30 +529,8 @@ async fn package_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
     Ok(package_dict(&load_package(state, &id).await?))
 }
 
-async fn all_datasets(state: &SharedState) -> CkanResult<Vec<store::Dataset>> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    loop {
-        let (page, total) = state
-            .store
-            .list_datasets(&store::DatasetFilter {
-                limit: 500,
-                offset,
-                ..Default::default()
-            })
-            .await?;
-        let n = page.len() as i64;
-        out.extend(page);
-        offset += n;
-        if n == 0 || offset >= total {
-            break;
-        }
-    }
-    Ok(out)
-}
-
 async fn package_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
-    let mut names: Vec<String> = all_datasets(state)
+    let mut names: Vec<String> = super::all_datasets(&state.store)
         .await?
         .into_iter()
         .map(|d| d.name)
@@ -574,7 +552,7 @@ async fn organization_list(state: &SharedState, p: &Params) -> CkanResult<Value>
             .map(|o| o.name.clone())
             .collect::<Vec<_>>()));
     }
-    let datasets = all_datasets(state).await?;
+    let datasets = super::all_datasets(&state.store).await?;
     Ok(json!(orgs
         .iter()
         .map(|o| org_dict(
@@ -599,7 +577,7 @@ async fn organization_show(state: &SharedState, p: &Params) -> CkanResult<Value>
         },
         Err(e) => return Err(e.into()),
     };
-    let datasets: Vec<store::Dataset> = all_datasets(state)
+    let datasets: Vec<store::Dataset> = super::all_datasets(&state.store)
         .await?
         .into_iter()
         .filter(|d| d.org_id == org.id)
@@ -621,7 +599,7 @@ async fn counts(
     field: impl Fn(&store::Dataset) -> &Vec<String>,
 ) -> CkanResult<Vec<(String, usize)>> {
     let mut map = std::collections::BTreeMap::new();
-    for d in all_datasets(state).await? {
+    for d in super::all_datasets(&state.store).await? {
         for v in field(&d) {
             *map.entry(v.clone()).or_insert(0usize) += 1;
         }
@@ -950,9 +928,7 @@ async fn datastore_search_sql(
     p: &Params,
 ) -> CkanResult<Value> {
     let sql = p.required("sql")?;
-    let (accesses, rows, receipt) =
-        data::run_sql(state, who.asker(), &sql, EventKind::Datastore).await?;
-    let _ = accesses;
+    let (_, rows, receipt) = data::run_sql(state, who.asker(), &sql, EventKind::Datastore).await?;
     Ok(json!({
         "sql": sql,
         "fields": rows.columns.iter().map(|c| json!({"id": c.name, "type": ckan_type(&c.data_type)})).collect::<Vec<_>>(),

@@ -54,27 +54,12 @@ pub fn document(record: &Record) -> search::CatalogDoc {
 /// Every dataset's record, in the store's listing order.
 pub async fn all_records(store: &DynStore) -> anyhow::Result<Vec<Record>> {
     let mut out = Vec::new();
-    let mut offset = 0;
-    loop {
-        let (page, total) = store
-            .list_datasets(&store::DatasetFilter {
-                limit: 500,
-                offset,
-                ..Default::default()
-            })
-            .await?;
-        let n = page.len() as i64;
-        for d in page {
-            out.push(
-                Record::load(store, d)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", e.message))?,
-            );
-        }
-        offset += n;
-        if n == 0 || offset >= total {
-            break;
-        }
+    for d in super::all_datasets(store).await? {
+        out.push(
+            Record::load(store, d)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?,
+        );
     }
     Ok(out)
 }

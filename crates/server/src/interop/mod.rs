@@ -95,6 +95,27 @@ async fn opening_list(
     })
 }
 
+/// Every dataset of the catalog, in the store's listing order, read page by page.
+pub async fn all_datasets(store: &DynStore) -> store::Result<Vec<Dataset>> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (page, total) = store
+            .list_datasets(&store::DatasetFilter {
+                limit: 500,
+                offset,
+                ..Default::default()
+            })
+            .await?;
+        let n = page.len() as i64;
+        out.extend(page);
+        offset += n;
+        if n == 0 || offset >= total {
+            return Ok(out);
+        }
+    }
+}
+
 /// A dataset's public record: the dataset, its organization, and each resource with its latest
 /// version.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use crate::state::SharedState;
 use model::application::needs_authority;
 use model::OpeningType;
 use serde::Serialize;
-use store::{Dataset, DatasetFilter};
+use store::Dataset;
 
 /// One row of the list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -61,24 +61,7 @@ pub fn conditions(d: &Dataset) -> String {
 
 /// Every dataset as a row, ordered by organization and name.
 pub async fn rows(state: &SharedState) -> ApiResult<Vec<Row>> {
-    let mut datasets = Vec::new();
-    let mut offset = 0;
-    loop {
-        let (page, total) = state
-            .store
-            .list_datasets(&DatasetFilter {
-                limit: 500,
-                offset,
-                ..Default::default()
-            })
-            .await?;
-        let n = page.len() as i64;
-        datasets.extend(page);
-        offset += n;
-        if n == 0 || offset >= total {
-            break;
-        }
-    }
+    let datasets = super::all_datasets(&state.store).await?;
     let orgs = state.store.list_orgs().await?;
     let mut rows: Vec<Row> = datasets
         .iter()
