@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::{DefaultMergePolicy, NoMergePolicy};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery,
 };
@@ -142,6 +143,9 @@ impl SearchIndex {
     pub fn rebuild(&self, docs: impl IntoIterator<Item = CatalogDoc>) -> Result<(), SearchError> {
         let mut writer = self.lock_writer();
         let mut analyzer = self.analyzer.clone();
+        // No merges of their own choosing while the rebuild writes: one running on some of the
+        // new segments would make the final merge into one segment fail.
+        writer.set_merge_policy(Box::new(NoMergePolicy));
         let result = (|| {
             writer.delete_all_documents()?;
             for doc in docs {
@@ -152,12 +156,16 @@ impl SearchIndex {
             Ok::<(), SearchError>(())
         })();
         if let Err(e) = result {
+            writer.set_merge_policy(Box::new(DefaultMergePolicy::default()));
             let _ = writer.rollback();
             return Err(e);
         }
-        self.commit(&mut writer)?;
-        self.merge_all(&mut writer);
-        Ok(())
+        let committed = self.commit(&mut writer);
+        if committed.is_ok() {
+            self.merge_all(&mut writer);
+        }
+        writer.set_merge_policy(Box::new(DefaultMergePolicy::default()));
+        committed
     }
 
     /// Merges every segment into one. A rebuild writes several segments (one per indexing thread
@@ -173,7 +181,8 @@ impl SearchIndex {
             .iter()
             .map(|s| s.segment_id())
             .collect();
-        if ids.len() > 1 && writer.merge(&ids).wait().is_ok() {
+        if ids.len() > 1 {
+            let _ = writer.merge(&ids).wait();
             let _ = self.reader.reload();
             // The merged segments' files are no longer referenced: remove them now rather than
             // at some later commit (a rebuilt catalog index was seen keeping them).

@@ -89,7 +89,11 @@ impl CatalogIndex {
             .await?;
         if stale || this.index.len() != total as u64 {
             let n = this.rebuild(store).await?;
-            tracing::info!(datasets = n, "search index rebuilt");
+            tracing::info!(
+                datasets = n,
+                segments = this.index.segment_count(),
+                "search index rebuilt"
+            );
         }
         Ok(this)
     }
