@@ -155,17 +155,17 @@ impl SearchIndex {
             }
             Ok::<(), SearchError>(())
         })();
-        if let Err(e) = result {
-            writer.set_merge_policy(Box::new(DefaultMergePolicy::default()));
-            let _ = writer.rollback();
-            return Err(e);
-        }
-        let committed = self.commit(&mut writer);
-        if committed.is_ok() {
-            self.merge_all(&mut writer);
-        }
+        let outcome = match result {
+            Err(e) => {
+                let _ = writer.rollback();
+                Err(e)
+            }
+            Ok(()) => self
+                .commit(&mut writer)
+                .map(|()| self.merge_all(&mut writer)),
+        };
         writer.set_merge_policy(Box::new(DefaultMergePolicy::default()));
-        committed
+        outcome
     }
 
     /// Merges every segment into one. A rebuild writes several segments (one per indexing thread
