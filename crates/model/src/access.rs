@@ -117,9 +117,16 @@ impl Mask {
 
     /// Masks one value.
     pub fn apply(self, value: &str) -> String {
+        let mut out = String::new();
+        self.apply_into(value, &mut out);
+        out
+    }
+
+    /// Appends the masked form of one value to `out`.
+    pub fn apply_into(self, value: &str, out: &mut String) {
         match self {
-            Mask::Pii(kind) => crate::mask::mask(kind, value),
-            Mask::Redact => "***".to_string(),
+            Mask::Pii(kind) => crate::mask::mask_into(kind, value, out),
+            Mask::Redact => out.push_str("***"),
         }
     }
 }

@@ -5,84 +5,119 @@ use crate::pii::PiiKind;
 
 /// Masks a value of the given kind.
 pub fn mask(kind: PiiKind, value: &str) -> String {
-    match kind {
-        PiiKind::Mobile => mask_mobile(value),
-        PiiKind::PersonName => mask_name(value),
-        PiiKind::CitizenId => mask_citizen_id(value),
-        PiiKind::Email => mask_email(value),
-        PiiKind::Address => mask_address(value),
-        PiiKind::BirthDate => mask_birth_date(value),
-        PiiKind::BankCard => keep_ends(value, 6, 4),
-        PiiKind::Uscc => value.to_string(),
-    }
-}
-
-fn stars(n: usize) -> String {
-    "*".repeat(n)
-}
-
-/// Keeps `head` leading and `tail` trailing characters and stars the rest.
-fn keep_ends(value: &str, head: usize, tail: usize) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    if chars.len() <= head + tail {
-        return stars(chars.len().max(1));
-    }
-    let mut out: String = chars[..head].iter().collect();
-    out.push_str(&stars(chars.len() - head - tail));
-    out.extend(&chars[chars.len() - tail..]);
+    let mut out = String::with_capacity(value.len());
+    mask_into(kind, value, &mut out);
     out
+}
+
+/// Appends the masked form of a value of the given kind to `out`, allocating nothing else: the
+/// query engine masks every value of a column this way.
+pub fn mask_into(kind: PiiKind, value: &str, out: &mut String) {
+    let v = value.trim();
+    match kind {
+        PiiKind::Mobile => keep_ends(v, 3, 4, out),
+        PiiKind::PersonName => name_into(v, out),
+        PiiKind::CitizenId => keep_ends(v, 6, 4, out),
+        PiiKind::Email => email_into(v, out),
+        PiiKind::Address => address_into(v, out),
+        PiiKind::BirthDate => birth_date_into(v, out),
+        PiiKind::BankCard => keep_ends(value, 6, 4, out),
+        PiiKind::Uscc => out.push_str(value),
+    }
+}
+
+fn stars(n: usize, out: &mut String) {
+    out.extend(std::iter::repeat_n('*', n));
+}
+
+/// Keeps `head` leading and `tail` trailing characters and stars the rest; a value of no more
+/// than `head + tail` characters is all stars (at least one).
+fn keep_ends(value: &str, head: usize, tail: usize, out: &mut String) {
+    let chars = if value.is_ascii() {
+        value.len()
+    } else {
+        value.chars().count()
+    };
+    if chars <= head + tail {
+        stars(chars.max(1), out);
+        return;
+    }
+    let byte_at = |n: usize| {
+        if value.is_ascii() {
+            n
+        } else {
+            value.char_indices().nth(n).map_or(value.len(), |(i, _)| i)
+        }
+    };
+    out.push_str(&value[..byte_at(head)]);
+    stars(chars - head - tail, out);
+    out.push_str(&value[byte_at(chars - tail)..]);
 }
 
 /// `13812341234` → `138****1234`.
 pub fn mask_mobile(value: &str) -> String {
-    keep_ends(value.trim(), 3, 4)
+    mask(PiiKind::Mobile, value)
 }
 
 /// `张三丰` → `张**`.
 pub fn mask_name(value: &str) -> String {
-    let mut chars = value.trim().chars();
-    match chars.next() {
-        Some(first) => {
-            let rest = chars.count().max(1);
-            format!("{first}{}", stars(rest))
-        }
-        None => String::new(),
+    mask(PiiKind::PersonName, value)
+}
+
+fn name_into(v: &str, out: &mut String) {
+    let mut chars = v.chars();
+    if let Some(first) = chars.next() {
+        out.push(first);
+        stars(chars.count().max(1), out);
     }
 }
 
 /// First six, eight stars, last four: `110105********002X`.
 pub fn mask_citizen_id(value: &str) -> String {
-    keep_ends(value.trim(), 6, 4)
+    mask(PiiKind::CitizenId, value)
 }
 
 /// `zhangsan@example.com` → `z***@example.com`.
 pub fn mask_email(value: &str) -> String {
-    match value.trim().split_once('@') {
+    mask(PiiKind::Email, value)
+}
+
+fn email_into(v: &str, out: &mut String) {
+    match v.split_once('@') {
         Some((local, domain)) if !local.is_empty() => {
-            format!("{}***@{domain}", local.chars().next().unwrap_or('*'))
+            out.push(local.chars().next().unwrap_or('*'));
+            out.push_str("***@");
+            out.push_str(domain);
         }
-        _ => stars(3),
+        _ => stars(3, out),
     }
 }
 
 /// Cuts an address after its district or county (区/县), or after its city if it has neither.
 pub fn mask_address(value: &str) -> String {
-    let v = value.trim();
+    mask(PiiKind::Address, value)
+}
+
+fn address_into(v: &str, out: &mut String) {
     for marker in ['区', '县', '市'] {
         if let Some(i) = v.find(marker) {
-            return format!("{}***", &v[..i + marker.len_utf8()]);
+            out.push_str(&v[..i + marker.len_utf8()]);
+            out.push_str("***");
+            return;
         }
     }
-    stars(3)
+    stars(3, out)
 }
 
 /// Keeps the year of a date: `1990-05-17` → `1990`.
 pub fn mask_birth_date(value: &str) -> String {
-    let year: String = value.trim().chars().take(4).collect();
-    if year.len() == 4 && year.chars().all(|c| c.is_ascii_digit()) {
-        year
-    } else {
-        stars(4)
+    mask(PiiKind::BirthDate, value)
+}
+
+fn birth_date_into(v: &str, out: &mut String) {
+    match v.get(..4) {
+        Some(year) if year.bytes().all(|b| b.is_ascii_digit()) => out.push_str(year),
+        _ => stars(4, out),
     }
 }
 
@@ -110,5 +145,30 @@ mod tests {
         assert_eq!(mask(PiiKind::BirthDate, "1990-05-17"), "1990");
         assert_eq!(mask(PiiKind::Mobile, "123"), "***");
         assert_eq!(mask(PiiKind::Email, "bad"), "***");
+    }
+
+    #[test]
+    fn masks_count_characters_not_bytes() {
+        assert_eq!(
+            mask(PiiKind::CitizenId, "一二三四五六七八九十甲乙丙丁"),
+            "一二三四五六****甲乙丙丁"
+        );
+        assert_eq!(mask(PiiKind::Mobile, " 1381234123４ "), "138****123４");
+        assert_eq!(mask(PiiKind::Mobile, "一二三四五六七"), "*******");
+        assert_eq!(mask(PiiKind::BirthDate, "１９９０-05-17"), "****");
+        assert_eq!(mask(PiiKind::BirthDate, "199"), "****");
+        assert_eq!(mask(PiiKind::PersonName, ""), "");
+        assert_eq!(
+            mask(PiiKind::BankCard, "6222021234567890123"),
+            "622202*********0123"
+        );
+    }
+
+    #[test]
+    fn masking_into_a_buffer_appends() {
+        let mut out = String::from("x:");
+        mask_into(PiiKind::Mobile, "13812341234", &mut out);
+        mask_into(PiiKind::Email, "alice@example.com", &mut out);
+        assert_eq!(out, "x:138****1234a***@example.com");
     }
 }
