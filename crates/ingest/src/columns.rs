@@ -35,11 +35,6 @@ impl Columns {
         &self.names
     }
 
-    /// The position of an existing column.
-    pub(crate) fn position(&self, name: &str) -> Option<usize> {
-        self.by_key.get(&key(name)).copied()
-    }
-
     /// The position of the column named `raw`, adding it when new (JSON keys, which appear
     /// record by record). A name differing from an existing one only in case is a duplicate.
     pub(crate) fn find_or_push(&mut self, raw: &str) -> Result<usize, IngestError> {
@@ -104,7 +99,7 @@ mod tests {
         assert_eq!(c.names(), ["id", "姓名"]);
         assert_eq!(c.push("ID").unwrap_err().code(), "duplicate_column");
         assert_eq!(c.push("  ").unwrap_err().code(), "empty_column_name");
-        assert_eq!(c.position("Id"), Some(0));
+        assert!(c.find_or_push("Id").is_err());
         c.push("c").unwrap();
         assert_eq!(c.push("d").unwrap_err().code(), "too_many_columns");
         assert_eq!(c.check_count(4).unwrap_err().code(), "too_many_columns");

@@ -362,14 +362,15 @@ impl<R: Read> Read for LineGuard<R> {
         // line continued from earlier reads can be too long, since every line that ends within
         // this read is shorter than the read; the rest is counting newlines.
         if (n as u64) <= self.limit {
-            let Some(first) = data.iter().position(|&b| b == b'\n') else {
+            let Some(first) = memchr::memchr(b'\n', data) else {
                 self.current += n as u64;
                 return self.check().map(|()| n);
             };
             self.current += first as u64 + 1;
             self.check()?;
-            let last = data.iter().rposition(|&b| b == b'\n').unwrap_or(first);
-            self.line += data.iter().filter(|&&b| b == b'\n').count() as u64;
+            let last = memchr::memrchr(b'\n', data).unwrap_or(first);
+            // Counted with SIMD: a plain byte loop here was a twentieth of an import's time.
+            self.line += memchr::memchr_iter(b'\n', data).count() as u64;
             self.current = (n - last - 1) as u64;
             return Ok(n);
         }

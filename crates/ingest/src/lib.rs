@@ -46,12 +46,14 @@
 //!    extension (magic numbers, zip-bomb inspection for XLSX, text encoding for text formats).
 //! 2. **Pass 1** parses every row into trimmed text cells (`source`), and each column's
 //!    profiler infers its type, profiles it and scans it for personal information (`profile`).
-//! 3. **Pass 2** parses the file again and converts the cells to the inferred types in record
-//!    batches of 64k rows, written with zstd to a hidden temporary file (`output`), which is
-//!    then fsynced and renamed into place.
+//!    The parsed cells are kept in an unlinked temporary file as they go (`spill`).
+//! 3. **Pass 2** reads the kept cells back, without parsing the source again, and converts them
+//!    to the inferred types in record batches of 64k rows, written with zstd to a hidden
+//!    temporary file (`output`), which is then fsynced and renamed into place.
 //!
-//! Reading twice is what lets ingest stream: the type of a column is known only after its last
-//! value, and the alternative — holding rows until then — makes memory grow with the file.
+//! Two passes are what let ingest stream: the type of a column is known only after its last
+//! value, and the alternative — holding rows in memory until then — makes memory grow with the
+//! file. The rows wait on disk instead, costing about the source's size in temporary space.
 //! Parquet uploads are already typed and take a single pass (`parquet_in`).
 //!
 //! Type inference keeps identifier-like digit strings as text: a leading zero (`0571`), 11 or
@@ -74,6 +76,7 @@ mod pipeline;
 mod profile;
 mod progress;
 mod source;
+mod spill;
 mod value;
 
 pub use error::IngestError;
@@ -88,6 +91,7 @@ use profile::ColumnProfiler;
 use progress::Progress;
 use serde::Serialize;
 use source::{Pass, Sink};
+use spill::SpillWriter;
 use std::path::Path;
 use value::Strictness;
 
@@ -300,16 +304,17 @@ fn two_passes(
         *rows += 1;
         Ok(())
     };
-    // Parsing here, profiling on other threads.
+    // Parsing here, profiling on other threads, and the parsed rows kept for pass 2.
+    let mut spill = SpillWriter::create(&output::parent_dir(req.dest))?;
     let groups = pipeline::run(
         |sink| {
             let mut pass = Pass {
                 columns: &mut columns,
-                frozen: false,
                 progress: &mut *progress,
             };
             read_source(req, format, encoding, size, &mut pass, sink)
         },
+        Some(&mut spill),
         (0..PROFILE_THREADS).map(|_| (Vec::new(), 0u64)).collect(),
         profile,
     )?;
@@ -347,25 +352,24 @@ fn two_passes(
 
     progress.start_pass(1);
     let converter = Converter::new(req.dest, columns.names(), &types)?;
-    // Parsing here, converting and writing (the Parquet encoding and compression) on a second
-    // thread.
-    let converter = pipeline::run(
-        |sink| {
-            let mut pass = Pass {
-                columns: &mut columns,
-                frozen: true,
-                progress: &mut *progress,
-            };
-            read_source(req, format, encoding, size, &mut pass, sink)
+    // Pass 1's rows read back here, converting and writing (the Parquet encoding and
+    // compression) on a second thread.
+    let mut rows_kept = spill.into_reader()?;
+    let converter = pipeline::replay(
+        &mut rows_kept,
+        |read, len| {
+            let done = u128::from(size) * u128::from(read) / u128::from(len.max(1));
+            progress.update(done as u64);
         },
         vec![converter],
         |converter, _, _, row| converter.row(row),
     )?
     .pop()
     .ok_or_else(|| IngestError::internal("the converter thread returned nothing"))?;
+    drop(rows_kept);
     if converter.total_rows != rows {
         return Err(IngestError::internal(format!(
-            "the upload changed while it was read ({rows} rows, then {})",
+            "pass 1 kept {rows} rows, pass 2 converted {}",
             converter.total_rows
         )));
     }

@@ -167,7 +167,7 @@ impl ParquetOutput {
     }
 }
 
-fn parent_dir(dest: &Path) -> PathBuf {
+pub(crate) fn parent_dir(dest: &Path) -> PathBuf {
     match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

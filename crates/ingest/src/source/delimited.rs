@@ -40,11 +40,9 @@ pub(crate) fn read(
                 .collect::<Vec<String>>();
         }
     };
-    if !pass.frozen {
-        pass.columns.check_count(header.len())?;
-        for name in &header {
-            pass.columns.push(name)?;
-        }
+    pass.columns.check_count(header.len())?;
+    for name in &header {
+        pass.columns.push(name)?;
     }
     let width = pass.columns.len();
     // The cell slices borrow `record`, which the next read overwrites, so the vector holding
@@ -118,7 +116,17 @@ fn trimmed(field: &str) -> &str {
     let text = &field[start..end];
     let bytes = text.as_bytes();
     match (bytes.first(), bytes.last()) {
-        (Some(&a), Some(&z)) if a >= 0x80 || z >= 0x80 => text.trim(),
+        // Most text with a non-ASCII end (Chinese) has nothing to trim: look at the end
+        // characters before calling `trim`.
+        (Some(&a), Some(&z)) if a >= 0x80 || z >= 0x80 => {
+            let mut chars = text.chars();
+            let space = |c: Option<char>| c.is_some_and(char::is_whitespace);
+            if space(chars.next()) || space(chars.next_back()) {
+                text.trim()
+            } else {
+                text
+            }
+        }
         _ => text,
     }
 }

@@ -42,7 +42,6 @@ impl<'de> de::Deserialize<'de> for Record {
 /// Turns records into rows and hands them to the sink.
 struct RowMaker<'p, 'a, 's, 'k> {
     columns: &'p mut Columns,
-    frozen: bool,
     progress: &'p mut Progress<'a>,
     sink: &'s mut Sink<'k>,
     consumed: Consumed,
@@ -56,11 +55,7 @@ impl RowMaker<'_, '_, '_, '_> {
             cell.clear();
         }
         for (key, value) in &record.0 {
-            let i = if self.frozen {
-                find(self.columns, key)?
-            } else {
-                self.columns.find_or_push(key)?
-            };
+            let i = self.columns.find_or_push(key)?;
             if i >= self.row.len() {
                 self.row.resize(i + 1, String::new());
             }
@@ -76,12 +71,6 @@ impl RowMaker<'_, '_, '_, '_> {
         }
         Ok(())
     }
-}
-
-fn find(columns: &Columns, key: &str) -> Result<usize, IngestError> {
-    columns.position(key).ok_or_else(|| {
-        IngestError::internal(format!("JSON key `{key}` appeared only in the second pass"))
-    })
 }
 
 fn write_cell(cell: &mut String, value: &Value) {
@@ -193,7 +182,6 @@ impl<'p, 'a, 's, 'k> RowMaker<'p, 'a, 's, 'k> {
         let width = pass.columns.len();
         RowMaker {
             columns: &mut *pass.columns,
-            frozen: pass.frozen,
             progress: &mut *pass.progress,
             sink,
             consumed,

@@ -5,8 +5,7 @@
 //! surrounding whitespace removed; an empty cell is a null. Rows whose every cell is empty are
 //! skipped: they are what spreadsheets and exports leave below the data, and carry nothing.
 //!
-//! Every source is read twice (see the crate documentation), so a source must produce the same
-//! rows each time. In the second pass the column set is frozen.
+//! Every source is read once, in pass 1; pass 2 reads the rows pass 1 kept (see `spill`).
 
 pub(crate) mod delimited;
 pub(crate) mod json;
@@ -32,10 +31,8 @@ pub(crate) fn sink_owned(
 
 /// What a source needs besides its file: the column set and the progress reporter.
 pub(crate) struct Pass<'p, 'a> {
-    /// The columns: filled while reading in the first pass, fixed in the second.
+    /// The columns, filled while reading.
     pub(crate) columns: &'p mut Columns,
-    /// Whether the column set is fixed (second pass).
-    pub(crate) frozen: bool,
     pub(crate) progress: &'p mut Progress<'a>,
 }
 

@@ -200,7 +200,6 @@ pub(crate) fn read_xls(
 /// Groups cells, which arrive row by row, into rows of the header's width.
 struct Assembler<'p, 's, 'k, 'a> {
     columns: &'p mut Columns,
-    frozen: bool,
     progress: &'p mut Progress<'a>,
     sink: &'s mut Sink<'k>,
     /// First column of the header and its width.
@@ -215,7 +214,6 @@ impl<'p, 's, 'k, 'a> Assembler<'p, 's, 'k, 'a> {
     fn new(pass: &'p mut Pass<'_, 'a>, sink: &'s mut Sink<'k>) -> Self {
         Assembler {
             columns: &mut *pass.columns,
-            frozen: pass.frozen,
             progress: &mut *pass.progress,
             sink,
             header: None,
@@ -261,15 +259,13 @@ impl<'p, 's, 'k, 'a> Assembler<'p, 's, 'k, 'a> {
         match self.header {
             None => {
                 let width = (max - min + 1) as usize;
-                if !self.frozen {
-                    self.columns.check_count(width)?;
-                    for col in min..=max {
-                        let name = pending
-                            .iter()
-                            .find(|c| c.0 == col)
-                            .map_or("", |c| c.1.as_str());
-                        self.columns.push(name)?;
-                    }
+                self.columns.check_count(width)?;
+                for col in min..=max {
+                    let name = pending
+                        .iter()
+                        .find(|c| c.0 == col)
+                        .map_or("", |c| c.1.as_str());
+                    self.columns.push(name)?;
                 }
                 self.header = Some((min, width));
                 self.row = vec![String::new(); width];
