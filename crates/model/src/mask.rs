@@ -33,7 +33,8 @@ fn stars(n: usize, out: &mut String) {
 /// Keeps `head` leading and `tail` trailing characters and stars the rest; a value of no more
 /// than `head + tail` characters is all stars (at least one).
 fn keep_ends(value: &str, head: usize, tail: usize, out: &mut String) {
-    let chars = if value.is_ascii() {
+    let ascii = value.is_ascii();
+    let chars = if ascii {
         value.len()
     } else {
         value.chars().count()
@@ -43,7 +44,7 @@ fn keep_ends(value: &str, head: usize, tail: usize, out: &mut String) {
         return;
     }
     let byte_at = |n: usize| {
-        if value.is_ascii() {
+        if ascii {
             n
         } else {
             value.char_indices().nth(n).map_or(value.len(), |(i, _)| i)
