@@ -147,10 +147,14 @@ impl SearchIndex {
         // new segments would make the final merge into one segment fail.
         writer.set_merge_policy(Box::new(NoMergePolicy));
         let result = (|| {
-            writer.delete_all_documents()?;
+            let docs = last_of_each_id(docs)?;
+            // One delete of everything, stamped before the new documents, rather than
+            // `delete_all_documents`: that rewinds tantivy's operation stamps to where this
+            // writer started, so the stamps of this batch's operations fall below those of
+            // earlier deletes still queued for the indexing threads, and a delete can then be
+            // skipped for a whole segment (a rebuild was seen keeping both copies of a document).
+            writer.delete_query(Box::new(AllQuery))?;
             for doc in docs {
-                validate(&doc)?;
-                writer.delete_term(Term::from_field_text(self.fields.id, &doc.id));
                 writer.add_document(schema::to_document(&self.fields, &mut analyzer, &doc))?;
             }
             Ok::<(), SearchError>(())
@@ -528,4 +532,25 @@ fn validate(doc: &CatalogDoc) -> Result<(), SearchError> {
         )));
     }
     Ok(())
+}
+
+/// The documents of a rebuild, each id once: the last document with an id wins, in the place of
+/// its first appearance. Deduplicating before anything is written means a rebuild needs no
+/// delete by id, so no ordering of deletes and additions across the indexing threads matters.
+fn last_of_each_id(
+    docs: impl IntoIterator<Item = CatalogDoc>,
+) -> Result<Vec<CatalogDoc>, SearchError> {
+    let mut out: Vec<CatalogDoc> = Vec::new();
+    let mut position: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for doc in docs {
+        validate(&doc)?;
+        match position.get(&doc.id) {
+            Some(&i) => out[i] = doc,
+            None => {
+                position.insert(doc.id.clone(), out.len());
+                out.push(doc);
+            }
+        }
+    }
+    Ok(out)
 }

@@ -589,6 +589,28 @@ fn rebuild_replaces_everything_and_keeps_the_last_duplicate() {
 }
 
 #[test]
+fn rebuilds_and_upserts_after_them_keep_one_copy_of_each_document() {
+    // Several rounds, because what once went wrong here depended on how the indexing threads
+    // picked up the batch: a rebuild rewound the operation stamps, so a delete queued behind an
+    // older one could be skipped and both copies of a document stayed.
+    let index = fixture();
+    let docs = fixture_docs();
+    for round in 0..20 {
+        let mut batch = docs.clone();
+        let mut dup = batch[round % batch.len()].clone();
+        dup.title = format!("重复 {round}");
+        batch.push(dup.clone());
+        index.rebuild(batch).unwrap();
+        assert_eq!(index.len(), docs.len() as u64, "round {round}");
+        let mut changed = docs[(round + 1) % docs.len()].clone();
+        changed.title = format!("更新 {round}");
+        index.upsert(changed).unwrap();
+        assert_eq!(index.len(), docs.len() as u64, "round {round}");
+        check(&index, &format!("重复 {round}"), &[dup.name.as_str()]);
+    }
+}
+
+#[test]
 fn a_document_without_id_is_refused_and_a_failed_rebuild_changes_nothing() {
     let index = fixture();
     let err = index.upsert(CatalogDoc::default()).unwrap_err();
