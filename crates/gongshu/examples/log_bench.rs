@@ -7,7 +7,7 @@
 //!
 //! `cargo run --release -p gongshu --example log_bench -- [SECONDS_PER_RUN] [RUNS] [ENTRIES]`
 
-use server::audit::AuditLog;
+use app::audit::AuditLog;
 use server::Config;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,23 +15,23 @@ use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 32;
 
-async fn start(dir: &std::path::Path, logged: bool) -> (String, server::SharedState) {
+async fn start(dir: &std::path::Path, logged: bool) -> (String, server::state::SharedState) {
     let config = Config {
         data_dir: dir.to_path_buf(),
         demo: true,
         ..Config::default()
     };
-    let app = if logged {
+    let built = if logged {
         server::build(config).await.unwrap()
     } else {
         server::build_with(config, AuditLog::without_appends)
             .await
             .unwrap()
     };
-    let state = app.state.clone();
+    let state = built.app.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(app, listener, std::future::pending()));
+    tokio::spawn(server::serve(built, listener, std::future::pending()));
     (url, state)
 }
 
@@ -101,7 +101,7 @@ async fn main() {
         "throughput: logged {on:.0} q/s, unlogged {off:.0} q/s, ratio {:.2} (target ≥ 0.70)",
         on / off
     );
-    let size = on_state.log.size().await.unwrap();
+    let size = on_state.log().size().await.unwrap();
     println!("the logged server's log holds {size} entries");
 
     // A log of `entries` leaves, written in batches the way the writer does.

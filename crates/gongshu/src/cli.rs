@@ -1,13 +1,14 @@
-//! Command-line interface: `serve`, `import`, `user …`, `org …`.
+//! Command-line interface: `serve`, `import`, `dataset …`, `user …`, `org …`, `reindex`, `log …`.
+//! Every command but `serve` works through the application layer ([`app`]) directly.
 
 use anyhow::{anyhow, bail, Context};
+use app::accounts::{self, NewOrgInput, NewUserInput};
+use app::catalog::{self, DatasetInput};
+use app::clock::now_ms;
+use app::{App, AppError, Code, Config};
 use clap::{ArgMatches, Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use model::role::{OrgKind, Role};
-use server::accounts::{self, NewOrgInput, NewUserInput};
-use server::auth::now_ms;
-use server::catalog::{self, DatasetInput};
-use server::Config;
 use std::path::PathBuf;
 
 /// Gongshu (共数): open and share public data under verifiable rules.
@@ -71,24 +72,10 @@ impl StoreArgs {
         }
     }
 
-    async fn open(&self) -> anyhow::Result<store::DynStore> {
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
-        Ok(store::connect(&self.config().effective_database_url()).await?)
-    }
-
-    /// The store and the access log, for commands that change the catalog (classification
-    /// changes are logged). The search index is left to the server: it is marked stale, and the
-    /// server rebuilds it at its next start.
-    async fn open_logged(&self) -> anyhow::Result<(store::DynStore, server::audit::AuditLog)> {
-        let store = self.open().await?;
-        server::interop::index::mark_stale(&self.data_dir);
-        let log = server::audit::AuditLog::open(
-            &self.data_dir,
-            &self.config().log_origin(),
-            store.clone(),
-        )?;
-        Ok((store, log))
+    /// The platform as a command beside a server uses it: the store and the access log, without
+    /// the search index (a change marks it stale; the server rebuilds it at its next start).
+    async fn open(&self) -> anyhow::Result<App> {
+        App::open_tool(self.config()).await
     }
 }
 
@@ -231,7 +218,7 @@ pub enum OrgCommand {
     },
 }
 
-fn api(e: server::error::ApiError) -> anyhow::Error {
+fn api(e: AppError) -> anyhow::Error {
     anyhow!("{} ({})", e.message, e.public_code())
 }
 
@@ -248,14 +235,10 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
         Command::Org(cmd) => org(cmd).await,
         Command::Log(cmd) => crate::logcmd::run(cmd).await,
         Command::Reindex(args) => {
-            let store = args.open().await?;
-            server::interop::index::mark_stale(&args.data_dir);
-            let index = server::interop::index::CatalogIndex::open(&args.data_dir, &store)
-                .await
-                .context(
-                    "cannot open the search index; is a server running on this data directory?",
-                )?;
-            println!("Search index rebuilt: {} datasets.", index.index().len());
+            let n = App::reindex(args.config()).await.context(
+                "cannot open the search index; is a server running on this data directory?",
+            )?;
+            println!("Search index rebuilt: {n} datasets.");
             Ok(())
         }
     }
@@ -264,17 +247,18 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     tracing::info!(?config, "starting");
-    let app = server::build(config).await?;
+    let built = server::build(config).await?;
+    let log = built.app.log();
     println!(
         "Access log {}; verifier key: {}",
-        app.state.log.origin(),
-        app.state.log.vkey()
+        log.origin().map_err(api)?,
+        log.vkey().map_err(api)?
     );
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     println!("Gongshu is serving on http://{}", listener.local_addr()?);
-    server::serve(app, listener, async {
+    server::serve(built, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
@@ -282,14 +266,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let (store, log) = args.store.open_logged().await?;
-    let user = store
-        .get_user_by_username(&args.as_user)
+    let config = Config {
+        max_upload_bytes: args.max_bytes,
+        ..args.store.config()
+    };
+    let app = App::open_tool(config).await?;
+    let user = accounts::user_by_username(&app, &args.as_user)
         .await
         .map_err(|_| anyhow!("there is no user `{}`", args.as_user))?;
-    let dataset = match store.get_dataset_by_name(&args.dataset).await {
+    let dataset = match catalog::load_dataset(&app, &args.dataset).await {
         Ok(d) => d,
-        Err(store::StoreError::NotFound) => {
+        Err(e) if e.code == Code::DatasetNotFound => {
             let Some(title) = args.title.clone() else {
                 bail!(
                     "there is no dataset `{}`; give --title to create it",
@@ -302,11 +289,11 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
                 title: Some(title),
                 ..DatasetInput::default()
             };
-            catalog::create_dataset(books(&store, &log), &user, input, now_ms())
+            catalog::create_dataset(&app, &user, input, now_ms())
                 .await
                 .map_err(api)?
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(api(e)),
     };
     let file_name = args
         .file
@@ -326,14 +313,8 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         .progress_chars("=> "),
     );
     let progress_bar = bar.clone();
-    let limits = ingest::Limits {
-        max_upload_bytes: args.max_bytes,
-        ..ingest::Limits::default()
-    };
     let (resource, version) = catalog::publish_upload(
-        books(&store, &log),
-        &args.store.data_dir,
-        &limits,
+        &app,
         &user,
         &dataset,
         &args.resource,
@@ -368,16 +349,14 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
 }
 
 async fn load_as(
-    store: &store::DynStore,
+    app: &App,
     name: &str,
     username: &str,
 ) -> anyhow::Result<(store::User, store::Dataset)> {
-    let user = store
-        .get_user_by_username(username)
+    let user = accounts::user_by_username(app, username)
         .await
         .map_err(|_| anyhow!("there is no user `{username}`"))?;
-    let dataset = store
-        .get_dataset_by_name(name)
+    let dataset = catalog::load_dataset(app, name)
         .await
         .map_err(|_| anyhow!("there is no dataset `{name}`"))?;
     Ok((user, dataset))
@@ -386,17 +365,14 @@ async fn load_as(
 async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
     match cmd {
         DatasetCommand::List { store } => {
-            let store = store.open().await?;
-            let orgs = store.list_orgs().await?;
+            let app = store.open().await?;
+            let orgs = accounts::list_orgs(&app).await.map_err(api)?;
             let mut offset = 0;
             loop {
-                let filter = store::DatasetFilter {
-                    offset,
-                    limit: 500,
-                    ..Default::default()
-                };
-                let (page, total) = store.list_datasets(&filter).await?;
-                for d in &page {
+                let page = catalog::list_datasets(&app, None, None, offset, 500)
+                    .await
+                    .map_err(api)?;
+                for d in &page.datasets {
                     let org = orgs
                         .iter()
                         .find(|o| o.id == d.org_id)
@@ -407,21 +383,18 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
                         d.name, org, d.grade, d.meta.opening_type, d.meta.title
                     );
                 }
-                offset += page.len() as i64;
-                if page.is_empty() || offset >= total {
+                offset += page.datasets.len() as i64;
+                if page.datasets.is_empty() || offset >= page.total {
                     break;
                 }
             }
         }
         DatasetCommand::Show { name, store } => {
-            let store = store.open().await?;
-            let d = store
-                .get_dataset_by_name(&name)
+            let app = store.open().await?;
+            let d = catalog::load_dataset(&app, &name)
                 .await
                 .map_err(|_| anyhow!("there is no dataset `{name}`"))?;
-            let view = server::views::dataset_view(&store, d, None)
-                .await
-                .map_err(api)?;
+            let view = app::views::dataset_view(&app, d, None).await.map_err(api)?;
             println!("{}", serde_json::to_string_pretty(&view)?);
         }
         DatasetCommand::Update {
@@ -430,8 +403,8 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
             as_user,
             store,
         } => {
-            let (store, log) = store.open_logged().await?;
-            let (user, d) = load_as(&store, &name, &as_user).await?;
+            let app = store.open().await?;
+            let (user, d) = load_as(&app, &name, &as_user).await?;
             let mut value: serde_json::Value =
                 serde_json::from_str(&json).context("the update is not valid JSON")?;
             let reason = value
@@ -441,10 +414,9 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
                 .unwrap_or_default();
             let input: DatasetInput = serde_json::from_value(value)
                 .context("the update has an unknown or invalid field")?;
-            let (_, outcome) =
-                catalog::update_dataset(books(&store, &log), &user, d, input, &reason, now_ms())
-                    .await
-                    .map_err(api)?;
+            let (_, outcome) = catalog::update_dataset(&app, &user, d, input, &reason, now_ms())
+                .await
+                .map_err(api)?;
             println!("Updated {name}: {}", serde_json::to_string(&outcome)?);
         }
         DatasetCommand::Delete {
@@ -452,9 +424,9 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
             as_user,
             store: args,
         } => {
-            let (store, log) = args.open_logged().await?;
-            let (user, d) = load_as(&store, &name, &as_user).await?;
-            catalog::delete_dataset(books(&store, &log), &args.data_dir, &user, &d)
+            let app = args.open().await?;
+            let (user, d) = load_as(&app, &name, &as_user).await?;
+            catalog::delete_dataset(&app, &user, &d)
                 .await
                 .map_err(api)?;
             println!("Deleted {name}.");
@@ -465,15 +437,12 @@ async fn dataset(cmd: DatasetCommand) -> anyhow::Result<()> {
             as_user,
             store: args,
         } => {
-            let (store, log) = args.open_logged().await?;
-            let (user, d) = load_as(&store, &name, &as_user).await?;
-            let r = store
-                .list_resources(&d.id)
-                .await?
-                .into_iter()
-                .find(|r| r.name == resource)
-                .ok_or_else(|| anyhow!("dataset `{name}` has no resource `{resource}`"))?;
-            catalog::delete_resource(books(&store, &log), &args.data_dir, &user, &d, &r)
+            let app = args.open().await?;
+            let (user, d) = load_as(&app, &name, &as_user).await?;
+            let r = catalog::find_resource(&app, &d, &resource)
+                .await
+                .map_err(|_| anyhow!("dataset `{name}` has no resource `{resource}`"))?;
+            catalog::delete_resource(&app, &user, &d, &r)
                 .await
                 .map_err(api)?;
             println!("Deleted {name}/{resource}.");
@@ -492,7 +461,7 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             password,
             store,
         } => {
-            let store = store.open().await?;
+            let app = store.open().await?;
             let input = NewUserInput {
                 username,
                 display_name,
@@ -500,16 +469,19 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                 organization: org,
                 password,
             };
-            let u = accounts::create_user(&store, input, now_ms())
+            let u = accounts::create_user(&app, input, now_ms())
                 .await
                 .map_err(api)?;
             println!("Created user {} ({}).", u.username, u.role);
         }
         UserCommand::List { store } => {
-            let store = store.open().await?;
-            for u in store.list_users().await? {
+            let app = store.open().await?;
+            for u in accounts::list_users(&app).await.map_err(api)? {
                 let org = match &u.org_id {
-                    Some(id) => store.get_org(id).await.map(|o| o.name).unwrap_or_default(),
+                    Some(id) => accounts::org_by_id(&app, id)
+                        .await
+                        .map(|o| o.name)
+                        .unwrap_or_default(),
                     None => "-".into(),
                 };
                 println!(
@@ -523,14 +495,14 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             password,
             store,
         } => {
-            let store = store.open().await?;
-            server::auth::check_new_password(&password).map_err(api)?;
-            let u = store
-                .get_user_by_username(&username)
+            let app = store.open().await?;
+            app::auth::check_new_password(&password).map_err(api)?;
+            let u = accounts::user_by_username(&app, &username)
                 .await
                 .map_err(|_| anyhow!("there is no user `{username}`"))?;
-            let hash = server::auth::hash_password(&password).map_err(api)?;
-            store.set_password_hash(&u.id, &hash, now_ms()).await?;
+            app::auth::set_password(&app, &u, &password)
+                .await
+                .map_err(api)?;
             println!(
                 "Password of {username} changed; their sessions ended and API tokens were revoked."
             );
@@ -541,12 +513,11 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             days,
             store,
         } => {
-            let store = store.open().await?;
-            let u = store
-                .get_user_by_username(&username)
+            let app = store.open().await?;
+            let u = accounts::user_by_username(&app, &username)
                 .await
                 .map_err(|_| anyhow!("there is no user `{username}`"))?;
-            let (_, secret) = server::auth::create_token_in(&store, &u, &name, days, None)
+            let (_, secret) = app::auth::create_token(&app, &u, &name, days, None)
                 .await
                 .map_err(api)?;
             println!("{secret}");
@@ -564,7 +535,7 @@ async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
             uscc,
             store,
         } => {
-            let store = store.open().await?;
+            let app = store.open().await?;
             let input = NewOrgInput {
                 name,
                 title,
@@ -572,14 +543,14 @@ async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
                 uscc,
                 description: String::new(),
             };
-            let o = accounts::create_org(&store, input, now_ms())
+            let o = accounts::create_org(&app, input, now_ms())
                 .await
                 .map_err(api)?;
             println!("Created organization {} ({}).", o.name, o.kind);
         }
         OrgCommand::List { store } => {
-            let store = store.open().await?;
-            for o in store.list_orgs().await? {
+            let app = store.open().await?;
+            for o in accounts::list_orgs(&app).await.map_err(api)? {
                 println!(
                     "{:<20} {:<11} {:<20} {}",
                     o.name,
@@ -591,14 +562,4 @@ async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The CLI changes the catalog without the search index, which a running server holds; it marks
-/// the index stale, so the server rebuilds it at its next start (or run `gongshu reindex`).
-fn books<'a>(store: &'a store::DynStore, log: &'a server::audit::AuditLog) -> catalog::Books<'a> {
-    catalog::Books {
-        store,
-        log,
-        search: None,
-    }
 }

@@ -1,4 +1,5 @@
-//! The `gongshu` binary: a thin shell over the `server` library.
+//! The `gongshu` binary: a thin shell over the application layer (`app`) and, for `serve`, the
+//! HTTP server (`server`).
 #![forbid(unsafe_code)]
 
 mod cli;

@@ -1,111 +1,95 @@
-//! One table of error codes for the whole HTTP surface.
+//! Errors at the HTTP edge: the application layer's [`AppError`] with the one table from error
+//! codes to HTTP statuses, and the conversions of extractor rejections into the same body.
 //!
-//! Each code has a stable name, an error type and an HTTP status; messages are whole sentences
-//! that say what to do next. A 500 never shows internals: the cause is logged with an id that the
-//! response carries instead.
+//! Every error has the body `{"error": {"code", "type", "message"}}`. A 500 never shows
+//! internals: the application layer logged the cause under an id that the message gives.
 
+use app::{AppError, Code};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-macro_rules! error_codes {
-    ($($variant:ident => $code:literal, $kind:literal, $status:ident;)+) => {
-        /// Stable error codes of the API.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Code { $($variant,)+ }
-
-        impl Code {
-            /// The stable snake_case name.
-            pub fn name(self) -> &'static str {
-                match self { $(Code::$variant => $code,)+ }
-            }
-
-            /// The error type: `invalid_request`, `auth`, `not_found`, `conflict` or `internal`.
-            pub fn kind(self) -> &'static str {
-                match self { $(Code::$variant => $kind,)+ }
-            }
-
-            /// The HTTP status.
-            pub fn status(self) -> StatusCode {
-                match self { $(Code::$variant => StatusCode::$status,)+ }
-            }
-
-            /// Every code, for documentation and tests.
-            pub const ALL: &'static [Code] = &[$(Code::$variant,)+];
-        }
-    };
-}
-
-error_codes! {
-    BadRequest => "bad_request", "invalid_request", BAD_REQUEST;
-    InvalidJson => "invalid_json", "invalid_request", BAD_REQUEST;
-    UnknownField => "unknown_field", "invalid_request", BAD_REQUEST;
-    InvalidField => "invalid_field", "invalid_request", UNPROCESSABLE_ENTITY;
-    InvalidName => "invalid_name", "invalid_request", UNPROCESSABLE_ENTITY;
-    InvalidUscc => "invalid_uscc", "invalid_request", UNPROCESSABLE_ENTITY;
-    OpeningTypeNotAllowed => "opening_type_not_allowed", "invalid_request", UNPROCESSABLE_ENTITY;
-    MissingFile => "missing_file", "invalid_request", BAD_REQUEST;
-    PayloadTooLarge => "file_too_large", "invalid_request", PAYLOAD_TOO_LARGE;
-    Ingest => "ingest_failed", "invalid_request", UNPROCESSABLE_ENTITY;
-    Unauthenticated => "unauthenticated", "auth", UNAUTHORIZED;
-    InvalidCredentials => "invalid_credentials", "auth", UNAUTHORIZED;
-    InvalidToken => "invalid_token", "auth", UNAUTHORIZED;
-    TooManyAttempts => "too_many_attempts", "auth", TOO_MANY_REQUESTS;
-    Forbidden => "forbidden", "auth", FORBIDDEN;
-    CsrfFailed => "csrf_failed", "auth", FORBIDDEN;
-    NotFound => "not_found", "not_found", NOT_FOUND;
-    DatasetNotFound => "dataset_not_found", "not_found", NOT_FOUND;
-    ResourceNotFound => "resource_not_found", "not_found", NOT_FOUND;
-    OrgNotFound => "organization_not_found", "not_found", NOT_FOUND;
-    UserNotFound => "user_not_found", "not_found", NOT_FOUND;
-    RequestNotFound => "request_not_found", "not_found", NOT_FOUND;
-    TokenNotFound => "token_not_found", "not_found", NOT_FOUND;
-    ApplicationNotFound => "application_not_found", "not_found", NOT_FOUND;
-    GrantNotFound => "grant_not_found", "not_found", NOT_FOUND;
-    NoData => "no_data", "not_found", NOT_FOUND;
-    NoAccess => "no_access", "auth", FORBIDDEN;
-    QuotaExhausted => "quota_exhausted", "auth", TOO_MANY_REQUESTS;
-    NotAcceptingApplications => "not_accepting_applications", "invalid_request", UNPROCESSABLE_ENTITY;
-    InvalidTerms => "invalid_terms", "invalid_request", UNPROCESSABLE_ENTITY;
-    AgreementMismatch => "agreement_mismatch", "conflict", CONFLICT;
-    SqlSyntax => "sql_syntax", "invalid_request", BAD_REQUEST;
-    SqlNotSelect => "sql_not_select", "invalid_request", BAD_REQUEST;
-    SqlMultipleStatements => "sql_multiple_statements", "invalid_request", BAD_REQUEST;
-    TableNotFound => "table_not_found", "not_found", NOT_FOUND;
-    ColumnNotFound => "column_not_found", "invalid_request", BAD_REQUEST;
-    BadFilter => "bad_filter", "invalid_request", BAD_REQUEST;
-    BadSort => "bad_sort", "invalid_request", BAD_REQUEST;
-    BadAggregate => "bad_aggregate", "invalid_request", BAD_REQUEST;
-    TypeMismatch => "type_mismatch", "invalid_request", BAD_REQUEST;
-    QueryFailed => "query_failed", "invalid_request", BAD_REQUEST;
-    QueryTimeout => "query_timeout", "invalid_request", UNPROCESSABLE_ENTITY;
-    QueryMemory => "query_memory", "invalid_request", UNPROCESSABLE_ENTITY;
-    TooManyRows => "too_many_rows", "invalid_request", UNPROCESSABLE_ENTITY;
-    NameTaken => "name_taken", "conflict", CONFLICT;
-    AlreadyDecided => "already_decided", "conflict", CONFLICT;
-    StaleRequest => "stale_request", "conflict", CONFLICT;
-    LogRange => "log_range", "invalid_request", BAD_REQUEST;
-    LogEntryNotFound => "log_entry_not_found", "not_found", NOT_FOUND;
-    Internal => "internal", "internal", INTERNAL_SERVER_ERROR;
-    Unavailable => "unavailable", "internal", SERVICE_UNAVAILABLE;
+/// The HTTP status of each error code: the one table.
+pub fn status(code: Code) -> StatusCode {
+    use Code::*;
+    match code {
+        BadRequest | InvalidJson | UnknownField | MissingFile => StatusCode::BAD_REQUEST,
+        SqlSyntax
+        | SqlNotSelect
+        | SqlMultipleStatements
+        | ColumnNotFound
+        | BadFilter
+        | BadSort
+        | BadAggregate
+        | TypeMismatch
+        | QueryFailed
+        | LogRange => StatusCode::BAD_REQUEST,
+        InvalidField
+        | InvalidName
+        | InvalidUscc
+        | OpeningTypeNotAllowed
+        | Ingest
+        | NotAcceptingApplications
+        | InvalidTerms
+        | QueryTimeout
+        | QueryMemory
+        | TooManyRows => StatusCode::UNPROCESSABLE_ENTITY,
+        PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Unauthenticated | InvalidCredentials | InvalidToken => StatusCode::UNAUTHORIZED,
+        TooManyAttempts | QuotaExhausted => StatusCode::TOO_MANY_REQUESTS,
+        Forbidden | CsrfFailed | NoAccess => StatusCode::FORBIDDEN,
+        NotFound | DatasetNotFound | ResourceNotFound | OrgNotFound | UserNotFound
+        | RequestNotFound | TokenNotFound | ApplicationNotFound | GrantNotFound | NoData
+        | TableNotFound | LogEntryNotFound => StatusCode::NOT_FOUND,
+        AgreementMismatch | NameTaken | AlreadyDecided | StaleRequest => StatusCode::CONFLICT,
+        Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
 }
 
 /// An error as the API reports it.
 #[derive(Debug)]
-pub struct ApiError {
-    /// Stable code.
-    pub code: Code,
-    /// Whole-sentence message for the caller.
-    pub message: String,
-    /// More specific code from a lower layer (e.g. the ingest error `ragged_rows`).
-    pub detail_code: Option<&'static str>,
-    /// Seconds to wait, for 429.
-    pub retry_after: Option<u64>,
-}
+pub struct ApiError(pub AppError);
 
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// An error with this code and message.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ApiError(AppError::new(code, message))
+    }
+
+    /// A 500 that logs `cause` under a fresh id and tells the caller only the id.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError(AppError::internal(cause))
+    }
+
+    /// The answer for a path under `/api/` that no route matches.
+    pub fn no_such_endpoint() -> Self {
+        ApiError::new(
+            Code::NotFound,
+            "There is no such API endpoint. See the API documentation for the available ones.",
+        )
+    }
+
+    /// The code.
+    pub fn code(&self) -> Code {
+        self.0.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        status(self.0.code)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -120,84 +104,23 @@ struct BodyInner<'a> {
     message: &'a str,
 }
 
-impl ApiError {
-    /// An error with this code and message.
-    pub fn new(code: Code, message: impl Into<String>) -> Self {
-        ApiError {
-            code,
-            message: message.into(),
-            detail_code: None,
-            retry_after: None,
-        }
-    }
-
-    /// A 500 that logs `cause` under a fresh id and tells the caller only the id.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let id = uuid::Uuid::new_v4();
-        tracing::error!(error_id = %id, "internal error: {cause}");
-        ApiError::new(
-            Code::Internal,
-            format!("The server could not complete the request. Please try again later; if it persists, report error id {id} to the administrator."),
-        )
-    }
-
-    /// The code callers see: the detail code when there is one.
-    pub fn public_code(&self) -> &'static str {
-        self.detail_code.unwrap_or(self.code.name())
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let e = self.0;
         let body = Body {
             error: BodyInner {
-                code: self.public_code(),
-                kind: self.code.kind(),
-                message: &self.message,
+                code: e.public_code(),
+                kind: e.code.kind(),
+                message: &e.message,
             },
         };
-        let mut response = (self.code.status(), Json(body)).into_response();
-        if let Some(secs) = self.retry_after {
+        let mut response = (status(e.code), Json(body)).into_response();
+        if let Some(secs) = e.retry_after {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
-    }
-}
-
-impl From<store::StoreError> for ApiError {
-    fn from(e: store::StoreError) -> Self {
-        match e {
-            store::StoreError::NotFound => {
-                ApiError::new(Code::NotFound, "The requested record does not exist.")
-            }
-            store::StoreError::Conflict(field) => ApiError::new(
-                Code::NameTaken,
-                format!("The {field} is already in use. Choose another one."),
-            ),
-            other => ApiError::internal(other),
-        }
-    }
-}
-
-impl From<ingest::IngestError> for ApiError {
-    fn from(e: ingest::IngestError) -> Self {
-        if e.is_user_error() {
-            let code = if e.code() == "file_too_large" {
-                Code::PayloadTooLarge
-            } else {
-                Code::Ingest
-            };
-            ApiError {
-                code,
-                message: e.to_string(),
-                detail_code: Some(e.code()),
-                retry_after: None,
-            }
-        } else {
-            ApiError::internal(e)
-        }
     }
 }
 
@@ -229,24 +152,86 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
+
+    /// The statuses of the table before it moved to the edge, so that no client sees a change.
+    #[test]
+    fn statuses_are_the_published_ones() {
+        let expected: &[(&str, u16)] = &[
+            ("bad_request", 400),
+            ("invalid_json", 400),
+            ("unknown_field", 400),
+            ("invalid_field", 422),
+            ("invalid_name", 422),
+            ("invalid_uscc", 422),
+            ("opening_type_not_allowed", 422),
+            ("missing_file", 400),
+            ("file_too_large", 413),
+            ("ingest_failed", 422),
+            ("unauthenticated", 401),
+            ("invalid_credentials", 401),
+            ("invalid_token", 401),
+            ("too_many_attempts", 429),
+            ("forbidden", 403),
+            ("csrf_failed", 403),
+            ("not_found", 404),
+            ("dataset_not_found", 404),
+            ("resource_not_found", 404),
+            ("organization_not_found", 404),
+            ("user_not_found", 404),
+            ("request_not_found", 404),
+            ("token_not_found", 404),
+            ("application_not_found", 404),
+            ("grant_not_found", 404),
+            ("no_data", 404),
+            ("no_access", 403),
+            ("quota_exhausted", 429),
+            ("not_accepting_applications", 422),
+            ("invalid_terms", 422),
+            ("agreement_mismatch", 409),
+            ("sql_syntax", 400),
+            ("sql_not_select", 400),
+            ("sql_multiple_statements", 400),
+            ("table_not_found", 404),
+            ("column_not_found", 400),
+            ("bad_filter", 400),
+            ("bad_sort", 400),
+            ("bad_aggregate", 400),
+            ("type_mismatch", 400),
+            ("query_failed", 400),
+            ("query_timeout", 422),
+            ("query_memory", 422),
+            ("too_many_rows", 422),
+            ("name_taken", 409),
+            ("already_decided", 409),
+            ("stale_request", 409),
+            ("log_range", 400),
+            ("log_entry_not_found", 404),
+            ("internal", 500),
+            ("unavailable", 503),
+        ];
+        assert_eq!(expected.len(), Code::ALL.len());
+        for (code, (name, status_code)) in Code::ALL.iter().zip(expected) {
+            assert_eq!(code.name(), *name);
+            assert_eq!(status(*code).as_u16(), *status_code, "{name}");
+        }
+    }
 
     #[test]
-    fn codes_are_unique_and_snake_case() {
-        let mut seen = HashSet::new();
+    fn only_internal_errors_are_server_errors() {
         for code in Code::ALL {
-            assert!(seen.insert(code.name()), "duplicate {}", code.name());
-            assert!(code
-                .name()
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'_'));
+            assert_eq!(
+                status(*code).is_server_error(),
+                !code.is_caller_error(),
+                "{}",
+                code.name()
+            );
         }
     }
 
     #[test]
     fn internal_errors_hide_the_cause() {
         let e = ApiError::internal("password=hunter2 at /secret/path");
-        assert!(!e.message.contains("hunter2"));
-        assert_eq!(e.code.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.0.message.contains("hunter2"));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -339,7 +339,7 @@ pub fn error_zh(code: &str) -> Option<&'static str> {
 }
 
 /// A portal error message in the visitor's language.
-pub fn error_message(lang: Lang, error: &crate::error::ApiError) -> String {
+pub fn error_message(lang: Lang, error: &app::AppError) -> String {
     match (lang, error_zh(error.public_code())) {
         (Lang::Zh, Some(zh)) => format!("{zh}（{}）", error.message),
         _ => error.message.clone(),
@@ -367,7 +367,7 @@ mod tests {
         let jar = CookieJar::new().add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "en"));
         assert_eq!(Lang::from_request(&jar, &h), Lang::En);
         assert_eq!(Tr(Lang::En).login(), "Sign in");
-        let e = crate::error::ApiError::new(crate::error::Code::Forbidden, "Only staff may.");
+        let e = app::AppError::new(app::Code::Forbidden, "Only staff may.");
         assert!(error_message(Lang::Zh, &e).starts_with("没有权限"));
         assert_eq!(error_message(Lang::En, &e), "Only staff may.");
         for code in [

@@ -1,140 +1,16 @@
-//! `/metrics` in the Prometheus (OpenMetrics) text format: requests and latencies by route,
-//! data deliveries and rows by path, the log's size and appends, and the catalog's ingest volume.
-//! The registry belongs to the server instance, not to the process, so tests can run several.
+//! `/metrics` in the Prometheus (OpenMetrics) text format, and the middleware that records every
+//! request by route template, method and status in the platform's registry
+//! ([`app::metrics::Metrics`]).
 
+use crate::error::ApiError;
 use crate::state::SharedState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
 use std::time::Instant;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RequestLabels {
-    route: String,
-    method: String,
-    status: u16,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RouteLabels {
-    route: String,
-    method: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct KindLabels {
-    kind: String,
-}
-
-/// The server's metrics.
-pub struct Metrics {
-    registry: Registry,
-    requests: Family<RequestLabels, Counter>,
-    latency: Family<RouteLabels, Histogram>,
-    deliveries: Family<KindLabels, Counter>,
-    rows: Family<KindLabels, Counter>,
-    log_entries: Gauge,
-    datasets: Gauge,
-    versions: Gauge,
-    ingested_rows: Gauge,
-    ingested_bytes: Gauge,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics::new()
-    }
-}
-
-impl Metrics {
-    /// A fresh registry with every metric registered.
-    pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("gongshu");
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route, method and status",
-            requests.clone(),
-        );
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-            ])
-        });
-        registry.register(
-            "http_request_duration_seconds",
-            "Time to the response head, by route and method",
-            latency.clone(),
-        );
-        let deliveries = Family::<KindLabels, Counter>::default();
-        registry.register(
-            "data_deliveries",
-            "Data responses by path (preview, query, aggregate, sql, download, datastore)",
-            deliveries.clone(),
-        );
-        let rows = Family::<KindLabels, Counter>::default();
-        registry.register("data_rows", "Rows delivered by path", rows.clone());
-        let gauge = |registry: &mut Registry, name: &str, help: &str| {
-            let g = Gauge::default();
-            registry.register(name, help, g.clone());
-            g
-        };
-        let log_entries = gauge(&mut registry, "log_entries", "Leaves in the access log");
-        let datasets = gauge(&mut registry, "datasets", "Datasets in the catalog");
-        let versions = gauge(&mut registry, "versions", "Published versions");
-        let ingested_rows = gauge(&mut registry, "ingested_rows", "Rows in published versions");
-        let ingested_bytes = gauge(
-            &mut registry,
-            "ingested_bytes",
-            "Parquet bytes of published versions",
-        );
-        Metrics {
-            registry,
-            requests,
-            latency,
-            deliveries,
-            rows,
-            log_entries,
-            datasets,
-            versions,
-            ingested_rows,
-            ingested_bytes,
-        }
-    }
-
-    /// Counts a data delivery.
-    pub fn delivered(&self, kind: &str, rows: u64) {
-        let labels = KindLabels { kind: kind.into() };
-        self.deliveries.get_or_create(&labels).inc();
-        self.rows.get_or_create(&labels).inc_by(rows);
-    }
-
-    fn observe(&self, route: String, method: String, status: u16, seconds: f64) {
-        self.latency
-            .get_or_create(&RouteLabels {
-                route: route.clone(),
-                method: method.clone(),
-            })
-            .observe(seconds);
-        self.requests
-            .get_or_create(&RequestLabels {
-                route,
-                method,
-                status,
-            })
-            .inc();
-    }
-}
-
-/// Middleware: counts every request under its route template (never the raw path, so the
-/// number of series stays bounded).
+/// Middleware: times each request and counts it by route template, method and status.
 pub async fn track(State(state): State<SharedState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
@@ -144,7 +20,7 @@ pub async fn track(State(state): State<SharedState>, request: Request, next: Nex
     let method = request.method().as_str().to_string();
     let start = Instant::now();
     let response = next.run(request).await;
-    state.metrics.observe(
+    state.metrics().observe(
         route,
         method,
         response.status().as_u16(),
@@ -155,29 +31,15 @@ pub async fn track(State(state): State<SharedState>, request: Request, next: Nex
 
 /// `GET /metrics`.
 pub async fn render(State(state): State<SharedState>) -> Response {
-    let m = &state.metrics;
-    match state.store.catalog_totals().await {
-        Ok(t) => {
-            m.datasets.set(t.datasets);
-            m.versions.set(t.versions);
-            m.ingested_rows.set(t.rows);
-            m.ingested_bytes.set(t.bytes);
-        }
-        Err(e) => tracing::warn!("metrics: catalog totals unavailable: {e}"),
+    match app::status::metrics_text(&state).await {
+        Ok(body) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
-    if let Ok(n) = state.store.log_size().await {
-        m.log_entries.set(n);
-    }
-    let mut body = String::new();
-    if let Err(e) = prometheus_client::encoding::text::encode(&mut body, &m.registry) {
-        return crate::error::ApiError::internal(e).into_response();
-    }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
 }

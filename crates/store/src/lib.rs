@@ -9,6 +9,7 @@
 //! Times are Unix milliseconds (`i64`); ids are random UUIDs in text form.
 #![forbid(unsafe_code)]
 
+mod migrations;
 mod records;
 mod sql;
 

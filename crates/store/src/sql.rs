@@ -1,7 +1,7 @@
 //! The SQL implementations of [`Store`]: [`SqliteStore`] and [`PgStore`].
 //!
 //! Both run the same statements (see [`methods`]); they differ only in how they connect and in
-//! which migration folder is embedded.
+//! which migrations they run (see [`crate::migrations`]).
 
 mod methods;
 mod rows;
@@ -20,9 +20,6 @@ use sqlx::sqlite::{
 use sqlx::{Database, Pool};
 use std::str::FromStr;
 use std::time::Duration;
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Rows a listing returns when the caller asks for none in particular.
 const DEFAULT_PAGE: i64 = 100;
@@ -51,7 +48,7 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        migrate(&pool, &SQLITE_MIGRATIONS).await?;
+        migrate(&pool, &crate::migrations::SQLITE.migrator().await?).await?;
         Ok(SqliteStore { pool })
     }
 }
@@ -69,7 +66,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        migrate(&pool, &POSTGRES_MIGRATIONS).await?;
+        migrate(&pool, &crate::migrations::POSTGRES.migrator().await?).await?;
         Ok(PgStore { pool })
     }
 }

@@ -1,11 +1,14 @@
 //! Organizations, users, the caller's own record and API tokens.
 
-use super::openapi as doc;
-use super::ApiJson;
-use crate::accounts::{self, NewOrgInput, NewUserInput};
-use crate::auth::{self, now_ms, Caller};
-use crate::error::{ApiError, ApiResult, Code};
+use super::json::ApiJson;
+use super::schemas as doc;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
 use crate::state::SharedState;
+use app::accounts::{self, NewOrgInput, NewUserInput};
+use app::auth;
+use app::clock::now_ms;
+use app::Code;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
@@ -31,7 +34,7 @@ pub fn router() -> Router<SharedState> {
     responses((status = 200, description = "The organizations.", body = doc::OrganizationList)),
 )]
 async fn list_orgs(State(state): State<SharedState>) -> ApiResult<ApiJson<Value>> {
-    let orgs = state.store.list_orgs().await?;
+    let orgs = accounts::list_orgs(&state).await?;
     Ok(ApiJson(json!({ "organizations": orgs })))
 }
 
@@ -50,16 +53,7 @@ async fn show_org(
     State(state): State<SharedState>,
     Path(name): Path<String>,
 ) -> ApiResult<ApiJson<Value>> {
-    let org = match state.store.get_org_by_name(&name).await {
-        Ok(o) => o,
-        Err(store::StoreError::NotFound) => {
-            return Err(ApiError::new(
-                Code::OrgNotFound,
-                format!("There is no organization named `{name}`."),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let org = accounts::org_by_name(&state, &name).await?;
     Ok(ApiJson(json!(org)))
 }
 
@@ -68,7 +62,7 @@ async fn show_org(
     post,
     path = "/api/v1/organizations",
     tag = "accounts",
-    request_body = NewOrgInput,
+    request_body = doc::NewOrgInput,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The new organization.", body = doc::Organization),
@@ -86,7 +80,7 @@ async fn create_org(
 ) -> ApiResult<(StatusCode, ApiJson<store::Organization>)> {
     let user = caller.require()?;
     accounts::require_authority(user)?;
-    let org = accounts::create_org(&state.store, input, now_ms()).await?;
+    let org = accounts::create_org(&state, input, now_ms()).await?;
     Ok((StatusCode::CREATED, ApiJson(org)))
 }
 
@@ -104,7 +98,9 @@ async fn create_org(
 )]
 async fn list_users(State(state): State<SharedState>, caller: Caller) -> ApiResult<ApiJson<Value>> {
     accounts::require_authority(caller.require()?)?;
-    Ok(ApiJson(json!({ "users": state.store.list_users().await? })))
+    Ok(ApiJson(
+        json!({ "users": accounts::list_users(&state).await? }),
+    ))
 }
 
 /// Creates a user (the data authority only).
@@ -112,7 +108,7 @@ async fn list_users(State(state): State<SharedState>, caller: Caller) -> ApiResu
     post,
     path = "/api/v1/users",
     tag = "accounts",
-    request_body = NewUserInput,
+    request_body = doc::NewUserInput,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The new user.", body = doc::User),
@@ -130,7 +126,7 @@ async fn create_user(
     ApiJson(input): ApiJson<NewUserInput>,
 ) -> ApiResult<(StatusCode, ApiJson<store::User>)> {
     accounts::require_authority(caller.require()?)?;
-    let user = accounts::create_user(&state.store, input, now_ms()).await?;
+    let user = accounts::create_user(&state, input, now_ms()).await?;
     Ok((StatusCode::CREATED, ApiJson(user)))
 }
 
@@ -229,7 +225,7 @@ async fn list_tokens(
 ) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
     Ok(ApiJson(
-        json!({ "tokens": state.store.list_tokens(&user.id).await? }),
+        json!({ "tokens": auth::list_tokens(&state, user).await? }),
     ))
 }
 
@@ -252,12 +248,6 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let user = caller.require()?;
-    match state.store.revoke_token(&user.id, &id, now_ms()).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(store::StoreError::NotFound) => Err(ApiError::new(
-            Code::TokenNotFound,
-            "You have no token with that id.",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    auth::revoke_token(&state, user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,18 +1,19 @@
 //! Applications, reviews, grants and results (C4) in the JSON API.
 
-use super::openapi as doc;
-use super::ApiJson;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Code};
-use crate::grants::{self, ApplicationInput, ReuseInput, ReviewInput};
+use super::json::ApiJson;
+use super::schemas as doc;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
 use crate::state::SharedState;
+use app::catalog::load_dataset;
+use app::grants::{self, ApplicationInput, ReuseInput, ReviewInput};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use store::{Application, ApplicationFilter, GrantRecord};
+use store::{Application, GrantRecord};
 
 pub fn router() -> Router<SharedState> {
     Router::new()
@@ -42,23 +43,18 @@ pub fn router() -> Router<SharedState> {
     ),
 )]
 async fn agreement(State(state): State<SharedState>) -> ApiResult<ApiJson<store::Agreement>> {
-    Ok(ApiJson(state.store.latest_agreement().await?))
+    Ok(ApiJson(grants::agreement(&state).await?))
 }
 
 /// An application with its dataset's name, for display.
-async fn app_json(state: &SharedState, app: Application) -> ApiResult<Value> {
-    let dataset = state.store.get_dataset(&app.dataset_id).await?;
-    let mut v = serde_json::to_value(&app).map_err(ApiError::internal)?;
-    v["dataset"] = json!(dataset.name);
-    Ok(v)
+async fn app_json(state: &SharedState, application: Application) -> ApiResult<Value> {
+    let view = grants::application_view(state, application).await?;
+    serde_json::to_value(view).map_err(ApiError::internal)
 }
 
-async fn apps_json(state: &SharedState, apps: Vec<Application>) -> ApiResult<Value> {
-    let mut out = Vec::with_capacity(apps.len());
-    for a in apps {
-        out.push(app_json(state, a).await?);
-    }
-    Ok(json!({ "applications": out }))
+async fn apps_json(state: &SharedState, applications: Vec<Application>) -> ApiResult<Value> {
+    let views = grants::application_views(state, applications).await?;
+    Ok(json!({ "applications": views }))
 }
 
 /// Applies for conditional data; with `accept_agreement` the application is submitted at once.
@@ -66,7 +62,7 @@ async fn apps_json(state: &SharedState, apps: Vec<Application>) -> ApiResult<Val
     post,
     path = "/api/v1/applications",
     tag = "applications",
-    request_body = ApplicationInput,
+    request_body = doc::ApplicationInput,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The application (a draft, or submitted).", body = doc::Application),
@@ -83,8 +79,11 @@ async fn create(
     ApiJson(input): ApiJson<ApplicationInput>,
 ) -> ApiResult<(StatusCode, ApiJson<Value>)> {
     let user = caller.require()?;
-    let app = grants::apply(&state, user, input).await?;
-    Ok((StatusCode::CREATED, ApiJson(app_json(&state, app).await?)))
+    let application = grants::apply(&state, user, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(app_json(&state, application).await?),
+    ))
 }
 
 /// The caller's applications.
@@ -100,13 +99,7 @@ async fn create(
 )]
 async fn mine(State(state): State<SharedState>, caller: Caller) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
-    let apps = state
-        .store
-        .list_applications(&ApplicationFilter {
-            applicant_id: Some(user.id.clone()),
-            ..Default::default()
-        })
-        .await?;
+    let apps = grants::my_applications(&state, user).await?;
     Ok(ApiJson(apps_json(&state, apps).await?))
 }
 
@@ -129,8 +122,8 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
-    let app = grants::load_for(&state, user, &id).await?;
-    Ok(ApiJson(app_json(&state, app).await?))
+    let application = grants::load_for(&state, user, &id).await?;
+    Ok(ApiJson(app_json(&state, application).await?))
 }
 
 /// Acceptance of the agreement.
@@ -166,8 +159,8 @@ async fn submit(
     ApiJson(input): ApiJson<SubmitInput>,
 ) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
-    let app = grants::submit(&state, user, &id, &input.accept_agreement).await?;
-    Ok(ApiJson(app_json(&state, app).await?))
+    let application = grants::submit(&state, user, &id, &input.accept_agreement).await?;
+    Ok(ApiJson(app_json(&state, application).await?))
 }
 
 /// Withdraws a draft or submitted application.
@@ -191,8 +184,8 @@ async fn withdraw(
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
-    let app = grants::withdraw(&state, user, &id).await?;
-    Ok(ApiJson(app_json(&state, app).await?))
+    let application = grants::withdraw(&state, user, &id).await?;
+    Ok(ApiJson(app_json(&state, application).await?))
 }
 
 /// Approves (possibly narrowed) or rejects an application waiting for the caller's review.
@@ -201,7 +194,7 @@ async fn withdraw(
     path = "/api/v1/applications/{id}/review",
     tag = "applications",
     params(("id" = String, Path, description = "The application's id.")),
-    request_body = ReviewInput,
+    request_body = doc::ReviewInput,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application after the decision.", body = doc::Application),
@@ -220,8 +213,8 @@ async fn review(
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
-    let app = grants::review(&state, user, &id, input).await?;
-    Ok(ApiJson(app_json(&state, app).await?))
+    let application = grants::review(&state, user, &id, input).await?;
+    Ok(ApiJson(app_json(&state, application).await?))
 }
 
 /// Applications waiting for the caller's review.
@@ -241,23 +234,14 @@ async fn queue(State(state): State<SharedState>, caller: Caller) -> ApiResult<Ap
     Ok(ApiJson(apps_json(&state, apps).await?))
 }
 
-async fn grant_json(state: &SharedState, g: GrantRecord) -> ApiResult<Value> {
-    let dataset = state.store.get_dataset(&g.dataset_id).await?;
-    let now = crate::auth::now_ms();
-    let state_code = crate::dataservice::policy_grant(state, &g, now).await?;
-    let mut v = serde_json::to_value(&g).map_err(ApiError::internal)?;
-    v["dataset"] = json!(dataset.name);
-    v["state"] = json!(state_code.state(now));
-    v["quota_remaining"] = json!(state_code.quota_remaining());
-    Ok(v)
+async fn grant_json(state: &SharedState, grant: GrantRecord) -> ApiResult<Value> {
+    let view = grants::grant_view(state, grant).await?;
+    serde_json::to_value(view).map_err(ApiError::internal)
 }
 
-async fn grants_json(state: &SharedState, grants: Vec<GrantRecord>) -> ApiResult<Value> {
-    let mut out = Vec::with_capacity(grants.len());
-    for g in grants {
-        out.push(grant_json(state, g).await?);
-    }
-    Ok(json!({ "grants": out }))
+async fn grants_json(state: &SharedState, list: Vec<GrantRecord>) -> ApiResult<Value> {
+    let views = grants::grant_views(state, list).await?;
+    Ok(json!({ "grants": views }))
 }
 
 /// Grants the caller holds, personally or through their organization.
@@ -273,10 +257,7 @@ async fn grants_json(state: &SharedState, grants: Vec<GrantRecord>) -> ApiResult
 )]
 async fn my_grants(State(state): State<SharedState>, caller: Caller) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
-    let list = state
-        .store
-        .list_grants_for_holder(Some(&user.id), user.org_id.as_deref())
-        .await?;
+    let list = grants::my_grants(&state, user).await?;
     Ok(ApiJson(grants_json(&state, list).await?))
 }
 
@@ -299,14 +280,7 @@ async fn show_grant(
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
-    let grant = grants::load_grant(&state, &id).await?;
-    let dataset = state.store.get_dataset(&grant.dataset_id).await?;
-    if !grants::holds(user, &grant) && !grants::manages(user, &dataset) {
-        return Err(ApiError::new(
-            Code::GrantNotFound,
-            "There is no such grant.",
-        ));
-    }
+    let grant = grants::grant_for(&state, user, &id).await?;
     Ok(ApiJson(grant_json(&state, grant).await?))
 }
 
@@ -354,7 +328,7 @@ async fn revoke(
     path = "/api/v1/grants/{id}/results",
     tag = "applications",
     params(("id" = String, Path, description = "The grant's id.")),
-    request_body = ReuseInput,
+    request_body = doc::ReuseInput,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The reported result.", body = doc::ReuseReport),
@@ -397,14 +371,8 @@ async fn dataset_grants(
     Path(name): Path<String>,
 ) -> ApiResult<ApiJson<Value>> {
     let user = caller.require()?;
-    let dataset = super::load_dataset(&state, &name).await?;
-    if !grants::manages(user, &dataset) {
-        return Err(ApiError::new(
-            Code::Forbidden,
-            "Only the owning organization and the data authority may list a dataset's grants.",
-        ));
-    }
-    let list = state.store.list_grants_for_dataset(&dataset.id).await?;
+    let dataset = load_dataset(&state, &name).await?;
+    let list = grants::dataset_grants(&state, user, &dataset).await?;
     Ok(ApiJson(grants_json(&state, list).await?))
 }
 
@@ -423,8 +391,8 @@ async fn dataset_results(
     State(state): State<SharedState>,
     Path(name): Path<String>,
 ) -> ApiResult<ApiJson<Value>> {
-    let dataset = super::load_dataset(&state, &name).await?;
-    let list = state.store.list_reuses(Some(&dataset.id)).await?;
+    let dataset = load_dataset(&state, &name).await?;
+    let list = grants::results(&state, Some(&dataset)).await?;
     Ok(ApiJson(json!({ "results": list })))
 }
 
@@ -439,6 +407,6 @@ async fn dataset_results(
 )]
 async fn all_results(State(state): State<SharedState>) -> ApiResult<ApiJson<Value>> {
     Ok(ApiJson(
-        json!({ "results": state.store.list_reuses(None).await? }),
+        json!({ "results": grants::results(&state, None).await? }),
     ))
 }

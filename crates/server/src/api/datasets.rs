@@ -1,12 +1,15 @@
 //! Datasets, resources, versions (uploads) and column grades.
 
-use super::openapi as doc;
-use super::ApiJson;
-use crate::auth::{now_ms, Caller};
-use crate::catalog::{self, ChangeOutcome, DatasetInput, StagedUpload};
-use crate::error::{ApiError, ApiResult, Code};
+use super::json::ApiJson;
+use super::schemas as doc;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
 use crate::state::SharedState;
-use crate::views::{dataset_view, DatasetView};
+use crate::upload::stage_multipart;
+use app::catalog::{self, load_dataset as load, ChangeOutcome, DatasetInput};
+use app::clock::now_ms;
+use app::views::{self, dataset_view, DatasetView, VersionSummary};
+use app::Code;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
@@ -14,10 +17,6 @@ use axum::Router;
 use model::classification::{Grade, OpeningType};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use store::{Dataset, DatasetFilter};
-use tokio::io::AsyncWriteExt;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::RefOr;
 
 pub fn router() -> Router<SharedState> {
     Router::new()
@@ -44,18 +43,6 @@ pub fn router() -> Router<SharedState> {
             "/api/v1/datasets/{name}/resources/{resource}/columns/{column}/grade",
             put(set_column_grade),
         )
-}
-
-/// Loads a dataset by slug or answers `dataset_not_found`.
-pub async fn load(state: &SharedState, name: &str) -> ApiResult<Dataset> {
-    match state.store.get_dataset_by_name(name).await {
-        Ok(d) => Ok(d),
-        Err(store::StoreError::NotFound) => Err(ApiError::new(
-            Code::DatasetNotFound,
-            format!("There is no dataset named `{name}`. Check the name in the catalog."),
-        )),
-        Err(e) => Err(e.into()),
-    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -92,49 +79,28 @@ struct ListQuery {
 async fn list(
     State(state): State<SharedState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<ApiJson<catalog::DatasetPage>> {
     let Query(q) = query.map_err(|e| {
         ApiError::new(
             Code::BadRequest,
             format!("Invalid query parameters: {}.", e.body_text()),
         )
     })?;
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=1000).contains(&limit) || q.offset.is_some_and(|o| o < 0) {
-        return Err(ApiError::new(
-            Code::BadRequest,
-            "`limit` must be 1 to 1000 and `offset` at least 0.",
-        ));
-    }
-    let org_id = match &q.organization {
-        Some(name) => Some(match state.store.get_org_by_name(name).await {
-            Ok(o) => o.id,
-            Err(store::StoreError::NotFound) => {
-                return Err(ApiError::new(
-                    Code::OrgNotFound,
-                    format!("There is no organization named `{name}`."),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        }),
-        None => None,
-    };
     let opening_type = q
         .opening_type
         .as_deref()
         .map(|s| s.parse::<OpeningType>())
         .transpose()
         .map_err(|e| ApiError::new(Code::BadRequest, format!("{e}.")))?;
-    let filter = DatasetFilter {
-        org_id,
+    let page = catalog::list_datasets(
+        &state,
+        q.organization.as_deref(),
         opening_type,
-        offset: q.offset.unwrap_or(0),
-        limit,
-    };
-    let (datasets, total) = state.store.list_datasets(&filter).await?;
-    Ok(ApiJson(
-        json!({ "total": total, "offset": filter.offset, "limit": limit, "datasets": datasets }),
-    ))
+        q.offset.unwrap_or(0),
+        q.limit.unwrap_or(20),
+    )
+    .await?;
+    Ok(ApiJson(page))
 }
 
 /// A dataset with its organization, resources, versions and columns, as the caller may see it.
@@ -145,7 +111,7 @@ async fn list(
     params(("name" = String, Path, description = "The dataset's slug.", example = "bus-stops")),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The dataset.", body = crate::views::DatasetView),
+        (status = 200, description = "The dataset.", body = doc::DatasetView),
         (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
         (status = 404, description = "`dataset_not_found`.", body = doc::ErrorBody),
     ),
@@ -157,7 +123,7 @@ async fn show(
 ) -> ApiResult<ApiJson<DatasetView>> {
     let dataset = load(&state, &name).await?;
     Ok(ApiJson(
-        dataset_view(&state.store, dataset, caller.user.as_ref()).await?,
+        dataset_view(&state, dataset, caller.user.as_ref()).await?,
     ))
 }
 
@@ -166,10 +132,10 @@ async fn show(
     post,
     path = "/api/v1/datasets",
     tag = "datasets",
-    request_body = NewDataset,
+    request_body = doc::NewDataset,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The new dataset.", body = crate::views::DatasetView),
+        (status = 201, description = "The new dataset.", body = doc::DatasetView),
         (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
         (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
         (status = 403, description = "`forbidden`: not a publisher of that organization.", body = doc::ErrorBody),
@@ -184,71 +150,19 @@ async fn create(
     ApiJson(input): ApiJson<DatasetInput>,
 ) -> ApiResult<(StatusCode, ApiJson<DatasetView>)> {
     let user = caller.require()?;
-    let dataset = catalog::create_dataset(state.books(), user, input, now_ms()).await?;
+    let dataset = catalog::create_dataset(&state, user, input, now_ms()).await?;
     Ok((
         StatusCode::CREATED,
-        ApiJson(dataset_view(&state.store, dataset, Some(user)).await?),
+        ApiJson(dataset_view(&state, dataset, Some(user)).await?),
     ))
 }
 
 /// An updated dataset and what happened to a requested opening type.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize)]
 struct Updated {
     dataset: DatasetView,
     #[serde(flatten)]
     outcome: ChangeOutcome,
-}
-
-/// The body of a new dataset: [`DatasetInput`] with `name` and `title`, which creation needs.
-struct NewDataset;
-
-impl utoipa::PartialSchema for NewDataset {
-    fn schema() -> RefOr<Schema> {
-        let mut schema = <DatasetInput as utoipa::PartialSchema>::schema();
-        if let RefOr::T(Schema::Object(object)) = &mut schema {
-            object.required = vec!["name".into(), "title".into()];
-            object.description = Some(
-                "A new dataset: `name` and `title` are required; `organization` defaults to the caller's."
-                    .into(),
-            );
-        }
-        schema
-    }
-}
-
-impl utoipa::ToSchema for NewDataset {
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        <DatasetInput as utoipa::ToSchema>::schemas(schemas);
-    }
-}
-
-/// The body of a dataset update: the fields of [`DatasetInput`] to change, and `reason` for a
-/// looser opening type. The handler splits `reason` off by hand (see there), so the schema is
-/// [`DatasetInput`]'s with that one property added.
-struct DatasetPatch;
-
-impl utoipa::PartialSchema for DatasetPatch {
-    fn schema() -> RefOr<Schema> {
-        let mut schema = <DatasetInput as utoipa::PartialSchema>::schema();
-        if let RefOr::T(Schema::Object(object)) = &mut schema {
-            object.properties.insert(
-                "reason".into(),
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .description(Some("Why; needed to loosen the opening type."))
-                    .into(),
-            );
-            object.description =
-                Some("The fields to change, and `reason` for a looser opening type.".into());
-        }
-        schema
-    }
-}
-
-impl utoipa::ToSchema for DatasetPatch {
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        <DatasetInput as utoipa::ToSchema>::schemas(schemas);
-    }
 }
 
 /// Updates a dataset's metadata; a looser opening type becomes a request (give `reason`).
@@ -257,10 +171,10 @@ impl utoipa::ToSchema for DatasetPatch {
     path = "/api/v1/datasets/{name}",
     tag = "datasets",
     params(("name" = String, Path, description = "The dataset's slug.")),
-    request_body = DatasetPatch,
+    request_body = doc::DatasetPatch,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The dataset after the update.", body = Updated),
+        (status = 200, description = "The dataset after the update.", body = doc::Updated),
         (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
         (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
         (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
@@ -296,9 +210,9 @@ async fn update(
         )
     })?;
     let (dataset, outcome) =
-        catalog::update_dataset(state.books(), user, dataset, fields, &reason, now_ms()).await?;
+        catalog::update_dataset(&state, user, dataset, fields, &reason, now_ms()).await?;
     Ok(ApiJson(Updated {
-        dataset: dataset_view(&state.store, dataset, Some(user)).await?,
+        dataset: dataset_view(&state, dataset, Some(user)).await?,
         outcome,
     }))
 }
@@ -324,7 +238,7 @@ async fn remove(
 ) -> ApiResult<StatusCode> {
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
-    catalog::delete_dataset(state.books(), state.data_dir(), user, &dataset).await?;
+    catalog::delete_dataset(&state, user, &dataset).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -348,8 +262,8 @@ struct OpeningInput {
     request_body = OpeningInput,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Applied, or unchanged.", body = ChangeOutcome),
-        (status = 202, description = "Filed as a request for the authority.", body = ChangeOutcome),
+        (status = 200, description = "Applied, or unchanged.", body = doc::ChangeOutcome),
+        (status = 202, description = "Filed as a request for the authority.", body = doc::ChangeOutcome),
         (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
         (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
         (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
@@ -366,7 +280,7 @@ async fn set_opening_type(
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
     let outcome = catalog::set_opening_type(
-        state.books(),
+        &state,
         user,
         &dataset,
         input.opening_type,
@@ -408,8 +322,8 @@ struct GradeInput {
     request_body = GradeInput,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Applied, or unchanged.", body = ChangeOutcome),
-        (status = 202, description = "Filed as a request for the authority.", body = ChangeOutcome),
+        (status = 200, description = "Applied, or unchanged.", body = doc::ChangeOutcome),
+        (status = 202, description = "Filed as a request for the authority.", body = doc::ChangeOutcome),
         (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
         (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
         (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
@@ -425,9 +339,9 @@ async fn set_column_grade(
 ) -> ApiResult<(StatusCode, ApiJson<ChangeOutcome>)> {
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
-    let resource = find_resource(&state, &dataset, &resource).await?;
+    let resource = catalog::find_resource(&state, &dataset, &resource).await?;
     let outcome = catalog::set_column_grade(
-        state.books(),
+        &state,
         user,
         &dataset,
         &resource,
@@ -438,26 +352,6 @@ async fn set_column_grade(
     )
     .await?;
     Ok((outcome_status(&outcome), ApiJson(outcome)))
-}
-
-/// A resource of `dataset` by name, or `resource_not_found`.
-pub async fn find_resource(
-    state: &SharedState,
-    dataset: &Dataset,
-    name: &str,
-) -> ApiResult<store::Resource> {
-    state
-        .store
-        .list_resources(&dataset.id)
-        .await?
-        .into_iter()
-        .find(|r| r.name == name)
-        .ok_or_else(|| {
-            ApiError::new(
-                Code::ResourceNotFound,
-                format!("Dataset `{}` has no resource named `{name}`.", dataset.name),
-            )
-        })
 }
 
 /// Deletes a resource with its versions.
@@ -484,8 +378,8 @@ async fn remove_resource(
 ) -> ApiResult<StatusCode> {
     let user = caller.require()?;
     let dataset = load(&state, &name).await?;
-    let resource = find_resource(&state, &dataset, &resource).await?;
-    catalog::delete_resource(state.books(), state.data_dir(), user, &dataset, &resource).await?;
+    let resource = catalog::find_resource(&state, &dataset, &resource).await?;
+    catalog::delete_resource(&state, user, &dataset, &resource).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -508,87 +402,10 @@ async fn list_versions(
     Path((name, resource)): Path<(String, String)>,
 ) -> ApiResult<ApiJson<Value>> {
     let dataset = load(&state, &name).await?;
-    let resource = find_resource(&state, &dataset, &resource).await?;
-    let versions = state.store.list_versions(&resource.id).await?;
-    let summaries: Vec<_> = versions
-        .iter()
-        .map(crate::views::VersionSummary::from)
-        .collect();
+    let resource = catalog::find_resource(&state, &dataset, &resource).await?;
+    let versions = catalog::versions(&state, &resource).await?;
+    let summaries: Vec<_> = versions.iter().map(VersionSummary::from).collect();
     Ok(ApiJson(json!({ "versions": summaries })))
-}
-
-/// Streams the multipart field `file` into the staging directory, refusing it once it passes
-/// the size limit. Returns the staged file with the client's file name (if a file was sent) and
-/// the other text fields.
-pub async fn stage_multipart(
-    state: &SharedState,
-    multipart: &mut Multipart,
-) -> ApiResult<(Option<(StagedUpload, String)>, crate::portal::FormFields)> {
-    let limit = state.config.max_upload_bytes;
-    let mut fields = crate::portal::FormFields::new();
-    let mut staged_file = None;
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| {
-        ApiError::new(
-            Code::BadRequest,
-            format!("The upload is not valid multipart form data: {e}."),
-        )
-    })? {
-        let field_name = field.name().unwrap_or_default().to_string();
-        if field_name != "file" {
-            // Read text fields in chunks and stop early: a huge field must not fill memory.
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(|e| {
-                ApiError::new(
-                    Code::BadRequest,
-                    format!("The form field `{field_name}` could not be read: {e}."),
-                )
-            })? {
-                bytes.extend_from_slice(&chunk);
-                if bytes.len() > 10_000 {
-                    return Err(ApiError::new(
-                        Code::BadRequest,
-                        format!("The form field `{field_name}` is too long."),
-                    ));
-                }
-            }
-            let text = String::from_utf8(bytes).map_err(|_| {
-                ApiError::new(
-                    Code::BadRequest,
-                    format!("The form field `{field_name}` is not valid UTF-8."),
-                )
-            })?;
-            fields.insert(field_name, text);
-            continue;
-        }
-        if staged_file.is_some() {
-            return Err(ApiError::new(Code::BadRequest, "Send one file per upload."));
-        }
-        let file_name = field.file_name().unwrap_or_default().to_string();
-        ingest::validate_file_name(&file_name)?;
-        let staged = StagedUpload::new(state.data_dir()).map_err(ApiError::internal)?;
-        let mut out = tokio::fs::File::create(staged.path())
-            .await
-            .map_err(ApiError::internal)?;
-        let mut written: u64 = 0;
-        while let Some(chunk) = field.chunk().await.map_err(|e| {
-            ApiError::new(
-                Code::BadRequest,
-                format!("The upload was interrupted: {e}. Try again."),
-            )
-        })? {
-            written += chunk.len() as u64;
-            if written > limit {
-                return Err(ApiError::new(
-                    Code::PayloadTooLarge,
-                    format!("The file is larger than the limit of {limit} bytes. Split it or ask the administrator to raise `max_upload_bytes`."),
-                ));
-            }
-            out.write_all(&chunk).await.map_err(ApiError::internal)?;
-        }
-        out.flush().await.map_err(ApiError::internal)?;
-        staged_file = Some((staged, file_name));
-    }
-    Ok((staged_file, fields))
 }
 
 /// Uploads a file (CSV, TSV, XLSX, XLS, JSON, NDJSON or Parquet) as a new version of a resource,
@@ -618,7 +435,7 @@ async fn upload(
     caller: Caller,
     Path((name, resource)): Path<(String, String)>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<(StatusCode, ApiJson<Value>)> {
+) -> ApiResult<(StatusCode, ApiJson<views::Published>)> {
     let user = caller.require()?;
     // A request that is not multipart form data gets the API's error body, not axum's text.
     let mut multipart = multipart.map_err(|e| {
@@ -640,9 +457,7 @@ async fn upload(
         )
     })?;
     let (resource, version) = catalog::publish_upload(
-        state.books(),
-        state.data_dir(),
-        &state.limits,
+        &state,
         user,
         &dataset,
         &resource,
@@ -652,21 +467,6 @@ async fn upload(
         now_ms(),
     )
     .await?;
-    let view = dataset_view(
-        &state.store,
-        state.store.get_dataset(&dataset.id).await?,
-        Some(user),
-    )
-    .await?;
-    let columns = view
-        .resources
-        .iter()
-        .find(|r| r.resource.id == resource.id)
-        .map(|r| r.columns.clone());
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(
-            json!({ "resource": resource, "version": crate::views::VersionSummary::from(&version), "columns": columns, "dataset": { "grade": view.dataset.grade, "opening_type": view.dataset.meta.opening_type } }),
-        ),
-    ))
+    let published = views::published(&state, user, &dataset.id, resource, &version).await?;
+    Ok((StatusCode::CREATED, ApiJson(published)))
 }

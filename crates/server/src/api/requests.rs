@@ -1,11 +1,13 @@
 //! Requests to lower a grade or opening type, decided by the authority.
 
-use super::openapi as doc;
-use super::ApiJson;
-use crate::auth::{now_ms, Caller};
-use crate::catalog;
-use crate::error::{ApiError, ApiResult, Code};
+use super::json::ApiJson;
+use super::schemas as doc;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
 use crate::state::SharedState;
+use app::catalog;
+use app::clock::now_ms;
+use app::Code;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::Router;
@@ -63,18 +65,12 @@ async fn list(
             )
         })?),
     };
-    let all = state.store.list_change_requests(status, None).await?;
     // The authority sees every request; publishers see those about their organization's datasets.
-    let mut visible = Vec::new();
-    for r in all {
-        let ok = user.role == model::Role::Authority || {
-            let d = state.store.get_dataset(&r.dataset_id).await?;
-            catalog::can_edit(user, &d)
-        };
-        if ok {
-            visible.push(r);
-        }
-    }
+    let visible: Vec<_> = catalog::change_requests(&state, user, status)
+        .await?
+        .into_iter()
+        .map(|item| item.request)
+        .collect();
     Ok(ApiJson(json!({ "requests": visible })))
 }
 
@@ -115,6 +111,6 @@ async fn decide(
 ) -> ApiResult<ApiJson<store::ChangeRequest>> {
     let user = caller.require()?;
     Ok(ApiJson(
-        catalog::decide_request(state.books(), user, &id, d.approve, &d.note, now_ms()).await?,
+        catalog::decide_request(&state, user, &id, d.approve, &d.note, now_ms()).await?,
     ))
 }

@@ -4,12 +4,14 @@
 //! dict's field names; Gongshu's own fields (grade, opening type, domain) travel as `extras`.
 //! `datastore_search` and `datastore_search_sql` go through the governed data service.
 
-use super::Record;
-use crate::api::data::{self, QueryParams};
-use crate::auth::ClientAddr;
-use crate::dataservice::{Asker, Delivery};
-use crate::error::{ApiError, Code};
+use crate::api::params::{rest_query, QueryParams};
+use crate::error::ApiError;
+use crate::extract::ClientAddr;
 use crate::state::SharedState;
+use app::dataservice::{self, Asker, Delivery};
+use app::exports;
+use app::records::{org_dict, package_dict, resource_dict, Record};
+use app::{AppError, Code};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -53,8 +55,8 @@ pub enum CkanError {
     Internal,
 }
 
-impl From<ApiError> for CkanError {
-    fn from(e: ApiError) -> Self {
+impl From<AppError> for CkanError {
+    fn from(e: AppError) -> Self {
         use Code::*;
         match e.code {
             NotFound | DatasetNotFound | ResourceNotFound | OrgNotFound | NoData
@@ -68,9 +70,9 @@ impl From<ApiError> for CkanError {
     }
 }
 
-impl From<store::StoreError> for CkanError {
-    fn from(e: store::StoreError) -> Self {
-        ApiError::from(e).into()
+impl From<ApiError> for CkanError {
+    fn from(e: ApiError) -> Self {
+        e.0.into()
     }
 }
 
@@ -105,7 +107,7 @@ async fn caller(
     let user = match token {
         None => None,
         Some(t) => Some(
-            crate::auth::user_for_token(state, &t)
+            app::auth::user_for_token(state, &t)
                 .await
                 .map_err(CkanError::from)?
                 .0,
@@ -171,7 +173,7 @@ impl Params {
 }
 
 fn help_url(headers: &HeaderMap, state: &SharedState, name: &str) -> String {
-    let base = match &state.config.public_url {
+    let base = match &state.config().public_url {
         Some(u) => u.trim_end_matches('/').to_string(),
         None => {
             let host = headers
@@ -378,7 +380,7 @@ pub const ACTIONS: &[&str] = &[
 fn status_show(state: &SharedState) -> Value {
     json!({
         "site_title": "共数 Gongshu",
-        "site_url": state.config.public_url.clone().unwrap_or_default(),
+        "site_url": state.config().public_url.clone().unwrap_or_default(),
         "site_description": "Open and shared public data under verifiable rules.",
         "ckan_version": CKAN_VERSION,
         "locale_default": "zh_Hans_CN",
@@ -386,142 +388,11 @@ fn status_show(state: &SharedState) -> Value {
     })
 }
 
-/// CKAN's timestamp form: ISO 8601 without a zone, in UTC, with microseconds.
-fn ckan_time(ms: i64) -> String {
-    crate::audit::rfc3339_ms(ms)
-        .trim_end_matches('Z')
-        .to_string()
-        + "000"
-}
-
-fn org_dict(o: &store::Organization, package_count: Option<usize>) -> Value {
-    let mut d = json!({
-        "id": o.id,
-        "name": o.name,
-        "title": o.title,
-        "display_name": o.title,
-        "description": o.description,
-        "type": "organization",
-        "is_organization": true,
-        "state": "active",
-        "approval_status": "approved",
-        "image_url": "",
-        "created": ckan_time(o.created_at),
-        "gongshu_kind": o.kind.code(),
-    });
-    if let Some(n) = package_count {
-        d["package_count"] = json!(n);
-    }
-    d
-}
-
-fn resource_dict(
-    record: &Record,
-    r: &store::Resource,
-    v: Option<&store::Version>,
-    position: usize,
-) -> Value {
-    let name = &record.dataset.name;
-    json!({
-        "id": r.id,
-        "package_id": record.dataset.id,
-        "name": r.name,
-        "description": r.description,
-        "format": v.map(|v| v.source_format.to_uppercase()).unwrap_or_default(),
-        "url": format!("/api/v1/datasets/{name}/download?resource={}&format=csv", r.name),
-        "url_type": "",
-        "mimetype": v.map(|_| "text/csv"),
-        "size": v.map(|v| v.byte_size),
-        "hash": v.map(|v| v.sha256.clone()).unwrap_or_default(),
-        "created": ckan_time(r.created_at),
-        "last_modified": v.map(|v| ckan_time(v.created_at)),
-        "metadata_modified": ckan_time(v.map_or(r.created_at, |v| v.created_at)),
-        "datastore_active": v.is_some(),
-        "state": "active",
-        "position": position,
-        "gongshu_version": v.map(|v| v.number),
-        "gongshu_rows": v.map(|v| v.row_count),
-    })
-}
-
-/// A dataset as a CKAN package dict.
-pub fn package_dict(record: &Record) -> Value {
-    let d = &record.dataset;
-    let m = &d.meta;
-    let tags: Vec<Value> = m
-        .tags
-        .iter()
-        .map(|t| json!({"name": t, "display_name": t, "state": "active", "vocabulary_id": null}))
-        .collect();
-    let groups: Vec<Value> = m
-        .themes
-        .iter()
-        .map(|t| json!({"name": t, "title": t, "display_name": t, "description": ""}))
-        .collect();
-    let resources: Vec<Value> = record
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, (r, v))| resource_dict(record, r, v.as_ref(), i))
-        .collect();
-    let extras: Vec<Value> = [
-        ("grade", d.grade.code().to_string()),
-        ("opening_type", m.opening_type.code().to_string()),
-        ("domain", m.domain.code().to_string()),
-        ("importance", m.importance.code().to_string()),
-        ("update_frequency", m.update_frequency.clone()),
-        ("spatial", m.spatial.clone()),
-        ("temporal", m.temporal.clone()),
-    ]
-    .into_iter()
-    .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| json!({"key": k, "value": v}))
-    .collect();
-    json!({
-        "id": d.id,
-        "name": d.name,
-        "title": m.title,
-        "notes": m.description,
-        "type": "dataset",
-        "state": "active",
-        "private": false,
-        "owner_org": d.org_id,
-        "organization": org_dict(&record.org, None),
-        "author": record.org.title,
-        "author_email": null,
-        "maintainer": null,
-        "maintainer_email": if m.contact.contains('@') { json!(m.contact) } else { Value::Null },
-        "license_id": m.license,
-        "license_title": m.license,
-        "url": format!("/dataset/{}", d.name),
-        "version": null,
-        "metadata_created": ckan_time(d.created_at),
-        "metadata_modified": ckan_time(d.modified_at),
-        "tags": tags,
-        "num_tags": m.tags.len(),
-        "groups": groups,
-        "resources": resources,
-        "num_resources": record.resources.len(),
-        "extras": extras,
-        "relationships_as_object": [],
-        "relationships_as_subject": [],
-        "isopen": m.opening_type == model::OpeningType::Unconditional,
-    })
-}
-
 async fn load_package(state: &SharedState, id: &str) -> CkanResult<Record> {
-    let dataset = match state.store.get_dataset_by_name(id).await {
-        Ok(d) => d,
-        Err(store::StoreError::NotFound) => match state.store.get_dataset(id).await {
-            Ok(d) => d,
-            Err(store::StoreError::NotFound) => {
-                return Err(CkanError::NotFound("Not found: Dataset not found".into()))
-            }
-            Err(e) => return Err(e.into()),
-        },
-        Err(e) => return Err(e.into()),
-    };
-    Ok(Record::load(&state.store, dataset).await?)
+    match exports::dataset_by_name_or_id(state, id).await? {
+        Some(dataset) => Ok(exports::record(state, dataset).await?),
+        None => Err(CkanError::NotFound("Not found: Dataset not found".into())),
+    }
 }
 
 async fn package_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
@@ -530,7 +401,7 @@ async fn package_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
 }
 
 async fn package_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
-    let mut names: Vec<String> = super::all_datasets(&state.store)
+    let mut names: Vec<String> = exports::datasets(state)
         .await?
         .into_iter()
         .map(|d| d.name)
@@ -545,14 +416,14 @@ async fn package_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
 }
 
 async fn organization_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
-    let orgs = state.store.list_orgs().await?;
+    let orgs = app::accounts::list_orgs(state).await?;
     if !p.flag("all_fields") {
         return Ok(json!(orgs
             .iter()
             .map(|o| o.name.clone())
             .collect::<Vec<_>>()));
     }
-    let datasets = super::all_datasets(&state.store).await?;
+    let datasets = exports::datasets(state).await?;
     Ok(json!(orgs
         .iter()
         .map(|o| org_dict(
@@ -564,20 +435,10 @@ async fn organization_list(state: &SharedState, p: &Params) -> CkanResult<Value>
 
 async fn organization_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
     let id = p.required("id")?;
-    let org = match state.store.get_org_by_name(&id).await {
-        Ok(o) => o,
-        Err(store::StoreError::NotFound) => match state.store.get_org(&id).await {
-            Ok(o) => o,
-            Err(store::StoreError::NotFound) => {
-                return Err(CkanError::NotFound(
-                    "Not found: Organization not found".into(),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        },
-        Err(e) => return Err(e.into()),
-    };
-    let datasets: Vec<store::Dataset> = super::all_datasets(&state.store)
+    let org = exports::org_by_name_or_id(state, &id)
+        .await?
+        .ok_or_else(|| CkanError::NotFound("Not found: Organization not found".into()))?;
+    let datasets: Vec<store::Dataset> = exports::datasets(state)
         .await?
         .into_iter()
         .filter(|d| d.org_id == org.id)
@@ -586,7 +447,7 @@ async fn organization_show(state: &SharedState, p: &Params) -> CkanResult<Value>
     if p.flag("include_datasets") {
         let mut packages = Vec::new();
         for d in datasets {
-            packages.push(package_dict(&Record::load(&state.store, d).await?));
+            packages.push(package_dict(&exports::record(state, d).await?));
         }
         dict["packages"] = json!(packages);
     }
@@ -599,7 +460,7 @@ async fn counts(
     field: impl Fn(&store::Dataset) -> &Vec<String>,
 ) -> CkanResult<Vec<(String, usize)>> {
     let mut map = std::collections::BTreeMap::new();
-    for d in super::all_datasets(&state.store).await? {
+    for d in exports::datasets(state).await? {
         for v in field(&d) {
             *map.entry(v.clone()).or_insert(0usize) += 1;
         }
@@ -640,23 +501,9 @@ async fn tag_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
 
 /// The resource with this id, and its dataset's record.
 async fn load_resource(state: &SharedState, id: &str) -> CkanResult<(Record, usize)> {
-    let resource = match state.store.get_resource(id).await {
-        Ok(r) => r,
-        Err(store::StoreError::NotFound) => {
-            return Err(CkanError::NotFound(
-                "Not found: Resource was not found.".into(),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let dataset = state.store.get_dataset(&resource.dataset_id).await?;
-    let record = Record::load(&state.store, dataset).await?;
-    let position = record
-        .resources
-        .iter()
-        .position(|(r, _)| r.id == resource.id)
-        .ok_or(CkanError::Internal)?;
-    Ok((record, position))
+    exports::resource_record(state, id)
+        .await?
+        .ok_or_else(|| CkanError::NotFound("Not found: Resource was not found.".into()))
 }
 
 async fn resource_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
@@ -743,12 +590,9 @@ async fn package_search(state: &SharedState, p: &Params) -> CkanResult<Answer> {
         // CKAN's package_search returns package dicts, not highlights.
         highlight: false,
     };
-    let mut result = state.search.index().search(&query).map_err(|e| match e {
-        search::SearchError::BadQuery(m) => CkanError::SearchQuery(m),
-        other => {
-            tracing::error!("search failed: {other}");
-            CkanError::Internal
-        }
+    let mut result = exports::search(state, &query).map_err(|e| match e.code {
+        Code::BadRequest => CkanError::SearchQuery(e.message),
+        _ => CkanError::Internal,
     })?;
     let mut results: Vec<Box<RawValue>> = Vec::with_capacity(result.hits.len());
     for hit in std::mem::take(&mut result.hits) {
@@ -892,13 +736,13 @@ async fn datastore_search(state: &SharedState, who: &CkanCaller, p: &Params) -> 
         resource: Some(resource.clone()),
         format: None,
     };
-    let q = data::rest_query(&params, state.engine.limits().max_rows)?;
+    let q = rest_query(&params, state.query_limits().max_rows)?;
     let (offset, limit) = (q.offset, q.limit);
     let delivery = Delivery {
         kind: EventKind::Datastore,
         request: json!({"action": "datastore_search", "params": params}),
     };
-    let (_, rows, receipt) = data::run_query(
+    let (_, rows, receipt) = dataservice::run_query(
         state,
         who.asker(),
         &record.dataset.name,
@@ -928,7 +772,8 @@ async fn datastore_search_sql(
     p: &Params,
 ) -> CkanResult<Value> {
     let sql = p.required("sql")?;
-    let (_, rows, receipt) = data::run_sql(state, who.asker(), &sql, EventKind::Datastore).await?;
+    let (_, rows, receipt) =
+        dataservice::run_sql(state, who.asker(), &sql, EventKind::Datastore).await?;
     Ok(json!({
         "sql": sql,
         "fields": rows.columns.iter().map(|c| json!({"id": c.name, "type": ckan_type(&c.data_type)})).collect::<Vec<_>>(),
@@ -980,10 +825,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn ckan_times_have_microseconds_and_no_zone() {
-        assert_eq!(ckan_time(1_795_766_400_123), "2026-11-27T08:00:00.123000");
     }
 }

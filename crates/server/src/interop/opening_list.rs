@@ -1,161 +1,83 @@
-//! The opening list (开放清单, C1): the authority's published table of every dataset with its
-//! opening type, the conditions of use and the update frequency, as JSON, CSV and XLSX.
+//! The opening list (开放清单, C1) over HTTP: JSON, CSV or XLSX.
 
-use crate::error::{ApiError, ApiResult, Code};
+use crate::api::json::ApiJson;
+use crate::api::schemas as doc;
+use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
-use model::application::needs_authority;
-use model::OpeningType;
-use serde::Serialize;
-use store::Dataset;
+use app::opening_list;
+use app::Code;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 
-/// One row of the list.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(as = OpeningListRow)]
-pub struct Row {
-    /// Dataset slug.
-    pub name: String,
-    /// Title.
-    pub title: String,
-    /// Organization slug.
-    pub organization: String,
-    /// Organization title.
-    pub organization_title: String,
-    /// Opening type code.
-    #[schema(value_type = crate::api::openapi::OpeningType)]
-    pub opening_type: String,
-    /// Opening type label in Chinese.
-    pub opening_type_label: String,
-    /// Conditions of use, in Chinese and English.
-    pub conditions: String,
-    /// Update frequency as published.
-    pub update_frequency: String,
-    /// Dataset grade.
-    #[schema(value_type = crate::api::openapi::Grade)]
-    pub grade: String,
-    /// Domain code.
-    #[schema(value_type = crate::api::openapi::Domain)]
-    pub domain: String,
-    /// Themes.
-    pub themes: Vec<String>,
-    /// Last change, RFC 3339.
-    pub modified: String,
+/// The parameters of the list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FormatParam {
+    /// `json` (default), `csv` or `xlsx`.
+    #[param(pattern = "^(json|csv|xlsx)$")]
+    format: Option<String>,
 }
 
-/// The conditions under which a dataset's data can be had.
-pub fn conditions(d: &Dataset) -> String {
-    match d.meta.opening_type {
-        OpeningType::Unconditional => "无需申请，直接获取。No application needed.".into(),
-        OpeningType::Conditional => {
-            if needs_authority(d.meta.domain, d.meta.importance, [d.grade]) {
-                "在线申请并签署数据使用协议，经数据提供部门审核和数据主管部门复核后按授权范围使用。Apply online and accept the data-use agreement; the owning department reviews and the data authority approves a second time; use within the grant.".into()
-            } else {
-                "在线申请并签署数据使用协议，经数据提供部门审核后按授权范围使用。Apply online and accept the data-use agreement; the owning department reviews; use within the grant.".into()
-            }
-        }
-        OpeningType::NotOpen => {
-            "依法不予开放，仅公开目录信息。Not open by law; only the catalog entry is public."
-                .into()
-        }
-    }
-}
-
-/// Every dataset as a row, ordered by organization and name.
-pub async fn rows(state: &SharedState) -> ApiResult<Vec<Row>> {
-    let datasets = super::all_datasets(&state.store).await?;
-    let orgs = state.store.list_orgs().await?;
-    let mut rows: Vec<Row> = datasets
-        .iter()
-        .map(|d| {
-            let org = orgs.iter().find(|o| o.id == d.org_id);
-            Row {
-                name: d.name.clone(),
-                title: d.meta.title.clone(),
-                organization: org.map(|o| o.name.clone()).unwrap_or_default(),
-                organization_title: org.map(|o| o.title.clone()).unwrap_or_default(),
-                opening_type: d.meta.opening_type.code().into(),
-                opening_type_label: d.meta.opening_type.label_zh().into(),
-                conditions: conditions(d),
-                update_frequency: d.meta.update_frequency.clone(),
-                grade: d.grade.code().into(),
-                domain: d.meta.domain.code().into(),
-                themes: d.meta.themes.clone(),
-                modified: crate::audit::rfc3339_ms(d.modified_at),
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| (&a.organization, &a.name).cmp(&(&b.organization, &b.name)));
-    Ok(rows)
-}
-
-/// Column headings, Chinese and English.
-const HEADINGS: [&str; 11] = [
-    "数据集 Dataset",
-    "名称 Title",
-    "提供单位 Organization",
-    "单位名称 Organization title",
-    "开放类型 Opening type",
-    "开放类型名称 Opening type label",
-    "开放条件 Conditions",
-    "更新频率 Update frequency",
-    "分级 Grade",
-    "数据域 Domain",
-    "主题 Themes",
-];
-
-fn cells(r: &Row) -> [String; 11] {
-    [
-        r.name.clone(),
-        r.title.clone(),
-        r.organization.clone(),
-        r.organization_title.clone(),
-        r.opening_type.clone(),
-        r.opening_type_label.clone(),
-        r.conditions.clone(),
-        r.update_frequency.clone(),
-        r.grade.clone(),
-        r.domain.clone(),
-        r.themes.join("；"),
-    ]
-}
-
-/// CSV in UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese correctly.
-pub fn csv(rows: &[Row]) -> ApiResult<Vec<u8>> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(HEADINGS).map_err(ApiError::internal)?;
-        for r in rows {
-            w.write_record(cells(r)).map_err(ApiError::internal)?;
-        }
-        w.flush().map_err(ApiError::internal)?;
-    }
-    Ok(out)
-}
-
-/// An XLSX workbook with one sheet.
-pub fn xlsx(rows: &[Row]) -> ApiResult<Vec<u8>> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("开放清单").map_err(ApiError::internal)?;
-    let bold = Format::new().set_bold();
-    for (c, h) in HEADINGS.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(ApiError::internal)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        for (c, v) in cells(r).iter().enumerate() {
-            sheet
-                .write_string(i as u32 + 1, c as u16, v)
-                .map_err(ApiError::internal)?;
-        }
-    }
-    book.save_to_buffer().map_err(ApiError::internal)
+/// The opening list (开放清单): every dataset with its opening type, conditions of use and
+/// update frequency.
+#[utoipa::path(
+    get,
+    path = "/api/v1/opening-list",
+    tag = "catalog",
+    params(FormatParam),
+    responses(
+        (status = 200, description = "The list; CSV and XLSX as attachments.",
+            content(
+                (doc::OpeningList = "application/json"),
+                (String = "text/csv; charset=utf-8"),
+                (doc::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+        ),
+        (status = 400, description = "`bad_request`: an unknown format or parameter.", body = doc::ErrorBody),
+    ),
+)]
+pub async fn opening_list(
+    State(state): State<SharedState>,
+    params: Result<Query<FormatParam>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(p) = params.map_err(|e| {
+        ApiError::new(
+            Code::BadRequest,
+            format!("Invalid parameters: {}.", e.body_text()),
+        )
+    })?;
+    let format = format(p.format.as_deref())?;
+    let rows = opening_list::rows(&state).await?;
+    let attachment = |ext: &str| format!("attachment; filename=\"opening-list.{ext}\"");
+    Ok(match format {
+        "csv" => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, attachment("csv")),
+            ],
+            opening_list::csv(&rows)?,
+        )
+            .into_response(),
+        "xlsx" => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (header::CONTENT_DISPOSITION, attachment("xlsx")),
+            ],
+            opening_list::xlsx(&rows)?,
+        )
+            .into_response(),
+        _ => ApiJson(serde_json::json!({"count": rows.len(), "datasets": rows})).into_response(),
+    })
 }
 
 /// Parses the `format` of a list request.
-pub fn format(s: Option<&str>) -> ApiResult<&'static str> {
+fn format(s: Option<&str>) -> ApiResult<&'static str> {
     match s.unwrap_or("json") {
         "json" => Ok("json"),
         "csv" => Ok("csv"),

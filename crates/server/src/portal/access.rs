@@ -1,15 +1,18 @@
 //! Portal pages of the governed data service: the policy-applied preview on the dataset page,
 //! downloads, the application form, "my applications and grants", review queues, and the grants
-//! of a dataset with revocation. Every read goes through [`crate::dataservice`].
+//! of a dataset with revocation. Every read goes through [`app::dataservice`].
 
-use super::pages::{fmt_time, PageCtx};
-use super::{render, require_user, OrPage, PageError, PageResult};
-use crate::api::data::{self, QueryParams, PREVIEW_ROWS};
-use crate::auth::Visitor;
-use crate::error::{ApiError, Code};
-use crate::grants::{self, ApplicationInput, ReuseInput, ReviewDecision, ReviewInput};
+use super::page::{render, require_user, OrPage, PageError, PageResult};
+use super::pages::{fmt_time, PageCtx, PreviewColumn, PreviewDisplay, ResultRow};
+use crate::api::data::download_response;
+use crate::api::params::{parse_format, QueryParams};
+use crate::error::ApiError;
+use crate::extract::Visitor;
 use crate::i18n::{Lang, Tr};
 use crate::state::SharedState;
+use app::dataservice::{self, access_summary, Delivery, PREVIEW_ROWS};
+use app::grants::{self, ApplicationInput, ReuseInput, ReviewDecision, ReviewInput};
+use app::Code;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -20,7 +23,7 @@ use model::access::{Basis, Mode, Verdict};
 use model::application::{ApplicationStatus, PurposeCategory, ResultKind, ReviewStep};
 use query::RestQuery;
 use serde::Deserialize;
-use store::{Application, ApplicationFilter, GrantRecord, User};
+use store::{Application, GrantRecord, User};
 
 /// Routes of these pages.
 pub fn router() -> Router<SharedState> {
@@ -100,44 +103,6 @@ fn modes_from(values: Vec<String>) -> Result<Vec<Mode>, ApiError> {
 // ---------------------------------------------------------------------------------------------
 // Preview on the dataset page.
 
-/// One column header of the preview.
-pub struct PreviewColumn {
-    pub name: String,
-    pub masked: bool,
-}
-
-/// The preview block of the dataset page.
-pub struct PreviewDisplay {
-    /// Whether rows could be shown.
-    pub shown: bool,
-    /// Why (basis) as a sentence.
-    pub basis: String,
-    /// Message when nothing is shown.
-    pub message: String,
-    pub columns: Vec<PreviewColumn>,
-    pub rows: Vec<Vec<String>>,
-    pub hidden: usize,
-    pub quota_left: String,
-    /// Whether downloads are possible (a download decision allows rows).
-    pub can_download: bool,
-    /// Whether the visitor may apply.
-    pub can_apply: bool,
-    /// Whether the visitor manages grants of this dataset.
-    pub manages: bool,
-    /// The access log's index of this preview (its receipt).
-    pub log_index: Option<u64>,
-    pub results: Vec<ResultRow>,
-}
-
-/// A reported result, for display.
-pub struct ResultRow {
-    pub kind: String,
-    pub title: String,
-    pub description: String,
-    pub url: String,
-    pub date: String,
-}
-
 fn cell(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => String::new(),
@@ -154,8 +119,8 @@ pub async fn preview(state: &SharedState, v: &Visitor, dataset: &store::Dataset)
         dataset.meta.opening_type,
         dataset.meta.importance,
     );
-    let owner = crate::dataservice::principal(user).owns(&dataset.org_id);
-    let results = match state.store.list_reuses(Some(&dataset.id)).await {
+    let owner = dataservice::principal(user).owns(&dataset.org_id);
+    let results = match grants::results(state, Some(dataset)).await {
         Ok(list) => list
             .into_iter()
             .map(|r| ResultRow {
@@ -186,14 +151,14 @@ pub async fn preview(state: &SharedState, v: &Visitor, dataset: &store::Dataset)
         limit: Some(PREVIEW_ROWS),
         ..RestQuery::default()
     };
-    let delivery = crate::dataservice::Delivery {
+    let delivery = Delivery {
         kind: model::log::EventKind::Preview,
         request: serde_json::json!({"page": "dataset"}),
     };
-    match data::run_query(state, v.asker(), &dataset.name, None, q, &delivery).await {
+    match dataservice::run_query(state, v.asker(), &dataset.name, None, q, &delivery).await {
         Ok((access, rows, receipt)) => {
             out.log_index = receipt.0.first().copied();
-            let summary = data::access_summary(&access, rows.row_count as u64);
+            let summary = access_summary(&access, rows.row_count as u64);
             out.shown = true;
             out.basis = match access.decision.basis {
                 Basis::Owner => t.preview_basis_owner(),
@@ -219,19 +184,7 @@ pub async fn preview(state: &SharedState, v: &Visitor, dataset: &store::Dataset)
                 .iter()
                 .map(|r| r.iter().map(cell).collect())
                 .collect();
-            out.can_download = match crate::dataservice::open(
-                state,
-                user,
-                dataset.clone(),
-                None,
-                Mode::Download,
-                None,
-            )
-            .await
-            {
-                Ok(a) => a.decision.visible().next().is_some(),
-                Err(_) => false,
-            };
+            out.can_download = dataservice::can_download(state, user, dataset).await;
             // Someone who sees everything already has nothing to apply for.
             if access
                 .decision
@@ -257,8 +210,8 @@ async fn download(
     v: Visitor,
     Path((name, format)): Path<(String, String)>,
 ) -> PageResult {
-    let format = data::parse_format(Some(&format)).or_page(&v)?;
-    data::download_response(&state, v.asker(), &name, &QueryParams::default(), format)
+    let format = parse_format(Some(&format)).or_page(&v)?;
+    download_response(&state, v.asker(), &name, &QueryParams::default(), format)
         .await
         .or_page(&v)
 }
@@ -295,11 +248,11 @@ async fn apply_form(
     form: Option<&FormPairs>,
     error: String,
 ) -> PageResult {
-    let dataset = crate::api::load_dataset(state, name).await.or_page(v)?;
-    let view = crate::views::dataset_view(&state.store, dataset.clone(), Some(user))
+    let dataset = app::catalog::load_dataset(state, name).await.or_page(v)?;
+    let view = app::views::dataset_view(state, dataset.clone(), Some(user))
         .await
         .or_page(v)?;
-    let agreement = state.store.latest_agreement().await.or_page(v)?;
+    let agreement = grants::agreement(state).await.or_page(v)?;
     let chosen = form.map(|f| f.all("columns")).unwrap_or_default();
     let mut columns: Vec<(String, String, bool)> = Vec::new();
     for r in &view.resources {
@@ -399,7 +352,7 @@ async fn apply_submit(
             on_behalf_of_organization: Some(f.get("on_behalf") == "yes"),
             accept_agreement: (!draft).then(|| f.get("agreement_sha256").to_string()),
         };
-        grants::apply(&state, &user, input).await
+        Ok(grants::apply(&state, &user, input).await?)
     }
     .await;
     match result {
@@ -409,8 +362,8 @@ async fn apply_submit(
             "/access?msg=applied"
         })
         .into_response()),
-        Err(e) if e.code.status().is_client_error() && e.code != Code::DatasetNotFound => {
-            let message = crate::i18n::error_message(v.lang, &e);
+        Err(e) if e.status().is_client_error() && e.code() != Code::DatasetNotFound => {
+            let message = crate::i18n::error_message(v.lang, &e.0);
             apply_form(&state, &v, &user, &name, Some(&f), message).await
         }
         Err(e) => Err(PageError::page(&v, e)),
@@ -474,22 +427,18 @@ fn modes_label(modes: &[Mode], lang: Lang) -> String {
 
 async fn app_row(state: &SharedState, lang: Lang, a: &Application) -> Result<AppRow, ApiError> {
     let t = Tr(lang);
-    let dataset = state.store.get_dataset(&a.dataset_id).await?;
+    let dataset = app::catalog::dataset_by_id(state, &a.dataset_id).await?;
     let applicant = match &a.applicant_org_id {
-        Some(org) => state
-            .store
-            .get_org(org)
+        Some(org) => app::accounts::org_by_id(state, org)
             .await
             .map(|o| o.title)
             .unwrap_or_default(),
-        None => state
-            .store
-            .get_user(&a.applicant_id)
+        None => app::accounts::user_by_id(state, &a.applicant_id)
             .await
             .map(|u| u.display_name)
             .unwrap_or_default(),
     };
-    let grades = crate::views::dataset_view(&state.store, dataset.clone(), None)
+    let grades = app::views::dataset_view(state, dataset.clone(), None)
         .await?
         .resources
         .into_iter()
@@ -538,10 +487,9 @@ async fn app_row(state: &SharedState, lang: Lang, a: &Application) -> Result<App
 }
 
 async fn grant_row(state: &SharedState, lang: Lang, g: &GrantRecord) -> Result<GrantRow, ApiError> {
-    let now = crate::auth::now_ms();
-    let dataset = state.store.get_dataset(&g.dataset_id).await?;
-    let policy = crate::dataservice::policy_grant(state, g, now).await?;
-    let grant_state = policy.state(now);
+    let dataset = app::catalog::dataset_by_id(state, &g.dataset_id).await?;
+    let view = grants::grant_view(state, g.clone()).await?;
+    let grant_state = view.state;
     let state_label = match (grant_state, lang) {
         (model::access::GrantState::Active, Lang::Zh) => "有效",
         (model::access::GrantState::Active, Lang::En) => "Active",
@@ -553,15 +501,11 @@ async fn grant_row(state: &SharedState, lang: Lang, g: &GrantRecord) -> Result<G
         (model::access::GrantState::Revoked, Lang::En) => "Revoked",
     };
     let holder = match &g.grantee {
-        model::access::Grantee::Org(id) => state
-            .store
-            .get_org(id)
+        model::access::Grantee::Org(id) => app::accounts::org_by_id(state, id)
             .await
             .map(|o| o.title)
             .unwrap_or_default(),
-        model::access::Grantee::User(id) => state
-            .store
-            .get_user(id)
+        model::access::Grantee::User(id) => app::accounts::user_by_id(state, id)
             .await
             .map(|u| u.display_name)
             .unwrap_or_default(),
@@ -574,7 +518,7 @@ async fn grant_row(state: &SharedState, lang: Lang, g: &GrantRecord) -> Result<G
         modes: modes_label(&g.terms.modes, lang),
         state: state_label.to_string(),
         valid_until: fmt_time(g.valid_until),
-        quota: match (g.terms.daily_row_quota, policy.quota_remaining()) {
+        quota: match (g.terms.daily_row_quota, view.quota_remaining) {
             (Some(q), Some(left)) => format!("{left} / {q}"),
             _ => String::new(),
         },
@@ -620,24 +564,11 @@ async fn access_page(
 ) -> PageResult {
     let user = require_user(&v, "/access")?;
     let mut apps = Vec::new();
-    for a in state
-        .store
-        .list_applications(&ApplicationFilter {
-            applicant_id: Some(user.id.clone()),
-            ..Default::default()
-        })
-        .await
-        .or_page(&v)?
-    {
+    for a in grants::my_applications(&state, &user).await.or_page(&v)? {
         apps.push(app_row(&state, v.lang, &a).await.or_page(&v)?);
     }
     let mut grant_rows = Vec::new();
-    for g in state
-        .store
-        .list_grants_for_holder(Some(&user.id), user.org_id.as_deref())
-        .await
-        .or_page(&v)?
-    {
+    for g in grants::my_grants(&state, &user).await.or_page(&v)? {
         grant_rows.push(grant_row(&state, v.lang, &g).await.or_page(&v)?);
     }
     let mut page = PageCtx::new(&v, "/access");
@@ -662,8 +593,10 @@ async fn submit_draft(
 ) -> PageResult {
     let user = require_user(&v, "/access")?;
     let f = FormPairs::checked(&v, &body)?;
-    let app = grants::load_for(&state, &user, &id).await.or_page(&v)?;
-    let dataset = state.store.get_dataset(&app.dataset_id).await.or_page(&v)?;
+    let application = grants::load_for(&state, &user, &id).await.or_page(&v)?;
+    let dataset = app::catalog::dataset_by_id(&state, &application.dataset_id)
+        .await
+        .or_page(&v)?;
     // Submitting needs the agreement: send the applicant to the form's agreement via the
     // dataset's apply page if they have not accepted here.
     if f.get("accept") != "yes" {
@@ -795,7 +728,9 @@ async fn dataset_grants_page(
     Query(q): Query<MsgQuery>,
 ) -> PageResult {
     let user = require_user(&v, &format!("/dataset/{name}/grants"))?;
-    let dataset = crate::api::load_dataset(&state, &name).await.or_page(&v)?;
+    let dataset = app::catalog::load_dataset(&state, &name)
+        .await
+        .or_page(&v)?;
     if !grants::manages(&user, &dataset) {
         return Err(PageError::page(
             &v,
@@ -806,9 +741,7 @@ async fn dataset_grants_page(
         ));
     }
     let mut rows = Vec::new();
-    for g in state
-        .store
-        .list_grants_for_dataset(&dataset.id)
+    for g in grants::dataset_grants(&state, &user, &dataset)
         .await
         .or_page(&v)?
     {
@@ -836,9 +769,7 @@ async fn revoke_submit(
     let grant = grants::revoke(&state, &user, &id, f.get("reason"))
         .await
         .or_page(&v)?;
-    let dataset = state
-        .store
-        .get_dataset(&grant.dataset_id)
+    let dataset = app::catalog::dataset_by_id(&state, &grant.dataset_id)
         .await
         .or_page(&v)?;
     Ok(Redirect::to(&format!("/dataset/{}/grants?msg=revoked", dataset.name)).into_response())

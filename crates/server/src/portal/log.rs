@@ -1,9 +1,9 @@
 //! The access log in the portal: the latest signed checkpoint and its verifier key, recent
 //! entries (optionally of one dataset), access counts per dataset, and a receipt verifier.
 
+use super::page::{render, OrPage, PageResult};
 use super::pages::PageCtx;
-use super::{render, OrPage, PageResult};
-use crate::auth::Visitor;
+use crate::extract::Visitor;
 use crate::i18n::Tr;
 use crate::state::SharedState;
 use askama::Template;
@@ -117,18 +117,18 @@ async fn page(
     receipt: String,
     checked: Option<Checked>,
 ) -> PageResult {
-    let signed = state.log.checkpoint().await.or_page(v)?;
+    let signed = state.log().checkpoint().await.or_page(v)?;
     let dataset = dataset.filter(|d| !d.trim().is_empty());
     let entries = state
-        .store
-        .log_recent(dataset.as_deref(), RECENT)
+        .log()
+        .recent(dataset.as_deref(), RECENT)
         .await
         .or_page(v)?
         .iter()
         .map(|e| entry_row(v, e.index, &e.data))
         .collect();
     let mut by_dataset: BTreeMap<String, CountRow> = BTreeMap::new();
-    for c in state.store.log_counts().await.or_page(v)? {
+    for c in state.log().counts().await.or_page(v)? {
         let row = by_dataset
             .entry(c.dataset.clone())
             .or_insert_with(|| CountRow {
@@ -156,7 +156,7 @@ async fn page(
         t: Tr(v.lang),
         page: PageCtx::new(v, &path),
         origin: signed.checkpoint.origin.clone(),
-        vkey: state.log.vkey(),
+        vkey: state.log().vkey().or_page(v)?,
         size: signed.checkpoint.size,
         root: signed.checkpoint.root.to_hex(),
         note: signed.note,
@@ -184,13 +184,14 @@ async fn verify_receipt(
     Form(f): Form<ReceiptForm>,
 ) -> PageResult {
     let t = Tr(v.lang);
+    let verifier = state.log().verifier().or_page(&v)?;
     let checked = match serde_json::from_str::<tlog::receipt::Receipt>(f.receipt.trim()) {
         Err(e) => Checked {
             ok: false,
             message: format!("{} ({e})", t.receipt_malformed()),
             entry: None,
         },
-        Ok(r) => match r.verify(&state.log.verifier()) {
+        Ok(r) => match r.verify(&verifier) {
             Ok(c) => Checked {
                 ok: true,
                 message: format!(

@@ -1,8 +1,8 @@
 //! Template structs and the display values they show.
 
-use crate::auth::Visitor;
+use crate::extract::Visitor;
 use crate::i18n::{Lang, Tr};
-use crate::views::DatasetView;
+use app::views::DatasetView;
 use askama::Template;
 use serde::Deserialize;
 
@@ -272,7 +272,7 @@ pub struct DatasetTpl {
     pub t: Tr,
     pub page: PageCtx,
     pub d: DatasetDisplay,
-    pub pv: super::access::PreviewDisplay,
+    pub pv: PreviewDisplay,
     pub opening_types: Vec<(String, String)>,
     pub grades: Vec<&'static str>,
 }
@@ -371,4 +371,42 @@ pub struct TokensTpl {
     pub tokens: Vec<TokenRow>,
     pub new_secret: String,
     pub error: String,
+}
+
+/// One column header of the preview.
+pub struct PreviewColumn {
+    pub name: String,
+    pub masked: bool,
+}
+
+/// The preview block of the dataset page.
+pub struct PreviewDisplay {
+    /// Whether rows could be shown.
+    pub shown: bool,
+    /// Why (basis) as a sentence.
+    pub basis: String,
+    /// Message when nothing is shown.
+    pub message: String,
+    pub columns: Vec<PreviewColumn>,
+    pub rows: Vec<Vec<String>>,
+    pub hidden: usize,
+    pub quota_left: String,
+    /// Whether downloads are possible (a download decision allows rows).
+    pub can_download: bool,
+    /// Whether the visitor may apply.
+    pub can_apply: bool,
+    /// Whether the visitor manages grants of this dataset.
+    pub manages: bool,
+    /// The access log's index of this preview (its receipt).
+    pub log_index: Option<u64>,
+    pub results: Vec<ResultRow>,
+}
+
+/// A reported result, for display.
+pub struct ResultRow {
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub url: String,
+    pub date: String,
 }

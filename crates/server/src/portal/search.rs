@@ -3,12 +3,12 @@
 //! opening list (开放清单) with its downloads. Everything is links and a GET form, so it works
 //! without JavaScript.
 
+use super::page::{render, OrPage, PageResult};
 use super::pages::{fmt_time, PageCtx};
-use super::{render, OrPage, PageResult};
-use crate::auth::Visitor;
+use crate::extract::Visitor;
 use crate::i18n::{Lang, Tr};
-use crate::interop::opening_list;
 use crate::state::SharedState;
+use app::opening_list;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
@@ -168,15 +168,15 @@ async fn catalog_page(
         facet_limit: FACET_VALUES,
         highlight: true,
     };
-    let orgs = state.store.list_orgs().await.or_page(&v)?;
-    let (result, message) = match state.search.index().search(&query) {
+    let orgs = app::accounts::list_orgs(&state).await.or_page(&v)?;
+    let (result, message) = match app::exports::search(&state, &query) {
         Ok(r) => (r, String::new()),
-        Err(search::SearchError::BadQuery(m)) => (search::SearchResult::default(), m),
-        Err(e) => return Err(crate::error::ApiError::internal(e)).or_page(&v),
+        Err(e) if e.code == app::Code::BadRequest => (search::SearchResult::default(), e.message),
+        Err(e) => return Err(e).or_page(&v),
     };
     let mut rows = Vec::new();
     for hit in &result.hits {
-        let Ok(d) = state.store.get_dataset_by_name(&hit.name).await else {
+        let Ok(d) = app::catalog::load_dataset(&state, &hit.name).await else {
             continue;
         };
         let lang = v.lang.code();

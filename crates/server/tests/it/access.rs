@@ -7,8 +7,10 @@ use serde_json::{json, Value};
 
 /// A token for a demo user.
 pub async fn token(s: &TestServer, username: &str) -> String {
-    let user = s.state.store.get_user_by_username(username).await.unwrap();
-    let (_, secret) = server::auth::create_token_in(&s.state.store, &user, "test", None, None)
+    let user = app::accounts::user_by_username(&s.app, username)
+        .await
+        .unwrap();
+    let (_, secret) = app::auth::create_token(&s.app, &user, "test", None, None)
         .await
         .unwrap();
     secret

@@ -133,17 +133,18 @@ async fn tokens_are_shown_once_revocable_and_expire() {
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     // An expired token is refused.
-    let alice = s.state.store.get_user_by_username("alice").await.unwrap();
+    let store = s.store().await;
+    let alice = store.get_user_by_username("alice").await.unwrap();
     let expired = store::ApiToken {
         id: "expired".into(),
         user_id: alice.id.clone(),
         name: "old".into(),
-        token_hash: server::auth::secret_hash("gs_expired"),
+        token_hash: app::auth::secret_hash("gs_expired"),
         created_at: 0,
         expires_at: Some(1),
         revoked_at: None,
     };
-    s.state.store.create_token(expired).await.unwrap();
+    store.create_token(expired).await.unwrap();
     let (st, v) = call(Method::GET, &s.url("/api/v1/me"), Some("gs_expired"), None).await;
     assert_eq!(
         (st, error_code(&v)),

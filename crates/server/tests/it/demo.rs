@@ -99,7 +99,7 @@ async fn demo_covers_grades_opening_types_and_formats() {
         .is_some_and(|v| !v.is_empty()));
 
     // Loading again is a no-op.
-    server::demo::load(&s.state).await.unwrap();
+    app::demo::load(&s.app).await.unwrap();
     let (_, again) = call(
         Method::GET,
         &s.url("/api/v1/datasets?limit=100"),
@@ -114,10 +114,10 @@ async fn demo_covers_grades_opening_types_and_formats() {
 async fn demo_refuses_a_database_with_other_content() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path());
-    let app = server::build(cfg.clone()).await.unwrap();
-    server::accounts::create_org(
-        &app.state.store,
-        server::accounts::NewOrgInput {
+    let built = server::build(cfg.clone()).await.unwrap();
+    app::accounts::create_org(
+        &built.app,
+        app::accounts::NewOrgInput {
             name: "real-dept".into(),
             title: "A real department".into(),
             kind: model::role::OrgKind::Department,
@@ -128,7 +128,7 @@ async fn demo_refuses_a_database_with_other_content() {
     )
     .await
     .unwrap_or_else(|e| panic!("{}", e.message));
-    drop(app);
+    drop(built);
     let err = server::build(server::Config { demo: true, ..cfg })
         .await
         .err()

@@ -133,7 +133,9 @@ async fn every_data_path_logs_a_leaf_before_answering() {
     assert_eq!(citizen_leaf.kind, EventKind::Query);
     assert_eq!(citizen_leaf.rows, Some(3));
     // A person without an organization appears under a keyed pseudonym, never by name or id.
-    let citizen_user = s.state.store.get_user_by_username("citizen").await.unwrap();
+    let citizen_user = app::accounts::user_by_username(&s.app, "citizen")
+        .await
+        .unwrap();
     let line = leaves(&s, idx[0], idx[0] + 1).await.remove(0);
     assert!(citizen_leaf.actor.starts_with("user:"), "{line}");
     for private in [
@@ -294,7 +296,7 @@ async fn every_data_path_logs_a_leaf_before_answering() {
 async fn decisions_and_classification_changes_are_logged() {
     let s = demo().await;
     // The demo's own application flow went through the same code.
-    let counts = s.state.store.log_counts().await.unwrap();
+    let counts = s.app.log().counts().await.unwrap();
     let count = |dataset: &str, kind: EventKind| {
         counts
             .iter()
@@ -400,7 +402,7 @@ async fn auditors_open_private_details_that_match_the_commitment() {
     let l = leaf(&s, index).await;
     let salt = hex::decode(v["salt"].as_str().unwrap()).unwrap();
     assert_eq!(
-        server::audit::commitment(&salt, v["detail_text"].as_str().unwrap()),
+        app::audit::commitment(&salt, v["detail_text"].as_str().unwrap()),
         l.commitment
     );
     // The auditor's reading is itself logged.

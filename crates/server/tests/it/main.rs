@@ -12,5 +12,6 @@ mod demo;
 mod interop;
 mod log;
 mod openapi;
+mod paths;
 mod portal;
 mod uploads;

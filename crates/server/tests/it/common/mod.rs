@@ -2,9 +2,9 @@
 
 #![allow(dead_code)]
 
+use app::accounts::{self, NewOrgInput, NewUserInput};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
-use server::accounts::{self, NewOrgInput, NewUserInput};
 use server::Config;
 use std::path::PathBuf;
 use tokio::sync::oneshot;
@@ -12,7 +12,10 @@ use tokio::sync::oneshot;
 pub struct TestServer {
     pub base: String,
     pub data_dir: PathBuf,
-    pub state: server::SharedState,
+    /// The running platform, for setting up through the application layer.
+    pub app: server::state::SharedState,
+    /// The settings it started with.
+    pub config: Config,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -44,18 +47,19 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = config(dir.path());
         adjust(&mut cfg);
-        let app = server::build(cfg).await.expect("server builds");
-        let state = app.state.clone();
+        let built = server::build(cfg.clone()).await.expect("server builds");
+        let app = built.app.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(server::serve(app, listener, async {
+        tokio::spawn(server::serve(built, listener, async {
             let _ = rx.await;
         }));
         TestServer {
             base: format!("http://{addr}"),
-            data_dir: dir.path().to_path_buf(),
-            state,
+            data_dir: cfg.data_dir.clone(),
+            app,
+            config: cfg,
             _dir: dir,
             stop: Some(tx),
         }
@@ -65,10 +69,18 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// A connection of its own to the server's metadata database, for tests that set up or
+    /// inspect records below the application layer.
+    pub async fn store(&self) -> store::DynStore {
+        store::connect(&self.config.effective_database_url())
+            .await
+            .expect("the test database opens")
+    }
+
     /// Creates an organization directly through the service layer.
     pub async fn org(&self, name: &str, kind: model::role::OrgKind, uscc: Option<&str>) {
         accounts::create_org(
-            &self.state.store,
+            &self.app,
             NewOrgInput {
                 name: name.into(),
                 title: format!("{name} title"),
@@ -76,7 +88,7 @@ impl TestServer {
                 uscc: uscc.map(Into::into),
                 description: String::new(),
             },
-            server::auth::now_ms(),
+            app::clock::now_ms(),
         )
         .await
         .unwrap_or_else(|e| panic!("org {name}: {}", e.message));
@@ -85,7 +97,7 @@ impl TestServer {
     /// Creates a user and returns an API token for them.
     pub async fn user(&self, username: &str, role: model::Role, org: Option<&str>) -> String {
         let u = accounts::create_user(
-            &self.state.store,
+            &self.app,
             NewUserInput {
                 username: username.into(),
                 display_name: None,
@@ -93,11 +105,11 @@ impl TestServer {
                 organization: org.map(Into::into),
                 password: format!("{username}-password"),
             },
-            server::auth::now_ms(),
+            app::clock::now_ms(),
         )
         .await
         .unwrap_or_else(|e| panic!("user {username}: {}", e.message));
-        let (_, secret) = server::auth::create_token_in(&self.state.store, &u, "test", None, None)
+        let (_, secret) = app::auth::create_token(&self.app, &u, "test", None, None)
             .await
             .unwrap();
         secret

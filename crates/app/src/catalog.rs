@@ -2,11 +2,11 @@
 //! creating and updating datasets, publishing uploaded versions, and the classification rules
 //! of C3 (raise at once, lower only through a request the authority approves).
 //!
-//! Nothing here knows about HTTP beyond returning [`ApiError`]s with stable codes.
+//! Every change goes through the books: the store paired with the log and the search index.
 
-use crate::audit::{AuditLog, Event};
-use crate::error::{ApiError, ApiResult, Code};
-use crate::interop::index::CatalogIndex;
+use crate::books::Books;
+use crate::error::{AppError, AppResult, Code, Found};
+use crate::state::App;
 use model::classification::{self, Change, Domain, Grade, Importance, OpeningType};
 use model::log::EventKind;
 use model::role::{OrgKind, Role};
@@ -17,43 +17,6 @@ use store::{
     ChangeRequest, ChangeTarget, ColumnGrade, Dataset, DatasetMeta, DynStore, NewChangeRequest,
     NewDataset, NewResource, NewVersion, RequestStatus, Resource, User, Version,
 };
-
-/// What catalog changes need: the store, and the log that records every classification change
-/// (C7).
-#[derive(Clone, Copy)]
-pub struct Books<'a> {
-    /// The metadata store.
-    pub store: &'a DynStore,
-    /// The access log.
-    pub log: &'a AuditLog,
-    /// The search index, when this process holds it (the CLI may not: then it marks the index
-    /// stale and the server rebuilds it at its next start).
-    pub search: Option<&'a CatalogIndex>,
-}
-
-impl Books<'_> {
-    /// Brings the search index up to date for a dataset that changed or was deleted.
-    async fn refresh(self, dataset_id: &str) {
-        if let Some(index) = self.search {
-            index.refresh(self.store, dataset_id).await;
-        }
-    }
-
-    /// Logs a classification event about `dataset`.
-    async fn log(
-        self,
-        kind: EventKind,
-        actor: Option<&User>,
-        dataset: &Dataset,
-        detail: serde_json::Value,
-    ) -> ApiResult<()> {
-        let mut event = Event::new(kind, actor);
-        event.dataset = Some(&dataset.name);
-        event.detail = detail;
-        self.log.append(event).await?;
-        Ok(())
-    }
-}
 
 /// Where Parquet versions live under the data directory.
 pub const VERSIONS_DIR: &str = "versions";
@@ -70,22 +33,22 @@ pub fn can_edit(user: &User, dataset: &Dataset) -> bool {
 }
 
 /// 403 unless `user` may change `dataset`.
-pub fn require_edit(user: &User, dataset: &Dataset) -> ApiResult<()> {
+pub fn require_edit(user: &User, dataset: &Dataset) -> AppResult<()> {
     if can_edit(user, dataset) {
         Ok(())
     } else {
-        Err(ApiError::new(
+        Err(AppError::new(
             Code::Forbidden,
             "Only staff of the organization that owns this dataset, or the data authority, may change it.",
         ))
     }
 }
 
-fn require_authority(user: &User) -> ApiResult<()> {
+fn require_authority(user: &User) -> AppResult<()> {
     if user.role == Role::Authority {
         Ok(())
     } else {
-        Err(ApiError::new(
+        Err(AppError::new(
             Code::Forbidden,
             "Only an administrator of the data authority may do this.",
         ))
@@ -93,72 +56,58 @@ fn require_authority(user: &User) -> ApiResult<()> {
 }
 
 /// Fields of a dataset as the API and forms submit them.
-#[derive(Debug, Clone, Deserialize, Serialize, Default, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetInput {
     /// Slug (create only): 2 to 100 lower-case letters, digits, `-` and `_`.
     #[serde(default)]
-    #[schema(nullable = false, pattern = "^[a-z0-9][a-z0-9_-]{1,99}$")]
     pub name: Option<String>,
     /// Owning organization's slug (create only; defaults to the caller's organization).
     #[serde(default)]
-    #[schema(nullable = false)]
     pub organization: Option<String>,
     /// Title (required to create; never blank).
     #[serde(default)]
-    #[schema(nullable = false, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
     /// Description.
     #[serde(default)]
-    #[schema(nullable = false, max_length = 20000)]
     pub description: Option<String>,
     /// Themes, each at most 100 characters.
     #[serde(default)]
-    #[schema(nullable = false, max_items = 50)]
     pub themes: Option<Vec<String>>,
     /// Tags, each at most 100 characters.
     #[serde(default)]
-    #[schema(nullable = false, max_items = 50)]
     pub tags: Option<Vec<String>>,
     /// Update frequency.
     #[serde(default)]
-    #[schema(nullable = false, max_length = 500)]
     pub update_frequency: Option<String>,
     /// License.
     #[serde(default)]
-    #[schema(nullable = false, max_length = 500)]
     pub license: Option<String>,
     /// Spatial coverage.
     #[serde(default)]
-    #[schema(nullable = false, max_length = 500)]
     pub spatial: Option<String>,
     /// Temporal coverage.
     #[serde(default)]
-    #[schema(nullable = false, max_length = 500)]
     pub temporal: Option<String>,
     /// Contact point.
     #[serde(default)]
-    #[schema(nullable = false, max_length = 500)]
     pub contact: Option<String>,
     /// Domain.
     #[serde(default)]
-    #[schema(value_type = Option<crate::api::openapi::Domain>, nullable = false)]
     pub domain: Option<Domain>,
     /// Opening type.
     #[serde(default)]
-    #[schema(value_type = Option<crate::api::openapi::OpeningType>, nullable = false)]
     pub opening_type: Option<OpeningType>,
     /// Importance.
     #[serde(default)]
-    #[schema(value_type = Option<crate::api::openapi::Importance>, nullable = false)]
     pub importance: Option<Importance>,
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(Code::InvalidField, message)
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::new(Code::InvalidField, message)
 }
 
-fn clean_text(field: &str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
+fn clean_text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
     match value {
         Some(v) if v.chars().count() > max => Err(invalid(format!(
             "`{field}` may have at most {max} characters."
@@ -168,7 +117,7 @@ fn clean_text(field: &str, value: Option<String>, max: usize) -> ApiResult<Optio
     }
 }
 
-fn clean_list(field: &str, value: Option<Vec<String>>) -> ApiResult<Option<Vec<String>>> {
+fn clean_list(field: &str, value: Option<Vec<String>>) -> AppResult<Option<Vec<String>>> {
     let Some(list) = value else { return Ok(None) };
     if list.len() > 50 {
         return Err(invalid(format!("`{field}` may have at most 50 entries.")));
@@ -202,32 +151,24 @@ pub fn split_list(text: &str) -> Vec<String> {
 /// Creates a dataset for `user`. Publishers create in their own organization; the authority may
 /// name any organization.
 pub async fn create_dataset(
-    books: Books<'_>,
+    app: &App,
     user: &User,
     input: DatasetInput,
     now: i64,
-) -> ApiResult<Dataset> {
+) -> AppResult<Dataset> {
+    let books = app.books();
     let store = books.store;
     let name = input.name.clone().ok_or_else(|| {
         invalid("`name` is required: a slug of lower-case letters, digits, `-` and `_`.")
     })?;
     model::ident::validate_slug(&name).map_err(|e| {
-        ApiError::new(
+        AppError::new(
             Code::InvalidName,
             format!("Invalid dataset name `{name}`: {e}."),
         )
     })?;
     let org = match (&input.organization, user.role) {
-        (Some(org_name), _) => match store.get_org_by_name(org_name).await {
-            Ok(org) => org,
-            Err(store::StoreError::NotFound) => {
-                return Err(ApiError::new(
-                    Code::OrgNotFound,
-                    format!("There is no organization named `{org_name}`."),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        },
+        (Some(org_name), _) => crate::accounts::org_by_name(app, org_name).await?,
         (None, _) => match &user.org_id {
             Some(id) => store.get_org(id).await?,
             None => return Err(invalid("`organization` is required.")),
@@ -236,7 +177,7 @@ pub async fn create_dataset(
     let allowed = user.role == Role::Authority
         || (user.role.publishes() && user.org_id.as_deref() == Some(org.id.as_str()));
     if !allowed {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::Forbidden,
             "You may publish datasets only for your own department or enterprise.",
         ));
@@ -283,7 +224,7 @@ pub async fn create_dataset(
     Ok(dataset)
 }
 
-fn apply_text_fields(meta: &mut DatasetMeta, input: DatasetInput) -> ApiResult<()> {
+fn apply_text_fields(meta: &mut DatasetMeta, input: DatasetInput) -> AppResult<()> {
     if let Some(v) = clean_text("description", input.description, 20_000)? {
         meta.description = v;
     }
@@ -312,7 +253,7 @@ fn apply_text_fields(meta: &mut DatasetMeta, input: DatasetInput) -> ApiResult<(
 }
 
 /// What happened to a requested classification change.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ChangeOutcome {
     /// Nothing to change.
@@ -322,7 +263,6 @@ pub enum ChangeOutcome {
     /// Looser: filed as a request for the authority.
     RequestFiled {
         /// The request.
-        #[schema(value_type = crate::api::openapi::ChangeRequest)]
         request: Box<ChangeRequest>,
     },
 }
@@ -330,13 +270,14 @@ pub enum ChangeOutcome {
 /// Updates a dataset's metadata. A looser opening type becomes a request (unless the authority
 /// makes it); importance may be raised by publishers and lowered only by the authority.
 pub async fn update_dataset(
-    books: Books<'_>,
+    app: &App,
     user: &User,
     mut dataset: Dataset,
     mut input: DatasetInput,
     reason: &str,
     now: i64,
-) -> ApiResult<(Dataset, ChangeOutcome)> {
+) -> AppResult<(Dataset, ChangeOutcome)> {
+    let books = app.books();
     let store = books.store;
     require_edit(user, &dataset)?;
     let before = classification_of(&dataset);
@@ -363,7 +304,7 @@ pub async fn update_dataset(
             && d != Domain::Personal
             && user.role != Role::Authority
         {
-            return Err(ApiError::new(
+            return Err(AppError::new(
                 Code::Forbidden,
                 "Only the data authority may move a dataset out of the personal domain.",
             ));
@@ -372,7 +313,7 @@ pub async fn update_dataset(
     }
     if let Some(importance) = input.importance.take() {
         if importance < dataset.meta.importance && user.role != Role::Authority {
-            return Err(ApiError::new(
+            return Err(AppError::new(
                 Code::Forbidden,
                 "Only the data authority may lower a dataset's importance.",
             ));
@@ -412,7 +353,7 @@ pub async fn update_dataset(
             .await?;
     }
     let outcome = match requested_opening {
-        Some(to) => set_opening_type(books, user, &dataset, to, reason, now).await?,
+        Some(to) => set_opening_type(app, user, &dataset, to, reason, now).await?,
         None => ChangeOutcome::Unchanged,
     };
     let dataset = store.get_dataset(&dataset.id).await?;
@@ -430,7 +371,7 @@ fn classification_of(d: &Dataset) -> serde_json::Value {
     })
 }
 
-async fn column_grade_values(store: &DynStore, dataset_id: &str) -> ApiResult<Vec<Grade>> {
+async fn column_grade_values(store: &DynStore, dataset_id: &str) -> AppResult<Vec<Grade>> {
     let mut grades = Vec::new();
     for r in store.list_resources(dataset_id).await? {
         grades.extend(
@@ -446,11 +387,11 @@ async fn column_grade_values(store: &DynStore, dataset_id: &str) -> ApiResult<Ve
 
 /// Recomputes the dataset grade from its columns and tightens the opening type if the columns
 /// no longer allow it. Called after every change of a column grade or a new version.
-pub async fn reconcile(
+pub(crate) async fn reconcile(
     books: Books<'_>,
     actor: Option<&User>,
     dataset_id: &str,
-) -> ApiResult<Dataset> {
+) -> AppResult<Dataset> {
     let store = books.store;
     let mut dataset = store.get_dataset(dataset_id).await?;
     let grades = column_grade_values(store, dataset_id).await?;
@@ -479,13 +420,14 @@ pub async fn reconcile(
 /// Sets the opening type: stricter at once; looser only within the rules, and through a request
 /// unless the authority itself makes the change.
 pub async fn set_opening_type(
-    books: Books<'_>,
+    app: &App,
     user: &User,
     dataset: &Dataset,
     to: OpeningType,
     reason: &str,
     now: i64,
-) -> ApiResult<ChangeOutcome> {
+) -> AppResult<ChangeOutcome> {
+    let books = app.books();
     let store = books.store;
     require_edit(user, dataset)?;
     let from = dataset.meta.opening_type;
@@ -528,13 +470,13 @@ pub async fn set_opening_type(
 }
 
 /// 422 unless the rules of C3 allow `to` for a dataset with these column grades.
-fn check_opening_type(dataset: &Dataset, to: OpeningType, grades: &[Grade]) -> ApiResult<()> {
+fn check_opening_type(dataset: &Dataset, to: OpeningType, grades: &[Grade]) -> AppResult<()> {
     let importance = dataset.meta.importance;
     if classification::opening_type_allowed(to, importance, grades.iter().copied()) {
         return Ok(());
     }
     let derived = classification::derived_opening_type(importance, grades.iter().copied());
-    Err(ApiError::new(
+    Err(AppError::new(
         Code::OpeningTypeNotAllowed,
         format!(
             "This dataset cannot be `{to}`: its column grades and importance allow at most `{derived}`. Lower the column grades first (which needs approval) or choose a stricter opening type."
@@ -549,7 +491,7 @@ async fn file_request(
     change: ChangeTarget,
     reason: &str,
     now: i64,
-) -> ApiResult<ChangeRequest> {
+) -> AppResult<ChangeRequest> {
     let store = books.store;
     let reason = reason.trim();
     if reason.is_empty() {
@@ -581,7 +523,7 @@ async fn file_request(
 /// unless the authority makes it.
 #[allow(clippy::too_many_arguments)] // each is a distinct part of the decision; a struct would only rename them
 pub async fn set_column_grade(
-    books: Books<'_>,
+    app: &App,
     user: &User,
     dataset: &Dataset,
     resource: &Resource,
@@ -589,11 +531,12 @@ pub async fn set_column_grade(
     to: Grade,
     reason: &str,
     now: i64,
-) -> ApiResult<ChangeOutcome> {
+) -> AppResult<ChangeOutcome> {
+    let books = app.books();
     let store = books.store;
     require_edit(user, dataset)?;
     if resource.dataset_id != dataset.id {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::ResourceNotFound,
             "That resource does not belong to this dataset.",
         ));
@@ -645,27 +588,22 @@ pub async fn set_column_grade(
 /// The authority approves or rejects a pending request; approval applies the change if the rules
 /// still allow it.
 pub async fn decide_request(
-    books: Books<'_>,
+    app: &App,
     user: &User,
     request_id: &str,
     approve: bool,
     note: &str,
     now: i64,
-) -> ApiResult<ChangeRequest> {
+) -> AppResult<ChangeRequest> {
+    let books = app.books();
     let store = books.store;
     require_authority(user)?;
-    let request = match store.get_change_request(request_id).await {
-        Ok(r) => r,
-        Err(store::StoreError::NotFound) => {
-            return Err(ApiError::new(
-                Code::RequestNotFound,
-                "There is no such request.",
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let request = store
+        .get_change_request(request_id)
+        .await
+        .or_missing(|| AppError::new(Code::RequestNotFound, "There is no such request."))?;
     if request.status != RequestStatus::Pending {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::AlreadyDecided,
             "This request has already been decided.",
         ));
@@ -673,7 +611,7 @@ pub async fn decide_request(
     if approve {
         let dataset = store.get_dataset(&request.dataset_id).await?;
         let stale = || {
-            ApiError::new(
+            AppError::new(
                 Code::StaleRequest,
                 "The value this request would lower has changed since it was filed (it was probably tightened). Reject it; the publisher can file a new one.",
             )
@@ -695,13 +633,13 @@ pub async fn decide_request(
                     return Err(stale());
                 }
                 let resource = store.get_resource(resource_id).await?;
-                set_column_grade(books, user, &dataset, &resource, column, *to, note, now).await?;
+                set_column_grade(app, user, &dataset, &resource, column, *to, note, now).await?;
             }
             ChangeTarget::OpeningType { from, to } => {
                 if dataset.meta.opening_type != *from {
                     return Err(stale());
                 }
-                set_opening_type(books, user, &dataset, *to, note, now).await?;
+                set_opening_type(app, user, &dataset, *to, note, now).await?;
             }
         }
     }
@@ -726,7 +664,7 @@ pub async fn decide_request(
                 .await?;
             Ok(r)
         }
-        Err(store::StoreError::Conflict(_)) => Err(ApiError::new(
+        Err(store::StoreError::Conflict(_)) => Err(AppError::new(
             Code::AlreadyDecided,
             "This request has already been decided.",
         )),
@@ -735,13 +673,10 @@ pub async fn decide_request(
 }
 
 /// Removes a dataset with its versions' files.
-pub async fn delete_dataset(
-    books: Books<'_>,
-    data_dir: &Path,
-    user: &User,
-    dataset: &Dataset,
-) -> ApiResult<()> {
+pub async fn delete_dataset(app: &App, user: &User, dataset: &Dataset) -> AppResult<()> {
+    let books = app.books();
     let store = books.store;
+    let data_dir = app.data_dir();
     require_edit(user, dataset)?;
     let paths = store.delete_dataset(&dataset.id).await?;
     for p in paths {
@@ -754,13 +689,14 @@ pub async fn delete_dataset(
 
 /// Removes a resource with its versions' files, and reconciles the dataset's classification.
 pub async fn delete_resource(
-    books: Books<'_>,
-    data_dir: &Path,
+    app: &App,
     user: &User,
     dataset: &Dataset,
     resource: &Resource,
-) -> ApiResult<()> {
+) -> AppResult<()> {
+    let books = app.books();
     let store = books.store;
+    let data_dir = app.data_dir();
     require_edit(user, dataset)?;
     for p in store.delete_resource(&resource.id).await? {
         let _ = std::fs::remove_file(data_dir.join(p));
@@ -801,9 +737,7 @@ impl Drop for StagedUpload {
 /// it atomically, and reconciles the dataset's classification.
 #[allow(clippy::too_many_arguments)]
 pub async fn publish_upload(
-    books: Books<'_>,
-    data_dir: &Path,
-    limits: &ingest::Limits,
+    app: &App,
     user: &User,
     dataset: &Dataset,
     resource_name: &str,
@@ -811,8 +745,11 @@ pub async fn publish_upload(
     file_name: &str,
     progress: Option<Box<dyn Fn(u64) + Send + Sync>>,
     now: i64,
-) -> ApiResult<(Resource, Version)> {
+) -> AppResult<(Resource, Version)> {
+    let books = app.books();
     let store = books.store;
+    let data_dir = app.data_dir();
+    let limits = &app.limits;
     require_edit(user, dataset)?;
     ingest::validate_file_name(file_name)?;
     ingest::SourceFormat::from_file_name(file_name)?;
@@ -831,7 +768,7 @@ pub async fn publish_upload(
         .join(&dataset.id)
         .join(format!("{}.parquet", uuid::Uuid::new_v4()));
     let dest = data_dir.join(&relative);
-    std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(ApiError::internal)?;
+    std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(AppError::internal)?;
     let (source, file_name_owned, limits, dest_clone) = (
         source.to_path_buf(),
         file_name.to_string(),
@@ -852,7 +789,7 @@ pub async fn publish_upload(
         })
     })
     .await
-    .map_err(ApiError::internal)??;
+    .map_err(AppError::internal)??;
     let mut created: Option<String> = None;
     let publish = async {
         let resource = match existing {
@@ -895,7 +832,7 @@ pub async fn publish_upload(
                 now,
             })
             .await?;
-        Ok::<_, ApiError>((resource, version))
+        Ok::<_, AppError>((resource, version))
     };
     let result = publish.await;
     if result.is_err() {
@@ -938,4 +875,130 @@ pub async fn clean_data_dir(store: &DynStore, data_dir: &Path) -> anyhow::Result
         }
     }
     Ok(removed)
+}
+
+/// A dataset by slug, or `dataset_not_found`.
+pub async fn load_dataset(app: &App, name: &str) -> AppResult<Dataset> {
+    app.store.get_dataset_by_name(name).await.or_missing(|| {
+        AppError::new(
+            Code::DatasetNotFound,
+            format!("There is no dataset named `{name}`. Check the name in the catalog."),
+        )
+    })
+}
+
+/// A dataset by id (as records refer to it).
+pub async fn dataset_by_id(app: &App, id: &str) -> AppResult<Dataset> {
+    Ok(app.store.get_dataset(id).await?)
+}
+
+/// A resource of `dataset` by name, or `resource_not_found`.
+pub async fn find_resource(app: &App, dataset: &Dataset, name: &str) -> AppResult<Resource> {
+    app.store
+        .list_resources(&dataset.id)
+        .await?
+        .into_iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| {
+            AppError::new(
+                Code::ResourceNotFound,
+                format!("Dataset `{}` has no resource named `{name}`.", dataset.name),
+            )
+        })
+}
+
+/// A page of the catalog, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetPage {
+    /// Datasets matching the filter, over all pages.
+    pub total: i64,
+    /// Datasets skipped.
+    pub offset: i64,
+    /// Page size.
+    pub limit: i64,
+    /// This page.
+    pub datasets: Vec<Dataset>,
+}
+
+/// Lists datasets, optionally of one organization (by slug) or one opening type; `limit` is 1
+/// to 1000 and `offset` at least 0.
+pub async fn list_datasets(
+    app: &App,
+    organization: Option<&str>,
+    opening_type: Option<OpeningType>,
+    offset: i64,
+    limit: i64,
+) -> AppResult<DatasetPage> {
+    if !(1..=1000).contains(&limit) || offset < 0 {
+        return Err(AppError::new(
+            Code::BadRequest,
+            "`limit` must be 1 to 1000 and `offset` at least 0.",
+        ));
+    }
+    let org_id = match organization {
+        Some(name) => Some(crate::accounts::org_by_name(app, name).await?.id),
+        None => None,
+    };
+    let filter = store::DatasetFilter {
+        org_id,
+        opening_type,
+        offset,
+        limit,
+    };
+    let (datasets, total) = app.store.list_datasets(&filter).await?;
+    Ok(DatasetPage {
+        total,
+        offset,
+        limit,
+        datasets,
+    })
+}
+
+/// The versions of a resource, newest first.
+pub async fn versions(app: &App, resource: &Resource) -> AppResult<Vec<Version>> {
+    Ok(app.store.list_versions(&resource.id).await?)
+}
+
+/// A change request with what a reader needs beside it.
+#[derive(Debug, Clone)]
+pub struct ChangeRequestItem {
+    /// The request.
+    pub request: ChangeRequest,
+    /// The dataset it is about.
+    pub dataset: Dataset,
+    /// The display name of whoever filed it (empty if the account is gone).
+    pub requester: String,
+}
+
+/// Change requests `user` may see, optionally in one state: all of them for the authority,
+/// those about their organization's datasets for publishers, none for others.
+pub async fn change_requests(
+    app: &App,
+    user: &User,
+    status: Option<RequestStatus>,
+) -> AppResult<Vec<ChangeRequestItem>> {
+    let mut visible = Vec::new();
+    for request in app.store.list_change_requests(status, None).await? {
+        let dataset = app.store.get_dataset(&request.dataset_id).await?;
+        if user.role != Role::Authority && !can_edit(user, &dataset) {
+            continue;
+        }
+        let requester = app
+            .store
+            .get_user(&request.requested_by)
+            .await
+            .map(|u| u.display_name)
+            .unwrap_or_default();
+        visible.push(ChangeRequestItem {
+            request,
+            dataset,
+            requester,
+        });
+    }
+    Ok(visible)
+}
+
+/// The resources of a dataset, oldest first.
+pub async fn resources(app: &App, dataset: &Dataset) -> AppResult<Vec<Resource>> {
+    Ok(app.store.list_resources(&dataset.id).await?)
 }

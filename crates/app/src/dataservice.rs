@@ -1,37 +1,32 @@
 //! The one enforcement point every data path goes through (DESIGN.md C5).
 //!
-//! A handler that wants rows calls [`open`] (one dataset) or [`open_sql`] (the tables a SQL text
+//! A use case that wants rows calls [`open`] (one dataset) or [`open_sql`] (the tables a SQL text
 //! reads). Both look up the caller's grants, ask [`model::access::decide`] for a decision, and hand
 //! the query crate a [`query::PolicyTable`] whose view already has the decision applied. Nothing
-//! else in the server reads Parquet files; a new data path that bypasses this module is a bug.
+//! else in the platform reads Parquet files; a new data path that bypasses this module is a bug.
 //!
 //! Quota: rows are charged to the grant *before* they are sent, atomically against the daily
 //! quota, so concurrent requests cannot overdraw it and nothing is sent that was not charged.
 
 use crate::audit::Event;
-use crate::error::{ApiError, ApiResult, Code};
-use crate::state::SharedState;
-use axum::http::{HeaderName, HeaderValue};
-use axum::response::Response;
+use crate::catalog::load_dataset;
+use crate::clock::{now_ms, quota_day};
+use crate::error::{AppError, AppResult, Code};
+use crate::state::App;
+use bytes::Bytes;
+use futures::Stream;
 use model::access::{
     self, AccessRequest, Basis, ColumnPolicy, DatasetPolicy, Decision, Mask, Mode, Principal,
+    Verdict,
 };
 use model::classification::Grade;
 use model::log::EventKind;
-use query::{PolicyTable, QueryError};
+use query::export::Format;
+use query::{AggregateQuery, PolicyTable, QueryError, RestQuery, Rows};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use store::{Dataset, GrantRecord, Resource, User, Version};
-
-/// Milliseconds in a day.
-pub const DAY_MS: i64 = 86_400_000;
-/// Quota days start at midnight China Standard Time (UTC+8).
-const CST_OFFSET_MS: i64 = 8 * 3_600_000;
-
-/// The quota day (days since the epoch, in China Standard Time) of a Unix-millisecond time.
-pub fn quota_day(now: i64) -> i64 {
-    (now + CST_OFFSET_MS).div_euclid(DAY_MS)
-}
 
 /// The principal of a user (or of an anonymous caller).
 pub fn principal(user: Option<&User>) -> Principal {
@@ -82,12 +77,12 @@ impl Access {
 
 /// The policy view of a resource's latest version: its columns with grades and masks.
 pub async fn dataset_policy(
-    state: &SharedState,
+    app: &App,
     dataset: &Dataset,
     resource: &Resource,
     version: &Version,
-) -> ApiResult<DatasetPolicy> {
-    let grades = state.store.list_column_grades(&resource.id).await?;
+) -> AppResult<DatasetPolicy> {
+    let grades = app.store.list_column_grades(&resource.id).await?;
     let columns = version
         .columns
         .iter()
@@ -113,16 +108,9 @@ pub async fn dataset_policy(
 }
 
 /// Converts a stored grant into the model's view, with today's use filled in.
-pub async fn policy_grant(
-    state: &SharedState,
-    grant: &GrantRecord,
-    now: i64,
-) -> ApiResult<access::Grant> {
+pub async fn policy_grant(app: &App, grant: &GrantRecord, now: i64) -> AppResult<access::Grant> {
     let rows_used_today = if grant.terms.daily_row_quota.is_some() {
-        state
-            .store
-            .grant_rows_used(&grant.id, quota_day(now))
-            .await?
+        app.store.grant_rows_used(&grant.id, quota_day(now)).await?
     } else {
         0
     };
@@ -142,46 +130,42 @@ pub async fn policy_grant(
     })
 }
 
-/// The grants the caller holds on a dataset (in any state; the decision filters them).
+/// The grants the caller holds on a dataset (in any app; the decision filters them).
 async fn caller_grants(
-    state: &SharedState,
+    app: &App,
     user: Option<&User>,
     dataset_id: &str,
     now: i64,
-) -> ApiResult<Vec<access::Grant>> {
+) -> AppResult<Vec<access::Grant>> {
     let Some(user) = user else {
         return Ok(Vec::new());
     };
     let mut grants = Vec::new();
-    for g in state
+    for g in app
         .store
         .list_grants_for_holder(Some(&user.id), user.org_id.as_deref())
         .await?
     {
         if g.dataset_id == dataset_id && g.revoked_at.is_none() && g.valid_until > now {
-            grants.push(policy_grant(state, &g, now).await?);
+            grants.push(policy_grant(app, &g, now).await?);
         }
     }
     Ok(grants)
 }
 
 /// The resource a request names, or the dataset's first one.
-async fn pick_resource(
-    state: &SharedState,
-    dataset: &Dataset,
-    name: Option<&str>,
-) -> ApiResult<Resource> {
-    let resources = state.store.list_resources(&dataset.id).await?;
+async fn pick_resource(app: &App, dataset: &Dataset, name: Option<&str>) -> AppResult<Resource> {
+    let resources = app.store.list_resources(&dataset.id).await?;
     let found = match name {
         Some(n) => resources.into_iter().find(|r| r.name == n),
         None => resources.into_iter().next(),
     };
     found.ok_or_else(|| match name {
-        Some(n) => ApiError::new(
+        Some(n) => AppError::new(
             Code::ResourceNotFound,
             format!("Dataset `{}` has no resource named `{n}`.", dataset.name),
         ),
-        None => ApiError::new(
+        None => AppError::new(
             Code::NoData,
             format!("Dataset `{}` has no data yet.", dataset.name),
         ),
@@ -191,17 +175,17 @@ async fn pick_resource(
 /// The decision for `user` on one resource, without requiring that rows be readable, and the
 /// daily row quota of the grant it chose (which `charge` books against).
 async fn decide_for(
-    state: &SharedState,
+    app: &App,
     user: Option<&User>,
     dataset: &Dataset,
     resource: &Resource,
     version: &Version,
     mode: Mode,
     wanted: Option<&[String]>,
-) -> ApiResult<(Decision, Option<i64>)> {
-    let now = crate::auth::now_ms();
-    let policy = dataset_policy(state, dataset, resource, version).await?;
-    let grants = caller_grants(state, user, &dataset.id, now).await?;
+) -> AppResult<(Decision, Option<i64>)> {
+    let now = now_ms();
+    let policy = dataset_policy(app, dataset, resource, version).await?;
+    let grants = caller_grants(app, user, &dataset.id, now).await?;
     let who = principal(user);
     let decision = access::decide(AccessRequest {
         principal: &who,
@@ -224,22 +208,22 @@ async fn decide_for(
 /// Opens one resource of a dataset for reading: 403 when no rows may be read, 429 when the
 /// grant's quota for today is spent.
 pub async fn open(
-    state: &SharedState,
+    app: &App,
     user: Option<&User>,
     dataset: Dataset,
     resource: Option<&str>,
     mode: Mode,
     wanted: Option<&[String]>,
-) -> ApiResult<Access> {
-    let resource = pick_resource(state, &dataset, resource).await?;
-    let version = state
+) -> AppResult<Access> {
+    let resource = pick_resource(app, &dataset, resource).await?;
+    let version = app
         .store
         .list_versions(&resource.id)
         .await?
         .into_iter()
         .next()
         .ok_or_else(|| {
-            ApiError::new(
+            AppError::new(
                 Code::NoData,
                 format!(
                     "Resource `{}` of dataset `{}` has no version yet.",
@@ -248,11 +232,11 @@ pub async fn open(
             )
         })?;
     let (decision, daily_row_quota) =
-        decide_for(state, user, &dataset, &resource, &version, mode, wanted).await?;
+        decide_for(app, user, &dataset, &resource, &version, mode, wanted).await?;
     check_rows_allowed(&dataset, &decision, mode)?;
     let table = PolicyTable {
         name: dataset.name.clone(),
-        parquet_path: state.data_dir().join(&version.path),
+        parquet_path: app.data_dir().join(&version.path),
         decision: decision.clone(),
     };
     Ok(Access {
@@ -265,13 +249,13 @@ pub async fn open(
     })
 }
 
-fn check_rows_allowed(dataset: &Dataset, decision: &Decision, mode: Mode) -> ApiResult<()> {
+fn check_rows_allowed(dataset: &Dataset, decision: &Decision, mode: Mode) -> AppResult<()> {
     if decision.basis == Basis::None {
         let how = match mode {
             Mode::Download => "download",
             _ => "read",
         };
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::NoAccess,
             format!(
                 "You may not {how} the rows of dataset `{}`. Its metadata is public; apply for access on its page if it accepts applications.",
@@ -285,8 +269,8 @@ fn check_rows_allowed(dataset: &Dataset, decision: &Decision, mode: Mode) -> Api
     Ok(())
 }
 
-fn quota_exhausted() -> ApiError {
-    ApiError::new(
+fn quota_exhausted() -> AppError {
+    AppError::new(
         Code::QuotaExhausted,
         "Today's row quota of your grant is used up. It renews at midnight (China Standard Time).",
     )
@@ -295,26 +279,22 @@ fn quota_exhausted() -> ApiError {
 /// Opens every table a SQL text reads. A table is a dataset's name (its first resource),
 /// `dataset/resource`, or a resource's id (as CKAN's DataStore names tables). Tables the caller
 /// may not read are reported exactly like tables that do not exist.
-pub async fn open_sql(
-    state: &SharedState,
-    user: Option<&User>,
-    sql: &str,
-) -> ApiResult<Vec<Access>> {
-    let names = query::Engine::referenced_tables(sql).map_err(query_error)?;
+pub async fn open_sql(app: &App, user: Option<&User>, sql: &str) -> AppResult<Vec<Access>> {
+    let names = query::Engine::referenced_tables(sql).map_err(AppError::from)?;
     let mut opened = Vec::new();
     for name in names {
         let (dataset_name, mut resource) = match name.split_once('/') {
             Some((d, r)) => (d, Some(r.to_string())),
             None => (name.as_str(), None),
         };
-        let not_found = || query_error(QueryError::TableNotFound(name.clone()));
-        let dataset = match state.store.get_dataset_by_name(dataset_name).await {
+        let not_found = || AppError::from(QueryError::TableNotFound(name.clone()));
+        let dataset = match app.store.get_dataset_by_name(dataset_name).await {
             Ok(d) => d,
             Err(store::StoreError::NotFound) if resource.is_none() => {
-                match state.store.get_resource(dataset_name).await {
+                match app.store.get_resource(dataset_name).await {
                     Ok(r) => {
                         resource = Some(r.name);
-                        state.store.get_dataset(&r.dataset_id).await?
+                        app.store.get_dataset(&r.dataset_id).await?
                     }
                     Err(store::StoreError::NotFound) => return Err(not_found()),
                     Err(e) => return Err(e.into()),
@@ -323,13 +303,13 @@ pub async fn open_sql(
             Err(store::StoreError::NotFound) => return Err(not_found()),
             Err(e) => return Err(e.into()),
         };
-        match open(state, user, dataset, resource.as_deref(), Mode::Api, None).await {
+        match open(app, user, dataset, resource.as_deref(), Mode::Api, None).await {
             Ok(mut access) => {
                 access.table.name = name.clone();
                 opened.push(access);
             }
             Err(e) if e.code == Code::QuotaExhausted => return Err(e),
-            Err(e) if e.code.status().is_client_error() => return Err(not_found()),
+            Err(e) if e.code.is_caller_error() => return Err(not_found()),
             Err(e) => return Err(e),
         }
     }
@@ -355,46 +335,23 @@ pub struct Delivery {
     pub request: Value,
 }
 
-/// The log indexes of one delivery, one per dataset read; the response carries them in the
-/// `Gongshu-Log-Index` header.
+/// The log indexes of one delivery, one per dataset read (none when logging is switched off);
+/// a response carries them, over HTTP in the `Gongshu-Log-Index` header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Receipt(pub Vec<u64>);
-
-impl Receipt {
-    /// Name of the response header.
-    pub const HEADER: &'static str = "gongshu-log-index";
-
-    /// The header value: indexes separated by commas (none when logging is switched off).
-    pub fn header_value(&self) -> Option<HeaderValue> {
-        if self.0.is_empty() {
-            return None;
-        }
-        let text: Vec<String> = self.0.iter().map(u64::to_string).collect();
-        HeaderValue::from_str(&text.join(", ")).ok()
-    }
-
-    /// Adds the header to a response.
-    pub fn attach(&self, response: &mut Response) {
-        if let Some(v) = self.header_value() {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(Self::HEADER), v);
-        }
-    }
-}
 
 /// Delivers `rows`: charges them to the grant each access used, then appends one durable log
 /// leaf per access, all before any row is sent. Fails with `quota_exhausted` (and charges
 /// nothing more) when a quota would be exceeded; if the log cannot record the access, nothing
 /// is sent either.
 pub async fn deliver(
-    state: &SharedState,
+    app: &App,
     asker: Asker<'_>,
     accesses: &[&Access],
     rows: u64,
     delivery: &Delivery,
-) -> ApiResult<Receipt> {
-    let now = crate::auth::now_ms();
+) -> AppResult<Receipt> {
+    let now = now_ms();
     let day = quota_day(now);
     for access in accesses {
         let Some(grant_id) = access.grant_id() else {
@@ -403,7 +360,7 @@ pub async fn deliver(
         if rows == 0 {
             continue;
         }
-        match state
+        match app
             .store
             .add_grant_rows(grant_id, day, rows as i64, access.daily_row_quota)
             .await
@@ -413,17 +370,15 @@ pub async fn deliver(
             Err(e) => return Err(e.into()),
         }
     }
-    state
-        .metrics
+    app.metrics
         .delivered(delivery.kind.code().trim_start_matches("data."), rows);
     let mut receipt = Receipt::default();
     for access in accesses {
         let mut purpose = None;
         if let Some(grant_id) = access.grant_id() {
-            let grant = state.store.get_grant(grant_id).await?;
+            let grant = app.store.get_grant(grant_id).await?;
             purpose = Some(
-                state
-                    .store
+                app.store
                     .get_application(&grant.application_id)
                     .await?
                     .purpose_category,
@@ -444,34 +399,222 @@ pub async fn deliver(
                 "columns": access.decision.visible().map(|(name, _)| name).collect::<Vec<_>>(),
             }),
         };
-        if let Some(index) = state.log.append(event).await? {
+        if let Some(index) = app.log.append(event).await? {
             receipt.0.push(index);
         }
     }
     Ok(receipt)
 }
 
-/// Maps an error of the query engine to the API's error table. Messages from the engine are
-/// already free of hidden column names; internal causes are logged, not shown.
-pub fn query_error(e: QueryError) -> ApiError {
-    let code = match e.code() {
-        "sql_syntax" => Code::SqlSyntax,
-        "sql_not_select" => Code::SqlNotSelect,
-        "sql_multiple_statements" => Code::SqlMultipleStatements,
-        "table_not_found" => Code::TableNotFound,
-        "column_not_found" => Code::ColumnNotFound,
-        "bad_filter" => Code::BadFilter,
-        "bad_sort" => Code::BadSort,
-        "bad_aggregate" => Code::BadAggregate,
-        "type_mismatch" => Code::TypeMismatch,
-        "query_timeout" => Code::QueryTimeout,
-        "query_memory" => Code::QueryMemory,
-        "too_many_rows" => Code::TooManyRows,
-        "query_failed" => Code::QueryFailed,
-        _ => return ApiError::internal(format!("{e:?}")),
-    };
-    if !e.is_user_error() {
-        return ApiError::internal(format!("{e:?}"));
+/// Default page size of queries.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// Rows of a preview.
+pub const PREVIEW_ROWS: usize = 20;
+
+/// How the caller reads the data, reported with every result.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessSummary {
+    /// `owner`, `open`, `grant`.
+    pub basis: &'static str,
+    /// Grant used.
+    pub grant_id: Option<String>,
+    /// Rows left today under the grant, after this request.
+    pub quota_remaining: Option<i64>,
+    /// How many of the dataset's columns are hidden from the caller.
+    pub hidden_columns: usize,
+    /// Columns shown masked.
+    pub masked_columns: Vec<String>,
+}
+
+/// Summarises an access after `rows` were charged.
+pub fn access_summary(access: &Access, rows: u64) -> AccessSummary {
+    let d = &access.decision;
+    AccessSummary {
+        basis: match d.basis {
+            Basis::Owner => "owner",
+            Basis::Open => "open",
+            Basis::Grant(_) => "grant",
+            Basis::None => "none",
+        },
+        grant_id: access.grant_id().map(str::to_string),
+        quota_remaining: d.quota_remaining.map(|q| (q - rows as i64).max(0)),
+        hidden_columns: d.columns.iter().filter(|(_, v)| !v.is_visible()).count(),
+        masked_columns: d
+            .visible()
+            .filter(|(_, v)| matches!(v, Verdict::Masked { .. }))
+            .map(|(n, _)| n.to_string())
+            .collect(),
     }
-    ApiError::new(code, e.to_string())
+}
+
+/// Runs a REST query on a dataset for `asker`, then charges and logs the rows: shared by the
+/// API, the portal preview and the CKAN DataStore façade. The limit defaults to
+/// [`DEFAULT_LIMIT`] and is lowered to the row cap and to the quota left.
+pub async fn run_query(
+    app: &App,
+    asker: Asker<'_>,
+    name: &str,
+    resource: Option<&str>,
+    mut q: RestQuery,
+    delivery: &Delivery,
+) -> AppResult<(Access, Rows, Receipt)> {
+    let dataset = load_dataset(app, name).await?;
+    let access = open(
+        app,
+        asker.user,
+        dataset,
+        resource,
+        Mode::Api,
+        q.fields.as_deref(),
+    )
+    .await?;
+    let budget = access.row_budget(app.engine.limits().max_rows);
+    q.limit = Some(q.limit.unwrap_or(DEFAULT_LIMIT).min(budget));
+    let rows = app.engine.query(&access.table, &q).await?;
+    let receipt = deliver(app, asker, &[&access], rows.row_count as u64, delivery).await?;
+    Ok((access, rows, receipt))
+}
+
+/// Runs an aggregate on a dataset for `asker`, then charges and logs the groups. A limit of
+/// `None` means the row cap; either is lowered to the quota left.
+pub async fn run_aggregate(
+    app: &App,
+    asker: Asker<'_>,
+    name: &str,
+    resource: Option<&str>,
+    a: AggregateQuery,
+    delivery: &Delivery,
+) -> AppResult<(Access, Rows, Receipt)> {
+    let dataset = load_dataset(app, name).await?;
+    let access = open(app, asker.user, dataset, resource, Mode::Api, None).await?;
+    let cap = app.engine.limits().max_rows;
+    let a = AggregateQuery {
+        limit: Some(a.limit.unwrap_or(cap).min(access.row_budget(cap))),
+        ..a
+    };
+    let rows = app.engine.aggregate(&access.table, &a).await?;
+    let receipt = deliver(app, asker, &[&access], rows.row_count as u64, delivery).await?;
+    Ok((access, rows, receipt))
+}
+
+/// Runs read-only SQL for `asker` over the datasets it names, charging every grant used and
+/// logging each dataset read as an event of `kind`.
+pub async fn run_sql(
+    app: &App,
+    asker: Asker<'_>,
+    sql: &str,
+    kind: EventKind,
+) -> AppResult<(Vec<Access>, Rows, Receipt)> {
+    if sql.len() > 100_000 {
+        return Err(AppError::new(
+            Code::SqlSyntax,
+            "The SQL text is longer than 100,000 bytes.",
+        ));
+    }
+    let accesses = open_sql(app, asker.user, sql).await?;
+    let tables: Vec<_> = accesses.iter().map(|a| a.table.clone()).collect();
+    let rows = app.engine.sql(&tables, sql).await?;
+    let refs: Vec<&Access> = accesses.iter().collect();
+    // The rows of a query over several tables cannot be told apart, so each grant involved is
+    // charged the whole result; a quota smaller than the result refuses it.
+    let delivery = Delivery {
+        kind,
+        request: json!({"sql": sql}),
+    };
+    let receipt = deliver(app, asker, &refs, rows.row_count as u64, &delivery).await?;
+    Ok((accesses, rows, receipt))
+}
+
+/// A download that has been counted, charged and logged, ready to stream.
+pub struct Download {
+    /// What was opened.
+    pub access: Access,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Its log entry.
+    pub receipt: Receipt,
+    /// The file's name, e.g. `bus-stops-v2.csv`.
+    pub file_name: String,
+    /// The bytes of the file. An error midway ends the stream with an error, so a client never
+    /// mistakes a partial file for a complete one.
+    pub body: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, QueryError>> + Send>>,
+}
+
+/// Prepares a download for `asker`: counts first (so the quota and the download cap are
+/// checked before the first byte), charges and logs, then opens the stream. `q.limit` of
+/// `None` means every row; `request` is the request as the caller made it, for the log's
+/// private detail.
+pub async fn download(
+    app: &App,
+    asker: Asker<'_>,
+    name: &str,
+    resource: Option<&str>,
+    mut q: RestQuery,
+    format: Format,
+    request: Value,
+) -> AppResult<Download> {
+    let cap = app.engine.limits().max_download_rows;
+    let dataset = load_dataset(app, name).await?;
+    let access = open(
+        app,
+        asker.user,
+        dataset,
+        resource,
+        Mode::Download,
+        q.fields.as_deref(),
+    )
+    .await?;
+    let delivery = Delivery {
+        kind: EventKind::Download,
+        request,
+    };
+    let mut rows = app.engine.count(&access.table, &q).await?;
+    if let Some(l) = q.limit {
+        rows = rows.min(l as u64);
+    }
+    if rows > cap {
+        return Err(AppError::new(
+            Code::TooManyRows,
+            format!("The download would have {rows} rows; the limit is {cap}. Add filters or use `limit`."),
+        ));
+    }
+    if format == Format::Xlsx && rows > 1_048_575 {
+        return Err(AppError::new(
+            Code::TooManyRows,
+            format!("A spreadsheet holds at most 1,048,575 rows and this download has {rows}; choose CSV or Parquet."),
+        ));
+    }
+    if let Some(left) = access.decision.quota_remaining {
+        if rows as i64 > left {
+            return Err(AppError::new(
+                Code::QuotaExhausted,
+                format!("The download has {rows} rows but only {left} remain in today's quota of your grant. Add filters or wait until tomorrow."),
+            ));
+        }
+    }
+    q.limit = Some(rows as usize);
+    let receipt = deliver(app, asker, &[&access], rows, &delivery).await?;
+    let stream = app.engine.stream(&access.table, &q).await?;
+    let file_name = format!(
+        "{}-v{}.{}",
+        access.dataset.name,
+        access.version.number,
+        format.ext()
+    );
+    Ok(Download {
+        access,
+        rows,
+        receipt,
+        file_name,
+        body: Box::pin(query::export::encode(format, stream)),
+    })
+}
+
+/// Whether `user` may download any column of the dataset's first resource now.
+pub async fn can_download(app: &App, user: Option<&User>, dataset: &Dataset) -> bool {
+    match open(app, user, dataset.clone(), None, Mode::Download, None).await {
+        Ok(a) => a.decision.visible().next().is_some(),
+        Err(_) => false,
+    }
 }

@@ -3,20 +3,20 @@
 //! [`model::application`]; this module checks who may act and keeps the store consistent.
 
 use crate::audit::Event;
-use crate::error::{ApiError, ApiResult, Code};
-use crate::state::SharedState;
+use crate::error::{AppError, AppResult, Code, Found};
+use crate::state::App;
 use model::access::{Grantee, Mode};
 use model::application::{self, ApplicationStatus, PurposeCategory, ResultKind, ReviewStep, Terms};
 use model::classification::Grade;
 use model::filter::Condition;
 use model::log::EventKind;
 use model::role::Role;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use store::{
-    Application, ApplicationDecision, ApplicationFilter, Dataset, GrantRecord, NewApplication,
-    NewGrant, NewReuse, ReuseReport, User,
+    Agreement, Application, ApplicationDecision, ApplicationFilter, Dataset, GrantRecord,
+    NewApplication, NewGrant, NewReuse, ReuseReport, User,
 };
 
 /// The data-use agreement (数据使用协议) in force. Changing this text makes a new version at the
@@ -32,82 +32,66 @@ pub fn agreement_hash(text: &str) -> String {
 }
 
 /// An application as the API and the portal submit it.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationInput {
     /// Dataset slug.
     pub dataset: String,
     /// Columns asked for.
-    #[schema(min_items = 1)]
     pub columns: Vec<String>,
     /// Optional row conditions, at most 20.
     #[serde(default)]
-    #[schema(value_type = Vec<crate::api::openapi::Condition>, max_items = 20)]
     pub row_filter: Vec<Condition>,
     /// Modes (`api`, `download`, `clean_room`).
-    #[schema(value_type = Vec<crate::api::openapi::Mode>, min_items = 1)]
     pub modes: Vec<Mode>,
     /// Days, 1 to 365.
-    #[schema(minimum = 1, maximum = 365)]
     pub duration_days: i64,
     /// Rows per day; none for no quota.
     #[serde(default)]
-    #[schema(nullable = false, minimum = 1)]
     pub daily_row_quota: Option<i64>,
     /// Purpose category code.
-    #[schema(value_type = crate::api::openapi::PurposeCategory)]
     pub purpose_category: PurposeCategory,
     /// Purpose, at most 2,000 characters.
-    #[schema(min_length = 1, max_length = 2000)]
     pub purpose: String,
     /// Usage scenario, at most 2,000 characters.
-    #[schema(min_length = 1, max_length = 2000)]
     pub scenario: String,
     /// Apply on behalf of the caller's organization (enterprise users and staff); defaults to
     /// true for roles bound to an organization.
     #[serde(default)]
-    #[schema(nullable = false)]
     pub on_behalf_of_organization: Option<bool>,
     /// Submit at once, accepting the agreement whose SHA-256 is given (see `GET /api/v1/agreement`).
     #[serde(default)]
-    #[schema(nullable = false)]
     pub accept_agreement: Option<String>,
 }
 
 /// A reviewer's decision.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
     /// `approve` or `reject`.
     pub decision: ReviewDecision,
     /// Narrowed columns (approve; defaults to those asked for).
     #[serde(default)]
-    #[schema(nullable = false, min_items = 1)]
     pub columns: Option<Vec<String>>,
     /// Extra row conditions added by the reviewer (approve).
     #[serde(default)]
-    #[schema(value_type = Vec<crate::api::openapi::Condition>)]
     pub add_row_filter: Vec<Condition>,
     /// Narrowed modes (approve).
     #[serde(default)]
-    #[schema(value_type = Option<Vec<crate::api::openapi::Mode>>, nullable = false, min_items = 1)]
     pub modes: Option<Vec<Mode>>,
     /// Narrowed duration (approve).
     #[serde(default)]
-    #[schema(nullable = false, minimum = 1, maximum = 365)]
     pub duration_days: Option<i64>,
     /// Narrowed quota (approve).
     #[serde(default)]
-    #[schema(nullable = false, minimum = 1)]
     pub daily_row_quota: Option<i64>,
     /// Reason (required to reject) or remark, at most 2,000 characters.
     #[serde(default)]
-    #[schema(max_length = 2000)]
     pub note: String,
 }
 
 /// Approve or reject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewDecision {
     /// Approve, possibly narrowed.
@@ -116,11 +100,11 @@ pub enum ReviewDecision {
     Reject,
 }
 
-fn invalid_terms(message: impl Into<String>) -> ApiError {
-    ApiError::new(Code::InvalidTerms, message)
+fn invalid_terms(message: impl Into<String>) -> AppError {
+    AppError::new(Code::InvalidTerms, message)
 }
 
-fn text(field: &str, value: &str, max: usize, required: bool) -> ApiResult<String> {
+fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
     let v = value.trim();
     if required && v.is_empty() {
         return Err(invalid_terms(format!("Fill in `{field}`.")));
@@ -134,10 +118,10 @@ fn text(field: &str, value: &str, max: usize, required: bool) -> ApiResult<Strin
 }
 
 /// Column grades of the dataset's latest versions, over all its resources.
-async fn column_grades(state: &SharedState, dataset: &Dataset) -> ApiResult<Vec<(String, Grade)>> {
+async fn column_grades(app: &App, dataset: &Dataset) -> AppResult<Vec<(String, Grade)>> {
     let mut out: Vec<(String, Grade)> = Vec::new();
-    for resource in state.store.list_resources(&dataset.id).await? {
-        let Some(version) = state
+    for resource in app.store.list_resources(&dataset.id).await? {
+        let Some(version) = app
             .store
             .list_versions(&resource.id)
             .await?
@@ -146,8 +130,7 @@ async fn column_grades(state: &SharedState, dataset: &Dataset) -> ApiResult<Vec<
         else {
             continue;
         };
-        let policy =
-            crate::dataservice::dataset_policy(state, dataset, &resource, &version).await?;
+        let policy = crate::dataservice::dataset_policy(app, dataset, &resource, &version).await?;
         for c in policy.columns {
             match out.iter_mut().find(|(n, _)| *n == c.name) {
                 Some((_, g)) => *g = (*g).max(c.grade),
@@ -159,15 +142,11 @@ async fn column_grades(state: &SharedState, dataset: &Dataset) -> ApiResult<Vec<
 }
 
 /// Checks terms against the dataset: known columns, valid conditions, sane values.
-async fn check_terms(
-    state: &SharedState,
-    dataset: &Dataset,
-    terms: &Terms,
-) -> ApiResult<Vec<Grade>> {
+async fn check_terms(app: &App, dataset: &Dataset, terms: &Terms) -> AppResult<Vec<Grade>> {
     terms
         .validate()
         .map_err(|e| invalid_terms(capitalize(&e.to_string())))?;
-    let grades = column_grades(state, dataset).await?;
+    let grades = column_grades(app, dataset).await?;
     let mut chosen = Vec::new();
     for c in &terms.columns {
         match grades.iter().find(|(n, _)| n == c) {
@@ -205,14 +184,10 @@ fn capitalize(s: &str) -> String {
 }
 
 /// Creates an application (and submits it when the input accepts the agreement).
-pub async fn apply(
-    state: &SharedState,
-    user: &User,
-    input: ApplicationInput,
-) -> ApiResult<Application> {
-    let dataset = crate::api::load_dataset(state, &input.dataset).await?;
+pub async fn apply(app: &App, user: &User, input: ApplicationInput) -> AppResult<Application> {
+    let dataset = crate::catalog::load_dataset(app, &input.dataset).await?;
     if !application::accepts_applications(dataset.meta.opening_type, dataset.meta.importance) {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::NotAcceptingApplications,
             format!(
                 "Dataset `{}` is not open (不予开放), so it takes no applications.",
@@ -244,10 +219,10 @@ pub async fn apply(
         duration_days: input.duration_days,
         daily_row_quota: input.daily_row_quota,
     };
-    let grades = check_terms(state, &dataset, &requested).await?;
+    let grades = check_terms(app, &dataset, &requested).await?;
     let needs_authority =
         application::needs_authority(dataset.meta.domain, dataset.meta.importance, grades);
-    let app = state
+    let application = app
         .store
         .create_application(NewApplication {
             applicant_id: user.id.clone(),
@@ -258,12 +233,12 @@ pub async fn apply(
             purpose: text("purpose", &input.purpose, 2000, true)?,
             scenario: text("scenario", &input.scenario, 2000, true)?,
             needs_authority,
-            now: crate::auth::now_ms(),
+            now: crate::clock::now_ms(),
         })
         .await?;
     match input.accept_agreement {
-        Some(hash) => submit(state, user, &app.id, &hash).await,
-        None => Ok(app),
+        Some(hash) => submit(app, user, &application.id, &hash).await,
+        None => Ok(application),
     }
 }
 
@@ -278,44 +253,40 @@ fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
 }
 
 /// Loads an application or answers `application_not_found`.
-pub async fn load(state: &SharedState, id: &str) -> ApiResult<Application> {
-    match state.store.get_application(id).await {
-        Ok(a) => Ok(a),
-        Err(store::StoreError::NotFound) => Err(ApiError::new(
-            Code::ApplicationNotFound,
-            "There is no such application.",
-        )),
-        Err(e) => Err(e.into()),
-    }
+pub async fn load(app: &App, id: &str) -> AppResult<Application> {
+    app.store
+        .get_application(id)
+        .await
+        .or_missing(|| AppError::new(Code::ApplicationNotFound, "There is no such application."))
 }
 
 /// Whether `user` may read the application: its applicant, the owning organization's
 /// publishers, and the authority.
-pub async fn can_read(state: &SharedState, user: &User, app: &Application) -> ApiResult<bool> {
-    if app.applicant_id == user.id || user.role == Role::Authority {
+pub async fn can_read(app: &App, user: &User, application: &Application) -> AppResult<bool> {
+    if application.applicant_id == user.id || user.role == Role::Authority {
         return Ok(true);
     }
-    let dataset = state.store.get_dataset(&app.dataset_id).await?;
+    let dataset = app.store.get_dataset(&application.dataset_id).await?;
     Ok(crate::dataservice::principal(Some(user)).owns(&dataset.org_id))
 }
 
 /// Loads an application the user may read; others get `application_not_found`, so ids of other
 /// people's applications reveal nothing.
-pub async fn load_for(state: &SharedState, user: &User, id: &str) -> ApiResult<Application> {
-    let app = load(state, id).await?;
-    if can_read(state, user, &app).await? {
-        Ok(app)
+pub async fn load_for(app: &App, user: &User, id: &str) -> AppResult<Application> {
+    let application = load(app, id).await?;
+    if can_read(app, user, &application).await? {
+        Ok(application)
     } else {
-        Err(ApiError::new(
+        Err(AppError::new(
             Code::ApplicationNotFound,
             "There is no such application.",
         ))
     }
 }
 
-fn conflict_status(e: store::StoreError, what: &str) -> ApiError {
+fn conflict_status(e: store::StoreError, what: &str) -> AppError {
     match e {
-        store::StoreError::Conflict(_) => ApiError::new(
+        store::StoreError::Conflict(_) => AppError::new(
             Code::AlreadyDecided,
             format!("The application is no longer {what}; reload it to see where it stands."),
         ),
@@ -325,21 +296,21 @@ fn conflict_status(e: store::StoreError, what: &str) -> ApiError {
 
 /// Submits a draft, accepting the agreement whose hash the applicant saw.
 pub async fn submit(
-    state: &SharedState,
+    app: &App,
     user: &User,
     id: &str,
     accepted_hash: &str,
-) -> ApiResult<Application> {
-    let app = load_for(state, user, id).await?;
-    if app.applicant_id != user.id {
-        return Err(ApiError::new(
+) -> AppResult<Application> {
+    let application = load_for(app, user, id).await?;
+    if application.applicant_id != user.id {
+        return Err(AppError::new(
             Code::Forbidden,
             "Only the applicant may submit an application.",
         ));
     }
-    let agreement = state.store.latest_agreement().await?;
+    let agreement = app.store.latest_agreement().await?;
     if agreement.sha256 != accepted_hash.trim() {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::AgreementMismatch,
             format!(
                 "The data-use agreement you accepted is not the one in force (version {}, SHA-256 {}). Read it again and accept that version.",
@@ -347,7 +318,7 @@ pub async fn submit(
             ),
         ));
     }
-    let app = state
+    let application = app
         .store
         .decide_application(
             id,
@@ -355,42 +326,42 @@ pub async fn submit(
                 agreement_version: agreement.version,
                 agreement_sha256: agreement.sha256,
             },
-            crate::auth::now_ms(),
+            crate::clock::now_ms(),
         )
         .await
         .map_err(|e| conflict_status(e, "a draft"))?;
-    logged(state, user, app, EventKind::ApplicationSubmitted).await
+    logged(app, user, application, EventKind::ApplicationSubmitted).await
 }
 
 /// Withdraws a draft or submitted application.
-pub async fn withdraw(state: &SharedState, user: &User, id: &str) -> ApiResult<Application> {
-    let app = load_for(state, user, id).await?;
-    if app.applicant_id != user.id {
-        return Err(ApiError::new(
+pub async fn withdraw(app: &App, user: &User, id: &str) -> AppResult<Application> {
+    let application = load_for(app, user, id).await?;
+    if application.applicant_id != user.id {
+        return Err(AppError::new(
             Code::Forbidden,
             "Only the applicant may withdraw an application.",
         ));
     }
-    let app = state
+    let application = app
         .store
-        .decide_application(id, ApplicationDecision::Withdraw, crate::auth::now_ms())
+        .decide_application(id, ApplicationDecision::Withdraw, crate::clock::now_ms())
         .await
         .map_err(|e| conflict_status(e, "open"))?;
-    logged(state, user, app, EventKind::ApplicationWithdrawn).await
+    logged(app, user, application, EventKind::ApplicationWithdrawn).await
 }
 
 /// The review step `user` may act on for an application, if any.
 pub async fn review_step(
-    state: &SharedState,
+    app: &App,
     user: &User,
-    app: &Application,
-) -> ApiResult<Option<ReviewStep>> {
-    if app.status != ApplicationStatus::Submitted || app.applicant_id == user.id {
+    application: &Application,
+) -> AppResult<Option<ReviewStep>> {
+    if application.status != ApplicationStatus::Submitted || application.applicant_id == user.id {
         return Ok(None);
     }
-    match app.step {
+    match application.step {
         Some(ReviewStep::Department) => {
-            let dataset = state.store.get_dataset(&app.dataset_id).await?;
+            let dataset = app.store.get_dataset(&application.dataset_id).await?;
             let owns = crate::dataservice::principal(Some(user)).owns(&dataset.org_id);
             Ok(owns.then_some(ReviewStep::Department))
         }
@@ -403,22 +374,22 @@ pub async fn review_step(
 
 /// Applies a reviewer's decision.
 pub async fn review(
-    state: &SharedState,
+    app: &App,
     user: &User,
     id: &str,
     input: ReviewInput,
-) -> ApiResult<Application> {
-    let app = load_for(state, user, id).await?;
-    let Some(step) = review_step(state, user, &app).await? else {
-        return Err(ApiError::new(
+) -> AppResult<Application> {
+    let application = load_for(app, user, id).await?;
+    let Some(step) = review_step(app, user, &application).await? else {
+        return Err(AppError::new(
             Code::Forbidden,
-            match app.status {
+            match application.status {
                 ApplicationStatus::Submitted => "This application is not waiting for your review: the owning organization reviews first, then the data authority where a second approval is needed.",
                 _ => "This application is not under review.",
             },
         ));
     };
-    let now = crate::auth::now_ms();
+    let now = crate::clock::now_ms();
     let note = text("note", &input.note, 2000, false)?;
     if input.decision == ReviewDecision::Reject {
         if note.is_empty() {
@@ -426,7 +397,7 @@ pub async fn review(
                 "Give the applicant a reason for the rejection.",
             ));
         }
-        let app = state
+        let application = app
             .store
             .decide_application(
                 id,
@@ -439,9 +410,9 @@ pub async fn review(
             )
             .await
             .map_err(|e| conflict_status(e, "waiting for this review"))?;
-        return logged(state, user, app, EventKind::ApplicationRejected).await;
+        return logged(app, user, application, EventKind::ApplicationRejected).await;
     }
-    let current = &app.approved;
+    let current = &application.approved;
     let mut row_filter = current.row_filter.clone();
     row_filter.extend(input.add_row_filter);
     let narrowed = Terms {
@@ -460,18 +431,18 @@ pub async fn review(
     current
         .check_narrowing(&narrowed)
         .map_err(|e| invalid_terms(capitalize(&e.to_string())))?;
-    let dataset = state.store.get_dataset(&app.dataset_id).await?;
-    let grades = check_terms(state, &dataset, &narrowed).await?;
+    let dataset = app.store.get_dataset(&application.dataset_id).await?;
+    let grades = check_terms(app, &dataset, &narrowed).await?;
     // Classification may have been raised since submission: the authority's step is required
     // if the data is sensitive now, even if it was not when the applicant applied.
-    let needs_authority = app.needs_authority
+    let needs_authority = application.needs_authority
         || application::needs_authority(
             dataset.meta.domain,
             dataset.meta.importance,
             grades.iter().copied(),
         );
     if !application::accepts_applications(dataset.meta.opening_type, dataset.meta.importance) {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::NotAcceptingApplications,
             "The dataset was closed (不予开放) after this application was submitted; reject it with that reason.",
         ));
@@ -483,9 +454,9 @@ pub async fn review(
             note,
         },
         application::ApprovalOutcome::Grant => {
-            let grantee = match &app.applicant_org_id {
+            let grantee = match &application.applicant_org_id {
                 Some(org) => Grantee::Org(org.clone()),
-                None => Grantee::User(app.applicant_id.clone()),
+                None => Grantee::User(application.applicant_id.clone()),
             };
             // L4 columns in a grant are usable masked only with the authority's approval.
             let l4_masked_approved = step == ReviewStep::Authority && grades.contains(&Grade::L4);
@@ -503,7 +474,7 @@ pub async fn review(
                     l4_masked_approved,
                     privacy_budget,
                     valid_from: now,
-                    valid_until: now + narrowed.duration_days * crate::dataservice::DAY_MS,
+                    valid_until: now + narrowed.duration_days * crate::clock::DAY_MS,
                     terms: narrowed,
                 },
             }
@@ -513,47 +484,43 @@ pub async fn review(
         ApplicationDecision::ForwardToAuthority { .. } => EventKind::ApplicationForwarded,
         _ => EventKind::ApplicationApproved,
     };
-    let app = state
+    let application = app
         .store
         .decide_application(id, decision, now)
         .await
         .map_err(|e| conflict_status(e, "waiting for this review"))?;
-    logged(state, user, app, kind).await
+    logged(app, user, application, kind).await
 }
 
 /// Logs a decision on an application (C7) and hands the application back.
 async fn logged(
-    state: &SharedState,
+    app: &App,
     user: &User,
-    app: Application,
+    application: Application,
     kind: EventKind,
-) -> ApiResult<Application> {
-    let dataset = state.store.get_dataset(&app.dataset_id).await?;
+) -> AppResult<Application> {
+    let dataset = app.store.get_dataset(&application.dataset_id).await?;
     let mut event = Event::new(kind, Some(user));
     event.dataset = Some(&dataset.name);
-    event.purpose = Some(app.purpose_category);
+    event.purpose = Some(application.purpose_category);
     event.detail = json!({
-        "application_id": app.id,
-        "status": app.status.code(),
-        "step": app.step,
-        "approved": app.approved,
-        "grant_id": app.grant_id,
-        "rejection_reason": app.rejection_reason,
+        "application_id": application.id,
+        "status": application.status.code(),
+        "step": application.step,
+        "approved": application.approved,
+        "grant_id": application.grant_id,
+        "rejection_reason": application.rejection_reason,
     });
-    state.log.append(event).await?;
-    Ok(app)
+    app.log.append(event).await?;
+    Ok(application)
 }
 
 /// Loads a grant or answers `grant_not_found`.
-pub async fn load_grant(state: &SharedState, id: &str) -> ApiResult<GrantRecord> {
-    match state.store.get_grant(id).await {
-        Ok(g) => Ok(g),
-        Err(store::StoreError::NotFound) => Err(ApiError::new(
-            Code::GrantNotFound,
-            "There is no such grant.",
-        )),
-        Err(e) => Err(e.into()),
-    }
+pub async fn load_grant(app: &App, id: &str) -> AppResult<GrantRecord> {
+    app.store
+        .get_grant(id)
+        .await
+        .or_missing(|| AppError::new(Code::GrantNotFound, "There is no such grant."))
 }
 
 /// Whether `user` holds the grant.
@@ -569,40 +536,35 @@ pub fn manages(user: &User, dataset: &Dataset) -> bool {
 }
 
 /// Revokes a grant with a reason.
-pub async fn revoke(
-    state: &SharedState,
-    user: &User,
-    id: &str,
-    reason: &str,
-) -> ApiResult<GrantRecord> {
-    let grant = load_grant(state, id).await?;
-    let dataset = state.store.get_dataset(&grant.dataset_id).await?;
+pub async fn revoke(app: &App, user: &User, id: &str, reason: &str) -> AppResult<GrantRecord> {
+    let grant = load_grant(app, id).await?;
+    let dataset = app.store.get_dataset(&grant.dataset_id).await?;
     if !manages(user, &dataset) {
         return Err(if holds(user, &grant) {
-            ApiError::new(
+            AppError::new(
                 Code::Forbidden,
                 "Only the owning organization or the data authority may revoke a grant.",
             )
         } else {
-            ApiError::new(Code::GrantNotFound, "There is no such grant.")
+            AppError::new(Code::GrantNotFound, "There is no such grant.")
         });
     }
     let reason = text("reason", reason, 2000, true)?;
-    match state
+    match app
         .store
-        .revoke_grant(id, &user.id, &reason, crate::auth::now_ms())
+        .revoke_grant(id, &user.id, &reason, crate::clock::now_ms())
         .await
     {
         Ok(g) => {
-            let application = state.store.get_application(&g.application_id).await?;
+            let application = app.store.get_application(&g.application_id).await?;
             let mut event = Event::new(EventKind::GrantRevoked, Some(user));
             event.dataset = Some(&dataset.name);
             event.purpose = Some(application.purpose_category);
             event.detail = json!({"grant_id": g.id, "reason": reason});
-            state.log.append(event).await?;
+            app.log.append(event).await?;
             Ok(g)
         }
-        Err(store::StoreError::Conflict(_)) => Err(ApiError::new(
+        Err(store::StoreError::Conflict(_)) => Err(AppError::new(
             Code::AlreadyDecided,
             "The grant was already revoked.",
         )),
@@ -611,35 +573,31 @@ pub async fn revoke(
 }
 
 /// A result (成果) as the grantee reports it.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReuseInput {
     /// Kind.
-    #[schema(value_type = crate::api::openapi::ResultKind)]
     pub kind: ResultKind,
     /// Title, at most 200 characters.
-    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Description, at most 4,000 characters.
     #[serde(default)]
-    #[schema(max_length = 4000)]
     pub description: String,
     /// An http:// or https:// link of at most 500 characters.
     #[serde(default)]
-    #[schema(nullable = false, max_length = 500, pattern = "^https?://[^\\s]+$")]
     pub url: Option<String>,
 }
 
 /// Records a result reported by the holder of a grant.
 pub async fn report(
-    state: &SharedState,
+    app: &App,
     user: &User,
     grant_id: &str,
     input: ReuseInput,
-) -> ApiResult<ReuseReport> {
-    let grant = load_grant(state, grant_id).await?;
+) -> AppResult<ReuseReport> {
+    let grant = load_grant(app, grant_id).await?;
     if !holds(user, &grant) {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::GrantNotFound,
             "There is no such grant.",
         ));
@@ -664,7 +622,7 @@ pub async fn report(
         }
         None => None,
     };
-    Ok(state
+    Ok(app
         .store
         .create_reuse(NewReuse {
             grant_id: grant.id.clone(),
@@ -674,13 +632,13 @@ pub async fn report(
             description: text("description", &input.description, 4000, false)?,
             url,
             created_by: user.id.clone(),
-            now: crate::auth::now_ms(),
+            now: crate::clock::now_ms(),
         })
         .await?)
 }
 
 /// Applications waiting for `user`'s review.
-pub async fn review_queue(state: &SharedState, user: &User) -> ApiResult<Vec<Application>> {
+pub async fn review_queue(app: &App, user: &User) -> AppResult<Vec<Application>> {
     let filter = match user.role {
         Role::Authority => ApplicationFilter {
             status: Some(ApplicationStatus::Submitted),
@@ -695,5 +653,132 @@ pub async fn review_queue(state: &SharedState, user: &User) -> ApiResult<Vec<App
         },
         _ => return Ok(Vec::new()),
     };
-    Ok(state.store.list_applications(&filter).await?)
+    Ok(app.store.list_applications(&filter).await?)
+}
+
+/// The data-use agreement in force.
+pub async fn agreement(app: &App) -> AppResult<Agreement> {
+    Ok(app.store.latest_agreement().await?)
+}
+
+/// An application with its dataset's slug, as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationView {
+    /// The application.
+    #[serde(flatten)]
+    pub application: Application,
+    /// The dataset's slug.
+    pub dataset: String,
+}
+
+/// An application as the API shows it.
+pub async fn application_view(app: &App, application: Application) -> AppResult<ApplicationView> {
+    let dataset = app.store.get_dataset(&application.dataset_id).await?.name;
+    Ok(ApplicationView {
+        application,
+        dataset,
+    })
+}
+
+/// Applications as the API shows them.
+pub async fn application_views(
+    app: &App,
+    applications: Vec<Application>,
+) -> AppResult<Vec<ApplicationView>> {
+    let mut out = Vec::with_capacity(applications.len());
+    for a in applications {
+        out.push(application_view(app, a).await?);
+    }
+    Ok(out)
+}
+
+/// The applications `user` made, newest first.
+pub async fn my_applications(app: &App, user: &User) -> AppResult<Vec<Application>> {
+    Ok(app
+        .store
+        .list_applications(&ApplicationFilter {
+            applicant_id: Some(user.id.clone()),
+            ..Default::default()
+        })
+        .await?)
+}
+
+/// A grant with its dataset's slug, its state now and today's remaining quota.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrantView {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: GrantRecord,
+    /// The dataset's slug.
+    pub dataset: String,
+    /// Where the grant stands now.
+    pub state: model::access::GrantState,
+    /// Rows left today; none without a quota.
+    pub quota_remaining: Option<i64>,
+}
+
+/// A grant as the API shows it.
+pub async fn grant_view(app: &App, grant: GrantRecord) -> AppResult<GrantView> {
+    let dataset = app.store.get_dataset(&grant.dataset_id).await?.name;
+    let now = crate::clock::now_ms();
+    let current = crate::dataservice::policy_grant(app, &grant, now).await?;
+    Ok(GrantView {
+        state: current.state(now),
+        quota_remaining: current.quota_remaining(),
+        grant,
+        dataset,
+    })
+}
+
+/// Grants as the API shows them.
+pub async fn grant_views(app: &App, grants: Vec<GrantRecord>) -> AppResult<Vec<GrantView>> {
+    let mut out = Vec::with_capacity(grants.len());
+    for g in grants {
+        out.push(grant_view(app, g).await?);
+    }
+    Ok(out)
+}
+
+/// The grants `user` holds, personally or through their organization.
+pub async fn my_grants(app: &App, user: &User) -> AppResult<Vec<GrantRecord>> {
+    Ok(app
+        .store
+        .list_grants_for_holder(Some(&user.id), user.org_id.as_deref())
+        .await?)
+}
+
+/// A grant `user` holds or manages; others get `grant_not_found`, so ids reveal nothing.
+pub async fn grant_for(app: &App, user: &User, id: &str) -> AppResult<GrantRecord> {
+    let grant = load_grant(app, id).await?;
+    let dataset = app.store.get_dataset(&grant.dataset_id).await?;
+    if !holds(user, &grant) && !manages(user, &dataset) {
+        return Err(AppError::new(
+            Code::GrantNotFound,
+            "There is no such grant.",
+        ));
+    }
+    Ok(grant)
+}
+
+/// The grants on a dataset, for those who manage it.
+pub async fn dataset_grants(
+    app: &App,
+    user: &User,
+    dataset: &Dataset,
+) -> AppResult<Vec<GrantRecord>> {
+    if !manages(user, dataset) {
+        return Err(AppError::new(
+            Code::Forbidden,
+            "Only the owning organization and the data authority may list a dataset's grants.",
+        ));
+    }
+    Ok(app.store.list_grants_for_dataset(&dataset.id).await?)
+}
+
+/// Results reported with a dataset's data, or with any data; public.
+pub async fn results(app: &App, dataset: Option<&Dataset>) -> AppResult<Vec<ReuseReport>> {
+    Ok(app
+        .store
+        .list_reuses(dataset.map(|d| d.id.as_str()))
+        .await?)
 }

@@ -6,9 +6,9 @@
 //! Loaded only into a database without organizations, so restarting with `--demo` is harmless.
 
 use crate::accounts::{self, NewOrgInput, NewUserInput};
-use crate::auth::now_ms;
 use crate::catalog::{self, DatasetInput, StagedUpload};
-use crate::state::SharedState;
+use crate::clock::now_ms;
+use crate::state::App;
 use model::classification::{Domain, Grade, Importance, OpeningType};
 use model::role::{OrgKind, Role};
 use std::fmt::Write as _;
@@ -162,8 +162,8 @@ pub fn uscc(body: &str) -> String {
 }
 
 /// Loads the demo content if the database is empty, and prints the accounts.
-pub async fn load(state: &SharedState) -> anyhow::Result<()> {
-    let store = &state.store;
+pub async fn load(app: &App) -> anyhow::Result<()> {
+    let store = &app.store;
     if !store.list_orgs().await?.is_empty() {
         // The last demo dataset marks a complete load; anything else is someone's real data or
         // a load that failed halfway, and neither may be mixed with demo content.
@@ -192,7 +192,7 @@ pub async fn load(state: &SharedState) -> anyhow::Result<()> {
     ];
     for (name, title, kind, code) in orgs {
         accounts::create_org(
-            store,
+            app,
             NewOrgInput {
                 name: name.into(),
                 title: title.into(),
@@ -207,7 +207,7 @@ pub async fn load(state: &SharedState) -> anyhow::Result<()> {
     }
     for u in USERS {
         accounts::create_user(
-            store,
+            app,
             NewUserInput {
                 username: u.username.into(),
                 display_name: Some(u.display.into()),
@@ -220,16 +220,16 @@ pub async fn load(state: &SharedState) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("demo user {}: {}", u.username, e.message))?;
     }
-    let dir = tempfile_dir(state)?;
-    let result = load_datasets(state, &dir).await;
+    let dir = tempfile_dir(app)?;
+    let result = load_datasets(app, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
     result?;
     print_accounts();
     Ok(())
 }
 
-fn tempfile_dir(state: &SharedState) -> anyhow::Result<std::path::PathBuf> {
-    let dir = state
+fn tempfile_dir(app: &App) -> anyhow::Result<std::path::PathBuf> {
+    let dir = app
         .data_dir()
         .join(catalog::STAGING_DIR)
         .join(format!("demo-{}", uuid::Uuid::new_v4()));
@@ -265,11 +265,8 @@ struct Spec<'a> {
     importance: Importance,
 }
 
-async fn dataset(
-    state: &SharedState,
-    spec: Spec<'_>,
-) -> anyhow::Result<(store::User, store::Dataset)> {
-    let user = state.store.get_user_by_username(spec.org_user).await?;
+async fn dataset(app: &App, spec: Spec<'_>) -> anyhow::Result<(store::User, store::Dataset)> {
+    let user = app.store.get_user_by_username(spec.org_user).await?;
     let input = DatasetInput {
         name: Some(spec.name.into()),
         organization: None,
@@ -286,30 +283,28 @@ async fn dataset(
         opening_type: Some(spec.opening),
         importance: Some(spec.importance),
     };
-    let d = catalog::create_dataset(state.books(), &user, input, now_ms())
+    let d = catalog::create_dataset(app, &user, input, now_ms())
         .await
         .map_err(|e| anyhow::anyhow!("demo dataset {}: {}", spec.name, e.message))?;
     Ok((user, d))
 }
 
 async fn upload(
-    state: &SharedState,
+    app: &App,
     user: &store::User,
     dataset: &store::Dataset,
     resource: &str,
     file: &Path,
 ) -> anyhow::Result<store::Version> {
     // Publish from a copy in staging, as an upload would, so the generated file stays for reuse.
-    let staged = StagedUpload::new(state.data_dir())?;
+    let staged = StagedUpload::new(app.data_dir())?;
     std::fs::copy(file, staged.path())?;
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("data.csv");
     let (_, v) = catalog::publish_upload(
-        state.books(),
-        state.data_dir(),
-        &state.limits,
+        app,
         user,
         dataset,
         resource,
@@ -323,7 +318,7 @@ async fn upload(
     Ok(v)
 }
 
-async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
+async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
     let mut g = Gen(20261127);
 
     // 1. Bus stops: UTF-8 CSV with BOM, all L1, unconditionally open.
@@ -344,13 +339,13 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     }
     let bus = dir.join("bus_stops.csv");
     std::fs::write(&bus, csv)?;
-    let (u, d) = dataset(state, Spec {
+    let (u, d) = dataset(app, Spec {
         name: "bus-stops", org_user: "transport", title: "公交站点信息",
         description: "全市公交站点的位置与途经线路数。Locations of bus stops and the number of lines serving them.",
         themes: &["交通出行"], tags: &["公交", "站点", "bus"], frequency: "monthly",
         domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
     }).await?;
-    upload(state, &u, &d, "stops", &bus).await?;
+    upload(app, &u, &d, "stops", &bus).await?;
 
     // 2. Air quality: TSV, unconditionally open.
     let mut tsv = String::from("监测站\t日期\tAQI\tPM2_5\t首要污染物\n");
@@ -370,7 +365,7 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     let air = dir.join("air_quality.tsv");
     std::fs::write(&air, tsv)?;
     let (u, d) = dataset(
-        state,
+        app,
         Spec {
             name: "air-quality-daily",
             org_user: "ecology",
@@ -386,7 +381,7 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
         },
     )
     .await?;
-    upload(state, &u, &d, "daily", &air).await?;
+    upload(app, &u, &d, "daily", &air).await?;
 
     // 3. Hospitals: XLSX workbook, unconditionally open.
     let xlsx = dir.join("hospitals.xlsx");
@@ -414,7 +409,7 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
         wb.save(&xlsx)?;
     }
     let (u, d) = dataset(
-        state,
+        app,
         Spec {
             name: "hospitals",
             org_user: "health",
@@ -430,7 +425,7 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
         },
     )
     .await?;
-    upload(state, &u, &d, "hospitals", &xlsx).await?;
+    upload(app, &u, &d, "hospitals", &xlsx).await?;
 
     // 4. Outpatient statistics: JSON, one column raised to L2 → conditionally open.
     let mut rows = Vec::new();
@@ -441,16 +436,16 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     }
     let json_path = dir.join("outpatient.json");
     std::fs::write(&json_path, serde_json::to_vec_pretty(&rows)?)?;
-    let (u, d) = dataset(state, Spec {
+    let (u, d) = dataset(app, Spec {
         name: "outpatient-stats", org_user: "health", title: "门诊服务统计",
         description: "各科室月度门诊人次与候诊时间。Monthly outpatient visits and waiting time by department.",
         themes: &["医疗卫生"], tags: &["门诊"], frequency: "monthly",
         domain: Domain::Government, opening: OpeningType::Conditional, importance: Importance::Ordinary,
     }).await?;
-    upload(state, &u, &d, "monthly", &json_path).await?;
-    let resource = state.store.list_resources(&d.id).await?.remove(0);
+    upload(app, &u, &d, "monthly", &json_path).await?;
+    let resource = app.store.list_resources(&d.id).await?.remove(0);
     catalog::set_column_grade(
-        state.books(),
+        app,
         &u,
         &d,
         &resource,
@@ -478,13 +473,13 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     }
     let si = dir.join("social_insurance.csv");
     std::fs::write(&si, csv)?;
-    let (u, d) = dataset(state, Spec {
+    let (u, d) = dataset(app, Spec {
         name: "social-insurance-payers", org_user: "hrss", title: "社会保险参保人员",
         description: "参保人员明细（演示数据，身份证号与手机号均为生成数据）。Insured persons (generated demo data).",
         themes: &["社会保障"], tags: &["社保", "个人数据"], frequency: "monthly",
         domain: Domain::Personal, opening: OpeningType::Conditional, importance: Importance::Ordinary,
     }).await?;
-    upload(state, &u, &d, "payers", &si).await?;
+    upload(app, &u, &d, "payers", &si).await?;
 
     // 6. Enterprise registry: a GBK-encoded CSV; credit codes are L1 enterprise identifiers.
     let mut text = String::from("企业名称,统一社会信用代码,注册资本万元,成立日期,所在区\n");
@@ -506,13 +501,13 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     let (gbk, _, _) = encoding_rs::GBK.encode(&text);
     let registry = dir.join("enterprises_gbk.csv");
     std::fs::write(&registry, &gbk)?;
-    let (u, d) = dataset(state, Spec {
+    let (u, d) = dataset(app, Spec {
         name: "enterprise-registry", org_user: "hrss", title: "企业登记信息",
         description: "企业名称、统一社会信用代码与注册资本（GBK 编码源文件）。Enterprise registry (GBK-encoded source).",
         themes: &["经济建设"], tags: &["企业", "登记"], frequency: "weekly",
         domain: Domain::Government, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
     }).await?;
-    upload(state, &u, &d, "registry", &registry).await?;
+    upload(app, &u, &d, "registry", &registry).await?;
 
     // 7. Traffic flow: NDJSON, unconditionally open.
     let mut nd = String::new();
@@ -528,7 +523,7 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     let ndjson = dir.join("traffic_flow.ndjson");
     std::fs::write(&ndjson, nd)?;
     let (u, d) = dataset(
-        state,
+        app,
         Spec {
             name: "traffic-flow",
             org_user: "transport",
@@ -544,7 +539,7 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let flow_version = upload(state, &u, &d, "hourly", &ndjson).await?;
+    let flow_version = upload(app, &u, &d, "hourly", &ndjson).await?;
 
     // 8. The enterprise's own data, uploaded as Parquet (the traffic version re-used as input).
     let mut emp = String::from("季度,岗位类别,员工人数,平均月薪\n");
@@ -560,61 +555,52 @@ async fn load_datasets(state: &SharedState, dir: &Path) -> anyhow::Result<()> {
     }
     let emp_csv = dir.join("employees.csv");
     std::fs::write(&emp_csv, emp)?;
-    let (u, d) = dataset(state, Spec {
+    let (u, d) = dataset(app, Spec {
         name: "xihu-tech-employment", org_user: "enterprise", title: "西湖数智科技用工情况",
         description: "企业贡献数据：分岗位员工人数与平均薪资。Contributed by an enterprise: headcount and pay by job.",
         themes: &["经济建设", "社会保障"], tags: &["就业", "企业数据"], frequency: "quarterly",
         domain: Domain::Enterprise, opening: OpeningType::Conditional, importance: Importance::Ordinary,
     }).await?;
-    let v = upload(state, &u, &d, "quarterly", &emp_csv).await?;
+    let v = upload(app, &u, &d, "quarterly", &emp_csv).await?;
     let parquet_copy = dir.join("employees.parquet");
-    std::fs::copy(state.data_dir().join(&v.path), &parquet_copy)?;
-    upload(state, &u, &d, "quarterly", &parquet_copy).await?;
-    let resource = state.store.list_resources(&d.id).await?.remove(0);
-    catalog::set_column_grade(
-        state.books(),
-        &u,
-        &d,
-        &resource,
-        "平均月薪",
-        Grade::L2,
-        "",
-        now_ms(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
+    std::fs::copy(app.data_dir().join(&v.path), &parquet_copy)?;
+    upload(app, &u, &d, "quarterly", &parquet_copy).await?;
+    let resource = app.store.list_resources(&d.id).await?.remove(0);
+    catalog::set_column_grade(app, &u, &d, &resource, "平均月薪", Grade::L2, "", now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
 
-    applications(state).await?;
+    applications(app).await?;
 
     // 9. An important dataset: metadata listed, not open.
-    let (u, d) = dataset(state, Spec {
+    let (u, d) = dataset(app, Spec {
         name: LAST_DATASET, org_user: "transport", title: "城市供水管网",
         description: "供水主干管网分布，属重要数据，仅公开目录信息。Water mains: important data, catalogued but not open.",
         themes: &["城市建设", "公共安全"], tags: &["管网"], frequency: "yearly",
         domain: Domain::Government, opening: OpeningType::NotOpen, importance: Importance::Important,
     }).await?;
     let flow_copy = dir.join("water_network.parquet");
-    std::fs::copy(state.data_dir().join(&flow_version.path), &flow_copy)?;
-    upload(state, &u, &d, "mains", &flow_copy).await?;
+    std::fs::copy(app.data_dir().join(&flow_version.path), &flow_copy)?;
+    upload(app, &u, &d, "mains", &flow_copy).await?;
     Ok(())
 }
 
 /// Demo applications: a researcher's approved grant on the personal table (two-step approval,
 /// masked columns, a row scope and a daily quota, with a reported result), and an enterprise's
 /// application waiting in the health department's queue.
-async fn applications(state: &SharedState) -> anyhow::Result<()> {
+async fn applications(app: &App) -> anyhow::Result<()> {
     use crate::grants::{self, ApplicationInput, ReuseInput, ReviewDecision, ReviewInput};
     use model::access::Mode;
     use model::application::{PurposeCategory, ResultKind};
     use model::filter::{Condition, Literal, Op};
-    let user = |name: &'static str| async move { state.store.get_user_by_username(name).await };
+    let user = |name: &'static str| async move { app.store.get_user_by_username(name).await };
     let fail = |what: &'static str| {
-        move |e: crate::error::ApiError| anyhow::anyhow!("demo {what}: {}", e.message)
+        move |e: crate::error::AppError| anyhow::anyhow!("demo {what}: {}", e.message)
     };
-    let hash = state.store.latest_agreement().await?.sha256;
+    let hash = app.store.latest_agreement().await?.sha256;
     let citizen = user("citizen").await?;
-    let app = grants::apply(
-        state,
+    let application = grants::apply(
+        app,
         &citizen,
         ApplicationInput {
             dataset: "social-insurance-payers".into(),
@@ -651,19 +637,24 @@ async fn applications(state: &SharedState) -> anyhow::Result<()> {
         note: note.into(),
     };
     grants::review(
-        state,
+        app,
         &user("hrss").await?,
-        &app.id,
+        &application.id,
         approve("同意，限西湖区。"),
     )
     .await
     .map_err(fail("department review"))?;
-    let app = grants::review(state, &user("admin").await?, &app.id, approve("复核同意。"))
-        .await
-        .map_err(fail("authority review"))?;
-    if let Some(grant) = &app.grant_id {
+    let application = grants::review(
+        app,
+        &user("admin").await?,
+        &application.id,
+        approve("复核同意。"),
+    )
+    .await
+    .map_err(fail("authority review"))?;
+    if let Some(grant) = &application.grant_id {
         grants::report(
-            state,
+            app,
             &citizen,
             grant,
             ReuseInput {
@@ -678,7 +669,7 @@ async fn applications(state: &SharedState) -> anyhow::Result<()> {
         .map_err(fail("result"))?;
     }
     grants::apply(
-        state,
+        app,
         &user("enterprise").await?,
         ApplicationInput {
             dataset: "outpatient-stats".into(),

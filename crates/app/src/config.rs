@@ -128,6 +128,14 @@ pub enum ConfigError {
         /// What was wrong.
         message: String,
     },
+    /// A configured directory cannot be created or read.
+    #[error("cannot use the directory {path}: {source}. Give a directory this user may create and write, e.g. with --data-dir.")]
+    Directory {
+        /// The directory as configured.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
     /// Clap rejected the merged values.
     #[error("{0}")]
     Clap(#[from] clap::Error),
@@ -180,6 +188,18 @@ impl Config {
         Ok(config)
     }
 
+    /// The configuration with every path made absolute and normalised, once, at start: the
+    /// data directory is created if missing and resolved (`..`, symbolic links and relative
+    /// parts), and so is the file of a `sqlite://` database URL. Everything later joins paths
+    /// onto these, and the object store under the query engine refuses paths with `..` in them.
+    pub fn resolved(mut self) -> Result<Config, ConfigError> {
+        self.data_dir = resolve_dir(&self.data_dir)?;
+        if let Some(url) = &self.database_url {
+            self.database_url = Some(resolve_sqlite_url(url)?);
+        }
+        Ok(self)
+    }
+
     /// The database URL in force: the configured one, or SQLite in the data directory.
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {
@@ -207,6 +227,48 @@ impl Config {
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
     }
+}
+
+/// Creates `dir` if missing and returns its absolute, normalised path (symbolic links resolved).
+fn resolve_dir(dir: &Path) -> Result<PathBuf, ConfigError> {
+    let fail = |source| ConfigError::Directory {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    std::fs::canonicalize(dir).map_err(fail)
+}
+
+/// A `sqlite://PATH[?options]` URL with its file's directory resolved like the data directory;
+/// other URLs (PostgreSQL, SQLite in memory) unchanged.
+fn resolve_sqlite_url(url: &str) -> Result<String, ConfigError> {
+    let Some(rest) = url.strip_prefix("sqlite://") else {
+        return Ok(url.to_string());
+    };
+    let (path, options) = match rest.split_once('?') {
+        Some((p, o)) => (p, Some(o)),
+        None => (rest, None),
+    };
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(url.to_string());
+    }
+    let path = Path::new(path);
+    let (dir, file) = match (path.parent(), path.file_name()) {
+        (Some(d), Some(f)) => (
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            },
+            f,
+        ),
+        _ => return Ok(url.to_string()),
+    };
+    let resolved = resolve_dir(dir)?.join(file);
+    Ok(match options {
+        Some(o) => format!("sqlite://{}?{o}", resolved.display()),
+        None => format!("sqlite://{}", resolved.display()),
+    })
 }
 
 #[cfg(test)]
@@ -260,5 +322,52 @@ mod tests {
         let text = include_str!("../../../gongshu.example.toml");
         let parsed: Result<Config, _> = toml::from_str(text);
         assert!(parsed.is_ok(), "{parsed:?}", parsed = parsed.err());
+    }
+
+    #[test]
+    fn paths_are_resolved_once() {
+        let base = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(base.path()).unwrap();
+        let dotted = root.join("a").join("..").join("data");
+        let c = Config {
+            data_dir: dotted,
+            database_url: Some(format!(
+                "sqlite://{}/db/../meta.db?mode=rwc",
+                root.display()
+            )),
+            ..Config::default()
+        }
+        .resolved()
+        .unwrap();
+        assert_eq!(c.data_dir, root.join("data"));
+        assert!(c.data_dir.is_dir());
+        assert_eq!(
+            c.database_url.as_deref(),
+            Some(format!("sqlite://{}/meta.db?mode=rwc", root.display()).as_str())
+        );
+        let pg = Config {
+            data_dir: root.join("data"),
+            database_url: Some("postgres://u@h/db".into()),
+            ..Config::default()
+        }
+        .resolved()
+        .unwrap();
+        assert_eq!(pg.database_url.as_deref(), Some("postgres://u@h/db"));
+    }
+
+    #[test]
+    fn an_unusable_data_dir_is_refused_clearly() {
+        let base = tempfile::tempdir().unwrap();
+        let file = base.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let err = Config {
+            data_dir: file.join("data"),
+            ..Config::default()
+        }
+        .resolved()
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("cannot use the directory"), "{text}");
+        assert!(text.contains("--data-dir"), "{text}");
     }
 }

@@ -8,22 +8,22 @@
 //! start in the data directory.
 
 mod keys;
-pub mod routes;
 mod writer;
 
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{AppError, AppResult, Code};
 use model::application::PurposeCategory;
 use model::log::{EventKind, Leaf, LEAF_VERSION};
 use rand::RngCore;
+use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 use store::{DynStore, NewLogEntry, User};
 use tlog::checkpoint::Checkpoint;
-use tlog::note::{Signer, Verifier};
+use tlog::note::Verifier;
 use tlog::Hash;
 
 /// One event to log.
@@ -69,11 +69,17 @@ pub struct SignedCheckpoint {
     pub note: String,
 }
 
-/// The log of a running server.
+/// The log of a running platform.
 pub struct AuditLog {
     store: DynStore,
-    signer: Signer,
-    pseudonym_key: [u8; 32],
+    /// The signing and pseudonym keys, loaded at open for a server and at first use for a
+    /// command beside one (so that a command that logs nothing never fixes the log's name).
+    keys: OnceLock<keys::Keys>,
+    /// Where the keys are and the origin a new signing key gets.
+    key_dir: PathBuf,
+    configured_origin: String,
+    /// Serialises the first load, so two tasks cannot both make keys.
+    key_init: Mutex<()>,
     /// `None` when logging is switched off, which only the benchmark harness does.
     writer: Option<writer::Handle>,
     latest: Mutex<Option<SignedCheckpoint>>,
@@ -84,15 +90,43 @@ impl AuditLog {
     /// Opens the log of `data_dir`: loads its keys (making them at first start, named `origin`)
     /// and starts the writer.
     pub fn open(data_dir: &Path, origin: &str, store: DynStore) -> anyhow::Result<AuditLog> {
+        let log = AuditLog::open_lazy(data_dir, origin, store);
         let keys = keys::load_or_create(data_dir, origin)?;
-        Ok(AuditLog {
+        let _ = log.keys.set(keys);
+        Ok(log)
+    }
+
+    /// Opens the log of `data_dir` without touching its keys until something is logged or a
+    /// checkpoint is made: for commands that run beside a server, most of which log nothing.
+    pub fn open_lazy(data_dir: &Path, origin: &str, store: DynStore) -> AuditLog {
+        AuditLog {
             writer: Some(writer::spawn(store.clone())),
             store,
-            signer: keys.signer,
-            pseudonym_key: keys.pseudonym_key,
+            keys: OnceLock::new(),
+            key_dir: data_dir.to_path_buf(),
+            configured_origin: origin.to_string(),
+            key_init: Mutex::new(()),
             latest: Mutex::new(None),
             org_names: Mutex::new(HashMap::new()),
-        })
+        }
+    }
+
+    /// The keys, loaded (or made, at first start) on first use.
+    fn keys(&self) -> AppResult<&keys::Keys> {
+        if let Some(k) = self.keys.get() {
+            return Ok(k);
+        }
+        let _guard = self.key_init.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = self.keys.get() {
+            return Ok(k);
+        }
+        let loaded = keys::load_or_create(&self.key_dir, &self.configured_origin).map_err(|e| {
+            AppError::new(
+                Code::Unavailable,
+                format!("The access log cannot open its keys ({e:#}), so nothing that must be logged can be done. Check the data directory's log/ folder."),
+            )
+        })?;
+        Ok(self.keys.get_or_init(|| loaded))
     }
 
     /// The same log with appends switched off: for the benchmark harness that measures what
@@ -103,22 +137,22 @@ impl AuditLog {
     }
 
     /// The log's name (the checkpoint origin and the key name).
-    pub fn origin(&self) -> &str {
-        self.signer.name()
+    pub fn origin(&self) -> AppResult<&str> {
+        Ok(self.keys()?.signer.name())
     }
 
     /// The verifier key, in the signed-note format (`name+id+key`).
-    pub fn vkey(&self) -> String {
-        self.verifier().to_vkey()
+    pub fn vkey(&self) -> AppResult<String> {
+        Ok(self.verifier()?.to_vkey())
     }
 
     /// The verifier of the log's checkpoints.
-    pub fn verifier(&self) -> Verifier {
-        self.signer.verifier()
+    pub fn verifier(&self) -> AppResult<Verifier> {
+        Ok(self.keys()?.signer.verifier())
     }
 
     /// The public name of an actor: the organization of its staff, else a keyed pseudonym.
-    async fn actor_label(&self, user: Option<&User>) -> ApiResult<String> {
+    async fn actor_label(&self, user: Option<&User>) -> AppResult<String> {
         let Some(user) = user else {
             return Ok("anonymous".into());
         };
@@ -137,22 +171,25 @@ impl AuditLog {
             };
             return Ok(format!("org:{name}"));
         }
-        Ok(format!("user:{}", self.pseudonym(&user.id)))
+        Ok(format!("user:{}", self.pseudonym(&user.id)?))
     }
 
     /// The keyed pseudonym of a user id: HMAC-SHA-256 under a secret that never leaves the data
     /// directory, truncated to 16 bytes.
-    pub fn pseudonym(&self, user_id: &str) -> String {
-        hex::encode(&keys::hmac_sha256(&self.pseudonym_key, user_id.as_bytes())[..16])
+    pub fn pseudonym(&self, user_id: &str) -> AppResult<String> {
+        let key = &self.keys()?.pseudonym_key;
+        Ok(hex::encode(
+            &keys::hmac_sha256(key, user_id.as_bytes())[..16],
+        ))
     }
 
     /// Appends an event and returns its index once it is durable (`None` only when appends are
     /// switched off).
-    pub async fn append(&self, event: Event<'_>) -> ApiResult<Option<u64>> {
+    pub async fn append(&self, event: Event<'_>) -> AppResult<Option<u64>> {
         let Some(writer) = &self.writer else {
             return Ok(None);
         };
-        let now = crate::auth::now_ms();
+        let now = crate::clock::now_ms();
         let detail = json!({
             "user_id": event.actor.map(|u| u.id.as_str()),
             "username": event.actor.map(|u| u.username.as_str()),
@@ -165,7 +202,7 @@ impl AuditLog {
         rand::thread_rng().fill_bytes(&mut salt);
         let leaf = Leaf {
             v: LEAF_VERSION,
-            time: rfc3339_ms(now),
+            time: crate::clock::rfc3339_ms(now),
             kind: event.kind,
             dataset: event.dataset.map(str::to_string),
             actor: self.actor_label(event.actor).await?,
@@ -183,7 +220,7 @@ impl AuditLog {
             data,
         };
         writer.append(entry).await.map(Some).map_err(|e| {
-            ApiError::new(
+            AppError::new(
                 Code::Unavailable,
                 format!("The access log could not record this request, so it was not carried out ({e}). Please try again."),
             )
@@ -191,12 +228,12 @@ impl AuditLog {
     }
 
     /// The number of leaves.
-    pub async fn size(&self) -> ApiResult<u64> {
+    pub async fn size(&self) -> AppResult<u64> {
         Ok(self.store.log_size().await? as u64)
     }
 
     /// Reads stored hashes by stored index.
-    async fn read(&self, indexes: &[u64]) -> ApiResult<Vec<Hash>> {
+    async fn read(&self, indexes: &[u64]) -> AppResult<Vec<Hash>> {
         let ids: Vec<i64> = indexes.iter().map(|&i| i as i64).collect();
         Ok(self
             .store
@@ -208,15 +245,15 @@ impl AuditLog {
     }
 
     /// The root of the tree of the first `size` leaves.
-    pub async fn root(&self, size: u64) -> ApiResult<Hash> {
+    pub async fn root(&self, size: u64) -> AppResult<Hash> {
         let reads = self
-            .read(&tlog::tree::root_reads(size).map_err(ApiError::internal)?)
+            .read(&tlog::tree::root_reads(size).map_err(AppError::internal)?)
             .await?;
-        tlog::tree::root(size, &reads).map_err(ApiError::internal)
+        tlog::tree::root(size, &reads).map_err(AppError::internal)
     }
 
     /// The latest checkpoint, signed (re-signed only when the log grew).
-    pub async fn checkpoint(&self) -> ApiResult<SignedCheckpoint> {
+    pub async fn checkpoint(&self) -> AppResult<SignedCheckpoint> {
         let size = self.size().await?;
         if let Some(c) = self.latest.lock().unwrap().as_ref() {
             if c.checkpoint.size == size {
@@ -224,13 +261,13 @@ impl AuditLog {
             }
         }
         let checkpoint = Checkpoint {
-            origin: self.origin().to_string(),
+            origin: self.origin()?.to_string(),
             size,
             root: self.root(size).await?,
             extensions: Vec::new(),
         };
-        let note =
-            tlog::note::sign(&checkpoint.to_text(), &self.signer).map_err(ApiError::internal)?;
+        let note = tlog::note::sign(&checkpoint.to_text(), &self.keys()?.signer)
+            .map_err(AppError::internal)?;
         let signed = SignedCheckpoint { checkpoint, note };
         let mut latest = self.latest.lock().unwrap();
         if latest
@@ -243,7 +280,7 @@ impl AuditLog {
     }
 
     /// The inclusion proof of leaf `index` in the tree of `size` leaves.
-    pub async fn inclusion_proof(&self, index: u64, size: u64) -> ApiResult<Vec<Hash>> {
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> AppResult<Vec<Hash>> {
         self.check_size(size).await?;
         if index >= size {
             return Err(range(format!(
@@ -251,13 +288,13 @@ impl AuditLog {
             )));
         }
         let reads = self
-            .read(&tlog::tree::inclusion_reads(index, size).map_err(ApiError::internal)?)
+            .read(&tlog::tree::inclusion_reads(index, size).map_err(AppError::internal)?)
             .await?;
-        tlog::tree::inclusion_proof(index, size, &reads).map_err(ApiError::internal)
+        tlog::tree::inclusion_proof(index, size, &reads).map_err(AppError::internal)
     }
 
     /// The consistency proof between the trees of `first` and `second` leaves.
-    pub async fn consistency_proof(&self, first: u64, second: u64) -> ApiResult<Vec<Hash>> {
+    pub async fn consistency_proof(&self, first: u64, second: u64) -> AppResult<Vec<Hash>> {
         self.check_size(second).await?;
         if first == 0 || first > second {
             return Err(range(format!(
@@ -265,12 +302,12 @@ impl AuditLog {
             )));
         }
         let reads = self
-            .read(&tlog::tree::consistency_reads(first, second).map_err(ApiError::internal)?)
+            .read(&tlog::tree::consistency_reads(first, second).map_err(AppError::internal)?)
             .await?;
-        tlog::tree::consistency_proof(first, second, &reads).map_err(ApiError::internal)
+        tlog::tree::consistency_proof(first, second, &reads).map_err(AppError::internal)
     }
 
-    async fn check_size(&self, size: u64) -> ApiResult<()> {
+    async fn check_size(&self, size: u64) -> AppResult<()> {
         let current = self.size().await?;
         if size > current {
             return Err(range(format!(
@@ -282,18 +319,18 @@ impl AuditLog {
 
     /// A receipt for leaf `index`: the leaf, its inclusion proof in the latest checkpoint, and
     /// that checkpoint signed.
-    pub async fn receipt(&self, index: u64) -> ApiResult<tlog::receipt::Receipt> {
+    pub async fn receipt(&self, index: u64) -> AppResult<tlog::receipt::Receipt> {
         let signed = self.checkpoint().await?;
         let size = signed.checkpoint.size;
         if index >= size {
-            return Err(ApiError::new(
+            return Err(AppError::new(
                 Code::LogEntryNotFound,
                 format!("The log has {size} entries; there is no entry {index}."),
             ));
         }
         let leaf = self.entry(index).await?;
         Ok(tlog::receipt::Receipt {
-            origin: self.origin().to_string(),
+            origin: self.origin()?.to_string(),
             index,
             leaf: leaf.data,
             tree_size: size,
@@ -303,9 +340,9 @@ impl AuditLog {
     }
 
     /// Leaf `index`, or `log_entry_not_found`.
-    pub async fn entry(&self, index: u64) -> ApiResult<store::LogEntry> {
+    pub async fn entry(&self, index: u64) -> AppResult<store::LogEntry> {
         let not_found = || {
-            ApiError::new(
+            AppError::new(
                 Code::LogEntryNotFound,
                 format!("There is no log entry {index}."),
             )
@@ -321,14 +358,116 @@ impl AuditLog {
             .ok_or_else(not_found)
     }
 
-    /// The store the log keeps its rows in.
-    pub fn store(&self) -> &DynStore {
-        &self.store
+    /// Leaves `start..end` (end exclusive, cut to the log's size; `None` means 100 after start),
+    /// at most [`MAX_ENTRIES`] at a time, with the tree size they were read at.
+    pub async fn entries(
+        &self,
+        start: u64,
+        end: Option<u64>,
+    ) -> AppResult<(u64, Vec<store::LogEntry>)> {
+        let size = self.size().await?;
+        let asked = end.unwrap_or(start.saturating_add(100));
+        if start > size || asked < start {
+            return Err(range(format!(
+                "Ask for 0 ≤ start ≤ end; the log has {size} entries (end is exclusive and is cut to the size)."
+            )));
+        }
+        if asked - start > MAX_ENTRIES {
+            return Err(range(format!(
+                "Ask for at most {MAX_ENTRIES} entries at a time."
+            )));
+        }
+        let end = asked.min(size);
+        Ok((
+            size,
+            self.store.log_entries(start as i64, end as i64).await?,
+        ))
+    }
+
+    /// The most recent leaves, newest first, at most `limit`, optionally about one dataset.
+    pub async fn recent(
+        &self,
+        dataset: Option<&str>,
+        limit: i64,
+    ) -> AppResult<Vec<store::LogEntry>> {
+        Ok(self.store.log_recent(dataset, limit).await?)
+    }
+
+    /// Counts of leaves per event kind and dataset, for the public log page.
+    pub async fn counts(&self) -> AppResult<Vec<store::LogCount>> {
+        Ok(self.store.log_counts().await?)
+    }
+
+    /// The private detail of leaf `index` for an auditor, checked against the leaf's
+    /// commitment. The read is itself logged, and the answer says under which index.
+    pub async fn detail(
+        &self,
+        reader: &User,
+        client: Option<IpAddr>,
+        index: u64,
+    ) -> AppResult<LogDetail> {
+        require_auditor(reader)?;
+        let leaf_row = self.entry(index).await?;
+        let stored = self.store.log_detail(index as i64).await?;
+        let leaf = Leaf::parse(&leaf_row.data);
+        let salt = hex::decode(&stored.salt).unwrap_or_default();
+        let commitment_matches = leaf
+            .as_ref()
+            .is_some_and(|l| l.commitment == commitment(&salt, &stored.detail));
+        let detail: Value = serde_json::from_str(&stored.detail).unwrap_or(Value::Null);
+        let mut event = Event::new(EventKind::DetailRead, Some(reader));
+        event.client = client;
+        event.dataset = leaf.as_ref().and_then(|l| l.dataset.as_deref());
+        event.detail = json!({"index": index});
+        let logged_as = self.append(event).await?;
+        Ok(LogDetail {
+            index,
+            leaf: leaf_row.data,
+            detail,
+            detail_text: stored.detail,
+            salt: stored.salt,
+            commitment_matches,
+            logged_as,
+        })
     }
 }
 
-fn range(message: String) -> ApiError {
-    ApiError::new(Code::LogRange, message)
+/// `forbidden` unless `user` is an auditor, the only role that reads private details.
+pub fn require_auditor(user: &User) -> AppResult<()> {
+    if user.role == model::Role::Auditor {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            Code::Forbidden,
+            "Only auditors may read the private detail of log entries.",
+        ))
+    }
+}
+
+/// Most entries one [`AuditLog::entries`] call returns.
+pub const MAX_ENTRIES: u64 = 1000;
+
+/// The private detail of a log entry, checked against the leaf's commitment.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogDetail {
+    /// The entry's index.
+    pub index: u64,
+    /// The leaf's exact text.
+    pub leaf: String,
+    /// The detail record (user, client address, request), parsed; null if it is not JSON.
+    pub detail: Value,
+    /// The detail record's exact text.
+    pub detail_text: String,
+    /// Hex salt of the commitment.
+    pub salt: String,
+    /// Whether the detail matches the leaf's commitment.
+    pub commitment_matches: bool,
+    /// The index of the entry that logs this read.
+    pub logged_as: Option<u64>,
+}
+
+fn range(message: String) -> AppError {
+    AppError::new(Code::LogRange, message)
 }
 
 /// Hex SHA-256 of salt ‖ detail.
@@ -339,31 +478,9 @@ pub fn commitment(salt: &[u8], detail: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// RFC 3339 in UTC with milliseconds, e.g. `2026-11-27T08:00:00.123Z`.
-pub fn rfc3339_ms(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_utc_with_milliseconds() {
-        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_ms(1_795_766_400_123), "2026-11-27T08:00:00.123Z");
-    }
 
     #[test]
     fn the_commitment_binds_salt_and_detail() {

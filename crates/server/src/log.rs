@@ -3,23 +3,20 @@
 //! Auditors only: `/api/v1/log/entries/{index}/detail`, which returns the private detail record
 //! and checks it against the leaf's commitment (and is itself logged).
 
-use super::{commitment, Event};
-use crate::api::ApiJson;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::api::json::ApiJson;
+use crate::api::schemas as doc;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
 use crate::state::SharedState;
+use app::audit::LogDetail;
+use app::Code;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use model::log::{EventKind, Leaf};
-use model::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// Most entries one `/log/entries` call returns.
-pub const MAX_ENTRIES: u64 = 1000;
 
 /// The log's routes.
 pub fn router() -> Router<SharedState> {
@@ -45,11 +42,11 @@ fn text(body: String) -> Response {
 }
 
 async fn checkpoint(State(state): State<SharedState>) -> ApiResult<Response> {
-    Ok(text(state.log.checkpoint().await?.note))
+    Ok(text(state.log().checkpoint().await?.note))
 }
 
-async fn vkey(State(state): State<SharedState>) -> Response {
-    text(format!("{}\n", state.log.vkey()))
+async fn vkey(State(state): State<SharedState>) -> ApiResult<Response> {
+    Ok(text(format!("{}\n", state.log().vkey()?)))
 }
 
 fn bad_params(e: axum::extract::rejection::QueryRejection) -> ApiError {
@@ -75,24 +72,7 @@ async fn entries(
     params: Result<Query<RangeParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<ApiJson<Value>> {
     let Query(p) = params.map_err(bad_params)?;
-    let size = state.log.size().await?;
-    let asked = p.end.unwrap_or(p.start.saturating_add(100));
-    if p.start > size || asked < p.start {
-        return Err(ApiError::new(
-            Code::LogRange,
-            format!(
-                "Ask for 0 ≤ start ≤ end; the log has {size} entries (end is exclusive and is cut to the size)."
-            ),
-        ));
-    }
-    if asked - p.start > MAX_ENTRIES {
-        return Err(ApiError::new(
-            Code::LogRange,
-            format!("Ask for at most {MAX_ENTRIES} entries at a time."),
-        ));
-    }
-    let end = asked.min(size);
-    let rows = state.store.log_entries(p.start as i64, end as i64).await?;
+    let (size, rows) = state.log().entries(p.start, p.end).await?;
     let entries: Vec<Value> = rows
         .iter()
         .map(|e| json!({"index": e.index, "data": e.data}))
@@ -114,9 +94,9 @@ async fn inclusion(
     let Query(p) = params.map_err(bad_params)?;
     let size = match p.tree_size {
         Some(s) => s,
-        None => state.log.size().await?,
+        None => state.log().size().await?,
     };
-    let proof = state.log.inclusion_proof(p.index, size).await?;
+    let proof = state.log().inclusion_proof(p.index, size).await?;
     Ok(ApiJson(json!({
         "index": p.index,
         "tree_size": size,
@@ -138,9 +118,9 @@ async fn consistency(
     let Query(p) = params.map_err(bad_params)?;
     let second = match p.second {
         Some(s) => s,
-        None => state.log.size().await?,
+        None => state.log().size().await?,
     };
-    let proof = state.log.consistency_proof(p.first, second).await?;
+    let proof = state.log().consistency_proof(p.first, second).await?;
     Ok(ApiJson(json!({
         "first": p.first,
         "second": second,
@@ -153,7 +133,7 @@ async fn receipt(
     Path(index): Path<String>,
 ) -> ApiResult<Response> {
     let index = parse_index(&index)?;
-    let receipt = state.log.receipt(index).await?;
+    let receipt = state.log().receipt(index).await?;
     let body = serde_json::to_string_pretty(&receipt).map_err(ApiError::internal)?;
     Ok((
         [
@@ -186,46 +166,22 @@ fn parse_index(s: &str) -> ApiResult<u64> {
     params(("index" = u64, Path, description = "The entry's index, from 0.", example = 0)),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The leaf, the detail record and whether they match.", body = crate::api::openapi::LogDetail),
-        (status = 400, description = "`log_range`: not a whole number.", body = crate::api::openapi::ErrorBody),
-        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = crate::api::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: auditors only.", body = crate::api::openapi::ErrorBody),
-        (status = 404, description = "`log_entry_not_found`.", body = crate::api::openapi::ErrorBody),
+        (status = 200, description = "The leaf, the detail record and whether they match.", body = doc::LogDetail),
+        (status = 400, description = "`log_range`: not a whole number.", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: auditors only.", body = doc::ErrorBody),
+        (status = 404, description = "`log_entry_not_found`.", body = doc::ErrorBody),
     ),
 )]
-async fn detail(
+pub async fn detail(
     State(state): State<SharedState>,
     caller: Caller,
     Path(index): Path<String>,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<ApiJson<LogDetail>> {
     let user = caller.require()?;
-    if user.role != Role::Auditor {
-        return Err(ApiError::new(
-            Code::Forbidden,
-            "Only auditors may read the private detail of log entries.",
-        ));
-    }
+    app::audit::require_auditor(user)?;
     let index = parse_index(&index)?;
-    let leaf_row = state.log.entry(index).await?;
-    let stored = state.store.log_detail(index as i64).await?;
-    let leaf = Leaf::parse(&leaf_row.data);
-    let salt = hex::decode(&stored.salt).unwrap_or_default();
-    let matches = leaf
-        .as_ref()
-        .is_some_and(|l| l.commitment == commitment(&salt, &stored.detail));
-    let detail: Value = serde_json::from_str(&stored.detail).unwrap_or(Value::Null);
-    let mut event = Event::new(EventKind::DetailRead, Some(user));
-    event.client = caller.client;
-    event.dataset = leaf.as_ref().and_then(|l| l.dataset.as_deref());
-    event.detail = json!({"index": index});
-    let read_index = state.log.append(event).await?;
-    Ok(ApiJson(json!({
-        "index": index,
-        "leaf": leaf_row.data,
-        "detail": detail,
-        "detail_text": stored.detail,
-        "salt": stored.salt,
-        "commitment_matches": matches,
-        "logged_as": read_index,
-    })))
+    Ok(ApiJson(
+        state.log().detail(user, caller.client, index).await?,
+    ))
 }

@@ -1,9 +1,9 @@
 //! Keeps the search index (`<data dir>/search/`) in step with the catalog. Every catalog change
-//! refreshes the dataset's document through [`crate::catalog::Books`]; a refresh that fails is
+//! refreshes the dataset's document through the catalog's books; a refresh that fails is
 //! logged and marks the index stale, so the next start rebuilds it from the store (the store is
 //! the truth, the index only a view). `gongshu reindex` rebuilds on demand.
 
-use super::Record;
+use crate::records::{self, Record};
 use std::path::{Path, PathBuf};
 use store::DynStore;
 
@@ -47,21 +47,8 @@ pub fn document(record: &Record) -> search::CatalogDoc {
         modified: d.modified_at,
         created: d.created_at,
         // The CKAN package dict rides along, so package_search reads nothing else.
-        payload: super::ckan::package_dict(record).to_string(),
+        payload: records::package_dict(record).to_string(),
     }
-}
-
-/// Every dataset's record, in the store's listing order.
-pub async fn all_records(store: &DynStore) -> anyhow::Result<Vec<Record>> {
-    let mut out = Vec::new();
-    for d in super::all_datasets(store).await? {
-        out.push(
-            Record::load(store, d)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?,
-        );
-    }
-    Ok(out)
 }
 
 impl CatalogIndex {
@@ -100,8 +87,12 @@ impl CatalogIndex {
 
     /// Replaces the whole index with the store's catalog; returns the number of datasets.
     pub async fn rebuild(&self, store: &DynStore) -> anyhow::Result<usize> {
-        let docs: Vec<search::CatalogDoc> =
-            all_records(store).await?.iter().map(document).collect();
+        let docs: Vec<search::CatalogDoc> = records::all_records(store)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?
+            .iter()
+            .map(document)
+            .collect();
         let n = docs.len();
         self.index.rebuild(docs)?;
         let _ = std::fs::remove_file(self.dir.join(STALE));
@@ -130,8 +121,16 @@ impl CatalogIndex {
         }
     }
 
-    /// The index, for searching.
-    pub fn index(&self) -> &search::SearchIndex {
-        &self.index
+    /// Searches the catalog.
+    pub fn search(
+        &self,
+        q: &search::SearchQuery,
+    ) -> Result<search::SearchResult, search::SearchError> {
+        self.index.search(q)
+    }
+
+    /// Documents in the index.
+    pub fn len(&self) -> u64 {
+        self.index.len()
     }
 }

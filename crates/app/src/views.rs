@@ -4,18 +4,18 @@
 //! type, null rate and distinct count remain.
 
 use crate::catalog::can_edit;
-use crate::error::ApiResult;
+use crate::error::AppResult;
+use crate::state::App;
 use model::classification::Grade;
 use model::pii::PiiFinding;
 use serde::Serialize;
-use store::{Dataset, DynStore, Organization, Resource, User, Version};
+use store::{Dataset, Organization, Resource, User, Version};
 
 /// A dataset with its organization, resources, versions and columns, as one viewer may see it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DatasetView {
     /// The dataset record.
     #[serde(flatten)]
-    #[schema(value_type = crate::api::openapi::Dataset)]
     pub dataset: Dataset,
     /// Owner.
     pub organization: OrgRef,
@@ -28,14 +28,13 @@ pub struct DatasetView {
 }
 
 /// Short reference to an organization.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OrgRef {
     /// Slug.
     pub name: String,
     /// Title.
     pub title: String,
     /// Kind code.
-    #[schema(value_type = crate::api::openapi::OrgKind)]
     pub kind: String,
 }
 
@@ -50,11 +49,10 @@ impl From<&Organization> for OrgRef {
 }
 
 /// A resource with its versions (newest first) and the columns of the latest one.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ResourceView {
     /// The resource.
     #[serde(flatten)]
-    #[schema(value_type = crate::api::openapi::Resource)]
     pub resource: Resource,
     /// Versions, newest first, without their per-column detail.
     pub versions: Vec<VersionSummary>,
@@ -63,7 +61,7 @@ pub struct ResourceView {
 }
 
 /// A version without columns.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct VersionSummary {
     /// Id.
     pub id: String,
@@ -102,26 +100,22 @@ impl From<&Version> for VersionSummary {
 }
 
 /// One column as the viewer may see it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ColumnView {
     /// Name.
     pub name: String,
     /// Type.
     pub data_type: String,
     /// Grade in force.
-    #[schema(value_type = crate::api::openapi::Grade)]
     pub grade: Grade,
     /// Whether the publisher confirmed the grade.
     pub confirmed: bool,
     /// Grade ingest proposed.
-    #[schema(value_type = crate::api::openapi::Grade)]
     pub proposed_grade: Grade,
     /// Personal information found.
-    #[schema(value_type = Vec<crate::api::openapi::PiiFinding>)]
     pub findings: Vec<PiiFinding>,
     /// Profile (count, null rate, distinct estimate; min, max and top values only where the
     /// viewer may see values).
-    #[schema(value_type = Object)]
     pub profile: serde_json::Value,
     /// Whether the profile's values were withheld.
     pub values_hidden: bool,
@@ -129,10 +123,11 @@ pub struct ColumnView {
 
 /// Builds the view of `dataset` for `viewer`.
 pub async fn dataset_view(
-    store: &DynStore,
+    app: &App,
     dataset: Dataset,
     viewer: Option<&User>,
-) -> ApiResult<DatasetView> {
+) -> AppResult<DatasetView> {
+    let store = &app.store;
     let org = store.get_org(&dataset.org_id).await?;
     let editable = viewer.is_some_and(|u| can_edit(u, &dataset));
     // Only the owner sees values of graded columns; the authority edits classification but, per
@@ -185,6 +180,54 @@ pub async fn dataset_view(
         resources,
         can_edit: editable,
         columns_withheld,
+    })
+}
+
+/// The dataset's classification after an upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Classification {
+    /// The dataset's grade.
+    pub grade: Grade,
+    /// Its opening type.
+    pub opening_type: model::OpeningType,
+}
+
+/// A published upload, as its uploader sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    /// The resource (created by its first upload).
+    pub resource: Resource,
+    /// The new version.
+    pub version: VersionSummary,
+    /// The columns of the new version with their grades.
+    pub columns: Option<Vec<ColumnView>>,
+    /// The dataset's classification now.
+    pub dataset: Classification,
+}
+
+/// What `uploader` sees of a version just published into `resource` of the dataset.
+pub async fn published(
+    app: &App,
+    uploader: &User,
+    dataset_id: &str,
+    resource: Resource,
+    version: &Version,
+) -> AppResult<Published> {
+    let dataset = app.store.get_dataset(dataset_id).await?;
+    let view = dataset_view(app, dataset, Some(uploader)).await?;
+    let columns = view
+        .resources
+        .iter()
+        .find(|r| r.resource.id == resource.id)
+        .map(|r| r.columns.clone());
+    Ok(Published {
+        resource,
+        version: VersionSummary::from(version),
+        columns,
+        dataset: Classification {
+            grade: view.dataset.grade,
+            opening_type: view.dataset.meta.opening_type,
+        },
     })
 }
 

@@ -1,0 +1,71 @@
+//! The running platform: what every use case works with.
+
+use crate::audit::AuditLog;
+use crate::books::Books;
+use crate::config::Config;
+use crate::index::CatalogIndex;
+use crate::metrics::Metrics;
+use crate::throttle::Throttle;
+use std::path::Path;
+use store::DynStore;
+
+/// The running platform: settings, the metadata store, the query engine, the access log, the
+/// search index, ingest limits and the metrics registry. Built by [`App::start`] for a server or
+/// [`App::open_tool`] for a command beside one; the use-case modules are its only users of the
+/// store, the engine and the log.
+pub struct App {
+    /// Settings in force, with every path absolute and normalised.
+    pub(crate) config: Config,
+    /// The metadata store.
+    pub(crate) store: DynStore,
+    /// The query engine with its limits; every read goes through [`crate::dataservice`].
+    pub(crate) engine: query::Engine,
+    /// The verifiable access log (C7).
+    pub(crate) log: AuditLog,
+    /// The catalog's search index, when this process holds it (a command beside a running
+    /// server does not: it marks the index stale, and the server rebuilds it at its next start).
+    pub(crate) search: Option<CatalogIndex>,
+    /// Limits for ingest.
+    pub(crate) limits: ingest::Limits,
+    /// Prometheus metrics of this instance.
+    pub(crate) metrics: Metrics,
+    /// Failed-login counters.
+    pub(crate) throttle: Throttle,
+}
+
+impl App {
+    /// Settings in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The metrics registry, for the server to record requests in.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The access log: checkpoints, proofs, receipts and entries.
+    pub fn log(&self) -> &AuditLog {
+        &self.log
+    }
+
+    /// The engine's limits (row caps, timeout, memory).
+    pub fn query_limits(&self) -> &query::Limits {
+        self.engine.limits()
+    }
+
+    /// The data directory (absolute).
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// The store, the log and the index, for catalog changes.
+    pub(crate) fn books(&self) -> Books<'_> {
+        Books {
+            store: &self.store,
+            log: &self.log,
+            search: self.search.as_ref(),
+            data_dir: &self.config.data_dir,
+        }
+    }
+}

@@ -1,0 +1,1222 @@
+//! Doc-only schemas of the OpenAPI document: structs that are never built, only read by the
+//! derive, and string enums whose values come from the code tables of the model and the
+//! application layer, so they cannot drift.
+//!
+//! The model, store and application crates stay free of utoipa, so the records and plain data
+//! types they define are described here. The integration tests check that the document lists
+//! exactly the routed paths, and schemathesis checks every answer it receives against it; the
+//! unit tests below check these descriptions against what serde writes.
+//!
+//! A response schema must never be stricter than what the server sends.
+
+// The doc-only schemas are never constructed: the derive reads their fields.
+#![allow(dead_code)]
+
+use app::Code;
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+
+// ---------------------------------------------------------------------------------------------
+// Errors.
+
+/// The body of every error response.
+#[derive(ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `dataset_not_found`; ingest rejections carry ingest's own
+    /// code (`ragged_rows`, `zip_bomb`, …).
+    #[schema(pattern = "^[a-z0-9_]+$")]
+    code: String,
+    /// The kind of error.
+    #[serde(rename = "type")]
+    kind: ErrorType,
+    /// A whole sentence that says what to do next.
+    message: String,
+}
+
+/// The kind of an error: the second column of the error-code table.
+pub struct ErrorType;
+
+impl PartialSchema for ErrorType {
+    fn schema() -> RefOr<Schema> {
+        let mut kinds: Vec<&'static str> = Code::ALL.iter().map(|c| c.kind()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        string_enum("The kind of an error.", kinds)
+    }
+}
+
+impl ToSchema for ErrorType {}
+
+// ---------------------------------------------------------------------------------------------
+// String enums, from the model's code tables.
+
+fn string_enum<I>(description: &str, values: I) -> RefOr<Schema>
+where
+    I: IntoIterator<Item = &'static str>,
+{
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .description(Some(description))
+        .into()
+}
+
+macro_rules! code_enum {
+    ($(#[doc = $doc:literal])+ $name:ident => $values:expr) => {
+        $(#[doc = $doc])+
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                string_enum(concat!($($doc),+).trim(), $values)
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+code_enum! {
+    /// A user's role.
+    Role => model::Role::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// The kind of an organization.
+    OrgKind => model::role::OrgKind::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// The domain of a dataset (数据域).
+    Domain => model::classification::Domain::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// A column grade (L1 not sensitive … L4 highly sensitive); a dataset's grade is its highest.
+    Grade => model::classification::Grade::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// Opening type (开放属性).
+    OpeningType => model::OpeningType::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// Importance (一般 / 重要 / 核心数据).
+    Importance => model::classification::Importance::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// How data may leave under a grant.
+    Mode => model::access::Mode::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// What the data is for (用途类别).
+    PurposeCategory => model::application::PurposeCategory::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// The kind of a reported result (成果).
+    ResultKind => model::application::ResultKind::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// Where an application stands.
+    ApplicationStatus => model::application::ApplicationStatus::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// The review step a submitted application waits for.
+    ReviewStep => REVIEW_STEPS.iter().copied()
+}
+code_enum! {
+    /// The state of a change request.
+    RequestStatus => REQUEST_STATUSES.iter().copied()
+}
+code_enum! {
+    /// The state of a grant now.
+    GrantState => GRANT_STATES.iter().copied()
+}
+code_enum! {
+    /// A whitelisted filter operator.
+    FilterOp => model::filter::Op::ALL.iter().map(|v| v.code())
+}
+
+// The model has no code table for these; the unit tests check them against serde.
+const REVIEW_STEPS: &[&str] = &["department", "authority"];
+const REQUEST_STATUSES: &[&str] = &["pending", "approved", "rejected"];
+const GRANT_STATES: &[&str] = &["active", "pending", "expired", "revoked"];
+
+fn scalar_types() -> SchemaType {
+    SchemaType::from_iter([Type::String, Type::Number, Type::Boolean, Type::Null])
+}
+
+/// A literal of a filter condition: a string, number, boolean or null, or a non-empty list of
+/// them for `in` and `not_in`.
+pub struct Literal;
+
+impl PartialSchema for Literal {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(scalar_types()))
+            .item(
+                ArrayBuilder::new()
+                    .items(ObjectBuilder::new().schema_type(scalar_types()))
+                    .min_items(Some(1)),
+            )
+            .description(Some(
+                "A string, number, boolean or null; a non-empty list of them for `in` and `not_in`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for Literal {}
+
+/// One row condition.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// Column name, exactly as the table has it.
+    column: String,
+    /// Operator.
+    op: FilterOp,
+    /// Value; leave it out for `is_null` and `not_null`.
+    #[schema(nullable = false)]
+    value: Option<Literal>,
+}
+
+/// The `filters` of a query body: an object of column → value (equality, or `in` for a list;
+/// `null` means `is_null`), or a list of at most 50 conditions.
+pub struct Filters;
+
+impl PartialSchema for Filters {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .additional_properties(Some(Literal::schema()))
+                    .max_properties(Some(50)),
+            )
+            .item(
+                ArrayBuilder::new()
+                    .items(Condition::schema())
+                    .max_items(Some(50)),
+            )
+            .description(Some(
+                "An object of column → value (equality; a list means `in`; null means `is_null`), or a list of at most 50 `{column, op, value}` conditions.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for Filters {}
+
+/// The bytes of a binary file (Parquet, XLSX).
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The bytes of a binary file."))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
+// ---------------------------------------------------------------------------------------------
+// Records of the store, as the API shows them.
+
+/// An organization: a government department, an enterprise or the data authority.
+#[derive(ToSchema)]
+pub struct Organization {
+    id: String,
+    /// Slug used in URLs.
+    name: String,
+    title: String,
+    kind: OrgKind,
+    /// 统一社会信用代码 (enterprises).
+    uscc: Option<String>,
+    description: String,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
+/// A user account.
+#[derive(ToSchema)]
+pub struct User {
+    id: String,
+    username: String,
+    display_name: String,
+    role: Role,
+    /// The organization, for roles bound to one.
+    org_id: Option<String>,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
+/// An API token (without its secret).
+#[derive(ToSchema)]
+pub struct ApiToken {
+    id: String,
+    user_id: String,
+    /// The owner's label.
+    name: String,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Unix milliseconds; null never expires.
+    expires_at: Option<i64>,
+    /// Unix milliseconds when revoked.
+    revoked_at: Option<i64>,
+}
+
+/// A dataset of the catalog (C1).
+#[derive(ToSchema)]
+pub struct Dataset {
+    id: String,
+    /// Slug.
+    name: String,
+    /// Owning organization's id.
+    org_id: String,
+    title: String,
+    description: String,
+    themes: Vec<String>,
+    tags: Vec<String>,
+    update_frequency: String,
+    license: String,
+    spatial: String,
+    temporal: String,
+    contact: String,
+    domain: Domain,
+    opening_type: OpeningType,
+    importance: Importance,
+    /// The highest grade of its columns.
+    grade: Grade,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Unix milliseconds.
+    modified_at: i64,
+    view_count: i64,
+    download_count: i64,
+    /// Quality score 0–100 of the latest version, once measured.
+    quality_score: Option<f64>,
+}
+
+/// A resource (a table) of a dataset; its data lives in versions.
+#[derive(ToSchema)]
+pub struct Resource {
+    id: String,
+    dataset_id: String,
+    /// Unique within the dataset.
+    name: String,
+    description: String,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
+/// Personal information found in a column.
+#[derive(ToSchema)]
+pub struct PiiFinding {
+    /// The kind of personal information.
+    kind: String,
+    /// Values that matched.
+    matches: u64,
+    /// Non-empty values examined.
+    scanned: u64,
+}
+
+/// What a change request would change.
+#[derive(ToSchema)]
+#[serde(tag = "target", rename_all = "snake_case")]
+pub enum ChangeTarget {
+    /// The grade of one column.
+    ColumnGrade {
+        resource_id: String,
+        column: String,
+        from: Grade,
+        to: Grade,
+    },
+    /// The dataset's opening type.
+    OpeningType { from: OpeningType, to: OpeningType },
+}
+
+/// A request to lower a grade or an opening type.
+#[derive(ToSchema)]
+pub struct ChangeRequest {
+    id: String,
+    dataset_id: String,
+    change: ChangeTarget,
+    reason: String,
+    /// User id.
+    requested_by: String,
+    status: RequestStatus,
+    decided_by: Option<String>,
+    decision_note: Option<String>,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Unix milliseconds.
+    decided_at: Option<i64>,
+}
+
+/// The data-use agreement (数据使用协议).
+#[derive(ToSchema)]
+pub struct Agreement {
+    version: i64,
+    text: String,
+    /// SHA-256 (hex) of the text: what `accept_agreement` must repeat.
+    sha256: String,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
+/// Terms asked for or granted.
+#[derive(ToSchema)]
+pub struct Terms {
+    columns: Vec<String>,
+    row_filter: Vec<Condition>,
+    modes: Vec<Mode>,
+    duration_days: i64,
+    /// Rows per day; null for no quota.
+    daily_row_quota: Option<i64>,
+}
+
+/// An application for conditional data, with its dataset's name.
+#[derive(ToSchema)]
+pub struct Application {
+    id: String,
+    applicant_id: String,
+    applicant_org_id: Option<String>,
+    dataset_id: String,
+    /// The dataset's slug.
+    dataset: String,
+    requested: Terms,
+    approved: Terms,
+    purpose_category: PurposeCategory,
+    purpose: String,
+    scenario: String,
+    agreement_version: Option<i64>,
+    agreement_sha256: Option<String>,
+    status: ApplicationStatus,
+    step: Option<ReviewStep>,
+    needs_authority: bool,
+    department_reviewer: Option<String>,
+    department_reviewed_at: Option<i64>,
+    authority_reviewer: Option<String>,
+    authority_reviewed_at: Option<i64>,
+    rejection_reason: Option<String>,
+    review_note: Option<String>,
+    grant_id: Option<String>,
+    created_at: i64,
+    submitted_at: Option<i64>,
+    decided_at: Option<i64>,
+}
+
+/// Who holds a grant.
+#[derive(ToSchema)]
+pub struct Grantee {
+    /// `user` or `org`.
+    #[schema(pattern = "^(user|org)$")]
+    kind: String,
+    /// The user's or organization's id.
+    id: String,
+}
+
+/// A grant (授权), with its dataset's name, state and today's remaining quota.
+#[derive(ToSchema)]
+pub struct Grant {
+    id: String,
+    application_id: String,
+    dataset_id: String,
+    /// The dataset's slug.
+    dataset: String,
+    grantee: Grantee,
+    terms: Terms,
+    l4_masked_approved: bool,
+    privacy_budget: Option<f64>,
+    /// Unix milliseconds, inclusive.
+    valid_from: i64,
+    /// Unix milliseconds, exclusive.
+    valid_until: i64,
+    revoked_at: Option<i64>,
+    revoked_by: Option<String>,
+    revoke_reason: Option<String>,
+    created_at: i64,
+    state: GrantState,
+    /// Rows left today; null without a quota.
+    quota_remaining: Option<i64>,
+}
+
+/// A result (成果) reported by a grantee.
+#[derive(ToSchema)]
+pub struct ReuseReport {
+    id: String,
+    grant_id: String,
+    dataset_id: String,
+    kind: ResultKind,
+    title: String,
+    description: String,
+    url: Option<String>,
+    created_by: String,
+    created_at: i64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Envelopes of list responses.
+
+/// Organizations.
+#[derive(ToSchema)]
+pub struct OrganizationList {
+    organizations: Vec<Organization>,
+}
+
+/// Users.
+#[derive(ToSchema)]
+pub struct UserList {
+    users: Vec<User>,
+}
+
+/// The caller's API tokens.
+#[derive(ToSchema)]
+pub struct TokenList {
+    tokens: Vec<ApiToken>,
+}
+
+/// A page of datasets.
+#[derive(ToSchema)]
+pub struct DatasetList {
+    /// Datasets matching the filter, over all pages.
+    total: i64,
+    offset: i64,
+    limit: i64,
+    datasets: Vec<Dataset>,
+}
+
+/// Change requests.
+#[derive(ToSchema)]
+pub struct ChangeRequestList {
+    requests: Vec<ChangeRequest>,
+}
+
+/// Versions of a resource, newest first.
+#[derive(ToSchema)]
+pub struct VersionList {
+    versions: Vec<VersionSummary>,
+}
+
+/// An upload, as multipart form data.
+#[derive(ToSchema)]
+pub struct UploadForm {
+    /// The file; its name's extension decides the format (`.csv`, `.tsv`, `.xlsx`, `.xls`,
+    /// `.json`, `.ndjson`, `.parquet`).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// The dataset's classification after an upload.
+#[derive(ToSchema)]
+pub struct Classification {
+    grade: Grade,
+    opening_type: OpeningType,
+}
+
+/// A published upload.
+#[derive(ToSchema)]
+pub struct Published {
+    resource: Resource,
+    version: VersionSummary,
+    /// The columns of the new version with their grades.
+    columns: Option<Vec<ColumnView>>,
+    dataset: Classification,
+}
+
+/// Applications.
+#[derive(ToSchema)]
+pub struct ApplicationList {
+    applications: Vec<Application>,
+}
+
+/// Grants.
+#[derive(ToSchema)]
+pub struct GrantList {
+    grants: Vec<Grant>,
+}
+
+/// Reported results.
+#[derive(ToSchema)]
+pub struct ResultList {
+    results: Vec<ReuseReport>,
+}
+
+/// The opening list.
+#[derive(ToSchema)]
+pub struct OpeningList {
+    count: u64,
+    datasets: Vec<Row>,
+}
+
+/// The private detail of a log entry, checked against the leaf's commitment.
+#[derive(ToSchema)]
+pub struct LogDetail {
+    index: u64,
+    /// The leaf's exact text.
+    leaf: String,
+    /// The detail record (user, client address, request), parsed; null if it is not JSON.
+    #[schema(value_type = Object, nullable)]
+    detail: serde_json::Value,
+    /// The detail record's exact text.
+    detail_text: String,
+    /// Hex salt of the commitment.
+    salt: String,
+    /// Whether the detail matches the leaf's commitment.
+    commitment_matches: bool,
+    /// The index of the entry that logs this read.
+    logged_as: Option<u64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows.
+
+/// One output column.
+#[derive(ToSchema)]
+pub struct Field {
+    /// Column name.
+    id: String,
+    /// `string`, `int64`, `float64`, `boolean`, `date`, `timestamp`, or Arrow's name of another type.
+    #[serde(rename = "type")]
+    data_type: String,
+    /// Whether the values are masked.
+    masked: bool,
+}
+
+/// Rows of a preview or query.
+#[derive(ToSchema)]
+pub struct QueryResult {
+    fields: Vec<Field>,
+    /// One object per row, keyed by column name.
+    #[schema(value_type = Vec<Object>)]
+    records: Vec<serde_json::Value>,
+    row_count: u64,
+    /// Whether the row cap cut the result short.
+    truncated: bool,
+    /// Rows without offset and limit, with `include_total`.
+    #[schema(nullable = false)]
+    total: Option<u64>,
+    dataset: String,
+    resource: String,
+    version: i64,
+    limit: u64,
+    offset: u64,
+    access: AccessSummary,
+    /// The access-log entries of this response (also in the `Gongshu-Log-Index` header).
+    log_index: Vec<u64>,
+}
+
+/// Aggregated rows.
+#[derive(ToSchema)]
+pub struct AggregateResult {
+    fields: Vec<Field>,
+    /// One object per group, keyed by column name.
+    #[schema(value_type = Vec<Object>)]
+    records: Vec<serde_json::Value>,
+    row_count: u64,
+    truncated: bool,
+    dataset: String,
+    access: AccessSummary,
+    log_index: Vec<u64>,
+}
+
+/// A table a SQL query read.
+#[derive(ToSchema)]
+pub struct SqlTable {
+    /// The name the query used.
+    table: String,
+    dataset: String,
+    version: i64,
+    access: AccessSummary,
+}
+
+/// Rows of a SQL query.
+#[derive(ToSchema)]
+pub struct SqlResult {
+    fields: Vec<Field>,
+    /// One object per row, keyed by column name.
+    #[schema(value_type = Vec<Object>)]
+    records: Vec<serde_json::Value>,
+    row_count: u64,
+    truncated: bool,
+    tables: Vec<SqlTable>,
+    log_index: Vec<u64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain data types of the application layer, as the API shows them.
+
+/// Fields of a dataset as the API and forms submit them.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetInput {
+    /// Slug (create only): 2 to 100 lower-case letters, digits, `-` and `_`.
+    #[serde(default)]
+    #[schema(nullable = false, pattern = "^[a-z0-9][a-z0-9_-]{1,99}$")]
+    name: Option<String>,
+    /// Owning organization's slug (create only; defaults to the caller's organization).
+    #[serde(default)]
+    #[schema(nullable = false)]
+    organization: Option<String>,
+    /// Title (required to create; never blank).
+    #[serde(default)]
+    #[schema(nullable = false, max_length = 200, pattern = "\\S")]
+    title: Option<String>,
+    /// Description.
+    #[serde(default)]
+    #[schema(nullable = false, max_length = 20000)]
+    description: Option<String>,
+    /// Themes, each at most 100 characters.
+    #[serde(default)]
+    #[schema(nullable = false, max_items = 50)]
+    themes: Option<Vec<String>>,
+    /// Tags, each at most 100 characters.
+    #[serde(default)]
+    #[schema(nullable = false, max_items = 50)]
+    tags: Option<Vec<String>>,
+    /// Update frequency.
+    #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
+    update_frequency: Option<String>,
+    /// License.
+    #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
+    license: Option<String>,
+    /// Spatial coverage.
+    #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
+    spatial: Option<String>,
+    /// Temporal coverage.
+    #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
+    temporal: Option<String>,
+    /// Contact point.
+    #[serde(default)]
+    #[schema(nullable = false, max_length = 500)]
+    contact: Option<String>,
+    /// Domain.
+    #[serde(default)]
+    #[schema(value_type = Option<Domain>, nullable = false)]
+    domain: Option<Domain>,
+    /// Opening type.
+    #[serde(default)]
+    #[schema(value_type = Option<OpeningType>, nullable = false)]
+    opening_type: Option<OpeningType>,
+    /// Importance.
+    #[serde(default)]
+    #[schema(value_type = Option<Importance>, nullable = false)]
+    importance: Option<Importance>,
+}
+
+/// What happened to a requested classification change.
+#[derive(ToSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ChangeOutcome {
+    /// Nothing to change.
+    Unchanged,
+    /// Applied at once (stricter, or by the authority).
+    Applied,
+    /// Looser: filed as a request for the authority.
+    RequestFiled {
+        /// The request.
+        #[schema(value_type = ChangeRequest)]
+        request: Box<ChangeRequest>,
+    },
+}
+
+/// Input for a new organization.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrgInput {
+    /// Slug: 2 to 100 lower-case letters, digits, `-` and `_`, starting with a letter or digit.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{1,99}$")]
+    name: String,
+    /// Title.
+    #[schema(min_length = 1)]
+    title: String,
+    /// Kind.
+    #[schema(value_type = OrgKind)]
+    kind: OrgKind,
+    /// 统一社会信用代码, required for enterprises.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    uscc: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    description: String,
+}
+
+/// Input for a new user.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserInput {
+    /// Login name: 2 to 64 letters, digits, `-`, `_` and `.`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{2,64}$")]
+    username: String,
+    /// Shown name; defaults to the username.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    display_name: Option<String>,
+    /// Role.
+    #[schema(value_type = Role)]
+    role: Role,
+    /// Organization slug, for roles bound to one.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    organization: Option<String>,
+    /// Initial password, at least 8 characters.
+    #[schema(min_length = 8)]
+    password: String,
+}
+
+/// An application as the API and the portal submit it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationInput {
+    /// Dataset slug.
+    dataset: String,
+    /// Columns asked for.
+    #[schema(min_items = 1)]
+    columns: Vec<String>,
+    /// Optional row conditions, at most 20.
+    #[serde(default)]
+    #[schema(value_type = Vec<Condition>, max_items = 20)]
+    row_filter: Vec<Condition>,
+    /// Modes (`api`, `download`, `clean_room`).
+    #[schema(value_type = Vec<Mode>, min_items = 1)]
+    modes: Vec<Mode>,
+    /// Days, 1 to 365.
+    #[schema(minimum = 1, maximum = 365)]
+    duration_days: i64,
+    /// Rows per day; none for no quota.
+    #[serde(default)]
+    #[schema(nullable = false, minimum = 1)]
+    daily_row_quota: Option<i64>,
+    /// Purpose category code.
+    #[schema(value_type = PurposeCategory)]
+    purpose_category: PurposeCategory,
+    /// Purpose, at most 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
+    purpose: String,
+    /// Usage scenario, at most 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
+    scenario: String,
+    /// Apply on behalf of the caller's organization (enterprise users and staff); defaults to
+    /// true for roles bound to an organization.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    on_behalf_of_organization: Option<bool>,
+    /// Submit at once, accepting the agreement whose SHA-256 is given (see `GET /api/v1/agreement`).
+    #[serde(default)]
+    #[schema(nullable = false)]
+    accept_agreement: Option<String>,
+}
+
+/// A reviewer's decision.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// `approve` or `reject`.
+    decision: ReviewDecision,
+    /// Narrowed columns (approve; defaults to those asked for).
+    #[serde(default)]
+    #[schema(nullable = false, min_items = 1)]
+    columns: Option<Vec<String>>,
+    /// Extra row conditions added by the reviewer (approve).
+    #[serde(default)]
+    #[schema(value_type = Vec<Condition>)]
+    add_row_filter: Vec<Condition>,
+    /// Narrowed modes (approve).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Mode>>, nullable = false, min_items = 1)]
+    modes: Option<Vec<Mode>>,
+    /// Narrowed duration (approve).
+    #[serde(default)]
+    #[schema(nullable = false, minimum = 1, maximum = 365)]
+    duration_days: Option<i64>,
+    /// Narrowed quota (approve).
+    #[serde(default)]
+    #[schema(nullable = false, minimum = 1)]
+    daily_row_quota: Option<i64>,
+    /// Reason (required to reject) or remark, at most 2,000 characters.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    note: String,
+}
+
+/// Approve or reject.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    /// Approve, possibly narrowed.
+    Approve,
+    /// Reject with a reason.
+    Reject,
+}
+
+/// A result (成果) as the grantee reports it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReuseInput {
+    /// Kind.
+    #[schema(value_type = ResultKind)]
+    kind: ResultKind,
+    /// Title, at most 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    title: String,
+    /// Description, at most 4,000 characters.
+    #[serde(default)]
+    #[schema(max_length = 4000)]
+    description: String,
+    /// An http:// or https:// link of at most 500 characters.
+    #[serde(default)]
+    #[schema(nullable = false, max_length = 500, pattern = "^https?://[^\\s]+$")]
+    url: Option<String>,
+}
+
+/// A dataset with its organization, resources, versions and columns, as one viewer may see it.
+#[derive(ToSchema)]
+pub struct DatasetView {
+    /// The dataset record.
+    #[serde(flatten)]
+    #[schema(value_type = Dataset)]
+    dataset: Dataset,
+    /// Owner.
+    organization: OrgRef,
+    /// Resources with versions and columns.
+    resources: Vec<ResourceView>,
+    /// Whether the viewer may change it.
+    can_edit: bool,
+    /// Whether the columns are withheld (a not-open dataset seen by someone other than its owner).
+    columns_withheld: bool,
+}
+
+/// Short reference to an organization.
+#[derive(ToSchema)]
+pub struct OrgRef {
+    /// Slug.
+    name: String,
+    /// Title.
+    title: String,
+    /// Kind code.
+    #[schema(value_type = OrgKind)]
+    kind: String,
+}
+
+/// A resource with its versions (newest first) and the columns of the latest one.
+#[derive(ToSchema)]
+pub struct ResourceView {
+    /// The resource.
+    #[serde(flatten)]
+    #[schema(value_type = Resource)]
+    resource: Resource,
+    /// Versions, newest first, without their per-column detail.
+    versions: Vec<VersionSummary>,
+    /// Columns of the latest version with their grades.
+    columns: Vec<ColumnView>,
+}
+
+/// A version without columns.
+#[derive(ToSchema)]
+pub struct VersionSummary {
+    /// Id.
+    id: String,
+    /// Number.
+    number: i64,
+    /// Upload format.
+    source_format: String,
+    /// Upload name.
+    source_name: String,
+    /// Detected encoding.
+    source_encoding: Option<String>,
+    /// Rows.
+    row_count: i64,
+    /// Parquet bytes.
+    byte_size: i64,
+    /// Parquet SHA-256.
+    sha256: String,
+    /// Unix ms.
+    created_at: i64,
+}
+
+/// One column as the viewer may see it.
+#[derive(ToSchema)]
+pub struct ColumnView {
+    /// Name.
+    name: String,
+    /// Type.
+    data_type: String,
+    /// Grade in force.
+    #[schema(value_type = Grade)]
+    grade: Grade,
+    /// Whether the publisher confirmed the grade.
+    confirmed: bool,
+    /// Grade ingest proposed.
+    #[schema(value_type = Grade)]
+    proposed_grade: Grade,
+    /// Personal information found.
+    #[schema(value_type = Vec<PiiFinding>)]
+    findings: Vec<PiiFinding>,
+    /// Profile (count, null rate, distinct estimate; min, max and top values only where the
+    /// viewer may see values).
+    #[schema(value_type = Object)]
+    profile: serde_json::Value,
+    /// Whether the profile's values were withheld.
+    values_hidden: bool,
+}
+
+/// One row of the list.
+#[derive(ToSchema)]
+#[schema(as = OpeningListRow)]
+pub struct Row {
+    /// Dataset slug.
+    name: String,
+    /// Title.
+    title: String,
+    /// Organization slug.
+    organization: String,
+    /// Organization title.
+    organization_title: String,
+    /// Opening type code.
+    #[schema(value_type = OpeningType)]
+    opening_type: String,
+    /// Opening type label in Chinese.
+    opening_type_label: String,
+    /// Conditions of use, in Chinese and English.
+    conditions: String,
+    /// Update frequency as published.
+    update_frequency: String,
+    /// Dataset grade.
+    #[schema(value_type = Grade)]
+    grade: String,
+    /// Domain code.
+    #[schema(value_type = Domain)]
+    domain: String,
+    /// Themes.
+    themes: Vec<String>,
+    /// Last change, RFC 3339.
+    modified: String,
+}
+
+/// How the caller reads the data, reported with every result.
+#[derive(ToSchema)]
+pub struct AccessSummary {
+    /// `owner`, `open`, `grant`.
+    #[schema(value_type = String, pattern = "^(owner|open|grant|none)$")]
+    basis: &'static str,
+    /// Grant used.
+    grant_id: Option<String>,
+    /// Rows left today under the grant, after this request.
+    quota_remaining: Option<i64>,
+    /// How many of the dataset's columns are hidden from the caller.
+    hidden_columns: usize,
+    /// Columns shown masked.
+    masked_columns: Vec<String>,
+}
+
+/// An updated dataset and what happened to a requested opening type.
+#[derive(ToSchema)]
+pub struct Updated {
+    dataset: DatasetView,
+    #[serde(flatten)]
+    outcome: ChangeOutcome,
+}
+
+/// The body of a new dataset: [`DatasetInput`] with `name` and `title`, which creation needs.
+pub struct NewDataset;
+
+impl PartialSchema for NewDataset {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <DatasetInput as PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.required = vec!["name".into(), "title".into()];
+            object.description = Some(
+                "A new dataset: `name` and `title` are required; `organization` defaults to the caller's."
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+impl ToSchema for NewDataset {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <DatasetInput as ToSchema>::schemas(schemas);
+    }
+}
+
+/// The body of a dataset update: the fields of [`DatasetInput`] to change, and `reason` for a
+/// looser opening type. The handler splits `reason` off by hand (see there), so the schema is
+/// [`DatasetInput`]'s with that one property added.
+pub struct DatasetPatch;
+
+impl PartialSchema for DatasetPatch {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <DatasetInput as PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.properties.insert(
+                "reason".into(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("Why; needed to loosen the opening type."))
+                    .into(),
+            );
+            object.description =
+                Some("The fields to change, and `reason` for a looser opening type.".into());
+        }
+        schema
+    }
+}
+
+impl ToSchema for DatasetPatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <DatasetInput as ToSchema>::schemas(schemas);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn round_trips<T: serde::de::DeserializeOwned + serde::Serialize>(codes: &[&str]) -> usize {
+        for code in codes {
+            let v: T =
+                serde_json::from_value(json!(code)).unwrap_or_else(|e| panic!("{code}: {e}"));
+            assert_eq!(serde_json::to_value(&v).unwrap(), json!(code));
+        }
+        codes.len()
+    }
+
+    #[test]
+    fn hand_written_enums_match_serde() {
+        use model::access::GrantState as G;
+        use model::application::ReviewStep as R;
+        use store::RequestStatus as S;
+        // Every variant's serialization is listed, and every listed value parses.
+        assert_eq!(round_trips::<R>(REVIEW_STEPS), 2);
+        for s in [R::Department, R::Authority] {
+            assert!(REVIEW_STEPS.contains(&serde_json::to_value(s).unwrap().as_str().unwrap()));
+        }
+        assert_eq!(round_trips::<S>(REQUEST_STATUSES), 3);
+        for s in [S::Pending, S::Approved, S::Rejected] {
+            assert!(REQUEST_STATUSES.contains(&s.code()));
+        }
+        for s in [G::Active, G::Pending, G::Expired, G::Revoked] {
+            let v = serde_json::to_value(s).unwrap();
+            assert!(GRANT_STATES.contains(&v.as_str().unwrap()), "{v}");
+        }
+        assert_eq!(GRANT_STATES.len(), 4);
+    }
+
+    /// The property names a schema documents.
+    fn properties<T: PartialSchema>() -> std::collections::BTreeSet<String> {
+        let schema = serde_json::to_value(T::schema()).unwrap();
+        schema["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no properties in {schema}"))
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Every property a request schema documents is one the application layer's type accepts:
+    /// the inputs deny unknown fields, so a renamed field would fail here.
+    fn accepts_every_documented_field<T: PartialSchema, I: serde::de::DeserializeOwned>() {
+        for field in properties::<T>() {
+            if let Err(e) = serde_json::from_value::<I>(json!({ field.clone(): null })) {
+                assert!(
+                    !e.to_string().contains("unknown field"),
+                    "`{field}` is documented but not accepted: {e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn request_schemas_match_the_application_inputs() {
+        accepts_every_documented_field::<DatasetInput, app::catalog::DatasetInput>();
+        accepts_every_documented_field::<NewOrgInput, app::accounts::NewOrgInput>();
+        accepts_every_documented_field::<NewUserInput, app::accounts::NewUserInput>();
+        accepts_every_documented_field::<ApplicationInput, app::grants::ApplicationInput>();
+        accepts_every_documented_field::<ReviewInput, app::grants::ReviewInput>();
+        accepts_every_documented_field::<ReuseInput, app::grants::ReuseInput>();
+    }
+
+    /// The keys serde writes for `value` are exactly the properties `T` documents.
+    fn documents_exactly<T: PartialSchema>(value: impl serde::Serialize) {
+        let v = serde_json::to_value(value).unwrap();
+        let keys: std::collections::BTreeSet<String> =
+            v.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, properties::<T>(), "{v}");
+    }
+
+    #[test]
+    fn response_schemas_match_the_application_views() {
+        documents_exactly::<AccessSummary>(app::dataservice::AccessSummary {
+            basis: "open",
+            grant_id: None,
+            quota_remaining: None,
+            hidden_columns: 0,
+            masked_columns: vec![],
+        });
+        documents_exactly::<OrgRef>(app::views::OrgRef {
+            name: "n".into(),
+            title: "t".into(),
+            kind: "department".into(),
+        });
+        documents_exactly::<ColumnView>(app::views::ColumnView {
+            name: "c".into(),
+            data_type: "string".into(),
+            grade: model::classification::Grade::L1,
+            confirmed: true,
+            proposed_grade: model::classification::Grade::L1,
+            findings: vec![],
+            profile: json!({}),
+            values_hidden: false,
+        });
+        documents_exactly::<VersionSummary>(app::views::VersionSummary {
+            id: "v".into(),
+            number: 1,
+            source_format: "csv".into(),
+            source_name: "a.csv".into(),
+            source_encoding: None,
+            row_count: 1,
+            byte_size: 1,
+            sha256: String::new(),
+            created_at: 0,
+        });
+        documents_exactly::<Row>(app::opening_list::Row {
+            name: "n".into(),
+            title: "t".into(),
+            organization: "o".into(),
+            organization_title: "o".into(),
+            opening_type: "conditional".into(),
+            opening_type_label: "有条件开放".into(),
+            conditions: String::new(),
+            update_frequency: String::new(),
+            grade: "L1".into(),
+            domain: "government".into(),
+            themes: vec![],
+            modified: String::new(),
+        });
+        documents_exactly::<LogDetail>(app::audit::LogDetail {
+            index: 0,
+            leaf: String::new(),
+            detail: json!(null),
+            detail_text: String::new(),
+            salt: String::new(),
+            commitment_matches: true,
+            logged_as: None,
+        });
+    }
+}
