@@ -158,3 +158,72 @@ test('masked values are marked as masked in the preview', async () => {
   assert.doesNotMatch(body, /\b1[3-9]\d{9}\b/);
   await ctx.close();
 });
+
+// Checks a page against WCAG 2.1 A and AA with axe-core, loaded from node_modules (nothing from
+// outside the machine).
+const axeSource = new URL('./node_modules/axe-core/axe.min.js', import.meta.url).pathname;
+async function assertAccessible(page) {
+  await page.addScriptTag({ path: axeSource });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const found = result.violations.map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join('; ')})`);
+  assert.deepEqual(found, [], `accessibility violations on ${page.url()}`);
+}
+
+test('an enterprise user files a demand, the department accepts it, and the board shows it', async () => {
+  const entCtx = await browser.newContext();
+  const ent = await signIn(entCtx, 'enterprise');
+  await ent.goto(`${base}/demands`);
+  await assertAccessible(ent);
+  // The demo's board: the most supported demand first, an overdue one flagged.
+  assert.match(await ent.textContent('main table'), /公交车辆实时到站数据/);
+  await ent.goto(`${base}/demands?overdue=true`);
+  assert.match(await ent.textContent('main table'), /已逾期/);
+
+  await ent.goto(`${base}/demands/new`);
+  await assertAccessible(ent);
+  await ent.fill('#title', '各社区卫生服务中心服务人口');
+  await ent.fill('#description', '用于规划社区健康管理服务的覆盖范围。');
+  await ent.fill('#fields', '服务中心, 街道, 服务人口');
+  await ent.selectOption('#purpose_category', 'commercial');
+  await ent.selectOption('#department', 'health');
+  await ent.click('main form button[type=submit]');
+  await ent.waitForURL(/\/demands\/[0-9a-f-]+\?msg=filed$/);
+  const demandUrl = ent.url().replace(/\?.*$/, '');
+  assert.match(await ent.textContent('main'), /待答复/);
+  await assertAccessible(ent);
+
+  // Personal information in a comment is refused with a clear message, and nothing is posted.
+  await ent.fill('#body', '联系 13812345678');
+  await ent.click('form[action$="/comment"] button');
+  assert.match(await ent.textContent('.error'), /个人信息/);
+  assert.doesNotMatch(await ent.textContent('#comments-h'), /\(1\)/);
+
+  const staffCtx = await browser.newContext();
+  const staff = await signIn(staffCtx, 'health');
+  await staff.goto(demandUrl);
+  const planned = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+  await staff.fill('#planned_date', planned);
+  await staff.fill('#text', '计划下月开放。');
+  await staff.click('button[name=decision][value=accept]');
+  await staff.waitForURL(`${demandUrl}?msg=saved`);
+  assert.match(await staff.textContent('main dl'), /已受理/);
+  await assertAccessible(staff);
+
+  await ent.goto(demandUrl);
+  assert.match(await ent.textContent('main dl'), /计划下月开放/);
+  assert.match(await ent.textContent('main dl'), new RegExp(planned));
+
+  // The statistics count the accepted demand; the charts load; the plan lists it.
+  await ent.goto(`${base}/demands/stats`);
+  await assertAccessible(ent);
+  assert.match(await ent.textContent('main'), /市卫生健康委员会/);
+  const chartsLoaded = await ent.evaluate(() =>
+    [...document.querySelectorAll('img.chart')].map(i => i.complete && i.naturalWidth > 0));
+  assert.deepEqual(chartsLoaded, [true, true]);
+  await ent.goto(`${base}/demands/plan`);
+  await assertAccessible(ent);
+  assert.match(await ent.textContent('main'), /各社区卫生服务中心服务人口/);
+  await entCtx.close();
+  await staffCtx.close();
+});

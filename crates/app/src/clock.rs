@@ -1,18 +1,16 @@
-//! Time as the platform keeps it: Unix milliseconds, with quota days in China Standard Time.
+//! Time as the platform keeps it: Unix milliseconds, with days in China Standard Time
+//! ([`model::calendar`]).
 
-/// Milliseconds in a day.
-pub const DAY_MS: i64 = 86_400_000;
-/// Quota days start at midnight China Standard Time (UTC+8).
-const CST_OFFSET_MS: i64 = 8 * 3_600_000;
+pub use model::calendar::DAY_MS;
 
 /// Current time in Unix milliseconds.
 pub fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
-/// The quota day (days since the epoch, in China Standard Time) of a Unix-millisecond time.
+/// The quota day of a Unix-millisecond time: quotas renew at midnight in China Standard Time.
 pub fn quota_day(now: i64) -> i64 {
-    (now + CST_OFFSET_MS).div_euclid(DAY_MS)
+    model::calendar::cst_day(now)
 }
 
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-27T08:00:00.123Z`.
@@ -34,15 +32,6 @@ pub fn rfc3339_ms(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quota_days_turn_at_midnight_in_china() {
-        // 1970-01-01T16:00:00Z is midnight of 1970-01-02 in UTC+8.
-        let midnight = 16 * 3_600_000;
-        assert_eq!(quota_day(midnight - 1), 0);
-        assert_eq!(quota_day(midnight), 1);
-        assert_eq!(quota_day(-CST_OFFSET_MS - 1), -1);
-    }
 
     #[test]
     fn times_are_utc_with_milliseconds() {

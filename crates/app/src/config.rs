@@ -63,6 +63,10 @@ pub struct Config {
     /// Most rows one download may have.
     #[arg(long, env = "GONGSHU_DOWNLOAD_MAX_ROWS", default_value_t = 20_000_000)]
     pub download_max_rows: u64,
+
+    /// Days a department has to answer a data demand before it is flagged overdue (1 to 365).
+    #[arg(long, env = "GONGSHU_DEMAND_ANSWER_DAYS", default_value_t = model::demand::DEFAULT_ANSWER_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
+    pub demand_answer_days: i64,
 }
 
 impl Default for Config {
@@ -81,6 +85,7 @@ impl Default for Config {
             query_max_rows: 10_000,
             download_max_rows: 20_000_000,
             log_origin: None,
+            demand_answer_days: model::demand::DEFAULT_ANSWER_DAYS,
         }
     }
 }
@@ -105,6 +110,7 @@ impl std::fmt::Debug for Config {
             .field("query_max_rows", &self.query_max_rows)
             .field("download_max_rows", &self.download_max_rows)
             .field("log_origin", &self.log_origin)
+            .field("demand_answer_days", &self.demand_answer_days)
             .finish()
     }
 }
@@ -136,6 +142,9 @@ pub enum ConfigError {
         /// Cause.
         source: std::io::Error,
     },
+    /// A setting is out of its range.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
     /// Clap rejected the merged values.
     #[error("{0}")]
     Clap(#[from] clap::Error),
@@ -183,7 +192,8 @@ impl Config {
             query_timeout_secs,
             query_memory_mb,
             query_max_rows,
-            download_max_rows
+            download_max_rows,
+            demand_answer_days
         );
         Ok(config)
     }
@@ -193,6 +203,12 @@ impl Config {
     /// parts), and so is the file of a `sqlite://` database URL. Everything later joins paths
     /// onto these, and the object store under the query engine refuses paths with `..` in them.
     pub fn resolved(mut self) -> Result<Config, ConfigError> {
+        if !(1..=365).contains(&self.demand_answer_days) {
+            return Err(ConfigError::Invalid(format!(
+                "demand_answer_days is {}; give 1 to 365 days",
+                self.demand_answer_days
+            )));
+        }
         self.data_dir = resolve_dir(&self.data_dir)?;
         if let Some(url) = &self.database_url {
             self.database_url = Some(resolve_sqlite_url(url)?);

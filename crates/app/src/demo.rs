@@ -571,6 +571,7 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
 
     applications(app).await?;
+    demands(app).await?;
 
     // 9. An important dataset: metadata listed, not open.
     let (u, d) = dataset(app, Spec {
@@ -688,4 +689,206 @@ async fn applications(app: &App) -> anyhow::Result<()> {
     .await
     .map_err(fail("enterprise application"))?;
     Ok(())
+}
+
+/// Demo demands, so the demand board has every state: open and supported, overdue, accepted
+/// with a plan, not accepted with a reason, fulfilled by a dataset, a theme for the authority,
+/// and a duplicate merged into its original.
+async fn demands(app: &App) -> anyhow::Result<()> {
+    use crate::demands::{self, AnswerDecision, AnswerInput, DemandInput, FulfilInput};
+    use model::application::PurposeCategory;
+    use model::demand::RejectionReason;
+    let user = |name: &'static str| async move { accounts::user_by_username(app, name).await };
+    let fail = |what: &'static str| {
+        move |e: crate::error::AppError| anyhow::anyhow!("demo demand {what}: {}", e.message)
+    };
+    let input = |title: &str,
+                 description: &str,
+                 fields: &[&str],
+                 purpose: PurposeCategory,
+                 department: Option<&str>,
+                 theme: Option<&str>| DemandInput {
+        title: title.into(),
+        description: description.into(),
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+        purpose_category: purpose,
+        department: department.map(Into::into),
+        theme: theme.map(Into::into),
+        extends: None,
+    };
+    let (enterprise, citizen, admin) = (
+        user("enterprise").await?,
+        user("citizen").await?,
+        user("admin").await?,
+    );
+    let now = now_ms();
+    let day = model::calendar::DAY_MS;
+    let date = |days: i64| {
+        let d = time::OffsetDateTime::from_unix_timestamp((now + days * day) / 1000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
+            .date();
+        date_text(d)
+    };
+
+    // Open, supported and discussed.
+    let realtime = demands::file(app, &enterprise, input(
+        "公交车辆实时到站数据",
+        "用于开发面向市民的候车提醒小程序，希望按线路提供车辆实时位置与预计到站时间。For a bus-arrival app for residents.",
+        &["线路", "车辆编号", "经度", "纬度", "预计到站时间"],
+        PurposeCategory::Commercial,
+        Some("transport"),
+        None,
+    )).await.map_err(fail("realtime"))?;
+    demands::support(app, &citizen, &realtime.id)
+        .await
+        .map_err(fail("support"))?;
+    demands::support(app, &admin, &realtime.id)
+        .await
+        .map_err(fail("support"))?;
+    demands::comment(
+        app,
+        &citizen,
+        &realtime.id,
+        "非常需要，早晚高峰等车很久。Much needed at rush hour.",
+    )
+    .await
+    .map_err(fail("comment"))?;
+    // A duplicate, merged into it by the authority: its supports move over once per person.
+    let duplicate = demands::file(
+        app,
+        &citizen,
+        input(
+            "公交到站时间数据",
+            "希望开放公交车预计到站时间。Estimated arrival times of buses.",
+            &["线路", "预计到站时间"],
+            PurposeCategory::PublicService,
+            Some("transport"),
+            None,
+        ),
+    )
+    .await
+    .map_err(fail("duplicate"))?;
+    demands::merge(app, &admin, &duplicate.id, &realtime.id)
+        .await
+        .map_err(fail("merge"))?;
+
+    // Overdue: filed twenty days ago and still unanswered.
+    demands::file_at(app, &citizen, input(
+        "重点排污单位在线监测数据",
+        "希望公开重点排污单位废水、废气在线监测的小时数据，便于公众监督。Hourly emission monitoring of key polluters.",
+        &["单位名称", "监测点", "污染物", "浓度", "监测时间"],
+        PurposeCategory::PublicService,
+        Some("ecology"),
+        None,
+    ), now - 20 * day).await.map_err(fail("overdue"))?;
+
+    // Accepted with a planned date.
+    let clinics = demands::file(app, &citizen, input(
+        "各医院分科室门诊人次",
+        "现有门诊统计只到医院，希望细化到科室，便于就医选择。Outpatient visits by department of each hospital.",
+        &["医院", "科室", "月份", "门诊人次"],
+        PurposeCategory::PublicService,
+        Some("health"),
+        None,
+    )).await.map_err(fail("clinics"))?;
+    demands::answer(
+        app,
+        &user("health").await?,
+        &clinics.id,
+        AnswerInput {
+            decision: AnswerDecision::Accept,
+            planned_date: Some(date(30)),
+            reason: None,
+            text: "已纳入下月开放计划，届时在门诊服务统计中增加科室维度。Planned for next month."
+                .into(),
+        },
+    )
+    .await
+    .map_err(fail("accept"))?;
+
+    // Not accepted, with the reason in public.
+    let payroll = demands::file(
+        app,
+        &enterprise,
+        input(
+            "个人社保缴费明细",
+            "用于员工背景核验，希望按身份证查询缴费记录。For employee background checks.",
+            &["姓名", "缴费月份", "缴费基数"],
+            PurposeCategory::Commercial,
+            Some("hrss"),
+            None,
+        ),
+    )
+    .await
+    .map_err(fail("payroll"))?;
+    demands::answer(app, &user("hrss").await?, &payroll.id, AnswerInput {
+        decision: AnswerDecision::Reject,
+        planned_date: None,
+        reason: Some(RejectionReason::SecurityOrLaw),
+        text: "个人社保缴费信息属于个人信息，依法不予向企业开放；员工本人可通过社保服务平台自行查询。Personal data: not opened to enterprises by law.".into(),
+    }).await.map_err(fail("reject"))?;
+
+    // Fulfilled by a dataset.
+    let stops = demands::file(
+        app,
+        &citizen,
+        input(
+            "公交站点位置",
+            "希望开放全市公交站点的经纬度与所在区。Locations of bus stops.",
+            &["站点名称", "经度", "纬度", "所在区"],
+            PurposeCategory::Research,
+            Some("transport"),
+            None,
+        ),
+    )
+    .await
+    .map_err(fail("stops"))?;
+    let transport = user("transport").await?;
+    demands::answer(
+        app,
+        &transport,
+        &stops.id,
+        AnswerInput {
+            decision: AnswerDecision::Accept,
+            planned_date: Some(date(0)),
+            reason: None,
+            text: "已开放，见公交站点信息数据集。Opened as the bus stops dataset.".into(),
+        },
+    )
+    .await
+    .map_err(fail("accept stops"))?;
+    demands::fulfil(
+        app,
+        &transport,
+        &stops.id,
+        FulfilInput {
+            dataset: Some("bus-stops".into()),
+            grant: None,
+        },
+    )
+    .await
+    .map_err(fail("fulfil"))?;
+
+    // A theme no one department holds, for the authority.
+    demands::file(
+        app,
+        &enterprise,
+        input(
+            "低空飞行航线与起降点数据",
+            "用于无人机物流航线规划。Drone logistics route planning.",
+            &["起降点", "经度", "纬度", "限飞高度"],
+            PurposeCategory::Commercial,
+            None,
+            Some("低空经济"),
+        ),
+    )
+    .await
+    .map_err(fail("theme"))?;
+    Ok(())
+}
+
+/// `YYYY-MM-DD`.
+fn date_text(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }

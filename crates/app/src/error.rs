@@ -78,6 +78,10 @@ error_codes! {
     StaleRequest => "stale_request", "conflict";
     LogRange => "log_range", "invalid_request";
     LogEntryNotFound => "log_entry_not_found", "not_found";
+    PersonalInformation => "personal_information", "invalid_request";
+    DemandNotFound => "demand_not_found", "not_found";
+    AlreadySupported => "already_supported", "conflict";
+    DemandClosed => "demand_closed", "conflict";
     Internal => "internal", "internal";
     Unavailable => "unavailable", "internal";
 }

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod dataservice;
+pub mod demands;
 pub mod demo;
 pub mod error;
 pub mod exports;
@@ -26,6 +27,7 @@ pub mod opening_list;
 pub mod records;
 pub mod state;
 pub mod status;
+pub mod tables;
 mod throttle;
 pub mod views;
 

@@ -1,8 +1,9 @@
 //! The opening list (开放清单, C1): the authority's published table of every dataset with its
 //! opening type, the conditions of use and the update frequency, as JSON, CSV and XLSX.
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::App;
+use crate::tables::Cell;
 use model::application::needs_authority;
 use model::OpeningType;
 use serde::Serialize;
@@ -114,38 +115,18 @@ fn cells(r: &Row) -> [String; 11] {
     ]
 }
 
-/// CSV in UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese correctly.
+/// CSV in UTF-8 with a byte-order mark.
 pub fn csv(rows: &[Row]) -> AppResult<Vec<u8>> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(HEADINGS).map_err(AppError::internal)?;
-        for r in rows {
-            w.write_record(cells(r)).map_err(AppError::internal)?;
-        }
-        w.flush().map_err(AppError::internal)?;
-    }
-    Ok(out)
+    crate::tables::csv(&HEADINGS, &table(rows))
 }
 
 /// An XLSX workbook with one sheet.
 pub fn xlsx(rows: &[Row]) -> AppResult<Vec<u8>> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("开放清单").map_err(AppError::internal)?;
-    let bold = Format::new().set_bold();
-    for (c, h) in HEADINGS.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(AppError::internal)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        for (c, v) in cells(r).iter().enumerate() {
-            sheet
-                .write_string(i as u32 + 1, c as u16, v)
-                .map_err(AppError::internal)?;
-        }
-    }
-    book.save_to_buffer().map_err(AppError::internal)
+    crate::tables::xlsx("开放清单", &HEADINGS, &table(rows))
+}
+
+fn table(rows: &[Row]) -> Vec<Vec<Cell>> {
+    rows.iter()
+        .map(|r| cells(r).into_iter().map(Cell::Text).collect())
+        .collect()
 }

@@ -7,7 +7,9 @@
 
 pub mod access;
 pub mod application;
+pub mod calendar;
 pub mod classification;
+pub mod demand;
 pub mod filter;
 pub mod ident;
 pub mod log;

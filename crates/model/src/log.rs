@@ -45,6 +45,18 @@ string_enum! {
         ChangeRequested => "classification.requested", "申请降级", "Lowering requested";
         /// The authority decided a request to lower.
         ChangeDecided => "classification.decided", "降级申请决定", "Lowering decided";
+        /// A data demand was filed.
+        DemandFiled => "demand.filed", "提出数据需求", "Demand filed";
+        /// A department accepted a demand.
+        DemandAccepted => "demand.accepted", "受理数据需求", "Demand accepted";
+        /// A department did not accept a demand.
+        DemandRejected => "demand.rejected", "不予采纳数据需求", "Demand not accepted";
+        /// An accepted demand was fulfilled by a dataset or a grant.
+        DemandFulfilled => "demand.fulfilled", "数据需求已满足", "Demand fulfilled";
+        /// The authority moved a demand to another department.
+        DemandTransferred => "demand.transferred", "转办数据需求", "Demand transferred";
+        /// A duplicate demand was merged into another.
+        DemandMerged => "demand.merged", "合并数据需求", "Demand merged";
         /// Points were redeemed for a reward.
         PointsRedeemed => "points.redeemed", "积分兑换", "Points redeemed";
         /// An auditor read the private detail of an entry.

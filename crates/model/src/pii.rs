@@ -267,6 +267,85 @@ pub fn proposed_grade(findings: &[PiiFinding]) -> Grade {
         .unwrap_or(Grade::L1)
 }
 
+/// The kinds of personal information that free text must not carry in public (a demand, a
+/// comment, a feedback description): citizen IDs, bank card numbers and mobile numbers.
+pub const TEXT_KINDS: &[PiiKind] = &[PiiKind::CitizenId, PiiKind::BankCard, PiiKind::Mobile];
+
+/// Where personal information of [`TEXT_KINDS`] stands in free text: the byte range and kind of
+/// each match, in order. A candidate is a maximal run of ASCII or full-width digits (a citizen ID
+/// may end in `X`/`x`), optionally after `+86`; it counts only if it passes the kind's own check
+/// (check character, Luhn, mobile prefix), so ordinary numbers (years, amounts, phone extensions)
+/// do not.
+pub fn find_in_text(text: &str) -> Vec<(std::ops::Range<usize>, PiiKind)> {
+    let mut out = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if ascii_digit(c).is_none() {
+            continue;
+        }
+        let mut digits = String::new();
+        digits.push(ascii_digit(c).unwrap_or('0'));
+        let mut end = start + c.len_utf8();
+        while let Some(&(i, d)) = chars.peek() {
+            match ascii_digit(d) {
+                Some(a) => {
+                    digits.push(a);
+                    end = i + d.len_utf8();
+                    chars.next();
+                }
+                None => break,
+            }
+        }
+        // A citizen ID may end in X.
+        if digits.len() == 17 {
+            if let Some(&(i, x)) = chars.peek() {
+                if x == 'X' || x == 'x' || x == 'Ｘ' {
+                    digits.push('X');
+                    end = i + x.len_utf8();
+                    chars.next();
+                }
+            }
+        }
+        // Part of a longer token (letters glued on) is not a number of its own.
+        let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphabetic());
+        if glued(text[..start].chars().next_back()) || glued(text[end..].chars().next()) {
+            continue;
+        }
+        let kind = if digits.len() == 18 && crate::ident::is_valid_citizen_id(&digits) {
+            Some(PiiKind::CitizenId)
+        } else if is_mobile(&digits) {
+            Some(PiiKind::Mobile)
+        } else if (16..=19).contains(&digits.len()) && crate::ident::is_luhn_card(&digits) {
+            Some(PiiKind::BankCard)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            out.push((start..end, kind));
+        }
+    }
+    out
+}
+
+/// The kinds of [`TEXT_KINDS`] found in `text`, each once, in order of first appearance.
+pub fn kinds_in_text(text: &str) -> Vec<PiiKind> {
+    let mut kinds = Vec::new();
+    for (_, k) in find_in_text(text) {
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    kinds
+}
+
+fn ascii_digit(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +418,42 @@ mod tests {
             Grade::L4
         );
         assert_eq!(proposed_grade(&[f(PiiKind::Uscc)]), Grade::L1);
+    }
+
+    #[test]
+    fn personal_information_is_found_in_free_text() {
+        let id = "11010519491231002X";
+        assert!(crate::ident::is_valid_citizen_id(id));
+        let text = format!("请开放数据，联系人身份证{id}，电话13812345678。");
+        let found = find_in_text(&text);
+        assert_eq!(
+            found.iter().map(|(_, k)| *k).collect::<Vec<_>>(),
+            vec![PiiKind::CitizenId, PiiKind::Mobile]
+        );
+        assert_eq!(&text[found[0].0.clone()], id);
+        assert_eq!(&text[found[1].0.clone()], "13812345678");
+        // Full-width digits count, and a lower-case x.
+        assert_eq!(
+            kinds_in_text("电话：１３８１２３４５６７８"),
+            vec![PiiKind::Mobile]
+        );
+        assert_eq!(kinds_in_text(&id.to_lowercase()), vec![PiiKind::CitizenId]);
+        // A bank card passes Luhn; the same digits with a wrong check digit do not.
+        assert_eq!(kinds_in_text("4111111111111111"), vec![PiiKind::BankCard]);
+        assert!(kinds_in_text("4111111111111112").is_empty());
+    }
+
+    #[test]
+    fn ordinary_numbers_in_text_are_not_personal() {
+        for text in [
+            "2025年上半年的公交客流，按月统计，共 12 个月。",
+            "金额 13800000.50 元",
+            "编号 A13812345678B",
+            "1381234567",
+            "电话 0571-88888888",
+            "",
+        ] {
+            assert!(find_in_text(text).is_empty(), "{text}");
+        }
     }
 }

@@ -32,6 +32,7 @@ pub fn status(code: Code) -> StatusCode {
         | Ingest
         | NotAcceptingApplications
         | InvalidTerms
+        | PersonalInformation
         | QueryTimeout
         | QueryMemory
         | TooManyRows => StatusCode::UNPROCESSABLE_ENTITY,
@@ -41,8 +42,9 @@ pub fn status(code: Code) -> StatusCode {
         Forbidden | CsrfFailed | NoAccess => StatusCode::FORBIDDEN,
         NotFound | DatasetNotFound | ResourceNotFound | OrgNotFound | UserNotFound
         | RequestNotFound | TokenNotFound | ApplicationNotFound | GrantNotFound | NoData
-        | TableNotFound | LogEntryNotFound => StatusCode::NOT_FOUND,
-        AgreementMismatch | NameTaken | AlreadyDecided | StaleRequest => StatusCode::CONFLICT,
+        | TableNotFound | LogEntryNotFound | DemandNotFound => StatusCode::NOT_FOUND,
+        AgreementMismatch | NameTaken | AlreadyDecided | StaleRequest | AlreadySupported
+        | DemandClosed => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -153,7 +155,8 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 mod tests {
     use super::*;
 
-    /// The statuses of the table before it moved to the edge, so that no client sees a change.
+    /// The statuses of every code: those of the table before it moved to the edge, so that no
+    /// client sees a change, and those added since.
     #[test]
     fn statuses_are_the_published_ones() {
         let expected: &[(&str, u16)] = &[
@@ -206,6 +209,10 @@ mod tests {
             ("stale_request", 409),
             ("log_range", 400),
             ("log_entry_not_found", 404),
+            ("personal_information", 422),
+            ("demand_not_found", 404),
+            ("already_supported", 409),
+            ("demand_closed", 409),
             ("internal", 500),
             ("unavailable", 503),
         ];

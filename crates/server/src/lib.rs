@@ -16,6 +16,7 @@ pub mod log;
 pub mod metrics;
 pub mod portal;
 pub mod state;
+pub mod tables;
 pub mod upload;
 
 pub use app::{App, Config};

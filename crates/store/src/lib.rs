@@ -17,6 +17,7 @@ pub use records::*;
 
 use async_trait::async_trait;
 use model::application::{PurposeCategory, Terms};
+use model::demand::DemandStatus;
 use std::sync::Arc;
 
 /// Errors of the metadata store.
@@ -243,6 +244,49 @@ pub trait Store: Send + Sync + 'static {
     async fn create_reuse(&self, reuse: NewReuse) -> Result<ReuseReport>;
     /// Results of a dataset (or of all datasets), newest first.
     async fn list_reuses(&self, dataset_id: Option<&str>) -> Result<Vec<ReuseReport>>;
+
+    // Data demands (C8).
+    /// Files a demand, with the first step of its history.
+    async fn create_demand(&self, demand: NewDemand) -> Result<Demand>;
+    /// One demand.
+    async fn get_demand(&self, id: &str) -> Result<Demand>;
+    /// A page of demands and the number matching the filter.
+    async fn list_demands(&self, filter: &DemandFilter) -> Result<(Vec<Demand>, i64)>;
+    /// Applies `change` if the demand is still `expected`, and records the step of its history
+    /// (`detail`, by `actor_id`) in the same transaction; `Conflict("status")` and nothing
+    /// written otherwise. A merge moves the duplicate's supports into the other demand (once per
+    /// user) and recounts them; `NotFound` if that demand does not exist.
+    async fn change_demand(
+        &self,
+        id: &str,
+        expected: DemandStatus,
+        change: DemandChange,
+        actor_id: &str,
+        detail: serde_json::Value,
+        now: i64,
+    ) -> Result<Demand>;
+    /// Adds a user's support; false if they already support it.
+    async fn support_demand(&self, demand_id: &str, user_id: &str, now: i64) -> Result<bool>;
+    /// Withdraws a user's support; false if they did not support it.
+    async fn unsupport_demand(&self, demand_id: &str, user_id: &str, now: i64) -> Result<bool>;
+    /// Whether the user supports the demand.
+    async fn supports_demand(&self, demand_id: &str, user_id: &str) -> Result<bool>;
+    /// Adds a comment.
+    async fn add_demand_comment(
+        &self,
+        demand_id: &str,
+        user_id: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<DemandComment>;
+    /// A demand's comments, oldest first.
+    async fn list_demand_comments(&self, demand_id: &str) -> Result<Vec<DemandComment>>;
+    /// A demand's history, oldest first.
+    async fn list_demand_history(&self, demand_id: &str) -> Result<Vec<DemandHistory>>;
+    /// The statistics of demands per department and theme asked, counting as overdue the open
+    /// demands whose deadline is at or before `now`; merged duplicates are left out. Groups come
+    /// in no particular order.
+    async fn demand_stats(&self, now: i64) -> Result<Vec<DemandGroup>>;
 
     /// Counts of datasets and versions, and the rows and bytes the versions hold.
     async fn catalog_totals(&self) -> Result<CatalogTotals>;

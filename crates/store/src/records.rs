@@ -3,6 +3,7 @@
 use model::access::Grantee;
 use model::application::{ApplicationStatus, PurposeCategory, ResultKind, ReviewStep, Terms};
 use model::classification::{Domain, Grade, Importance, OpeningType};
+use model::demand::{DemandStatus, RejectionReason, Target};
 use model::pii::PiiFinding;
 use model::role::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
@@ -730,4 +731,203 @@ pub struct LogCount {
     pub kind: String,
     /// Number of leaves.
     pub count: i64,
+}
+
+/// A data demand (数据需求, C8).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Demand {
+    /// Random id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// The fields the data should have.
+    pub fields: Vec<String>,
+    /// What the data is for.
+    pub purpose_category: PurposeCategory,
+    /// The department (by organization id) or theme asked.
+    pub target: Target,
+    /// The dataset the demand extends, if any.
+    pub extends_dataset_id: Option<String>,
+    /// The user who filed it.
+    pub created_by: String,
+    /// Their organization, if they belong to one.
+    pub created_by_org_id: Option<String>,
+    /// Whether an enterprise user filed it.
+    pub enterprise: bool,
+    /// Where it stands.
+    pub status: DemandStatus,
+    /// When an unanswered demand becomes overdue (Unix ms).
+    pub due_at: i64,
+    /// Planned opening date of an accepted demand (Unix ms of the day's start).
+    pub planned_at: Option<i64>,
+    /// Why it was not accepted.
+    pub rejection_reason: Option<RejectionReason>,
+    /// The department's public answer.
+    pub answer: Option<String>,
+    /// Who answered (user id).
+    pub answered_by: Option<String>,
+    /// When (Unix ms).
+    pub answered_at: Option<i64>,
+    /// The dataset that fulfilled it.
+    pub fulfilled_dataset_id: Option<String>,
+    /// The grant that fulfilled it.
+    pub fulfilled_grant_id: Option<String>,
+    /// When it was fulfilled (Unix ms).
+    pub fulfilled_at: Option<i64>,
+    /// The demand it was merged into, as a duplicate.
+    pub merged_into: Option<String>,
+    /// Users who support it.
+    pub support_count: i64,
+    /// Comments on it.
+    pub comment_count: i64,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds of the last change.
+    pub modified_at: i64,
+}
+
+/// Input for [`crate::Store::create_demand`].
+#[derive(Debug, Clone)]
+pub struct NewDemand {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Wanted fields.
+    pub fields: Vec<String>,
+    /// Purpose.
+    pub purpose_category: PurposeCategory,
+    /// Department or theme asked.
+    pub target: Target,
+    /// Extended dataset.
+    pub extends_dataset_id: Option<String>,
+    /// Filing user.
+    pub created_by: String,
+    /// Their organization.
+    pub created_by_org_id: Option<String>,
+    /// Whether they are an enterprise user.
+    pub enterprise: bool,
+    /// When it becomes overdue.
+    pub due_at: i64,
+    /// Unix milliseconds.
+    pub now: i64,
+}
+
+/// Orders of a demand listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DemandSort {
+    /// Most supported first.
+    #[default]
+    Supports,
+    /// Newest first.
+    Newest,
+    /// Nearest deadline first.
+    Deadline,
+    /// Earliest planned opening date first (demands without one last).
+    Planned,
+}
+
+/// The statistics of the demands asking one department or theme.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandGroup {
+    /// The department or theme asked.
+    pub target: Target,
+    /// What is counted.
+    pub counts: model::demand::DemandCounts,
+    /// Answered demands by whole days from filing to answer: `(days, demands)`.
+    pub answer_days: Vec<(i64, i64)>,
+}
+
+/// Filter for [`crate::Store::list_demands`]; all given fields must match.
+#[derive(Debug, Clone, Default)]
+pub struct DemandFilter {
+    /// Demands asking this department.
+    pub target_org_id: Option<String>,
+    /// Demands asking about this theme.
+    pub target_theme: Option<String>,
+    /// In this state.
+    pub status: Option<DemandStatus>,
+    /// Only open demands overdue at this time (Unix ms).
+    pub overdue_at: Option<i64>,
+    /// Filed by this user.
+    pub created_by: Option<String>,
+    /// Order.
+    pub sort: DemandSort,
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return.
+    pub limit: i64,
+}
+
+/// A change to a demand, applied by [`crate::Store::change_demand`] only if the demand is still
+/// in the state the caller saw.
+#[derive(Debug, Clone)]
+pub enum DemandChange {
+    /// Accepted with a planned date and a public answer.
+    Accept {
+        /// Planned opening date.
+        planned_at: i64,
+        /// Public answer.
+        answer: String,
+    },
+    /// Not accepted, with a reason.
+    Reject {
+        /// Reason category.
+        reason: RejectionReason,
+        /// Public answer.
+        answer: String,
+    },
+    /// Fulfilled by a dataset or a grant.
+    Fulfil {
+        /// The dataset.
+        dataset_id: Option<String>,
+        /// The grant.
+        grant_id: Option<String>,
+    },
+    /// Moved to another department, with a new deadline.
+    Transfer {
+        /// The new department's organization id.
+        to_org_id: String,
+        /// The new deadline.
+        due_at: i64,
+    },
+    /// Merged into another live demand; its supports move there, once per user.
+    Merge {
+        /// The demand that carries on.
+        into: String,
+    },
+}
+
+/// A comment on a demand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DemandComment {
+    /// Random id.
+    pub id: String,
+    /// The demand.
+    pub demand_id: String,
+    /// Who wrote it.
+    pub user_id: String,
+    /// Text.
+    pub body: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// One step in a demand's public history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DemandHistory {
+    /// Random id.
+    pub id: String,
+    /// The demand.
+    pub demand_id: String,
+    /// `filed` or a [`model::demand::DemandEvent`] code.
+    pub kind: String,
+    /// Who acted (user id), if anyone.
+    pub actor_id: Option<String>,
+    /// What changed.
+    pub detail: serde_json::Value,
+    /// Unix milliseconds.
+    pub created_at: i64,
 }

@@ -10,6 +10,7 @@ use crate::records::*;
 use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
 use model::application::{ApplicationStatus, PurposeCategory, ReviewStep, Terms};
+use model::demand::DemandStatus;
 use rows::RowExt;
 use sha2::{Digest, Sha256};
 use sqlx::migrate::{Migrate, MigrateError, Migrator};

@@ -7,6 +7,7 @@
 use model::access::{Grantee, Mode};
 use model::application::{ApplicationStatus, PurposeCategory, ResultKind, ReviewStep, Terms};
 use model::classification::{Domain, Grade, Importance, OpeningType};
+use model::demand::{DemandStatus, RejectionReason, Target};
 use model::filter::{Condition, Literal, Op};
 use model::pii::{PiiFinding, PiiKind};
 use model::role::{OrgKind, Role};
@@ -904,6 +905,7 @@ async fn story(store: DynStore) -> String {
     );
 
     applications(&store, &transport, &firm, &staff, &admin).await;
+    demands(&store, &transport, &staff, &admin).await;
     access_log(&store).await;
 
     // The name is free again; the caller's "kept" check reads this one back.
@@ -2154,4 +2156,429 @@ async fn access_log(store: &DynStore) {
             }
         ]
     );
+}
+
+/// Data demands: filing, listing with filters and orders, supports counted once per user,
+/// comments, answers applied only from the state the caller saw, merging, the history, and
+/// links that a deleted dataset leaves behind.
+async fn demands(store: &DynStore, transport: &Organization, staff: &User, admin: &User) {
+    let citizen = store
+        .create_user(NewUser {
+            username: "demander".into(),
+            display_name: "市民".into(),
+            role: Role::Citizen,
+            org_id: None,
+            password_hash: "$argon2id$v=19$x".into(),
+            now: T0,
+        })
+        .await
+        .unwrap();
+    let new = |title: &str, target: Target, due_at: i64, now: i64| NewDemand {
+        title: title.into(),
+        description: "说明".into(),
+        fields: vec!["站点".into(), "客流".into()],
+        purpose_category: PurposeCategory::Research,
+        target,
+        extends_dataset_id: None,
+        created_by: citizen.id.clone(),
+        created_by_org_id: None,
+        enterprise: false,
+        due_at,
+        now,
+    };
+    let day = 86_400_000;
+    let a = store
+        .create_demand(new(
+            "客流",
+            Target::Department(transport.id.clone()),
+            T0 + 15 * day,
+            T0,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(a.status, DemandStatus::Open);
+    assert_eq!(store.get_demand(&a.id).await.unwrap(), a);
+    let b = store
+        .create_demand(new(
+            "客流重复",
+            Target::Department(transport.id.clone()),
+            T0 + 16 * day,
+            T0 + 1,
+        ))
+        .await
+        .unwrap();
+    let theme = store
+        .create_demand(new(
+            "低空",
+            Target::Theme("低空经济".into()),
+            T0 + 2 * day,
+            T0 + 2,
+        ))
+        .await
+        .unwrap();
+    not_found(store.get_demand("nope").await);
+    // A target that does not exist is refused by the foreign key.
+    not_found(
+        store
+            .create_demand(new("x", Target::Department("no-org".into()), T0, T0))
+            .await,
+    );
+
+    // Supports: once per user, withdrawable, counted on the demand.
+    assert!(store.support_demand(&a.id, &staff.id, T0).await.unwrap());
+    assert!(!store.support_demand(&a.id, &staff.id, T0).await.unwrap());
+    assert!(store.support_demand(&a.id, &admin.id, T0).await.unwrap());
+    assert!(store.supports_demand(&a.id, &admin.id).await.unwrap());
+    assert!(store.unsupport_demand(&a.id, &admin.id, T0).await.unwrap());
+    assert!(!store.unsupport_demand(&a.id, &admin.id, T0).await.unwrap());
+    assert!(!store.supports_demand(&a.id, &admin.id).await.unwrap());
+    assert_eq!(store.get_demand(&a.id).await.unwrap().support_count, 1);
+    assert!(store.support_demand(&b.id, &staff.id, T0).await.unwrap());
+    assert!(store.support_demand(&b.id, &admin.id, T0).await.unwrap());
+
+    // Comments, oldest first, counted.
+    let c1 = store
+        .add_demand_comment(&a.id, &staff.id, "同意", T0 + 1)
+        .await
+        .unwrap();
+    store
+        .add_demand_comment(&a.id, &admin.id, "跟进", T0 + 2)
+        .await
+        .unwrap();
+    let comments = store.list_demand_comments(&a.id).await.unwrap();
+    assert_eq!(comments.len(), 2);
+    assert_eq!(comments[0], c1);
+    assert_eq!(store.get_demand(&a.id).await.unwrap().comment_count, 2);
+
+    // Lists: filters, orders, counts; merged demands only when asked for by state.
+    let list = |filter: DemandFilter| async move {
+        let (page, total) = store
+            .list_demands(&DemandFilter {
+                limit: 100,
+                ..filter
+            })
+            .await
+            .unwrap();
+        (page.into_iter().map(|d| d.title).collect::<Vec<_>>(), total)
+    };
+    assert_eq!(
+        list(DemandFilter::default()).await,
+        (vec!["客流重复".into(), "客流".into(), "低空".into()], 3)
+    );
+    assert_eq!(
+        list(DemandFilter {
+            sort: DemandSort::Newest,
+            ..Default::default()
+        })
+        .await
+        .0,
+        ["低空", "客流重复", "客流"]
+    );
+    assert_eq!(
+        list(DemandFilter {
+            sort: DemandSort::Deadline,
+            ..Default::default()
+        })
+        .await
+        .0,
+        ["低空", "客流", "客流重复"]
+    );
+    assert_eq!(
+        list(DemandFilter {
+            target_org_id: Some(transport.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .1,
+        2
+    );
+    assert_eq!(
+        list(DemandFilter {
+            target_theme: Some("低空经济".into()),
+            ..Default::default()
+        })
+        .await
+        .0,
+        ["低空"]
+    );
+    // Overdue: open and past the deadline at the given time.
+    assert_eq!(
+        list(DemandFilter {
+            overdue_at: Some(T0 + 3 * day),
+            ..Default::default()
+        })
+        .await
+        .0,
+        ["低空"]
+    );
+    assert_eq!(
+        list(DemandFilter {
+            overdue_at: Some(T0 + 20 * day),
+            ..Default::default()
+        })
+        .await
+        .1,
+        3
+    );
+    assert_eq!(
+        list(DemandFilter {
+            created_by: Some(staff.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .1,
+        0
+    );
+    let (page, total) = store
+        .list_demands(&DemandFilter {
+            limit: 1,
+            offset: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((page.len(), total), (1, 3));
+
+    // An answer applies only from the state the caller saw; each step is in the history.
+    let accepted = store
+        .change_demand(
+            &a.id,
+            DemandStatus::Open,
+            DemandChange::Accept {
+                planned_at: T0 + 30 * day,
+                answer: "计划开放".into(),
+            },
+            &staff.id,
+            serde_json::json!({"planned": 30}),
+            T0 + 3,
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, DemandStatus::Accepted);
+    assert_eq!(accepted.planned_at, Some(T0 + 30 * day));
+    assert_eq!(accepted.answered_by.as_deref(), Some(staff.id.as_str()));
+    conflict_on(
+        store
+            .change_demand(
+                &a.id,
+                DemandStatus::Open,
+                DemandChange::Reject {
+                    reason: RejectionReason::Other,
+                    answer: "x".into(),
+                },
+                &staff.id,
+                serde_json::json!({}),
+                T0 + 4,
+            )
+            .await,
+        "status",
+    );
+    not_found(
+        store
+            .change_demand(
+                "nope",
+                DemandStatus::Open,
+                DemandChange::Merge { into: a.id.clone() },
+                &staff.id,
+                serde_json::json!({}),
+                T0,
+            )
+            .await,
+    );
+    let rejected = store
+        .change_demand(
+            &theme.id,
+            DemandStatus::Open,
+            DemandChange::Reject {
+                reason: RejectionReason::NoSuchData,
+                answer: "无此数据".into(),
+            },
+            &admin.id,
+            serde_json::json!({}),
+            T0 + 5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejected.rejection_reason, Some(RejectionReason::NoSuchData));
+
+    // Transfer: new department, new deadline.
+    let health = store
+        .create_org(NewOrganization {
+            name: "health-demands".into(),
+            title: "卫健".into(),
+            kind: OrgKind::Department,
+            uscc: None,
+            description: String::new(),
+            now: T0,
+        })
+        .await
+        .unwrap();
+    let moved = store
+        .change_demand(
+            &b.id,
+            DemandStatus::Open,
+            DemandChange::Transfer {
+                to_org_id: health.id.clone(),
+                due_at: T0 + 40 * day,
+            },
+            &admin.id,
+            serde_json::json!({}),
+            T0 + 6,
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.target, Target::Department(health.id.clone()));
+    assert_eq!(moved.due_at, T0 + 40 * day);
+
+    // Merge: b's supports (staff, admin) move to a (staff already there): a counts two.
+    let merged = store
+        .change_demand(
+            &b.id,
+            DemandStatus::Open,
+            DemandChange::Merge { into: a.id.clone() },
+            &admin.id,
+            serde_json::json!({}),
+            T0 + 7,
+        )
+        .await
+        .unwrap();
+    assert_eq!(merged.status, DemandStatus::Merged);
+    assert_eq!(merged.merged_into.as_deref(), Some(a.id.as_str()));
+    assert_eq!(merged.support_count, 0);
+    assert_eq!(store.get_demand(&a.id).await.unwrap().support_count, 2);
+    assert!(store.supports_demand(&a.id, &admin.id).await.unwrap());
+    assert_eq!(list(DemandFilter::default()).await.1, 2);
+    assert_eq!(
+        list(DemandFilter {
+            status: Some(DemandStatus::Merged),
+            ..Default::default()
+        })
+        .await
+        .0,
+        ["客流重复"]
+    );
+    // Not into itself.
+    let c = store
+        .create_demand(new(
+            "自身",
+            Target::Department(transport.id.clone()),
+            T0 + day,
+            T0 + 8,
+        ))
+        .await
+        .unwrap();
+    conflict_on(
+        store
+            .change_demand(
+                &c.id,
+                DemandStatus::Open,
+                DemandChange::Merge { into: c.id.clone() },
+                &admin.id,
+                serde_json::json!({}),
+                T0 + 9,
+            )
+            .await,
+        "status",
+    );
+
+    let history = store.list_demand_history(&b.id).await.unwrap();
+    assert_eq!(
+        history.iter().map(|h| h.kind.as_str()).collect::<Vec<_>>(),
+        ["filed", "transfer", "merge"]
+    );
+    assert_eq!(history[0].actor_id.as_deref(), Some(citizen.id.as_str()));
+
+    // Fulfilled by a dataset; deleting the dataset keeps the demand and drops the link.
+    let ds = store
+        .create_dataset(NewDataset {
+            name: "demand-fulfiller".into(),
+            org_id: transport.id.clone(),
+            meta: meta("满足需求", OpeningType::Unconditional),
+            grade: Grade::L1,
+            now: T0,
+        })
+        .await
+        .unwrap();
+    let fulfilled = store
+        .change_demand(
+            &a.id,
+            DemandStatus::Accepted,
+            DemandChange::Fulfil {
+                dataset_id: Some(ds.id.clone()),
+                grant_id: None,
+            },
+            &staff.id,
+            serde_json::json!({}),
+            T0 + 10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(fulfilled.status, DemandStatus::Fulfilled);
+    assert_eq!(
+        fulfilled.fulfilled_dataset_id.as_deref(),
+        Some(ds.id.as_str())
+    );
+    store.delete_dataset(&ds.id).await.unwrap();
+    let kept = store.get_demand(&a.id).await.unwrap();
+    assert_eq!(kept.status, DemandStatus::Fulfilled);
+    assert_eq!(kept.fulfilled_dataset_id, None);
+
+    demand_stats_match_the_demands(store).await;
+}
+
+/// The statistics' GROUP BYs against the same numbers counted from every demand listed, at two
+/// moments (before and after some deadlines pass).
+async fn demand_stats_match_the_demands(store: &DynStore) {
+    let (all, _) = store
+        .list_demands(&DemandFilter {
+            limit: 1000,
+            ..DemandFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(all.len() >= 3, "the story filed {} demands", all.len());
+    for now in [T0, T0 + 20 * 86_400_000] {
+        let groups = store.demand_stats(now).await.unwrap();
+        let mut targets: Vec<Target> = all.iter().map(|d| d.target.clone()).collect();
+        targets.sort_by_key(|t| format!("{t:?}"));
+        targets.dedup();
+        assert_eq!(groups.len(), targets.len());
+        for t in targets {
+            let mine: Vec<&Demand> = all.iter().filter(|d| d.target == t).collect();
+            let count = |s: DemandStatus| mine.iter().filter(|d| d.status == s).count() as i64;
+            let want = model::demand::DemandCounts {
+                demands: mine.len() as i64,
+                enterprise: mine.iter().filter(|d| d.enterprise).count() as i64,
+                supports: mine.iter().map(|d| d.support_count).sum(),
+                open: count(DemandStatus::Open),
+                accepted: count(DemandStatus::Accepted),
+                rejected: count(DemandStatus::Rejected),
+                fulfilled: count(DemandStatus::Fulfilled),
+                overdue: mine
+                    .iter()
+                    .filter(|d| model::demand::is_overdue(d.status, d.due_at, now))
+                    .count() as i64,
+                answered_late: mine
+                    .iter()
+                    .filter(|d| d.answered_at.is_some_and(|a| a >= d.due_at))
+                    .count() as i64,
+            };
+            let mut want_days: Vec<(i64, i64)> = Vec::new();
+            for d in &mine {
+                if let Some(a) = d.answered_at {
+                    let days = model::demand::days_to_answer(d.created_at, a);
+                    match want_days.iter_mut().find(|(v, _)| *v == days) {
+                        Some((_, n)) => *n += 1,
+                        None => want_days.push((days, 1)),
+                    }
+                }
+            }
+            let g = groups.iter().find(|g| g.target == t).unwrap();
+            assert_eq!(g.counts, want, "{t:?} at {now}");
+            let mut got_days = g.answer_days.clone();
+            got_days.sort_unstable();
+            want_days.sort_unstable();
+            assert_eq!(got_days, want_days, "{t:?}");
+        }
+    }
 }

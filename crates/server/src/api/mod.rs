@@ -4,6 +4,7 @@ mod accounts;
 mod applications;
 pub mod data;
 mod datasets;
+mod demands;
 pub mod json;
 pub mod openapi;
 pub mod params;
@@ -23,4 +24,5 @@ pub fn router() -> Router<SharedState> {
         .merge(requests::router())
         .merge(applications::router())
         .merge(data::router())
+        .merge(demands::router())
 }

@@ -6,7 +6,7 @@
 //! (`tests/it/openapi.rs`) checks every answer it receives against this document.
 
 use super::schemas::*;
-use super::{accounts, applications, data, datasets, requests};
+use super::{accounts, applications, data, datasets, demands, requests};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -71,13 +71,26 @@ use utoipa::{Modify, OpenApi};
         data::download,
         data::sql_get,
         data::sql_post,
+        demands::list,
+        demands::stats,
+        demands::create,
+        demands::show,
+        demands::support,
+        demands::unsupport,
+        demands::comments,
+        demands::comment,
+        demands::history,
+        demands::answer,
+        demands::fulfil,
+        demands::transfer,
+        demands::merge,
         crate::log::detail,
         crate::interop::opening_list::opening_list,
     ),
     components(schemas(
         ErrorBody, ErrorType, Role, OrgKind, Domain, Grade, OpeningType, Importance, Mode,
         PurposeCategory, ResultKind, ApplicationStatus, ReviewStep, RequestStatus, GrantState,
-        FilterOp, Literal, Filters, Binary,
+        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason,
     )),
     modifiers(&BearerToken),
     tags(
@@ -87,6 +100,7 @@ use utoipa::{Modify, OpenApi};
         (name = "change-requests", description = "Requests to lower a grade or an opening type, decided by the data authority."),
         (name = "applications", description = "Applications for conditional data, reviews, grants and reported results (C4)."),
         (name = "data", description = "Reading data: preview, REST query, aggregates, downloads and read-only SQL; every response is logged."),
+        (name = "demands", description = "Data demands (数据需求): what the public needs, supported, and answered in public by the department asked."),
         (name = "log", description = "The private detail behind access-log entries, for auditors."),
         (name = "catalog", description = "The opening list (开放清单)."),
     )

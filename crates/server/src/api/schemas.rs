@@ -142,6 +142,15 @@ code_enum! {
     FilterOp => model::filter::Op::ALL.iter().map(|v| v.code())
 }
 
+code_enum! {
+    /// Where a data demand stands.
+    DemandStatus => model::demand::DemandStatus::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// Why a data demand was not accepted.
+    RejectionReason => model::demand::RejectionReason::ALL.iter().map(|v| v.code())
+}
+
 // The model has no code table for these; the unit tests check them against serde.
 const REVIEW_STEPS: &[&str] = &["department", "authority"];
 const REQUEST_STATUSES: &[&str] = &["pending", "approved", "rejected"];
@@ -652,6 +661,97 @@ pub struct SqlResult {
     log_index: Vec<u64>,
 }
 
+/// Whom a demand asks.
+#[derive(ToSchema)]
+pub struct DemandTarget {
+    /// `department` or `theme`.
+    #[schema(pattern = "^(department|theme)$")]
+    kind: String,
+    /// The department's organization id, or the theme.
+    value: String,
+}
+
+/// A data demand (数据需求).
+#[derive(ToSchema)]
+pub struct Demand {
+    id: String,
+    title: String,
+    description: String,
+    /// The fields the data should have.
+    fields: Vec<String>,
+    purpose_category: PurposeCategory,
+    target: DemandTarget,
+    /// The id of the dataset it extends.
+    extends_dataset_id: Option<String>,
+    /// The filing user's id.
+    created_by: String,
+    /// Their organization's id.
+    created_by_org_id: Option<String>,
+    /// Whether an enterprise user filed it.
+    enterprise: bool,
+    status: DemandStatus,
+    /// Unix milliseconds from which an unanswered demand is overdue.
+    due_at: i64,
+    /// Planned opening date (Unix milliseconds of the day's start in China Standard Time).
+    planned_at: Option<i64>,
+    rejection_reason: Option<RejectionReason>,
+    /// The department's public answer.
+    answer: Option<String>,
+    answered_by: Option<String>,
+    answered_at: Option<i64>,
+    fulfilled_dataset_id: Option<String>,
+    fulfilled_grant_id: Option<String>,
+    fulfilled_at: Option<i64>,
+    /// The demand a duplicate was merged into.
+    merged_into: Option<String>,
+    support_count: i64,
+    comment_count: i64,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Unix milliseconds.
+    modified_at: i64,
+}
+
+/// A comment on a demand.
+#[derive(ToSchema)]
+pub struct DemandComment {
+    id: String,
+    demand_id: String,
+    /// The author's user id.
+    user_id: String,
+    body: String,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
+/// One step of a demand's public history.
+#[derive(ToSchema)]
+pub struct DemandHistory {
+    id: String,
+    demand_id: String,
+    /// `filed`, `accept`, `reject`, `fulfil`, `transfer` or `merge`.
+    kind: String,
+    /// Who acted (user id).
+    actor_id: Option<String>,
+    /// What changed.
+    #[schema(value_type = Object)]
+    detail: serde_json::Value,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
+/// Comments on a demand.
+#[derive(ToSchema)]
+pub struct DemandCommentList {
+    comments: Vec<DemandComment>,
+}
+
+/// The history of a demand.
+#[derive(ToSchema)]
+pub struct DemandHistoryList {
+    history: Vec<DemandHistory>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Plain data types of the application layer, as the API shows them.
 
@@ -1023,6 +1123,155 @@ pub struct AccessSummary {
     masked_columns: Vec<String>,
 }
 
+/// A demand as it is filed: a department or a theme is asked.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DemandInput {
+    /// Title, 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    title: String,
+    /// What data is needed and why, 1 to 4,000 characters.
+    #[schema(min_length = 1, max_length = 4000)]
+    description: String,
+    /// The fields the data should have, at most 50 of at most 100 characters.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    fields: Vec<String>,
+    /// What the data is for.
+    purpose_category: PurposeCategory,
+    /// The department asked (its slug); give this or `theme`.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    department: Option<String>,
+    /// A theme, for data no one department holds (the authority answers).
+    #[serde(default)]
+    #[schema(nullable = false, max_length = 100)]
+    theme: Option<String>,
+    /// The slug of a dataset the demand extends.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    extends: Option<String>,
+}
+
+/// Accept or reject.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerDecision {
+    /// Accept, with a planned date.
+    Accept,
+    /// Do not accept, with a reason.
+    Reject,
+}
+
+/// A department's answer to a demand.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerInput {
+    decision: AnswerDecision,
+    /// Accepting: the planned opening date, `YYYY-MM-DD`, today or later.
+    #[serde(default)]
+    #[schema(nullable = false, format = Date)]
+    planned_date: Option<String>,
+    /// Rejecting: the reason category.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    reason: Option<RejectionReason>,
+    /// The public answer; required to reject.
+    #[serde(default)]
+    #[schema(max_length = 4000)]
+    text: String,
+}
+
+/// What fulfils an accepted demand: a dataset or a grant.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FulfilInput {
+    /// The dataset's slug.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    dataset: Option<String>,
+    /// The grant's id.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    grant: Option<String>,
+}
+
+/// A demand as the public sees it.
+#[derive(ToSchema)]
+pub struct DemandView {
+    #[serde(flatten)]
+    demand: Demand,
+    /// The department's slug, for a demand that asks a department.
+    department: Option<String>,
+    /// Whom it asks: the department's title or the theme.
+    target_title: String,
+    /// The slug of the extended dataset.
+    extends: Option<String>,
+    /// The slug of the dataset that fulfilled it.
+    fulfilled_dataset: Option<String>,
+    /// Whether it is still unanswered after its deadline.
+    overdue: bool,
+}
+
+/// A page of demands.
+#[derive(ToSchema)]
+pub struct DemandPage {
+    /// Demands matching the filter, over all pages.
+    total: i64,
+    offset: i64,
+    limit: i64,
+    demands: Vec<DemandView>,
+}
+
+/// One row of the demand statistics: a department, a theme, or all demands.
+#[derive(ToSchema)]
+pub struct DemandStatRow {
+    /// `department`, `theme` or `all`.
+    #[schema(pattern = "^(department|theme|all)$")]
+    kind: String,
+    /// The department's slug or the theme; empty for all.
+    key: String,
+    /// The department's title or the theme; empty for all.
+    title: String,
+    /// Demands filed (merged duplicates not counted).
+    demands: i64,
+    /// Of which filed by enterprise users.
+    enterprise: i64,
+    /// Supports, summed over the demands.
+    supports: i64,
+    /// Waiting for an answer.
+    open: i64,
+    /// Accepted and not yet fulfilled.
+    accepted: i64,
+    /// Not accepted.
+    rejected: i64,
+    /// Fulfilled.
+    fulfilled: i64,
+    /// Open past their deadline now.
+    overdue: i64,
+    /// Answered after their deadline.
+    answered_late: i64,
+    /// Accepted (fulfilled or not) out of answered; null before any answer.
+    acceptance_rate: Option<f64>,
+    /// Fulfilled out of accepted; null before any acceptance.
+    fulfilment_rate: Option<f64>,
+    /// Median whole days from filing to answer; null before any answer.
+    median_days_to_answer: Option<f64>,
+}
+
+/// The published statistics of demands.
+#[derive(ToSchema)]
+pub struct DemandStats {
+    /// When they were computed (Unix ms); overdue counts are as of then.
+    as_of: i64,
+    /// Per department asked, most demands first.
+    departments: Vec<DemandStatRow>,
+    /// Per theme asked, most demands first.
+    themes: Vec<DemandStatRow>,
+    /// All demands.
+    total: DemandStatRow,
+}
+
 /// An updated dataset and what happened to a requested opening type.
 #[derive(ToSchema)]
 pub struct Updated {
@@ -1150,6 +1399,9 @@ mod tests {
         accepts_every_documented_field::<ApplicationInput, app::grants::ApplicationInput>();
         accepts_every_documented_field::<ReviewInput, app::grants::ReviewInput>();
         accepts_every_documented_field::<ReuseInput, app::grants::ReuseInput>();
+        accepts_every_documented_field::<DemandInput, app::demands::DemandInput>();
+        accepts_every_documented_field::<AnswerInput, app::demands::AnswerInput>();
+        accepts_every_documented_field::<FulfilInput, app::demands::FulfilInput>();
     }
 
     /// The keys serde writes for `value` are exactly the properties `T` documents.
@@ -1208,6 +1460,22 @@ mod tests {
             domain: "government".into(),
             themes: vec![],
             modified: String::new(),
+        });
+        let row = app::demands::StatRow {
+            kind: "department",
+            key: "k".into(),
+            title: "t".into(),
+            counts: model::demand::DemandCounts::default(),
+            acceptance_rate: None,
+            fulfilment_rate: None,
+            median_days_to_answer: None,
+        };
+        documents_exactly::<DemandStatRow>(row.clone());
+        documents_exactly::<DemandStats>(app::demands::DemandStats {
+            as_of: 0,
+            departments: vec![],
+            themes: vec![],
+            total: row,
         });
         documents_exactly::<LogDetail>(app::audit::LogDetail {
             index: 0,

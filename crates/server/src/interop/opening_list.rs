@@ -4,10 +4,10 @@ use crate::api::json::ApiJson;
 use crate::api::schemas as doc;
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
+use crate::tables::{attachment, table_format, TableFormat};
 use app::opening_list;
 use app::Code;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -49,42 +49,13 @@ pub async fn opening_list(
             format!("Invalid parameters: {}.", e.body_text()),
         )
     })?;
-    let format = format(p.format.as_deref())?;
+    let format = table_format(p.format.as_deref())?;
     let rows = opening_list::rows(&state).await?;
-    let attachment = |ext: &str| format!("attachment; filename=\"opening-list.{ext}\"");
     Ok(match format {
-        "csv" => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, attachment("csv")),
-            ],
-            opening_list::csv(&rows)?,
-        )
-            .into_response(),
-        "xlsx" => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (header::CONTENT_DISPOSITION, attachment("xlsx")),
-            ],
-            opening_list::xlsx(&rows)?,
-        )
-            .into_response(),
-        _ => ApiJson(serde_json::json!({"count": rows.len(), "datasets": rows})).into_response(),
+        TableFormat::Csv => attachment(format, "opening-list", opening_list::csv(&rows)?),
+        TableFormat::Xlsx => attachment(format, "opening-list", opening_list::xlsx(&rows)?),
+        TableFormat::Json => {
+            ApiJson(serde_json::json!({"count": rows.len(), "datasets": rows})).into_response()
+        }
     })
-}
-
-/// Parses the `format` of a list request.
-fn format(s: Option<&str>) -> ApiResult<&'static str> {
-    match s.unwrap_or("json") {
-        "json" => Ok("json"),
-        "csv" => Ok("csv"),
-        "xlsx" => Ok("xlsx"),
-        other => Err(ApiError::new(
-            Code::BadRequest,
-            format!("Unknown format `{other}`; use json, csv or xlsx."),
-        )),
-    }
 }

@@ -3,7 +3,10 @@
 
 mod access;
 mod account;
+mod charts;
 mod datasets;
+mod demand_stats;
+mod demands;
 mod log;
 pub mod page;
 mod pages;
@@ -23,6 +26,8 @@ pub fn router() -> Router<SharedState> {
         .route("/static/style.css", get(stylesheet))
         .merge(account::router())
         .merge(datasets::router())
+        .merge(demands::router())
+        .merge(demand_stats::router())
         .merge(access::router())
         .merge(log::router())
         .merge(search::router())

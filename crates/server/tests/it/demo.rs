@@ -135,3 +135,50 @@ async fn demo_refuses_a_database_with_other_content() {
         .expect("refused");
     assert!(err.to_string().contains("empty"), "{err}");
 }
+
+#[tokio::test]
+async fn demo_demands_cover_every_state_and_an_overdue_one() {
+    let s = TestServer::start_with(|c| {
+        c.demo = true;
+        c.max_upload_bytes = 64 << 20;
+    })
+    .await;
+    let mut states = BTreeSet::new();
+    for status in ["open", "accepted", "rejected", "fulfilled", "merged"] {
+        let (st, v) = call(
+            Method::GET,
+            &s.url(&format!("/api/v1/demands?status={status}")),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        if v["total"].as_i64().unwrap() > 0 {
+            states.insert(status);
+        }
+    }
+    assert_eq!(states.len(), 5, "{states:?}");
+    let (_, v) = call(
+        Method::GET,
+        &s.url("/api/v1/demands?overdue=true"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["demands"][0]["overdue"], true);
+    let (_, v) = call(Method::GET, &s.url("/api/v1/demands"), None, None).await;
+    // The most supported comes first: the real-time arrivals, with its duplicate's supports.
+    assert_eq!(v["demands"][0]["title"], "公交车辆实时到站数据");
+    assert_eq!(v["demands"][0]["support_count"], 2);
+    assert_eq!(v["demands"][0]["enterprise"], true);
+    // The statistics show the overdue one, and every page of the demands has content.
+    let (_, v) = call(Method::GET, &s.url("/api/v1/demands/stats"), None, None).await;
+    assert_eq!(v["total"]["overdue"], 1, "{v}");
+    assert!(v["total"]["fulfilled"].as_i64().unwrap() >= 1, "{v}");
+    assert!(!v["themes"].as_array().unwrap().is_empty(), "{v}");
+    let c = client();
+    let plan = page_text(&c, s.url("/demands/plan")).await;
+    assert!(plan.contains("/demands/"), "{plan}");
+    assert!(!plan.contains("暂无已受理"), "{plan}");
+}

@@ -67,6 +67,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/sql"),
     ("GET", "/api/v1/log/entries/{index}/detail"),
     ("GET", "/api/v1/opening-list"),
+    ("GET", "/api/v1/demands"),
+    ("GET", "/api/v1/demands/stats"),
+    ("POST", "/api/v1/demands"),
+    ("GET", "/api/v1/demands/{id}"),
+    ("POST", "/api/v1/demands/{id}/support"),
+    ("DELETE", "/api/v1/demands/{id}/support"),
+    ("GET", "/api/v1/demands/{id}/comments"),
+    ("POST", "/api/v1/demands/{id}/comments"),
+    ("GET", "/api/v1/demands/{id}/history"),
+    ("POST", "/api/v1/demands/{id}/answer"),
+    ("POST", "/api/v1/demands/{id}/fulfil"),
+    ("POST", "/api/v1/demands/{id}/transfer"),
+    ("POST", "/api/v1/demands/{id}/merge"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];

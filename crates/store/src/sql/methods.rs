@@ -424,6 +424,12 @@ macro_rules! impl_store {
                 // Children before parents: the foreign keys do not cascade, so that forgetting a
                 // table here fails loudly instead of leaving orphans.
                 for statement in [
+                    // Demands are the public's, not the dataset's: they stay, and only lose the
+                    // link to what is deleted (their history keeps what happened).
+                    "UPDATE demands SET fulfilled_grant_id = NULL \
+                     WHERE fulfilled_grant_id IN (SELECT id FROM grants WHERE dataset_id = $1)",
+                    "UPDATE demands SET fulfilled_dataset_id = NULL WHERE fulfilled_dataset_id = $1",
+                    "UPDATE demands SET extends_dataset_id = NULL WHERE extends_dataset_id = $1",
                     // A result names its grant and its dataset; both lead here.
                     "DELETE FROM reuses WHERE dataset_id = $1 \
                      OR grant_id IN (SELECT id FROM grants WHERE dataset_id = $1)",
@@ -1297,6 +1303,451 @@ macro_rules! impl_store {
                 .await?
                 .iter()
                 .map(rows::reuse)
+                .collect()
+            }
+
+            // Data demands.
+
+            async fn create_demand(&self, d: NewDemand) -> Result<Demand> {
+                let (target_org_id, target_theme) = rows::target_parts(&d.target);
+                let demand = Demand {
+                    id: new_id(),
+                    title: d.title,
+                    description: d.description,
+                    fields: d.fields,
+                    purpose_category: d.purpose_category,
+                    target: d.target.clone(),
+                    extends_dataset_id: d.extends_dataset_id,
+                    created_by: d.created_by,
+                    created_by_org_id: d.created_by_org_id,
+                    enterprise: d.enterprise,
+                    status: DemandStatus::Open,
+                    due_at: d.due_at,
+                    planned_at: None,
+                    rejection_reason: None,
+                    answer: None,
+                    answered_by: None,
+                    answered_at: None,
+                    fulfilled_dataset_id: None,
+                    fulfilled_grant_id: None,
+                    fulfilled_at: None,
+                    merged_into: None,
+                    support_count: 0,
+                    comment_count: 0,
+                    created_at: d.now,
+                    modified_at: d.now,
+                };
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO demands (id, title, description, fields, purpose_category, \
+                     target_org_id, target_theme, extends_dataset_id, created_by, \
+                     created_by_org_id, enterprise, status, due_at, support_count, comment_count, \
+                     created_at, modified_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, 0, $14, $14)",
+                )
+                .bind(&demand.id)
+                .bind(&demand.title)
+                .bind(&demand.description)
+                .bind(rows::to_json(&demand.fields)?)
+                .bind(demand.purpose_category.code())
+                .bind(target_org_id)
+                .bind(target_theme)
+                .bind(&demand.extends_dataset_id)
+                .bind(&demand.created_by)
+                .bind(&demand.created_by_org_id)
+                .bind(demand.enterprise)
+                .bind(demand.status.code())
+                .bind(demand.due_at)
+                .bind(demand.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                sqlx::query(
+                    "INSERT INTO demand_events (id, demand_id, kind, actor_id, detail, created_at) \
+                     VALUES ($1, $2, 'filed', $3, $4, $5)",
+                )
+                .bind(new_id())
+                .bind(&demand.id)
+                .bind(&demand.created_by)
+                .bind(rows::to_json(&serde_json::json!({"due_at": demand.due_at}))?)
+                .bind(demand.created_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(demand)
+            }
+
+            async fn get_demand(&self, id: &str) -> Result<Demand> {
+                let row = sqlx::query("SELECT * FROM demands WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::demand(&row.ok_or(StoreError::NotFound)?)
+            }
+
+            async fn list_demands(&self, filter: &DemandFilter) -> Result<(Vec<Demand>, i64)> {
+                const WHERE: &str = "WHERE ($1 IS NULL OR target_org_id = $1) \
+                     AND ($2 IS NULL OR target_theme = $2) \
+                     AND ($3 IS NULL OR status = $3) \
+                     AND ($4 IS NULL OR (status = 'open' AND due_at <= $4)) \
+                     AND ($5 IS NULL OR created_by = $5)";
+                // Merged duplicates live on in the demand they were merged into; they are listed
+                // only when asked for by state.
+                let merged = "AND ($3 IS NOT NULL OR status <> 'merged')";
+                let order = match filter.sort {
+                    DemandSort::Supports => "ORDER BY support_count DESC, created_at DESC, id DESC",
+                    DemandSort::Newest => "ORDER BY created_at DESC, id DESC",
+                    DemandSort::Deadline => "ORDER BY due_at ASC, created_at ASC, id ASC",
+                    DemandSort::Planned => {
+                        "ORDER BY CASE WHEN planned_at IS NULL THEN 1 ELSE 0 END, planned_at ASC, \
+                         created_at ASC, id ASC"
+                    }
+                };
+                let page = format!("SELECT * FROM demands {WHERE} {merged} {order} LIMIT $6 OFFSET $7");
+                let list = sqlx::query(&page)
+                    .bind(filter.target_org_id.as_deref())
+                    .bind(filter.target_theme.as_deref())
+                    .bind(filter.status.map(DemandStatus::code))
+                    .bind(filter.overdue_at)
+                    .bind(filter.created_by.as_deref())
+                    .bind(filter.limit)
+                    .bind(filter.offset)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(rows::demand)
+                    .collect::<Result<Vec<_>>>()?;
+                let count = format!("SELECT COUNT(*) AS n FROM demands {WHERE} {merged}");
+                let total = sqlx::query(&count)
+                    .bind(filter.target_org_id.as_deref())
+                    .bind(filter.target_theme.as_deref())
+                    .bind(filter.status.map(DemandStatus::code))
+                    .bind(filter.overdue_at)
+                    .bind(filter.created_by.as_deref())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .int("n")?;
+                Ok((list, total))
+            }
+
+            async fn demand_stats(&self, now: i64) -> Result<Vec<DemandGroup>> {
+                // Two GROUP BYs: the counts, then the days from filing to answer (whole days in
+                // China Standard Time), from which the caller takes medians exactly.
+                let counts = sqlx::query(
+                    "SELECT target_org_id, target_theme, \
+                     CAST(COUNT(*) AS BIGINT) AS demands, \
+                     CAST(SUM(CASE WHEN enterprise THEN 1 ELSE 0 END) AS BIGINT) AS enterprise, \
+                     CAST(SUM(support_count) AS BIGINT) AS supports, \
+                     CAST(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS BIGINT) AS open, \
+                     CAST(SUM(CASE WHEN status = 'accepted' THEN 1 ELSE 0 END) AS BIGINT) \
+                        AS accepted, \
+                     CAST(SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS BIGINT) \
+                        AS rejected, \
+                     CAST(SUM(CASE WHEN status = 'fulfilled' THEN 1 ELSE 0 END) AS BIGINT) \
+                        AS fulfilled, \
+                     CAST(SUM(CASE WHEN status = 'open' AND due_at <= $1 THEN 1 ELSE 0 END) \
+                        AS BIGINT) AS overdue, \
+                     CAST(SUM(CASE WHEN answered_at IS NOT NULL AND answered_at >= due_at \
+                        THEN 1 ELSE 0 END) AS BIGINT) AS answered_late \
+                     FROM demands WHERE status <> 'merged' \
+                     GROUP BY target_org_id, target_theme",
+                )
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut groups = Vec::with_capacity(counts.len());
+                for r in &counts {
+                    groups.push(DemandGroup {
+                        target: rows::target(r)?,
+                        counts: model::demand::DemandCounts {
+                            demands: r.int("demands")?,
+                            enterprise: r.int("enterprise")?,
+                            supports: r.int("supports")?,
+                            open: r.int("open")?,
+                            accepted: r.int("accepted")?,
+                            rejected: r.int("rejected")?,
+                            fulfilled: r.int("fulfilled")?,
+                            overdue: r.int("overdue")?,
+                            answered_late: r.int("answered_late")?,
+                        },
+                        answer_days: Vec::new(),
+                    });
+                }
+                let days = sqlx::query(
+                    "SELECT target_org_id, target_theme, \
+                     CAST((answered_at + $1) / $2 - (created_at + $1) / $2 AS BIGINT) AS days, \
+                     CAST(COUNT(*) AS BIGINT) AS n \
+                     FROM demands WHERE status <> 'merged' AND answered_at IS NOT NULL \
+                     GROUP BY target_org_id, target_theme, days",
+                )
+                .bind(model::calendar::CST_OFFSET_MS)
+                .bind(model::calendar::DAY_MS)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &days {
+                    let target = rows::target(r)?;
+                    if let Some(g) = groups.iter_mut().find(|g| g.target == target) {
+                        g.answer_days.push((r.int("days")?, r.int("n")?));
+                    }
+                }
+                Ok(groups)
+            }
+
+            async fn change_demand(
+                &self,
+                id: &str,
+                expected: DemandStatus,
+                change: DemandChange,
+                actor_id: &str,
+                detail: serde_json::Value,
+                now: i64,
+            ) -> Result<Demand> {
+                let mut tx = self.pool.begin().await?;
+                // Each change is one UPDATE whose WHERE names the state the caller saw, so two
+                // answers cannot both be applied.
+                let (kind, done) = match &change {
+                    DemandChange::Accept { planned_at, answer } => (
+                        "accept",
+                        sqlx::query(
+                            "UPDATE demands SET status = 'accepted', planned_at = $1, answer = $2, \
+                             answered_by = $3, answered_at = $4, modified_at = $4 \
+                             WHERE id = $5 AND status = $6",
+                        )
+                        .bind(planned_at)
+                        .bind(answer)
+                        .bind(actor_id)
+                        .bind(now)
+                        .bind(id)
+                        .bind(expected.code())
+                        .execute(&mut *tx)
+                        .await?,
+                    ),
+                    DemandChange::Reject { reason, answer } => (
+                        "reject",
+                        sqlx::query(
+                            "UPDATE demands SET status = 'rejected', rejection_reason = $1, \
+                             answer = $2, answered_by = $3, answered_at = $4, modified_at = $4 \
+                             WHERE id = $5 AND status = $6",
+                        )
+                        .bind(reason.code())
+                        .bind(answer)
+                        .bind(actor_id)
+                        .bind(now)
+                        .bind(id)
+                        .bind(expected.code())
+                        .execute(&mut *tx)
+                        .await?,
+                    ),
+                    DemandChange::Fulfil { dataset_id, grant_id } => (
+                        "fulfil",
+                        sqlx::query(
+                            "UPDATE demands SET status = 'fulfilled', fulfilled_dataset_id = $1, \
+                             fulfilled_grant_id = $2, fulfilled_at = $3, modified_at = $3 \
+                             WHERE id = $4 AND status = $5",
+                        )
+                        .bind(dataset_id)
+                        .bind(grant_id)
+                        .bind(now)
+                        .bind(id)
+                        .bind(expected.code())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| write_error(e, &[]))?,
+                    ),
+                    DemandChange::Transfer { to_org_id, due_at } => (
+                        "transfer",
+                        sqlx::query(
+                            "UPDATE demands SET target_org_id = $1, target_theme = NULL, \
+                             due_at = $2, modified_at = $3 WHERE id = $4 AND status = $5",
+                        )
+                        .bind(to_org_id)
+                        .bind(due_at)
+                        .bind(now)
+                        .bind(id)
+                        .bind(expected.code())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| write_error(e, &[]))?,
+                    ),
+                    DemandChange::Merge { into } => {
+                        let done = sqlx::query(
+                            "UPDATE demands SET status = 'merged', merged_into = $1, modified_at = $2 \
+                             WHERE id = $3 AND status = $4 AND id <> $1",
+                        )
+                        .bind(into)
+                        .bind(now)
+                        .bind(id)
+                        .bind(expected.code())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| write_error(e, &[]))?;
+                        if done.rows_affected() > 0 {
+                            // The supports move, once per user: one who supported both keeps
+                            // one support. The counts are recounted from the rows.
+                            sqlx::query(
+                                "INSERT INTO demand_supports (demand_id, user_id, created_at) \
+                                 SELECT $1, s.user_id, s.created_at FROM demand_supports s \
+                                 WHERE s.demand_id = $2 AND NOT EXISTS (SELECT 1 FROM demand_supports t \
+                                 WHERE t.demand_id = $1 AND t.user_id = s.user_id)",
+                            )
+                            .bind(into)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                            sqlx::query("DELETE FROM demand_supports WHERE demand_id = $1")
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                            for d in [id, into.as_str()] {
+                                sqlx::query(
+                                    "UPDATE demands SET support_count = (SELECT COUNT(*) FROM \
+                                     demand_supports WHERE demand_id = $1), modified_at = $2 WHERE id = $1",
+                                )
+                                .bind(d)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
+                        }
+                        ("merge", done)
+                    }
+                };
+                if done.rows_affected() == 0 {
+                    drop(tx);
+                    // Tell "no such demand" from "not in that state any more".
+                    self.get_demand(id).await?;
+                    return Err(StoreError::Conflict("status".into()));
+                }
+                sqlx::query(
+                    "INSERT INTO demand_events (id, demand_id, kind, actor_id, detail, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(new_id())
+                .bind(id)
+                .bind(kind)
+                .bind(actor_id)
+                .bind(rows::to_json(&detail)?)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                self.get_demand(id).await
+            }
+
+            async fn support_demand(&self, demand_id: &str, user_id: &str, now: i64) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "INSERT INTO demand_supports (demand_id, user_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (demand_id, user_id) DO NOTHING",
+                )
+                .bind(demand_id)
+                .bind(user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                let added = done.rows_affected() > 0;
+                if added {
+                    sqlx::query(
+                        "UPDATE demands SET support_count = support_count + 1 WHERE id = $1",
+                    )
+                    .bind(demand_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn unsupport_demand(&self, demand_id: &str, user_id: &str, _now: i64) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "DELETE FROM demand_supports WHERE demand_id = $1 AND user_id = $2",
+                )
+                .bind(demand_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                let removed = done.rows_affected() > 0;
+                if removed {
+                    sqlx::query(
+                        "UPDATE demands SET support_count = support_count - 1 WHERE id = $1",
+                    )
+                    .bind(demand_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(removed)
+            }
+
+            async fn supports_demand(&self, demand_id: &str, user_id: &str) -> Result<bool> {
+                Ok(sqlx::query(
+                    "SELECT 1 AS one FROM demand_supports WHERE demand_id = $1 AND user_id = $2",
+                )
+                .bind(demand_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some())
+            }
+
+            async fn add_demand_comment(
+                &self,
+                demand_id: &str,
+                user_id: &str,
+                body: &str,
+                now: i64,
+            ) -> Result<DemandComment> {
+                let comment = DemandComment {
+                    id: new_id(),
+                    demand_id: demand_id.to_string(),
+                    user_id: user_id.to_string(),
+                    body: body.to_string(),
+                    created_at: now,
+                };
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO demand_comments (id, demand_id, user_id, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&comment.id)
+                .bind(&comment.demand_id)
+                .bind(&comment.user_id)
+                .bind(&comment.body)
+                .bind(comment.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                sqlx::query("UPDATE demands SET comment_count = comment_count + 1 WHERE id = $1")
+                    .bind(demand_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(comment)
+            }
+
+            async fn list_demand_comments(&self, demand_id: &str) -> Result<Vec<DemandComment>> {
+                sqlx::query(
+                    "SELECT * FROM demand_comments WHERE demand_id = $1 ORDER BY created_at, id",
+                )
+                .bind(demand_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::demand_comment)
+                .collect()
+            }
+
+            async fn list_demand_history(&self, demand_id: &str) -> Result<Vec<DemandHistory>> {
+                sqlx::query(
+                    "SELECT * FROM demand_events WHERE demand_id = $1 ORDER BY created_at, id",
+                )
+                .bind(demand_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::demand_history)
                 .collect()
             }
 

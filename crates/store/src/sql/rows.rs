@@ -7,6 +7,7 @@ use crate::records::*;
 use crate::{Result, StoreError};
 use model::access::Grantee;
 use model::application::ReviewStep;
+use model::demand::Target;
 use serde::de::DeserializeOwned;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -339,6 +340,81 @@ pub(crate) fn log_entry(r: &impl RowExt) -> Result<LogEntry> {
         data: r.text("data")?,
         kind: r.text("kind")?,
         dataset: r.text_opt("dataset")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+/// The stored department and theme of a demand's target (one of them is NULL).
+pub(crate) fn target_parts(target: &Target) -> (Option<&str>, Option<&str>) {
+    match target {
+        Target::Department(org) => (Some(org.as_str()), None),
+        Target::Theme(theme) => (None, Some(theme.as_str())),
+    }
+}
+
+/// A demand's target from its `target_org_id` and `target_theme` columns.
+pub(crate) fn target(r: &impl RowExt) -> Result<Target> {
+    match (r.text_opt("target_org_id")?, r.text_opt("target_theme")?) {
+        (Some(org), None) => Ok(Target::Department(org)),
+        (None, Some(theme)) => Ok(Target::Theme(theme)),
+        _ => Err(StoreError::Corrupt("a demand needs one target".into())),
+    }
+}
+
+pub(crate) fn demand(r: &impl RowExt) -> Result<Demand> {
+    let target = target(r)?;
+    Ok(Demand {
+        id: r.text("id")?,
+        title: r.text("title")?,
+        description: r.text("description")?,
+        fields: r.json("fields")?,
+        purpose_category: r.code("purpose_category")?,
+        target,
+        extends_dataset_id: r.text_opt("extends_dataset_id")?,
+        created_by: r.text("created_by")?,
+        created_by_org_id: r.text_opt("created_by_org_id")?,
+        enterprise: r.flag("enterprise")?,
+        status: r.code("status")?,
+        due_at: r.int("due_at")?,
+        planned_at: r.int_opt("planned_at")?,
+        rejection_reason: r
+            .text_opt("rejection_reason")?
+            .map(|c| {
+                c.parse()
+                    .map_err(|e| StoreError::Corrupt(format!("rejection_reason: {e}")))
+            })
+            .transpose()?,
+        answer: r.text_opt("answer")?,
+        answered_by: r.text_opt("answered_by")?,
+        answered_at: r.int_opt("answered_at")?,
+        fulfilled_dataset_id: r.text_opt("fulfilled_dataset_id")?,
+        fulfilled_grant_id: r.text_opt("fulfilled_grant_id")?,
+        fulfilled_at: r.int_opt("fulfilled_at")?,
+        merged_into: r.text_opt("merged_into")?,
+        support_count: r.int("support_count")?,
+        comment_count: r.int("comment_count")?,
+        created_at: r.int("created_at")?,
+        modified_at: r.int("modified_at")?,
+    })
+}
+
+pub(crate) fn demand_comment(r: &impl RowExt) -> Result<DemandComment> {
+    Ok(DemandComment {
+        id: r.text("id")?,
+        demand_id: r.text("demand_id")?,
+        user_id: r.text("user_id")?,
+        body: r.text("body")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+pub(crate) fn demand_history(r: &impl RowExt) -> Result<DemandHistory> {
+    Ok(DemandHistory {
+        id: r.text("id")?,
+        demand_id: r.text("demand_id")?,
+        kind: r.text("kind")?,
+        actor_id: r.text_opt("actor_id")?,
+        detail: r.json("detail")?,
         created_at: r.int("created_at")?,
     })
 }
