@@ -130,6 +130,8 @@ pub struct DemandQuery {
     pub overdue: bool,
     /// Only demands filed by this user (id).
     pub created_by: Option<String>,
+    /// Only closed (rejected or fulfilled) demands, or only live (open or accepted) ones.
+    pub closed: Option<bool>,
     /// Order.
     pub sort: DemandSort,
     /// Demands to skip.
@@ -339,6 +341,7 @@ pub async fn list(app: &App, q: DemandQuery) -> AppResult<DemandPage> {
             status: q.status,
             overdue_at: q.overdue.then(now_ms),
             created_by: q.created_by,
+            closed: q.closed,
             sort: q.sort,
             offset: q.offset,
             limit: q.limit,
@@ -533,7 +536,49 @@ fn change_detail(change: &DemandChange) -> serde_json::Value {
             json!({"to_org_id": to_org_id, "due_at": due_at})
         }
         DemandChange::Merge { into } => json!({"into": into}),
+        DemandChange::Edit { title, description } => {
+            json!({"title": title, "description": description})
+        }
     }
+}
+
+/// The filer corrects the title or description of their demand while it waits for an answer;
+/// the new text is checked as at filing. The history keeps the step.
+pub async fn edit(
+    app: &App,
+    user: &User,
+    id: &str,
+    title: Option<&str>,
+    description: Option<&str>,
+) -> AppResult<Demand> {
+    let d = load(app, id).await?;
+    if d.created_by != user.id {
+        return Err(AppError::new(
+            Code::Forbidden,
+            "Only the user who filed a demand may edit it.",
+        ));
+    }
+    if !demand::may_edit(&user.id, &d.created_by, d.status) {
+        return Err(AppError::new(
+            Code::DemandClosed,
+            format!(
+                "This demand is {}; its text can no longer be changed.",
+                d.status.label_en().to_lowercase()
+            ),
+        ));
+    }
+    let title =
+        demand::check_text("title", title.unwrap_or(&d.title), MAX_TITLE, true).map_err(rule)?;
+    let description = demand::check_text(
+        "description",
+        description.unwrap_or(&d.description),
+        MAX_TEXT,
+        true,
+    )
+    .map_err(rule)?;
+    let change = DemandChange::Edit { title, description };
+    let detail = change_detail(&change);
+    apply(app, user, &d, change, detail, now_ms()).await
 }
 
 /// Fulfils an accepted demand with a dataset (of the answering department, or any for a theme)

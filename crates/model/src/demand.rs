@@ -268,6 +268,12 @@ pub fn may_answer(actor: Actor<'_>, target: &Target) -> bool {
     }
 }
 
+/// Whether the user `actor_id` may correct the title and description of a demand: its filer,
+/// while it waits for an answer (an answer refers to the text it answered).
+pub fn may_edit(actor_id: &str, filer_id: &str, status: DemandStatus) -> bool {
+    actor_id == filer_id && status == DemandStatus::Open
+}
+
 /// Whether `actor` may move a demand to another department: the authority only.
 pub fn may_transfer(actor: Actor<'_>) -> bool {
     actor.role == Role::Authority
@@ -375,6 +381,14 @@ pub fn median_of_counts(histogram: &[(i64, i64)]) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::calendar::DAY_MS;
+
+    #[test]
+    fn only_the_filer_edits_and_only_before_the_answer() {
+        for status in DemandStatus::ALL {
+            assert_eq!(may_edit("u1", "u1", *status), *status == DemandStatus::Open);
+            assert!(!may_edit("u2", "u1", *status));
+        }
+    }
 
     #[test]
     fn medians_from_counts_match_sorting_the_values() {

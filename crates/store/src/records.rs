@@ -853,6 +853,8 @@ pub struct DemandFilter {
     pub overdue_at: Option<i64>,
     /// Filed by this user.
     pub created_by: Option<String>,
+    /// Only closed (rejected or fulfilled) demands, or only live (open or accepted) ones.
+    pub closed: Option<bool>,
     /// Order.
     pub sort: DemandSort,
     /// Rows to skip.
@@ -865,6 +867,13 @@ pub struct DemandFilter {
 /// in the state the caller saw.
 #[derive(Debug, Clone)]
 pub enum DemandChange {
+    /// The filer's corrected title and description, while the demand is open.
+    Edit {
+        /// New title.
+        title: String,
+        /// New description.
+        description: String,
+    },
     /// Accepted with a planned date and a public answer.
     Accept {
         /// Planned opening date.

@@ -2523,6 +2523,53 @@ async fn demands(store: &DynStore, transport: &Organization, staff: &User, admin
     assert_eq!(kept.status, DemandStatus::Fulfilled);
     assert_eq!(kept.fulfilled_dataset_id, None);
 
+    // The filer's edit applies only in the state the caller saw, and is kept in the history.
+    let fresh = store
+        .create_demand(new(
+            "低空",
+            Target::Theme("低空经济".into()),
+            T0 + 30 * day,
+            T0 + 10,
+        ))
+        .await
+        .unwrap();
+    let edited = store
+        .change_demand(
+            &fresh.id,
+            DemandStatus::Open,
+            DemandChange::Edit {
+                title: "低空经济航线".into(),
+                description: "新的说明".into(),
+            },
+            &fresh.created_by,
+            serde_json::json!({}),
+            T0 + 11,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.title.as_str(), edited.status),
+        ("低空经济航线", DemandStatus::Open)
+    );
+    let history = store.list_demand_history(&fresh.id).await.unwrap();
+    assert_eq!(history.last().unwrap().kind, "edit");
+    conflict_on(
+        store
+            .change_demand(
+                &a.id,
+                DemandStatus::Open,
+                DemandChange::Edit {
+                    title: "x".into(),
+                    description: "y".into(),
+                },
+                &a.created_by,
+                serde_json::json!({}),
+                T0 + 12,
+            )
+            .await,
+        "status",
+    );
+
     demand_stats_match_the_demands(store).await;
 }
 
@@ -2537,6 +2584,28 @@ async fn demand_stats_match_the_demands(store: &DynStore) {
         .await
         .unwrap();
     assert!(all.len() >= 3, "the story filed {} demands", all.len());
+    // The closed filter: rejected and fulfilled, or open and accepted.
+    for closed in [true, false] {
+        let (list, total) = store
+            .list_demands(&DemandFilter {
+                closed: Some(closed),
+                limit: 1000,
+                ..DemandFilter::default()
+            })
+            .await
+            .unwrap();
+        let want = all
+            .iter()
+            .filter(|d| {
+                matches!(d.status, DemandStatus::Rejected | DemandStatus::Fulfilled) == closed
+            })
+            .count();
+        assert_eq!(
+            (list.len(), total as usize),
+            (want, want),
+            "closed={closed}"
+        );
+    }
     for now in [T0, T0 + 20 * 86_400_000] {
         let groups = store.demand_stats(now).await.unwrap();
         let mut targets: Vec<Target> = all.iter().map(|d| d.target.clone()).collect();

@@ -113,6 +113,7 @@ async fn list(
             status,
             overdue,
             created_by: None,
+            closed: None,
             sort,
             offset: q.offset.unwrap_or(0),
             limit: q.limit.unwrap_or(20),

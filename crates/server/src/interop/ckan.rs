@@ -1,5 +1,6 @@
-//! The CKAN Action API (C14) at `/api/3/action/NAME` and `/api/action/NAME`, read actions only:
-//! enough for the ckanapi client and CKAN harvesters. CKAN's envelope (`help`, `success`,
+//! The CKAN Action API (C14) at `/api/3/action/NAME` and `/api/action/NAME`: the read actions,
+//! enough for the ckanapi client and CKAN harvesters, and the data-request extension's actions
+//! over data demands ([`datarequests`]). CKAN's envelope (`help`, `success`,
 //! `result`) and error shape (`__type`, status codes) are kept exactly, as are the package
 //! dict's field names; Gongshu's own fields (grade, opening type, domain) travel as `extras`.
 //! `datastore_search` and `datastore_search_sql` go through the governed data service.
@@ -24,6 +25,8 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::net::SocketAddr;
 use store::User;
+
+mod datarequests;
 
 /// The CKAN version whose API this imitates.
 const CKAN_VERSION: &str = "2.10.4";
@@ -65,6 +68,10 @@ impl From<AppError> for CkanError {
                 CkanError::Authorization(format!("Access denied: {}", e.message))
             }
             Internal | Unavailable => CkanError::Internal,
+            // Every other kind of "no such thing" (a demand, a user, ...) too.
+            code if crate::error::status(code) == StatusCode::NOT_FOUND => {
+                CkanError::NotFound(format!("Not found: {}", e.message))
+            }
             _ => CkanError::Validation(vec![(e.public_code().to_string(), e.message)]),
         }
     }
@@ -258,6 +265,17 @@ async fn action_get(
     ClientAddr(addr): ClientAddr,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if datarequests::WRITE_ACTIONS.contains(&name.as_str()) {
+        // As CKAN: an action that changes data is answered only to POST.
+        let help = help_url(&headers, &state, &name);
+        return envelope(
+            help,
+            Err(CkanError::BadRequest(
+                "Bad request - JSON Error: Invalid request. Please use POST method for your request"
+                    .into(),
+            )),
+        );
+    }
     let mut params = Map::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         params.insert(k.into_owned(), Value::String(v.into_owned()));
@@ -338,6 +356,9 @@ async fn dispatch(
     name: &str,
     p: &Params,
 ) -> CkanResult<Answer> {
+    if let Some(outcome) = datarequests::dispatch(state, who, name, p).await {
+        return outcome.map(Answer::Value);
+    }
     let value = match name {
         "status_show" => Ok(status_show(state)),
         "package_list" => package_list(state, p).await,
@@ -351,8 +372,9 @@ async fn dispatch(
         "datastore_search" => datastore_search(state, who, p).await,
         "datastore_search_sql" => datastore_search_sql(state, who, p).await,
         "help_show" => Ok(json!(format!(
-            "Gongshu implements CKAN's read actions: {}.",
-            ACTIONS.join(", ")
+            "Gongshu implements CKAN's read actions: {}; and the data-request actions over its data demands: {}.",
+            ACTIONS.join(", "),
+            datarequests::ACTIONS.join(", ")
         ))),
         _ => Err(CkanError::BadRequest(format!(
             "Bad request - Action name not known: {name}"

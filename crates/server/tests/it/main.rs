@@ -8,6 +8,7 @@ mod accounts;
 mod adversarial;
 mod catalog;
 mod ckan;
+mod datarequests;
 mod demands;
 mod demo;
 mod interop;

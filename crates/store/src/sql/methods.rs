@@ -1390,7 +1390,9 @@ macro_rules! impl_store {
                      AND ($2 IS NULL OR target_theme = $2) \
                      AND ($3 IS NULL OR status = $3) \
                      AND ($4 IS NULL OR (status = 'open' AND due_at <= $4)) \
-                     AND ($5 IS NULL OR created_by = $5)";
+                     AND ($5 IS NULL OR created_by = $5) \
+                     AND ($8 IS NULL OR ($8 = 'closed') = (status IN ('rejected', 'fulfilled'))) \
+                     AND ($8 IS NULL OR status <> 'merged')";
                 // Merged duplicates live on in the demand they were merged into; they are listed
                 // only when asked for by state.
                 let merged = "AND ($3 IS NOT NULL OR status <> 'merged')";
@@ -1403,6 +1405,7 @@ macro_rules! impl_store {
                          created_at ASC, id ASC"
                     }
                 };
+                let closed = filter.closed.map(|c| if c { "closed" } else { "live" });
                 let page = format!("SELECT * FROM demands {WHERE} {merged} {order} LIMIT $6 OFFSET $7");
                 let list = sqlx::query(&page)
                     .bind(filter.target_org_id.as_deref())
@@ -1412,18 +1415,25 @@ macro_rules! impl_store {
                     .bind(filter.created_by.as_deref())
                     .bind(filter.limit)
                     .bind(filter.offset)
+                    .bind(closed)
                     .fetch_all(&self.pool)
                     .await?
                     .iter()
                     .map(rows::demand)
                     .collect::<Result<Vec<_>>>()?;
-                let count = format!("SELECT COUNT(*) AS n FROM demands {WHERE} {merged}");
+                // $6 and $7 are bound (and unused) so that $8 keeps its place.
+                let count = format!(
+                    "SELECT COUNT(*) AS n FROM demands {WHERE} {merged} AND $6 >= 0 AND $7 >= 0"
+                );
                 let total = sqlx::query(&count)
                     .bind(filter.target_org_id.as_deref())
                     .bind(filter.target_theme.as_deref())
                     .bind(filter.status.map(DemandStatus::code))
                     .bind(filter.overdue_at)
                     .bind(filter.created_by.as_deref())
+                    .bind(filter.limit)
+                    .bind(filter.offset)
+                    .bind(closed)
                     .fetch_one(&self.pool)
                     .await?
                     .int("n")?;
@@ -1506,6 +1516,21 @@ macro_rules! impl_store {
                 // Each change is one UPDATE whose WHERE names the state the caller saw, so two
                 // answers cannot both be applied.
                 let (kind, done) = match &change {
+                    DemandChange::Edit { title, description } => (
+                        "edit",
+                        sqlx::query(
+                            "UPDATE demands SET title = $1, description = $2, modified_at = $3 \
+                             WHERE id = $4 AND status = $5",
+                        )
+                        .bind(title)
+                        .bind(description)
+                        .bind(now)
+                        .bind(id)
+                        .bind(expected.code())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| write_error(e, &[]))?,
+                    ),
                     DemandChange::Accept { planned_at, answer } => (
                         "accept",
                         sqlx::query(
