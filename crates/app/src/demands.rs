@@ -132,6 +132,10 @@ pub struct DemandQuery {
     pub created_by: Option<String>,
     /// Only closed (rejected or fulfilled) demands, or only live (open or accepted) ones.
     pub closed: Option<bool>,
+    /// Words to search for in titles, descriptions, wanted fields, and whom the demand asks
+    /// (Chinese words and the pinyin of titles, as datasets are searched). When given, demands
+    /// come by relevance, and only the [`search::MAX_ROWS`] most relevant are considered.
+    pub q: Option<String>,
     /// Order.
     pub sort: DemandSort,
     /// Demands to skip.
@@ -250,6 +254,7 @@ pub(crate) async fn file_at(
             now,
         })
         .await?;
+    index(app, &d).await;
     log(
         app,
         user,
@@ -260,6 +265,13 @@ pub(crate) async fn file_at(
     )
     .await?;
     Ok(d)
+}
+
+/// Brings the demand's search document up to date, when this process holds the index.
+async fn index(app: &App, d: &Demand) {
+    if let Some(ix) = &app.search {
+        ix.refresh_demand(&app.store, d).await;
+    }
 }
 
 /// Appends the leaf of a demand event: public are the kind, the purpose and the dataset it
@@ -333,6 +345,9 @@ pub async fn list(app: &App, q: DemandQuery) -> AppResult<DemandPage> {
         Some(slug) => Some(crate::accounts::org_by_name(app, slug).await?.id),
         None => None,
     };
+    if let Some(words) = q.q.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        return search(app, words, &q).await;
+    }
     let (demands, total) = app
         .store
         .list_demands(&DemandFilter {
@@ -347,6 +362,95 @@ pub async fn list(app: &App, q: DemandQuery) -> AppResult<DemandPage> {
             limit: q.limit,
         })
         .await?;
+    Ok(DemandPage {
+        total,
+        offset: q.offset,
+        limit: q.limit,
+        demands: views(app, demands).await?,
+    })
+}
+
+/// [`list`] with search words: the index finds and orders the demands (filtered there by
+/// department, theme and state), the store supplies them, and the filters the index does not
+/// hold (overdue, filer, closed) apply to what it found.
+async fn search(app: &App, words: &str, q: &DemandQuery) -> AppResult<DemandPage> {
+    use search::Facet;
+    let ix = app.search.as_ref().ok_or_else(|| {
+        AppError::new(
+            Code::Unavailable,
+            "The search index is not open in this process.",
+        )
+    })?;
+    let mut filters = Vec::new();
+    if let Some(d) = &q.department {
+        filters.push((Facet::Organization, d.clone()));
+    }
+    if let Some(t) = &q.theme {
+        filters.push((Facet::Theme, t.clone()));
+    }
+    // The index keeps a demand's state where datasets keep their opening type. Merged
+    // duplicates are not indexed.
+    if let Some(s) = q.status {
+        filters.push((Facet::OpeningType, s.code().to_string()));
+    }
+    let found = ix
+        .search_demands(&search::SearchQuery {
+            q: words.to_string(),
+            filters,
+            rows: search::MAX_ROWS,
+            highlight: false,
+            ..search::SearchQuery::default()
+        })
+        .map_err(|e| match e {
+            search::SearchError::BadQuery(m) => AppError::new(Code::BadRequest, m),
+            other => AppError::internal(other),
+        })?;
+    let ids: Vec<&str> = found.hits.iter().map(|h| h.id.as_str()).collect();
+    let now = now_ms();
+    let narrowing = q.overdue || q.created_by.is_some() || q.closed.is_some();
+    let (page_ids, total): (Vec<&str>, i64) = if narrowing {
+        (ids, 0)
+    } else {
+        let total = ids.len() as i64;
+        (
+            ids.into_iter()
+                .skip(q.offset as usize)
+                .take(q.limit as usize)
+                .collect(),
+            total,
+        )
+    };
+    let mut demands = Vec::with_capacity(page_ids.len());
+    for id in page_ids {
+        match app.store.get_demand(id).await {
+            Ok(d) => demands.push(d),
+            // Deleted since it was indexed: the index catches up at its next refresh.
+            Err(store::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (demands, total) = if narrowing {
+        let kept: Vec<Demand> = demands
+            .into_iter()
+            .filter(|d| !q.overdue || demand::is_overdue(d.status, d.due_at, now))
+            .filter(|d| q.created_by.as_ref().is_none_or(|u| &d.created_by == u))
+            .filter(|d| {
+                q.closed.is_none_or(|c| {
+                    matches!(d.status, DemandStatus::Rejected | DemandStatus::Fulfilled) == c
+                })
+            })
+            .collect();
+        let total = kept.len() as i64;
+        (
+            kept.into_iter()
+                .skip(q.offset as usize)
+                .take(q.limit as usize)
+                .collect(),
+            total,
+        )
+    } else {
+        (demands, total)
+    };
     Ok(DemandPage {
         total,
         offset: q.offset,
@@ -511,7 +615,10 @@ async fn apply(
         .change_demand(&d.id, d.status, change, &user.id, detail, now)
         .await
     {
-        Ok(changed) => Ok(changed),
+        Ok(changed) => {
+            index(app, &changed).await;
+            Ok(changed)
+        }
         Err(store::StoreError::Conflict(_)) => Err(AppError::new(
             Code::AlreadyDecided,
             "The demand changed while you were answering; reload it to see where it stands.",

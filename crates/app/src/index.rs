@@ -1,7 +1,9 @@
-//! Keeps the search index (`<data dir>/search/`) in step with the catalog. Every catalog change
-//! refreshes the dataset's document through the catalog's books; a refresh that fails is
-//! logged and marks the index stale, so the next start rebuilds it from the store (the store is
-//! the truth, the index only a view). `gongshu reindex` rebuilds on demand.
+//! Keeps the search indexes (`<data dir>/search/`) in step with the catalog and the data demands.
+//! Every catalog change refreshes the dataset's document through the catalog's books, and every
+//! change to a demand refreshes the demand's; a refresh that fails is logged and marks the index
+//! stale, so the next start rebuilds it from the store (the store is the truth, the index only a
+//! view). `gongshu reindex` rebuilds on demand. Demands live in an index of their own with the
+//! same analysis (Chinese words, pinyin of titles), so a search finds them as it finds datasets.
 
 use crate::records::{self, Record};
 use std::path::{Path, PathBuf};
@@ -10,10 +12,78 @@ use store::DynStore;
 /// File whose presence means the index may miss changes.
 const STALE: &str = "STALE";
 
-/// The catalog's search index and where it lives.
+/// The search indexes of the catalog and of the demands, and where they live.
 pub struct CatalogIndex {
     index: search::SearchIndex,
+    demands: search::SearchIndex,
     dir: PathBuf,
+}
+
+/// A demand as the index sees it: the target department's slug as its organization, the
+/// department's title or the theme as text, the wanted fields as tags.
+fn demand_document(d: &store::Demand, orgs: &[store::Organization]) -> search::CatalogDoc {
+    let (organization, organization_title, themes) = match &d.target {
+        model::demand::Target::Department(id) => {
+            let org = orgs.iter().find(|o| &o.id == id);
+            (
+                org.map(|o| o.name.clone()).unwrap_or_default(),
+                org.map(|o| o.title.clone()).unwrap_or_default(),
+                Vec::new(),
+            )
+        }
+        model::demand::Target::Theme(t) => (String::new(), t.clone(), vec![t.clone()]),
+    };
+    search::CatalogDoc {
+        id: d.id.clone(),
+        name: d.id.clone(),
+        title: d.title.clone(),
+        notes: d.description.clone(),
+        organization,
+        organization_title,
+        tags: d.fields.clone(),
+        themes,
+        opening_type: d.status.code().into(),
+        modified: d.modified_at,
+        created: d.created_at,
+        ..search::CatalogDoc::default()
+    }
+}
+
+/// Every demand but merged duplicates, page by page.
+async fn all_demands(store: &DynStore) -> anyhow::Result<Vec<store::Demand>> {
+    const PAGE: i64 = 1000;
+    let mut out = Vec::new();
+    loop {
+        let (page, total) = store
+            .list_demands(&store::DemandFilter {
+                sort: store::DemandSort::Newest,
+                offset: out.len() as i64,
+                limit: PAGE,
+                ..Default::default()
+            })
+            .await?;
+        let done = page.is_empty();
+        out.extend(page);
+        if done || out.len() as i64 >= total {
+            return Ok(out);
+        }
+    }
+}
+
+/// Opens the index in `dir`, starting afresh when it is damaged.
+fn open_or_reset(dir: &Path) -> anyhow::Result<search::SearchIndex> {
+    match search::SearchIndex::open(dir) {
+        Ok(i) => Ok(i),
+        Err(search::SearchError::Damaged(why)) => {
+            tracing::warn!(
+                "the search index in {} is damaged ({why}); rebuilding it",
+                dir.display()
+            );
+            std::fs::remove_dir_all(dir)?;
+            Ok(search::SearchIndex::open(dir)?)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn index_dir(data_dir: &Path) -> PathBuf {
@@ -58,16 +128,23 @@ impl CatalogIndex {
         let dir = index_dir(data_dir);
         std::fs::create_dir_all(&dir)?;
         let stale = dir.join(STALE).exists();
-        let index = match search::SearchIndex::open(&dir.join("index")) {
-            Ok(i) => i,
-            Err(search::SearchError::Damaged(why)) => {
-                tracing::warn!("the search index is damaged ({why}); rebuilding it");
-                std::fs::remove_dir_all(dir.join("index"))?;
-                search::SearchIndex::open(&dir.join("index"))?
-            }
-            Err(e) => return Err(e.into()),
+        let index = open_or_reset(&dir.join("index"))?;
+        let demands = open_or_reset(&dir.join("demands"))?;
+        let this = CatalogIndex {
+            index,
+            demands,
+            dir,
         };
-        let this = CatalogIndex { index, dir };
+        let (_, demand_total) = store
+            .list_demands(&store::DemandFilter {
+                limit: 1,
+                ..Default::default()
+            })
+            .await?;
+        if stale || this.demands.len() != demand_total as u64 {
+            let n = this.rebuild_demands(store).await?;
+            tracing::info!(demands = n, "demand search index rebuilt");
+        }
         let (_, total) = store
             .list_datasets(&store::DatasetFilter {
                 limit: 1,
@@ -119,6 +196,47 @@ impl CatalogIndex {
             tracing::error!(dataset_id, "search index update failed, marked stale: {e}");
             let _ = std::fs::write(self.dir.join(STALE), b"");
         }
+    }
+
+    /// Replaces the whole demand index with the store's demands; returns how many.
+    pub async fn rebuild_demands(&self, store: &DynStore) -> anyhow::Result<usize> {
+        let orgs = store.list_orgs().await?;
+        let docs: Vec<search::CatalogDoc> = all_demands(store)
+            .await?
+            .iter()
+            .map(|d| demand_document(d, &orgs))
+            .collect();
+        let n = docs.len();
+        self.demands.rebuild(docs)?;
+        Ok(n)
+    }
+
+    /// Brings one demand's document up to date: merged duplicates leave the index. Never fails:
+    /// a failure is logged and marks the indexes stale.
+    pub async fn refresh_demand(&self, store: &DynStore, demand: &store::Demand) {
+        let outcome = if demand.status == model::demand::DemandStatus::Merged {
+            self.demands.delete(&demand.id).map_err(|e| e.to_string())
+        } else {
+            match store.list_orgs().await {
+                Ok(orgs) => self
+                    .demands
+                    .upsert(demand_document(demand, &orgs))
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        if let Err(e) = outcome {
+            tracing::error!(demand_id = %demand.id, "demand index update failed, marked stale: {e}");
+            let _ = std::fs::write(self.dir.join(STALE), b"");
+        }
+    }
+
+    /// Searches the demands.
+    pub fn search_demands(
+        &self,
+        q: &search::SearchQuery,
+    ) -> Result<search::SearchResult, search::SearchError> {
+        self.demands.search(q)
     }
 
     /// Searches the catalog.

@@ -287,6 +287,9 @@ messages! {
     demands_none => "没有符合条件的数据需求。", "No demands match.";
     demands_total => "条需求", "demands";
     demand_new => "提出数据需求", "File a demand";
+    demand_search => "搜索需求", "Search demands";
+    demand_search_related => "相关数据需求", "Related data demands";
+    demand_search_more => "查看全部匹配的需求", "All matching demands";
     demand_stats_title => "数据需求统计", "Demand statistics";
     demand_stats_intro => "各部门和主题收到的数据需求、答复和满足情况。逾期指期限届满次日起仍未答复。", "Demands each department and theme received, and how they were answered and fulfilled. Overdue means still unanswered after the deadline day.";
     demand_stats_as_of => "统计时间", "As of";

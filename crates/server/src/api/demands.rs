@@ -44,6 +44,9 @@ pub fn router() -> Router<SharedState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Words to search for (titles, descriptions, wanted fields, whom it asks; Chinese words
+    /// and the pinyin of titles). With words, demands come by relevance.
+    q: Option<String>,
     /// Only demands asking this department (its slug).
     department: Option<String>,
     /// Only demands about this theme.
@@ -114,6 +117,7 @@ async fn list(
             overdue,
             created_by: None,
             closed: None,
+            q: q.q,
             sort,
             offset: q.offset.unwrap_or(0),
             limit: q.limit.unwrap_or(20),

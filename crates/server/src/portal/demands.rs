@@ -63,6 +63,7 @@ struct BoardTpl {
     departments: Vec<(String, String)>,
     statuses: Vec<(String, String)>,
     sorts: Vec<(String, String)>,
+    q: String,
     department: String,
     status: String,
     sort: String,
@@ -73,6 +74,8 @@ struct BoardTpl {
 
 #[derive(Deserialize, Default)]
 struct BoardQuery {
+    #[serde(default)]
+    q: String,
     #[serde(default)]
     department: String,
     #[serde(default)]
@@ -132,6 +135,7 @@ async fn board(
             status,
             overdue,
             sort,
+            q: Some(q.q.clone()).filter(|w| !w.trim().is_empty()),
             offset: (page_no - 1) * PAGE_SIZE,
             limit: PAGE_SIZE,
             ..DemandQuery::default()
@@ -156,7 +160,8 @@ async fn board(
         .collect();
     let link = |page: i64| {
         format!(
-            "/demands?department={}&status={}&sort={}&overdue={}&page={page}",
+            "/demands?q={}&department={}&status={}&sort={}&overdue={}&page={page}",
+            urlencode(&q.q),
             urlencode(department.as_deref().unwrap_or("")),
             status.map(|s| s.code()).unwrap_or(""),
             q.sort,
@@ -192,6 +197,7 @@ async fn board(
             ("deadline".into(), t.demand_sort_deadline().into()),
         ],
         departments,
+        q: q.q.clone(),
         department: department.unwrap_or_default(),
         status: status.map(|s| s.code().to_string()).unwrap_or_default(),
         sort: q.sort.clone(),

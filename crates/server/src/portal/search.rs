@@ -79,6 +79,10 @@ struct CatalogTpl {
     message: String,
     prev: Option<String>,
     next: Option<String>,
+    /// Demands the words find too: (id, title, whom it asks, state).
+    demands: Vec<(String, String, String, String)>,
+    demand_total: i64,
+    demands_link: String,
 }
 
 fn facet_title(t: Tr, f: Facet) -> &'static str {
@@ -240,6 +244,39 @@ async fn catalog_page(
         .filter(|(k, _)| k != "q" && k != "sort")
         .cloned()
         .collect();
+    // Demands are found by the same words (C8), shown beside the datasets.
+    let (demands, demand_total) = if q.trim().is_empty() {
+        (Vec::new(), 0)
+    } else {
+        match app::demands::list(
+            &state,
+            app::demands::DemandQuery {
+                q: Some(q.clone()),
+                limit: 5,
+                ..app::demands::DemandQuery::default()
+            },
+        )
+        .await
+        {
+            Ok(page) => (
+                page.demands
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.demand.id.clone(),
+                            d.demand.title.clone(),
+                            d.target_title.clone(),
+                            d.demand.status.label(v.lang.code()).to_string(),
+                        )
+                    })
+                    .collect(),
+                page.total,
+            ),
+            Err(e) if e.code.is_caller_error() => (Vec::new(), 0),
+            Err(e) => return Err(e).or_page(&v),
+        }
+    };
+    let demands_link = format!("/demands?q={}", super::page::urlencode(&q));
     let path = query_string(&pairs);
     Ok(render(CatalogTpl {
         t,
@@ -253,6 +290,9 @@ async fn catalog_page(
         message,
         prev,
         next,
+        demands,
+        demand_total,
+        demands_link,
     }))
 }
 

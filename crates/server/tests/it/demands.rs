@@ -749,3 +749,55 @@ async fn statistics_plan_and_exports_count_what_was_filed_and_answered() {
         "rejected demands are not planned"
     );
 }
+
+#[tokio::test]
+async fn demands_are_found_by_words_and_pinyin_and_beside_the_catalog() {
+    let s = TestServer::start().await;
+    let cast = s.standard_cast().await;
+    let (_, bus) = file(&s, &cast.carol, demand("公交站点月客流", "transport")).await;
+    let mut beds = demand("医院床位实时数据", "health");
+    beds["description"] = json!("用于就医指引。");
+    beds["fields"] = json!(["医院", "床位"]);
+    file(&s, &cast.carol, beds).await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["demands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let found = get(&s, "/api/v1/demands?q=%E5%85%AC%E4%BA%A4").await; // 公交
+    assert_eq!(ids(&found), ["公交站点月客流"], "{found}");
+    assert_eq!(found["total"], 1);
+    let found = get(&s, "/api/v1/demands?q=gongjiao").await;
+    assert_eq!(ids(&found), ["公交站点月客流"], "{found}");
+    // Wanted fields and the department's title are searched too.
+    let found = get(&s, "/api/v1/demands?q=%E5%BA%8A%E4%BD%8D").await; // 床位
+    assert_eq!(ids(&found), ["医院床位实时数据"], "{found}");
+    let found = get(&s, "/api/v1/demands?q=%E5%85%AC%E4%BA%A4&department=health").await;
+    assert_eq!(found["total"], 0, "{found}");
+    // The index follows a change of state.
+    let id = bus["id"].as_str().unwrap();
+    let found = get(&s, "/api/v1/demands?q=%E5%85%AC%E4%BA%A4&status=rejected").await;
+    assert_eq!(found["total"], 0);
+    let (st, _) = post(
+        &s,
+        &format!("/api/v1/demands/{id}/answer"),
+        &cast.alice,
+        json!({"decision": "reject", "reason": "other", "text": "暂无。"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let found = get(&s, "/api/v1/demands?q=%E5%85%AC%E4%BA%A4&status=rejected").await;
+    assert_eq!(ids(&found), ["公交站点月客流"], "{found}");
+    let found = get(&s, "/api/v1/demands?q=%E5%85%AC%E4%BA%A4&overdue=true").await;
+    assert_eq!(found["total"], 0);
+    // The catalog's search page shows the demands its words find.
+    let html = page_text(&client(), s.url("/?q=%E5%85%AC%E4%BA%A4")).await;
+    assert!(html.contains("related-demands"), "{html}");
+    assert!(html.contains("公交站点月客流"));
+    assert!(html.contains(&format!("/demands/{id}")));
+    let html = page_text(&client(), s.url("/demands?q=gongjiao")).await;
+    assert!(html.contains("公交站点月客流") && !html.contains("医院床位实时数据"));
+}
