@@ -224,6 +224,13 @@ test('an enterprise user files a demand, the department accepts it, and the boar
   await ent.goto(`${base}/demands/plan`);
   await assertAccessible(ent);
   assert.match(await ent.textContent('main'), /各社区卫生服务中心服务人口/);
+
+  // "My activity" shows the demand with the department's answer.
+  await ent.click('nav a[href="/activity"]');
+  await ent.waitForURL(`${base}/activity`);
+  await assertAccessible(ent);
+  assert.match(await ent.textContent('main'), /各社区卫生服务中心服务人口/);
+  assert.match(await ent.textContent('main'), /计划下月开放/);
   await entCtx.close();
   await staffCtx.close();
 });

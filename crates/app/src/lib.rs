@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod activity;
 pub mod audit;
 pub mod auth;
 mod books;

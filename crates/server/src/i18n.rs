@@ -288,6 +288,14 @@ messages! {
     demands_total => "条需求", "demands";
     demand_new => "提出数据需求", "File a demand";
     demand_search => "搜索需求", "Search demands";
+    nav_activity => "我的参与", "My activity";
+    activity_title => "我的参与", "My activity";
+    activity_intro => "您提出、支持和评论过的数据需求，以及部门给您的答复。", "The data demands you filed, support and commented on, and the answers you received.";
+    activity_filed => "我提出的需求", "Demands I filed";
+    activity_filed_none => "您还没有提出数据需求。", "You have not filed a demand yet.";
+    activity_supported => "我支持的需求", "Demands I support";
+    activity_comments => "我的评论", "My comments";
+    activity_none => "暂无。", "None yet.";
     demand_search_related => "相关数据需求", "Related data demands";
     demand_search_more => "查看全部匹配的需求", "All matching demands";
     demand_stats_title => "数据需求统计", "Demand statistics";

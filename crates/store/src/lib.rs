@@ -283,6 +283,14 @@ pub trait Store: Send + Sync + 'static {
     async fn list_demand_comments(&self, demand_id: &str) -> Result<Vec<DemandComment>>;
     /// A demand's history, oldest first.
     async fn list_demand_history(&self, demand_id: &str) -> Result<Vec<DemandHistory>>;
+    /// The demands a user supports, most recently supported first, at most `limit`.
+    async fn list_supported_demands(&self, user_id: &str, limit: i64) -> Result<Vec<Demand>>;
+    /// A user's comments on demands, newest first, at most `limit`.
+    async fn list_user_demand_comments(
+        &self,
+        user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<DemandComment>>;
     /// The statistics of demands per department and theme asked, counting as overdue the open
     /// demands whose deadline is at or before `now`; merged duplicates are left out. Groups come
     /// in no particular order.

@@ -22,6 +22,7 @@ pub fn router() -> Router<SharedState> {
         .route("/api/v1/organizations/{name}", get(show_org))
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/activity", get(activity))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
 }
@@ -143,6 +144,26 @@ async fn create_user(
 )]
 async fn me(caller: Caller) -> ApiResult<ApiJson<store::User>> {
     Ok(ApiJson(caller.require()?.clone()))
+}
+
+/// The caller's participation: demands filed (with the answers received), supported and
+/// commented on.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/activity",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "At most 100 items of each kind, newest first.", body = doc::Activity),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+    ),
+)]
+async fn activity(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> ApiResult<ApiJson<app::activity::Activity>> {
+    let user = caller.require()?;
+    Ok(ApiJson(app::activity::mine(&state, user).await?))
 }
 
 /// A new API token.

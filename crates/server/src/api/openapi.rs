@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         accounts::list_users,
         accounts::create_user,
         accounts::me,
+        accounts::activity,
         accounts::list_tokens,
         accounts::create_token,
         accounts::revoke_token,

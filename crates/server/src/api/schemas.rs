@@ -1223,6 +1223,28 @@ pub struct DemandPage {
     demands: Vec<DemandView>,
 }
 
+/// One of the caller's comments, with the demand it is on.
+#[derive(ToSchema)]
+pub struct CommentActivity {
+    id: String,
+    demand_id: String,
+    demand_title: String,
+    body: String,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
+/// The caller's participation.
+#[derive(ToSchema)]
+pub struct Activity {
+    /// Demands the caller filed, newest first, with the department's answers.
+    filed: Vec<DemandView>,
+    /// Demands the caller supports, most recently supported first.
+    supported: Vec<DemandView>,
+    /// The caller's comments on demands, newest first.
+    comments: Vec<CommentActivity>,
+}
+
 /// One row of the demand statistics: a department, a theme, or all demands.
 #[derive(ToSchema)]
 pub struct DemandStatRow {
@@ -1471,6 +1493,18 @@ mod tests {
             median_days_to_answer: None,
         };
         documents_exactly::<DemandStatRow>(row.clone());
+        documents_exactly::<Activity>(app::activity::Activity {
+            filed: vec![],
+            supported: vec![],
+            comments: vec![],
+        });
+        documents_exactly::<CommentActivity>(app::activity::CommentActivity {
+            id: String::new(),
+            demand_id: String::new(),
+            demand_title: String::new(),
+            body: String::new(),
+            created_at: 0,
+        });
         documents_exactly::<DemandStats>(app::demands::DemandStats {
             as_of: 0,
             departments: vec![],

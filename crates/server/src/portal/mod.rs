@@ -3,6 +3,7 @@
 
 mod access;
 mod account;
+mod activity;
 mod charts;
 mod datasets;
 mod demand_stats;
@@ -27,6 +28,7 @@ pub fn router() -> Router<SharedState> {
         .merge(account::router())
         .merge(datasets::router())
         .merge(demands::router())
+        .merge(activity::router())
         .merge(demand_stats::router())
         .merge(access::router())
         .merge(log::router())

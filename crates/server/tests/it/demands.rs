@@ -801,3 +801,74 @@ async fn demands_are_found_by_words_and_pinyin_and_beside_the_catalog() {
     let html = page_text(&client(), s.url("/demands?q=gongjiao")).await;
     assert!(html.contains("公交站点月客流") && !html.contains("医院床位实时数据"));
 }
+
+#[tokio::test]
+async fn my_activity_lists_what_i_filed_supported_and_said_with_the_answers() {
+    let s = TestServer::start().await;
+    let cast = s.standard_cast().await;
+    let (_, mine) = file(&s, &cast.carol, demand("公交站点月客流", "transport")).await;
+    let (_, other) = file(&s, &cast.bob, demand("出租车上客点", "transport")).await;
+    let (mine, other) = (
+        mine["id"].as_str().unwrap().to_string(),
+        other["id"].as_str().unwrap().to_string(),
+    );
+    post(
+        &s,
+        &format!("/api/v1/demands/{other}/support"),
+        &cast.carol,
+        json!({}),
+    )
+    .await;
+    post(
+        &s,
+        &format!("/api/v1/demands/{other}/comments"),
+        &cast.carol,
+        json!({"body": "我也需要。"}),
+    )
+    .await;
+    let (st, _) = post(
+        &s,
+        &format!("/api/v1/demands/{mine}/answer"),
+        &cast.alice,
+        json!({"decision": "reject", "reason": "already_open", "text": "已在公交站点数据集中开放。"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = call(Method::GET, &s.url("/api/v1/me/activity"), None, None).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+    let (st, a) = call(
+        Method::GET,
+        &s.url("/api/v1/me/activity"),
+        Some(&cast.carol),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    assert_eq!(a["filed"].as_array().unwrap().len(), 1);
+    assert_eq!(a["filed"][0]["answer"], "已在公交站点数据集中开放。");
+    assert_eq!(a["filed"][0]["rejection_reason"], "already_open");
+    assert_eq!(a["supported"][0]["id"], other.as_str());
+    assert_eq!(a["comments"][0]["demand_title"], "出租车上客点");
+    assert_eq!(a["comments"][0]["body"], "我也需要。");
+    // Bob's own activity holds none of Carol's.
+    let (_, b) = call(
+        Method::GET,
+        &s.url("/api/v1/me/activity"),
+        Some(&cast.bob),
+        None,
+    )
+    .await;
+    assert_eq!(b["filed"][0]["id"], other.as_str());
+    assert!(b["supported"].as_array().unwrap().is_empty());
+    assert!(b["comments"].as_array().unwrap().is_empty());
+    // The page, signed in; without a session it sends to the login form.
+    let resp = client().get(s.url("/activity")).send().await.unwrap();
+    assert!(resp.status().is_redirection());
+    let c = sign_in(&s, "carol").await;
+    let html = page_text(&c, s.url("/activity")).await;
+    assert!(html.contains("已在公交站点数据集中开放。"), "{html}");
+    assert!(html.contains("出租车上客点") && html.contains("我也需要。"));
+}

@@ -68,6 +68,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/log/entries/{index}/detail"),
     ("GET", "/api/v1/opening-list"),
     ("GET", "/api/v1/demands"),
+    ("GET", "/api/v1/me/activity"),
     ("GET", "/api/v1/demands/stats"),
     ("POST", "/api/v1/demands"),
     ("GET", "/api/v1/demands/{id}"),

@@ -1440,6 +1440,42 @@ macro_rules! impl_store {
                 Ok((list, total))
             }
 
+            async fn list_supported_demands(
+                &self,
+                user_id: &str,
+                limit: i64,
+            ) -> Result<Vec<Demand>> {
+                sqlx::query(
+                    "SELECT d.* FROM demands d JOIN demand_supports s ON s.demand_id = d.id \
+                     WHERE s.user_id = $1 ORDER BY s.created_at DESC, d.id LIMIT $2",
+                )
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::demand)
+                .collect()
+            }
+
+            async fn list_user_demand_comments(
+                &self,
+                user_id: &str,
+                limit: i64,
+            ) -> Result<Vec<DemandComment>> {
+                sqlx::query(
+                    "SELECT * FROM demand_comments WHERE user_id = $1 \
+                     ORDER BY created_at DESC, id LIMIT $2",
+                )
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::demand_comment)
+                .collect()
+            }
+
             async fn demand_stats(&self, now: i64) -> Result<Vec<DemandGroup>> {
                 // Two GROUP BYs: the counts, then the days from filing to answer (whole days in
                 // China Standard Time), from which the caller takes medians exactly.
