@@ -2570,6 +2570,30 @@ async fn demands(store: &DynStore, transport: &Organization, staff: &User, admin
         "status",
     );
 
+    // A user's supports and comments, newest first.
+    assert!(store
+        .support_demand(&fresh.id, &staff.id, T0 + 13)
+        .await
+        .unwrap());
+    let supported = store.list_supported_demands(&staff.id, 10).await.unwrap();
+    assert_eq!(supported[0].id, fresh.id);
+    assert!(supported.iter().all(|d| d.id != b.id), "b's supports moved");
+    store
+        .add_demand_comment(&fresh.id, &staff.id, "同样需要", T0 + 14)
+        .await
+        .unwrap();
+    let said = store.list_user_demand_comments(&staff.id, 1).await.unwrap();
+    assert_eq!(
+        (said.len(), said[0].demand_id.as_str()),
+        (1, fresh.id.as_str())
+    );
+    assert!(store
+        .list_user_demand_comments(&admin.id, 10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|c| c.user_id == admin.id));
+
     demand_stats_match_the_demands(store).await;
 }
 
