@@ -144,7 +144,7 @@ pub enum DemandError {
     #[error("list at most {MAX_FIELDS} wanted fields of at most {MAX_FIELD} characters each")]
     Fields,
     /// Personal information in public text.
-    #[error("`{field}` contains what looks like {what}; demands are public, so remove it and describe the data instead")]
+    #[error("`{field}` contains what looks like {what}; the text is published, so remove it")]
     Personal {
         /// The field.
         field: &'static str,

@@ -9,6 +9,7 @@ pub mod access;
 pub mod application;
 pub mod calendar;
 pub mod classification;
+pub mod consultation;
 pub mod demand;
 pub mod filter;
 pub mod ident;

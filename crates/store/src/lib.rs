@@ -291,6 +291,67 @@ pub trait Store: Send + Sync + 'static {
         user_id: &str,
         limit: i64,
     ) -> Result<Vec<DemandComment>>;
+    // Policy consultations (C11).
+    /// Records an enterprise's ownership, size and industry.
+    async fn set_enterprise_profile(
+        &self,
+        org_id: &str,
+        ownership: Option<model::consultation::Ownership>,
+        size: Option<model::consultation::EnterpriseSize>,
+        industry: Option<String>,
+    ) -> Result<Organization>;
+    /// Publishes a consultation with its articles.
+    async fn create_consultation(&self, c: NewConsultation) -> Result<Consultation>;
+    /// One consultation.
+    async fn get_consultation(&self, id: &str) -> Result<Consultation>;
+    /// A page of consultations, latest opening first, and how many there are.
+    async fn list_consultations(&self, offset: i64, limit: i64)
+        -> Result<(Vec<Consultation>, i64)>;
+    /// A consultation's articles in order.
+    async fn list_articles(&self, consultation_id: &str) -> Result<Vec<Article>>;
+    /// Adds a comment and counts it on the consultation.
+    async fn add_consultation_comment(
+        &self,
+        c: NewConsultationComment,
+    ) -> Result<ConsultationComment>;
+    /// One comment.
+    async fn get_consultation_comment(&self, id: &str) -> Result<ConsultationComment>;
+    /// Every comment of a consultation (withdrawn and hidden ones too), oldest first.
+    async fn list_consultation_comments(
+        &self,
+        consultation_id: &str,
+    ) -> Result<Vec<ConsultationComment>>;
+    /// Applies a change to a comment if it still applies (edit and withdraw: by the author, not
+    /// withdrawn, not answered; hide: not hidden; answer: not answered); `Conflict("comment")`
+    /// otherwise, `NotFound` when there is no such comment.
+    async fn change_consultation_comment(
+        &self,
+        id: &str,
+        change: CommentChange,
+        actor_id: &str,
+        now: i64,
+    ) -> Result<ConsultationComment>;
+    /// Adds a user's support to a comment; false if they support it already.
+    async fn support_consultation_comment(
+        &self,
+        comment_id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<bool>;
+    /// Publishes the result once; `Conflict("result")` if it is out already.
+    async fn publish_consultation_result(
+        &self,
+        id: &str,
+        summary: &str,
+        now: i64,
+    ) -> Result<Consultation>;
+    /// A user's comments on consultations, newest first, at most `limit`.
+    async fn list_user_consultation_comments(
+        &self,
+        user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ConsultationComment>>;
+
     /// The statistics of demands per department and theme asked, counting as overdue the open
     /// demands whose deadline is at or before `now`; merged duplicates are left out. Groups come
     /// in no particular order.

@@ -3,6 +3,7 @@
 use model::access::Grantee;
 use model::application::{ApplicationStatus, PurposeCategory, ResultKind, ReviewStep, Terms};
 use model::classification::{Domain, Grade, Importance, OpeningType};
+use model::consultation::{Adoption, Audience, EnterpriseSize, Ownership, ParticipantKind, Stance};
 use model::demand::{DemandStatus, RejectionReason, Target};
 use model::pii::PiiFinding;
 use model::role::{OrgKind, Role};
@@ -25,6 +26,12 @@ pub struct Organization {
     pub description: String,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// An enterprise's ownership (所有制), when recorded.
+    pub ownership: Option<Ownership>,
+    /// An enterprise's size (规模), when recorded.
+    pub size: Option<EnterpriseSize>,
+    /// An enterprise's industry (行业), when recorded.
+    pub industry: Option<String>,
 }
 
 /// Input for [`crate::Store::create_org`].
@@ -939,4 +946,172 @@ pub struct DemandHistory {
     pub detail: serde_json::Value,
     /// Unix milliseconds.
     pub created_at: i64,
+}
+
+/// A policy consultation (C11). Its phase follows from its dates and whether the result is out
+/// ([`model::consultation::phase`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Consultation {
+    /// Random id.
+    pub id: String,
+    /// The department that runs it.
+    pub org_id: String,
+    /// Title of the draft.
+    pub title: String,
+    /// Summary of the draft.
+    pub summary: String,
+    /// Who may take part.
+    pub audience: Audience,
+    /// When it opens (Unix ms).
+    pub opens_at: i64,
+    /// When it closes (Unix ms).
+    pub closes_at: i64,
+    /// Why it is shorter than the default period, shown publicly.
+    pub short_reason: Option<String>,
+    /// When every comment must have an answer (Unix ms).
+    pub answers_due_at: i64,
+    /// The department's summary of the result, once published.
+    pub result_summary: Option<String>,
+    /// When the result was published (Unix ms).
+    pub result_published_at: Option<i64>,
+    /// Comments made (withdrawn and hidden ones included).
+    pub comment_count: i64,
+    /// The staff member who published it.
+    pub created_by: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds of the last change.
+    pub modified_at: i64,
+}
+
+/// One numbered article (条) of a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Article {
+    /// 1, 2, 3, ….
+    pub number: i64,
+    /// Its heading, possibly empty.
+    #[serde(default)]
+    pub heading: String,
+    /// Its text.
+    pub body: String,
+}
+
+/// Input for [`crate::Store::create_consultation`].
+#[derive(Debug, Clone)]
+pub struct NewConsultation {
+    /// The department.
+    pub org_id: String,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: String,
+    /// Who may take part.
+    pub audience: Audience,
+    /// Opening time.
+    pub opens_at: i64,
+    /// Closing time.
+    pub closes_at: i64,
+    /// The reason for a short period.
+    pub short_reason: Option<String>,
+    /// When answers are due.
+    pub answers_due_at: i64,
+    /// The articles, numbered from 1.
+    pub articles: Vec<Article>,
+    /// The staff member publishing it.
+    pub created_by: String,
+    /// Unix milliseconds.
+    pub now: i64,
+}
+
+/// A comment on a draft or one of its articles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsultationComment {
+    /// Random id.
+    pub id: String,
+    /// The consultation.
+    pub consultation_id: String,
+    /// The article it is on; `None` for the whole draft.
+    pub article: Option<i64>,
+    /// Who wrote it.
+    pub user_id: String,
+    /// What kind of participant they were.
+    pub participant: ParticipantKind,
+    /// Their enterprise's ownership when they wrote it.
+    pub ownership: Option<Ownership>,
+    /// Their enterprise's size when they wrote it.
+    pub size: Option<EnterpriseSize>,
+    /// Their stance.
+    pub stance: Stance,
+    /// The text.
+    pub body: String,
+    /// Users who support it.
+    pub support_count: i64,
+    /// Withdrawn by its author.
+    pub withdrawn: bool,
+    /// Why it was hidden, when it was.
+    pub hidden_reason: Option<String>,
+    /// Who hid it.
+    pub hidden_by: Option<String>,
+    /// The department's answer.
+    pub adoption: Option<Adoption>,
+    /// The text of the answer (the reason when not adopted).
+    pub answer: Option<String>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// When (Unix ms).
+    pub answered_at: Option<i64>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds of the last change.
+    pub modified_at: i64,
+}
+
+/// Input for [`crate::Store::add_consultation_comment`].
+#[derive(Debug, Clone)]
+pub struct NewConsultationComment {
+    /// The consultation.
+    pub consultation_id: String,
+    /// The article, or `None` for the whole draft.
+    pub article: Option<i64>,
+    /// The author.
+    pub user_id: String,
+    /// The author's kind.
+    pub participant: ParticipantKind,
+    /// Their enterprise's ownership.
+    pub ownership: Option<Ownership>,
+    /// Their enterprise's size.
+    pub size: Option<EnterpriseSize>,
+    /// Stance.
+    pub stance: Stance,
+    /// Text.
+    pub body: String,
+    /// Unix milliseconds.
+    pub now: i64,
+}
+
+/// A change to a comment, applied by [`crate::Store::change_consultation_comment`] only while
+/// the comment is as the caller saw it.
+#[derive(Debug, Clone)]
+pub enum CommentChange {
+    /// The author's new stance and text (not withdrawn, not answered).
+    Edit {
+        /// Stance.
+        stance: Stance,
+        /// Text.
+        body: String,
+    },
+    /// The author withdraws it.
+    Withdraw,
+    /// Hidden with a public reason.
+    Hide {
+        /// The reason.
+        reason: String,
+    },
+    /// The department's answer (once).
+    Answer {
+        /// Adopted, partly, or not.
+        adoption: Adoption,
+        /// The text.
+        answer: String,
+    },
 }

@@ -906,6 +906,7 @@ async fn story(store: DynStore) -> String {
 
     applications(&store, &transport, &firm, &staff, &admin).await;
     demands(&store, &transport, &staff, &admin).await;
+    consultations(&store, &transport, &firm, &staff, &admin).await;
     access_log(&store).await;
 
     // The name is free again; the caller's "kept" check reads this one back.
@@ -2595,6 +2596,255 @@ async fn demands(store: &DynStore, transport: &Organization, staff: &User, admin
         .all(|c| c.user_id == admin.id));
 
     demand_stats_match_the_demands(store).await;
+}
+
+async fn consultations(
+    store: &DynStore,
+    transport: &Organization,
+    firm: &Organization,
+    staff: &User,
+    admin: &User,
+) {
+    use model::consultation::{
+        Adoption, Audience, EnterpriseSize, Ownership, ParticipantKind, Stance,
+    };
+    // Enterprise attributes live on the organization record.
+    let profiled = store
+        .set_enterprise_profile(
+            &firm.id,
+            Some(Ownership::Private),
+            Some(EnterpriseSize::Small),
+            Some("交通运输".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            profiled.ownership,
+            profiled.size,
+            profiled.industry.as_deref()
+        ),
+        (
+            Some(Ownership::Private),
+            Some(EnterpriseSize::Small),
+            Some("交通运输")
+        )
+    );
+    assert_eq!(store.get_org(&firm.id).await.unwrap(), profiled);
+    not_found(store.set_enterprise_profile("nope", None, None, None).await);
+
+    let c = store
+        .create_consultation(NewConsultation {
+            org_id: transport.id.clone(),
+            title: "网约车管理办法（征求意见稿）".into(),
+            summary: "规范网约车经营。".into(),
+            audience: Audience::Enterprises,
+            opens_at: T0,
+            closes_at: T0 + 30 * 86_400_000,
+            short_reason: None,
+            answers_due_at: T0 + 60 * 86_400_000,
+            articles: vec![
+                Article {
+                    number: 1,
+                    heading: "目的".into(),
+                    body: "为了规范……".into(),
+                },
+                Article {
+                    number: 2,
+                    heading: String::new(),
+                    body: "本办法适用于……".into(),
+                },
+            ],
+            created_by: staff.id.clone(),
+            now: T0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(c.comment_count, 0);
+    assert_eq!(store.get_consultation(&c.id).await.unwrap(), c);
+    let articles = store.list_articles(&c.id).await.unwrap();
+    assert_eq!(
+        articles.iter().map(|a| a.number).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    let (list, total) = store.list_consultations(0, 10).await.unwrap();
+    assert_eq!((list.len(), total), (1, 1));
+
+    let author = store
+        .create_user(NewUser {
+            username: "firm-consult".into(),
+            display_name: "企业".into(),
+            role: Role::Enterprise,
+            org_id: Some(firm.id.clone()),
+            password_hash: "$argon2id$v=19$x".into(),
+            now: T0,
+        })
+        .await
+        .unwrap();
+    let comment = store
+        .add_consultation_comment(NewConsultationComment {
+            consultation_id: c.id.clone(),
+            article: Some(2),
+            user_id: author.id.clone(),
+            participant: ParticipantKind::Enterprise,
+            ownership: Some(Ownership::Private),
+            size: Some(EnterpriseSize::Small),
+            stance: Stance::Oppose,
+            body: "适用范围过宽。".into(),
+            now: T0 + 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(comment.article, Some(2));
+    assert!(!comment.withdrawn);
+    assert_eq!(
+        store.get_consultation(&c.id).await.unwrap().comment_count,
+        1
+    );
+
+    // Edits by the author only; supports once per user.
+    let edited = store
+        .change_consultation_comment(
+            &comment.id,
+            CommentChange::Edit {
+                stance: Stance::Neutral,
+                body: "建议缩小适用范围。".into(),
+            },
+            &author.id,
+            T0 + 2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.stance, edited.body.as_str()),
+        (Stance::Neutral, "建议缩小适用范围。")
+    );
+    conflict_on(
+        store
+            .change_consultation_comment(
+                &comment.id,
+                CommentChange::Edit {
+                    stance: Stance::Support,
+                    body: "x".into(),
+                },
+                &staff.id,
+                T0 + 3,
+            )
+            .await,
+        "comment",
+    );
+    assert!(store
+        .support_consultation_comment(&comment.id, &staff.id, T0 + 3)
+        .await
+        .unwrap());
+    assert!(!store
+        .support_consultation_comment(&comment.id, &staff.id, T0 + 4)
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .get_consultation_comment(&comment.id)
+            .await
+            .unwrap()
+            .support_count,
+        1
+    );
+
+    // A second comment is hidden, then withdrawn ones and answered ones are final.
+    let other = store
+        .add_consultation_comment(NewConsultationComment {
+            consultation_id: c.id.clone(),
+            article: None,
+            user_id: author.id.clone(),
+            participant: ParticipantKind::Enterprise,
+            ownership: None,
+            size: None,
+            stance: Stance::Support,
+            body: "支持。".into(),
+            now: T0 + 5,
+        })
+        .await
+        .unwrap();
+    let hidden = store
+        .change_consultation_comment(
+            &other.id,
+            CommentChange::Hide {
+                reason: "含广告".into(),
+            },
+            &admin.id,
+            T0 + 6,
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden.hidden_reason.as_deref(), Some("含广告"));
+    conflict_on(
+        store
+            .change_consultation_comment(
+                &other.id,
+                CommentChange::Hide { reason: "x".into() },
+                &admin.id,
+                T0 + 7,
+            )
+            .await,
+        "comment",
+    );
+    let answered = store
+        .change_consultation_comment(
+            &comment.id,
+            CommentChange::Answer {
+                adoption: Adoption::Partly,
+                answer: "已调整第二条。".into(),
+            },
+            &staff.id,
+            T0 + 8,
+        )
+        .await
+        .unwrap();
+    assert_eq!(answered.adoption, Some(Adoption::Partly));
+    for change in [
+        CommentChange::Answer {
+            adoption: Adoption::Adopted,
+            answer: String::new(),
+        },
+        CommentChange::Withdraw,
+    ] {
+        conflict_on(
+            store
+                .change_consultation_comment(&comment.id, change, &author.id, T0 + 9)
+                .await,
+            "comment",
+        );
+    }
+    let withdrawn = store
+        .change_consultation_comment(&other.id, CommentChange::Withdraw, &author.id, T0 + 10)
+        .await
+        .unwrap();
+    assert!(withdrawn.withdrawn);
+    not_found(
+        store
+            .change_consultation_comment("nope", CommentChange::Withdraw, &author.id, T0)
+            .await,
+    );
+    let all = store.list_consultation_comments(&c.id).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let mine = store
+        .list_user_consultation_comments(&author.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(mine[0].id, other.id);
+
+    // The result, once.
+    let published = store
+        .publish_consultation_result(&c.id, "采纳部分意见。", T0 + 11)
+        .await
+        .unwrap();
+    assert_eq!(published.result_published_at, Some(T0 + 11));
+    conflict_on(
+        store
+            .publish_consultation_result(&c.id, "again", T0 + 12)
+            .await,
+        "result",
+    );
 }
 
 /// The statistics' GROUP BYs against the same numbers counted from every demand listed, at two

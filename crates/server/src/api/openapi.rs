@@ -91,7 +91,7 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         ErrorBody, ErrorType, Role, OrgKind, Domain, Grade, OpeningType, Importance, Mode,
         PurposeCategory, ResultKind, ApplicationStatus, ReviewStep, RequestStatus, GrantState,
-        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason,
+        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption,
     )),
     modifiers(&BearerToken),
     tags(

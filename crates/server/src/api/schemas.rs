@@ -151,6 +151,31 @@ code_enum! {
     RejectionReason => model::demand::RejectionReason::ALL.iter().map(|v| v.code())
 }
 
+code_enum! {
+    /// An enterprise's ownership (所有制).
+    Ownership => model::consultation::Ownership::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// An enterprise's size (规模).
+    EnterpriseSize => model::consultation::EnterpriseSize::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// Who may take part in a consultation.
+    Audience => model::consultation::Audience::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// Where a consultation stands.
+    Phase => model::consultation::Phase::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// A participant's stance on a draft or an article.
+    Stance => model::consultation::Stance::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// The department's answer to a comment.
+    Adoption => model::consultation::Adoption::ALL.iter().map(|v| v.code())
+}
+
 // The model has no code table for these; the unit tests check them against serde.
 const REVIEW_STEPS: &[&str] = &["department", "authority"];
 const REQUEST_STATUSES: &[&str] = &["pending", "approved", "rejected"];
@@ -253,6 +278,12 @@ pub struct Organization {
     description: String,
     /// Unix milliseconds.
     created_at: i64,
+    /// An enterprise's ownership, when recorded.
+    ownership: Option<Ownership>,
+    /// An enterprise's size, when recorded.
+    size: Option<EnterpriseSize>,
+    /// An enterprise's industry, when recorded.
+    industry: Option<String>,
 }
 
 /// A user account.

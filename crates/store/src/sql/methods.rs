@@ -35,6 +35,9 @@ macro_rules! impl_store {
                     uscc: org.uscc,
                     description: org.description,
                     created_at: org.now,
+                    ownership: None,
+                    size: None,
+                    industry: None,
                 };
                 sqlx::query(
                     "INSERT INTO organizations \
@@ -1473,6 +1476,303 @@ macro_rules! impl_store {
                 .await?
                 .iter()
                 .map(rows::demand_comment)
+                .collect()
+            }
+
+            // Consultations.
+
+            async fn set_enterprise_profile(
+                &self,
+                org_id: &str,
+                ownership: Option<model::consultation::Ownership>,
+                size: Option<model::consultation::EnterpriseSize>,
+                industry: Option<String>,
+            ) -> Result<Organization> {
+                let done = sqlx::query(
+                    "UPDATE organizations SET ownership = $1, size = $2, industry = $3 WHERE id = $4",
+                )
+                .bind(ownership.map(|o| o.code()))
+                .bind(size.map(|s| s.code()))
+                .bind(industry)
+                .bind(org_id)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                self.get_org(org_id).await
+            }
+
+            async fn create_consultation(&self, c: NewConsultation) -> Result<Consultation> {
+                let id = new_id();
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO consultations (id, org_id, title, summary, audience, opens_at, \
+                     closes_at, short_reason, answers_due_at, result_summary, result_published_at, \
+                     comment_count, created_by, created_at, modified_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, 0, $10, $11, $11)",
+                )
+                .bind(&id)
+                .bind(&c.org_id)
+                .bind(&c.title)
+                .bind(&c.summary)
+                .bind(c.audience.code())
+                .bind(c.opens_at)
+                .bind(c.closes_at)
+                .bind(&c.short_reason)
+                .bind(c.answers_due_at)
+                .bind(&c.created_by)
+                .bind(c.now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                for a in &c.articles {
+                    sqlx::query(
+                        "INSERT INTO consultation_articles (consultation_id, number, heading, body) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&id)
+                    .bind(a.number)
+                    .bind(&a.heading)
+                    .bind(&a.body)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| write_error(e, &[]))?;
+                }
+                tx.commit().await?;
+                self.get_consultation(&id).await
+            }
+
+            async fn get_consultation(&self, id: &str) -> Result<Consultation> {
+                sqlx::query("SELECT * FROM consultations WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| rows::consultation(&r))
+                    .unwrap_or(Err(StoreError::NotFound))
+            }
+
+            async fn list_consultations(
+                &self,
+                offset: i64,
+                limit: i64,
+            ) -> Result<(Vec<Consultation>, i64)> {
+                let list = sqlx::query(
+                    "SELECT * FROM consultations ORDER BY opens_at DESC, id LIMIT $1 OFFSET $2",
+                )
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::consultation)
+                .collect::<Result<Vec<_>>>()?;
+                let total = sqlx::query("SELECT COUNT(*) AS n FROM consultations")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .int("n")?;
+                Ok((list, total))
+            }
+
+            async fn list_articles(&self, consultation_id: &str) -> Result<Vec<Article>> {
+                sqlx::query(
+                    "SELECT * FROM consultation_articles WHERE consultation_id = $1 ORDER BY number",
+                )
+                .bind(consultation_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::article)
+                .collect()
+            }
+
+            async fn add_consultation_comment(
+                &self,
+                c: NewConsultationComment,
+            ) -> Result<ConsultationComment> {
+                let id = new_id();
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO consultation_comments (id, consultation_id, article, user_id, \
+                     participant, ownership, size, stance, body, support_count, withdrawn, \
+                     created_at, modified_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $11)",
+                )
+                .bind(&id)
+                .bind(&c.consultation_id)
+                .bind(c.article)
+                .bind(&c.user_id)
+                .bind(rows::participant_code(c.participant))
+                .bind(c.ownership.map(|o| o.code()))
+                .bind(c.size.map(|s| s.code()))
+                .bind(c.stance.code())
+                .bind(&c.body)
+                .bind(false)
+                .bind(c.now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                sqlx::query(
+                    "UPDATE consultations SET comment_count = comment_count + 1 WHERE id = $1",
+                )
+                .bind(&c.consultation_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                self.get_consultation_comment(&id).await
+            }
+
+            async fn get_consultation_comment(&self, id: &str) -> Result<ConsultationComment> {
+                sqlx::query("SELECT * FROM consultation_comments WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| rows::consultation_comment(&r))
+                    .unwrap_or(Err(StoreError::NotFound))
+            }
+
+            async fn list_consultation_comments(
+                &self,
+                consultation_id: &str,
+            ) -> Result<Vec<ConsultationComment>> {
+                sqlx::query(
+                    "SELECT * FROM consultation_comments WHERE consultation_id = $1 \
+                     ORDER BY created_at, id",
+                )
+                .bind(consultation_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::consultation_comment)
+                .collect()
+            }
+
+            async fn change_consultation_comment(
+                &self,
+                id: &str,
+                change: CommentChange,
+                actor_id: &str,
+                now: i64,
+            ) -> Result<ConsultationComment> {
+                // Each change names in its WHERE the state it applies to, so a race loses
+                // cleanly with `Conflict`.
+                let done = match &change {
+                    CommentChange::Edit { stance, body } => sqlx::query(
+                        "UPDATE consultation_comments SET stance = $1, body = $2, modified_at = $3 \
+                         WHERE id = $4 AND user_id = $5 AND withdrawn = $6 AND adoption IS NULL",
+                    )
+                    .bind(stance.code())
+                    .bind(body)
+                    .bind(now)
+                    .bind(id)
+                    .bind(actor_id)
+                    .bind(false),
+                    CommentChange::Withdraw => sqlx::query(
+                        "UPDATE consultation_comments SET withdrawn = $1, modified_at = $2 \
+                         WHERE id = $3 AND user_id = $4 AND withdrawn = $5 AND adoption IS NULL",
+                    )
+                    .bind(true)
+                    .bind(now)
+                    .bind(id)
+                    .bind(actor_id)
+                    .bind(false),
+                    CommentChange::Hide { reason } => sqlx::query(
+                        "UPDATE consultation_comments SET hidden_reason = $1, hidden_by = $2, \
+                         modified_at = $3 WHERE id = $4 AND hidden_reason IS NULL",
+                    )
+                    .bind(reason)
+                    .bind(actor_id)
+                    .bind(now)
+                    .bind(id),
+                    CommentChange::Answer { adoption, answer } => sqlx::query(
+                        "UPDATE consultation_comments SET adoption = $1, answer = $2, \
+                         answered_by = $3, answered_at = $4, modified_at = $4 \
+                         WHERE id = $5 AND adoption IS NULL",
+                    )
+                    .bind(adoption.code())
+                    .bind(answer)
+                    .bind(actor_id)
+                    .bind(now)
+                    .bind(id),
+                }
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                if done.rows_affected() == 0 {
+                    self.get_consultation_comment(id).await?;
+                    return Err(StoreError::Conflict("comment".into()));
+                }
+                self.get_consultation_comment(id).await
+            }
+
+            async fn support_consultation_comment(
+                &self,
+                comment_id: &str,
+                user_id: &str,
+                now: i64,
+            ) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "INSERT INTO consultation_comment_supports (comment_id, user_id, created_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (comment_id, user_id) DO NOTHING",
+                )
+                .bind(comment_id)
+                .bind(user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                let added = done.rows_affected() > 0;
+                if added {
+                    sqlx::query(
+                        "UPDATE consultation_comments SET support_count = support_count + 1 \
+                         WHERE id = $1",
+                    )
+                    .bind(comment_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn publish_consultation_result(
+                &self,
+                id: &str,
+                summary: &str,
+                now: i64,
+            ) -> Result<Consultation> {
+                let done = sqlx::query(
+                    "UPDATE consultations SET result_summary = $1, result_published_at = $2, \
+                     modified_at = $2 WHERE id = $3 AND result_published_at IS NULL",
+                )
+                .bind(summary)
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    self.get_consultation(id).await?;
+                    return Err(StoreError::Conflict("result".into()));
+                }
+                self.get_consultation(id).await
+            }
+
+            async fn list_user_consultation_comments(
+                &self,
+                user_id: &str,
+                limit: i64,
+            ) -> Result<Vec<ConsultationComment>> {
+                sqlx::query(
+                    "SELECT * FROM consultation_comments WHERE user_id = $1 \
+                     ORDER BY created_at DESC, id LIMIT $2",
+                )
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::consultation_comment)
                 .collect()
             }
 

@@ -43,6 +43,20 @@ pub(crate) trait RowExt {
             .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
     }
 
+    /// A nullable text column holding the stable code of an enum.
+    fn code_opt<T>(&self, column: &str) -> Result<Option<T>>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        self.text_opt(column)?
+            .map(|t| {
+                t.parse()
+                    .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+            })
+            .transpose()
+    }
+
     /// A text column holding JSON.
     fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
         serde_json::from_str(&self.text(column)?)
@@ -92,7 +106,77 @@ pub(crate) fn organization(r: &impl RowExt) -> Result<Organization> {
         uscc: r.text_opt("uscc")?,
         description: r.text("description")?,
         created_at: r.int("created_at")?,
+        ownership: r.code_opt("ownership")?,
+        size: r.code_opt("size")?,
+        industry: r.text_opt("industry")?,
     })
+}
+
+pub(crate) fn consultation(r: &impl RowExt) -> Result<Consultation> {
+    Ok(Consultation {
+        id: r.text("id")?,
+        org_id: r.text("org_id")?,
+        title: r.text("title")?,
+        summary: r.text("summary")?,
+        audience: r.code("audience")?,
+        opens_at: r.int("opens_at")?,
+        closes_at: r.int("closes_at")?,
+        short_reason: r.text_opt("short_reason")?,
+        answers_due_at: r.int("answers_due_at")?,
+        result_summary: r.text_opt("result_summary")?,
+        result_published_at: r.int_opt("result_published_at")?,
+        comment_count: r.int("comment_count")?,
+        created_by: r.text("created_by")?,
+        created_at: r.int("created_at")?,
+        modified_at: r.int("modified_at")?,
+    })
+}
+
+pub(crate) fn article(r: &impl RowExt) -> Result<Article> {
+    Ok(Article {
+        number: r.int("number")?,
+        heading: r.text("heading")?,
+        body: r.text("body")?,
+    })
+}
+
+pub(crate) fn consultation_comment(r: &impl RowExt) -> Result<ConsultationComment> {
+    let participant = match r.text("participant")?.as_str() {
+        "citizen" => model::consultation::ParticipantKind::Citizen,
+        "enterprise" => model::consultation::ParticipantKind::Enterprise,
+        "government" => model::consultation::ParticipantKind::Government,
+        other => return Err(StoreError::Corrupt(format!("participant kind `{other}`"))),
+    };
+    Ok(ConsultationComment {
+        id: r.text("id")?,
+        consultation_id: r.text("consultation_id")?,
+        article: r.int_opt("article")?,
+        user_id: r.text("user_id")?,
+        participant,
+        ownership: r.code_opt("ownership")?,
+        size: r.code_opt("size")?,
+        stance: r.code("stance")?,
+        body: r.text("body")?,
+        support_count: r.int("support_count")?,
+        withdrawn: r.flag("withdrawn")?,
+        hidden_reason: r.text_opt("hidden_reason")?,
+        hidden_by: r.text_opt("hidden_by")?,
+        adoption: r.code_opt("adoption")?,
+        answer: r.text_opt("answer")?,
+        answered_by: r.text_opt("answered_by")?,
+        answered_at: r.int_opt("answered_at")?,
+        created_at: r.int("created_at")?,
+        modified_at: r.int("modified_at")?,
+    })
+}
+
+/// The stable code of a participant kind.
+pub(crate) fn participant_code(k: model::consultation::ParticipantKind) -> &'static str {
+    match k {
+        model::consultation::ParticipantKind::Citizen => "citizen",
+        model::consultation::ParticipantKind::Enterprise => "enterprise",
+        model::consultation::ParticipantKind::Government => "government",
+    }
 }
 
 pub(crate) fn user(r: &impl RowExt) -> Result<User> {

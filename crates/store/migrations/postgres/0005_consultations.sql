@@ -1,0 +1,71 @@
+-- Policy consultations (DESIGN.md C11), PostgreSQL flavour. Keep in step with
+-- ../sqlite/0005_consultations.sql: the two differ only in column types (BIGINT, BOOLEAN).
+-- Enterprises carry ownership, size and industry (for the participation statistics); other
+-- organizations leave them empty.
+ALTER TABLE organizations ADD COLUMN ownership TEXT;
+ALTER TABLE organizations ADD COLUMN size TEXT;
+ALTER TABLE organizations ADD COLUMN industry TEXT;
+
+-- A consultation's phase follows from its dates and result_published_at. Counts are kept on the
+-- row in the same transaction as the rows they count.
+CREATE TABLE consultations (
+    id                  TEXT    NOT NULL PRIMARY KEY,
+    org_id              TEXT    NOT NULL REFERENCES organizations (id),
+    title               TEXT    NOT NULL,
+    summary             TEXT    NOT NULL,
+    audience            TEXT    NOT NULL,
+    opens_at            BIGINT  NOT NULL,
+    closes_at           BIGINT  NOT NULL,
+    short_reason        TEXT,
+    answers_due_at      BIGINT  NOT NULL,
+    result_summary      TEXT,
+    result_published_at BIGINT,
+    comment_count       BIGINT  NOT NULL,
+    created_by          TEXT    NOT NULL REFERENCES users (id),
+    created_at          BIGINT  NOT NULL,
+    modified_at         BIGINT  NOT NULL
+);
+CREATE INDEX consultations_closes ON consultations (closes_at);
+CREATE INDEX consultations_org ON consultations (org_id, created_at);
+
+CREATE TABLE consultation_articles (
+    consultation_id TEXT    NOT NULL REFERENCES consultations (id),
+    number          BIGINT  NOT NULL,
+    heading         TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    PRIMARY KEY (consultation_id, number)
+);
+
+-- A comment on the whole draft (article NULL) or one article. The commenter's kind and, for
+-- enterprises, ownership and size are kept as they were when the comment was made, so the
+-- statistics do not change when an organization record does.
+CREATE TABLE consultation_comments (
+    id              TEXT    NOT NULL PRIMARY KEY,
+    consultation_id TEXT    NOT NULL REFERENCES consultations (id),
+    article         BIGINT,
+    user_id         TEXT    NOT NULL REFERENCES users (id),
+    participant     TEXT    NOT NULL,
+    ownership       TEXT,
+    size            TEXT,
+    stance          TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    support_count   BIGINT  NOT NULL,
+    withdrawn       BOOLEAN NOT NULL,
+    hidden_reason   TEXT,
+    hidden_by       TEXT,
+    adoption        TEXT,
+    answer          TEXT,
+    answered_by     TEXT,
+    answered_at     BIGINT,
+    created_at      BIGINT  NOT NULL,
+    modified_at     BIGINT  NOT NULL
+);
+CREATE INDEX consultation_comments_of ON consultation_comments (consultation_id, created_at);
+CREATE INDEX consultation_comments_user ON consultation_comments (user_id, created_at);
+
+CREATE TABLE consultation_comment_supports (
+    comment_id TEXT    NOT NULL REFERENCES consultation_comments (id),
+    user_id    TEXT    NOT NULL REFERENCES users (id),
+    created_at BIGINT  NOT NULL,
+    PRIMARY KEY (comment_id, user_id)
+);
