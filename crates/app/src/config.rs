@@ -67,6 +67,11 @@ pub struct Config {
     /// Days a department has to answer a data demand before it is flagged overdue (1 to 365).
     #[arg(long, env = "GONGSHU_DEMAND_ANSWER_DAYS", default_value_t = model::demand::DEFAULT_ANSWER_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
     pub demand_answer_days: i64,
+
+    /// Days after a consultation closes within which the department must answer every comment
+    /// before it is flagged overdue (1 to 365).
+    #[arg(long, env = "GONGSHU_CONSULTATION_ANSWER_DAYS", default_value_t = model::consultation::DEFAULT_ANSWER_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
+    pub consultation_answer_days: i64,
 }
 
 impl Default for Config {
@@ -86,6 +91,7 @@ impl Default for Config {
             download_max_rows: 20_000_000,
             log_origin: None,
             demand_answer_days: model::demand::DEFAULT_ANSWER_DAYS,
+            consultation_answer_days: model::consultation::DEFAULT_ANSWER_DAYS,
         }
     }
 }
@@ -111,6 +117,7 @@ impl std::fmt::Debug for Config {
             .field("download_max_rows", &self.download_max_rows)
             .field("log_origin", &self.log_origin)
             .field("demand_answer_days", &self.demand_answer_days)
+            .field("consultation_answer_days", &self.consultation_answer_days)
             .finish()
     }
 }
@@ -193,7 +200,8 @@ impl Config {
             query_memory_mb,
             query_max_rows,
             download_max_rows,
-            demand_answer_days
+            demand_answer_days,
+            consultation_answer_days
         );
         Ok(config)
     }
@@ -203,11 +211,15 @@ impl Config {
     /// parts), and so is the file of a `sqlite://` database URL. Everything later joins paths
     /// onto these, and the object store under the query engine refuses paths with `..` in them.
     pub fn resolved(mut self) -> Result<Config, ConfigError> {
-        if !(1..=365).contains(&self.demand_answer_days) {
-            return Err(ConfigError::Invalid(format!(
-                "demand_answer_days is {}; give 1 to 365 days",
-                self.demand_answer_days
-            )));
+        for (name, days) in [
+            ("demand_answer_days", self.demand_answer_days),
+            ("consultation_answer_days", self.consultation_answer_days),
+        ] {
+            if !(1..=365).contains(&days) {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} is {days}; give 1 to 365 days"
+                )));
+            }
         }
         self.data_dir = resolve_dir(&self.data_dir)?;
         if let Some(url) = &self.database_url {

@@ -550,7 +550,7 @@ fn require_answerer(user: &User, d: &Demand) -> AppResult<()> {
 }
 
 /// Parses a `YYYY-MM-DD` date as the start of that day in China Standard Time.
-fn parse_day(text: &str) -> AppResult<i64> {
+pub(crate) fn parse_day(text: &str) -> AppResult<i64> {
     let bad = || invalid(format!("`{text}` is not a date; write it as YYYY-MM-DD."));
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(text.trim(), &format).map_err(|_| bad())?;

@@ -82,6 +82,11 @@ error_codes! {
     DemandNotFound => "demand_not_found", "not_found";
     AlreadySupported => "already_supported", "conflict";
     DemandClosed => "demand_closed", "conflict";
+    ConsultationNotFound => "consultation_not_found", "not_found";
+    CommentNotFound => "comment_not_found", "not_found";
+    ConsultationNotOpen => "consultation_not_open", "conflict";
+    ConsultationNotClosed => "consultation_not_closed", "conflict";
+    UnansweredComments => "unanswered_comments", "conflict";
     Internal => "internal", "internal";
     Unavailable => "unavailable", "internal";
 }

@@ -16,6 +16,7 @@ mod books;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod consultations;
 pub mod dataservice;
 pub mod demands;
 pub mod demo;

@@ -173,7 +173,7 @@ pub fn period(
     now: i64,
 ) -> Result<(i64, i64), ConsultationError> {
     let days = last_day - first_day + 1;
-    if first_day < cst_day(now) || days < 1 || days > MAX_PERIOD_DAYS {
+    if first_day < cst_day(now) || !(1..=MAX_PERIOD_DAYS).contains(&days) {
         return Err(ConsultationError::Period);
     }
     if days < DEFAULT_PERIOD_DAYS && short_reason.is_none_or(|r| r.trim().is_empty()) {

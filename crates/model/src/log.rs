@@ -57,6 +57,14 @@ string_enum! {
         DemandTransferred => "demand.transferred", "转办数据需求", "Demand transferred";
         /// A duplicate demand was merged into another.
         DemandMerged => "demand.merged", "合并数据需求", "Demand merged";
+        /// A department published a draft for consultation.
+        ConsultationPublished => "consultation.published", "发布征求意见稿", "Consultation published";
+        /// A consultation closed.
+        ConsultationClosed => "consultation.closed", "意见征集截止", "Consultation closed";
+        /// A department answered a comment.
+        ConsultationAnswered => "consultation.answered", "反馈意见采纳情况", "Comment answered";
+        /// A department published the result of a consultation.
+        ConsultationResult => "consultation.result", "公布意见征集结果", "Consultation result published";
         /// Points were redeemed for a reward.
         PointsRedeemed => "points.redeemed", "积分兑换", "Points redeemed";
         /// An auditor read the private detail of an entry.

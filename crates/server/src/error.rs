@@ -42,9 +42,17 @@ pub fn status(code: Code) -> StatusCode {
         Forbidden | CsrfFailed | NoAccess => StatusCode::FORBIDDEN,
         NotFound | DatasetNotFound | ResourceNotFound | OrgNotFound | UserNotFound
         | RequestNotFound | TokenNotFound | ApplicationNotFound | GrantNotFound | NoData
-        | TableNotFound | LogEntryNotFound | DemandNotFound => StatusCode::NOT_FOUND,
-        AgreementMismatch | NameTaken | AlreadyDecided | StaleRequest | AlreadySupported
-        | DemandClosed => StatusCode::CONFLICT,
+        | TableNotFound | LogEntryNotFound | DemandNotFound | ConsultationNotFound
+        | CommentNotFound => StatusCode::NOT_FOUND,
+        AgreementMismatch
+        | NameTaken
+        | AlreadyDecided
+        | StaleRequest
+        | AlreadySupported
+        | DemandClosed
+        | ConsultationNotOpen
+        | ConsultationNotClosed
+        | UnansweredComments => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -213,6 +221,11 @@ mod tests {
             ("demand_not_found", 404),
             ("already_supported", 409),
             ("demand_closed", 409),
+            ("consultation_not_found", 404),
+            ("comment_not_found", 404),
+            ("consultation_not_open", 409),
+            ("consultation_not_closed", 409),
+            ("unanswered_comments", 409),
             ("internal", 500),
             ("unavailable", 503),
         ];

@@ -432,6 +432,11 @@ pub fn error_zh(code: &str) -> Option<&'static str> {
         "demand_not_found" => "找不到这条数据需求。",
         "already_supported" => "您已经支持过这条需求，每人只能支持一次。",
         "demand_closed" => "这条需求已办结或合并，不再接受支持和评论。",
+        "consultation_not_found" => "没有这项意见征集。",
+        "comment_not_found" => "没有这条意见。",
+        "consultation_not_open" => "意见征集不在进行中，不能发表、修改或支持意见。",
+        "consultation_not_closed" => "意见征集截止后才能反馈意见。",
+        "unanswered_comments" => "还有意见未反馈，全部反馈后才能公布结果。",
         _ => return None,
     })
 }

@@ -345,6 +345,9 @@ pub trait Store: Send + Sync + 'static {
         summary: &str,
         now: i64,
     ) -> Result<Consultation>;
+    /// Marks that the close of a consultation has been logged; true for the one caller that
+    /// marked it (who then logs it), false when it was marked already.
+    async fn mark_consultation_close_logged(&self, id: &str, now: i64) -> Result<bool>;
     /// A user's comments on consultations, newest first, at most `limit`.
     async fn list_user_consultation_comments(
         &self,

@@ -2833,6 +2833,16 @@ async fn consultations(
         .unwrap();
     assert_eq!(mine[0].id, other.id);
 
+    // The close is logged once.
+    assert!(store
+        .mark_consultation_close_logged(&c.id, T0 + 30)
+        .await
+        .unwrap());
+    assert!(!store
+        .mark_consultation_close_logged(&c.id, T0 + 31)
+        .await
+        .unwrap());
+
     // The result, once.
     let published = store
         .publish_consultation_result(&c.id, "采纳部分意见。", T0 + 11)

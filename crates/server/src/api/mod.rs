@@ -2,6 +2,7 @@
 
 mod accounts;
 mod applications;
+mod consultations;
 pub mod data;
 mod datasets;
 mod demands;
@@ -25,4 +26,5 @@ pub fn router() -> Router<SharedState> {
         .merge(applications::router())
         .merge(data::router())
         .merge(demands::router())
+        .merge(consultations::router())
 }

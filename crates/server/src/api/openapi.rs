@@ -6,7 +6,7 @@
 //! (`tests/it/openapi.rs`) checks every answer it receives against this document.
 
 use super::schemas::*;
-use super::{accounts, applications, data, datasets, demands, requests};
+use super::{accounts, applications, consultations, data, datasets, demands, requests};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -72,6 +72,18 @@ use utoipa::{Modify, OpenApi};
         data::download,
         data::sql_get,
         data::sql_post,
+        consultations::list,
+        consultations::create,
+        consultations::show,
+        consultations::comment,
+        consultations::stats,
+        consultations::result,
+        consultations::edit,
+        consultations::withdraw,
+        consultations::support,
+        consultations::hide,
+        consultations::answer,
+        consultations::enterprise_profile,
         demands::list,
         demands::stats,
         demands::create,
@@ -102,6 +114,7 @@ use utoipa::{Modify, OpenApi};
         (name = "applications", description = "Applications for conditional data, reviews, grants and reported results (C4)."),
         (name = "data", description = "Reading data: preview, REST query, aggregates, downloads and read-only SQL; every response is logged."),
         (name = "demands", description = "Data demands (数据需求): what the public needs, supported, and answered in public by the department asked."),
+        (name = "consultations", description = "Policy consultations (意见征集): drafts in articles, comments with a stance, answers after the close, and the published result."),
         (name = "log", description = "The private detail behind access-log entries, for auditors."),
         (name = "catalog", description = "The opening list (开放清单)."),
     )

@@ -1254,6 +1254,193 @@ pub struct DemandPage {
     demands: Vec<DemandView>,
 }
 
+/// A draft as a department publishes it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsultationInput {
+    /// Title of the draft, at most 200 characters.
+    #[schema(max_length = 200)]
+    title: String,
+    /// What the draft is about.
+    summary: String,
+    /// Who may take part (default everyone signed in).
+    #[serde(default)]
+    #[schema(nullable = false)]
+    audience: Option<Audience>,
+    /// The first day open, `YYYY-MM-DD`, today or later (default today).
+    #[serde(default)]
+    #[schema(nullable = false, format = Date)]
+    opens: Option<String>,
+    /// The last day open, `YYYY-MM-DD` (default: 30 days in all).
+    #[serde(default)]
+    #[schema(nullable = false, format = Date)]
+    closes: Option<String>,
+    /// Why the period is shorter than 30 days; required then, and shown publicly.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    short_reason: Option<String>,
+    /// The articles (条), numbered 1, 2, 3, … in this order.
+    #[schema(min_items = 1, max_items = 500)]
+    articles: Vec<ArticleInput>,
+}
+
+/// One article of a draft.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleInput {
+    /// Its heading.
+    #[serde(default)]
+    heading: String,
+    /// Its text.
+    body: String,
+}
+
+/// An article of a draft.
+#[derive(ToSchema)]
+pub struct Article {
+    /// 1, 2, 3, ….
+    number: i64,
+    heading: String,
+    body: String,
+}
+
+/// A comment as written.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentInput {
+    /// The article's number; absent for the whole draft.
+    #[serde(default)]
+    #[schema(nullable = false, minimum = 1)]
+    article: Option<i64>,
+    stance: Stance,
+    /// At most 4,000 characters.
+    #[schema(max_length = 4000)]
+    body: String,
+}
+
+/// The department's answer to a comment.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentAnswerInput {
+    adoption: Adoption,
+    /// The answer; required as the reason when not adopted.
+    #[serde(default)]
+    text: String,
+}
+
+/// A consultation as the public sees it.
+#[derive(ToSchema)]
+pub struct ConsultationView {
+    id: String,
+    /// The department running it (organization id).
+    org_id: String,
+    title: String,
+    summary: String,
+    audience: Audience,
+    /// Unix milliseconds.
+    opens_at: i64,
+    /// Unix milliseconds.
+    closes_at: i64,
+    /// Why the period is shorter than 30 days.
+    short_reason: Option<String>,
+    /// When every comment must have an answer (Unix ms).
+    answers_due_at: i64,
+    result_summary: Option<String>,
+    /// Unix milliseconds.
+    result_published_at: Option<i64>,
+    comment_count: i64,
+    created_by: String,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Unix milliseconds.
+    modified_at: i64,
+    /// The department's slug.
+    department: String,
+    department_title: String,
+    phase: Phase,
+    /// Whether the answers are overdue now.
+    overdue: bool,
+}
+
+/// A comment as the public sees it.
+#[derive(ToSchema)]
+pub struct CommentView {
+    id: String,
+    /// The article; null for the whole draft.
+    article: Option<i64>,
+    /// `citizen`, `enterprise` or `government`.
+    #[schema(pattern = "^(citizen|enterprise|government)$")]
+    participant: String,
+    /// The enterprise's or department's name; null for citizens.
+    organization: Option<String>,
+    stance: Stance,
+    /// Empty when hidden or withdrawn.
+    body: String,
+    support_count: i64,
+    withdrawn: bool,
+    hidden_reason: Option<String>,
+    adoption: Option<Adoption>,
+    answer: Option<String>,
+    /// Unix milliseconds.
+    answered_at: Option<i64>,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Whether the caller wrote it.
+    mine: bool,
+}
+
+/// A consultation with its articles and comments.
+#[derive(ToSchema)]
+pub struct ConsultationDetail {
+    #[serde(flatten)]
+    view: ConsultationView,
+    articles: Vec<Article>,
+    comments: Vec<CommentView>,
+}
+
+/// A page of consultations.
+#[derive(ToSchema)]
+pub struct ConsultationPage {
+    total: i64,
+    offset: i64,
+    limit: i64,
+    consultations: Vec<ConsultationView>,
+}
+
+/// Stance counts of an article (or the whole draft).
+#[derive(ToSchema)]
+pub struct ArticleCounts {
+    /// Null for the whole draft.
+    article: Option<i64>,
+    support: i64,
+    oppose: i64,
+    neutral: i64,
+}
+
+/// The statistics of a consultation.
+#[derive(ToSchema)]
+pub struct ConsultationStats {
+    /// Visible comments.
+    comments: i64,
+    hidden: i64,
+    withdrawn: i64,
+    by_article: Vec<ArticleCounts>,
+    /// Distinct participants with a visible comment.
+    participants: i64,
+    citizens: i64,
+    enterprises: i64,
+    private_enterprises: i64,
+    /// Small, medium and micro enterprises.
+    smes: i64,
+    government: i64,
+    adopted: i64,
+    partly: i64,
+    not_adopted: i64,
+    unanswered: i64,
+    /// (Adopted + partly) out of answered; null before any answer.
+    adoption_rate: Option<f64>,
+}
+
 /// One of the caller's comments, with the demand it is on.
 #[derive(ToSchema)]
 pub struct CommentActivity {
@@ -1455,6 +1642,10 @@ mod tests {
         accepts_every_documented_field::<DemandInput, app::demands::DemandInput>();
         accepts_every_documented_field::<AnswerInput, app::demands::AnswerInput>();
         accepts_every_documented_field::<FulfilInput, app::demands::FulfilInput>();
+        accepts_every_documented_field::<ConsultationInput, app::consultations::ConsultationInput>(
+        );
+        accepts_every_documented_field::<CommentInput, app::consultations::CommentInput>();
+        accepts_every_documented_field::<CommentAnswerInput, app::consultations::AnswerInput>();
     }
 
     /// The keys serde writes for `value` are exactly the properties `T` documents.
@@ -1524,6 +1715,24 @@ mod tests {
             median_days_to_answer: None,
         };
         documents_exactly::<DemandStatRow>(row.clone());
+        documents_exactly::<ConsultationStats>(app::consultations::ConsultationStats::default());
+        documents_exactly::<ArticleCounts>(app::consultations::ArticleCounts::default());
+        documents_exactly::<CommentView>(app::consultations::CommentView {
+            id: String::new(),
+            article: None,
+            participant: model::consultation::ParticipantKind::Citizen,
+            organization: None,
+            stance: model::consultation::Stance::Neutral,
+            body: String::new(),
+            support_count: 0,
+            withdrawn: false,
+            hidden_reason: None,
+            adoption: None,
+            answer: None,
+            answered_at: None,
+            created_at: 0,
+            mine: false,
+        });
         documents_exactly::<Activity>(app::activity::Activity {
             filed: vec![],
             supported: vec![],

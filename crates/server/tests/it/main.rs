@@ -8,6 +8,7 @@ mod accounts;
 mod adversarial;
 mod catalog;
 mod ckan;
+mod consultations;
 mod datarequests;
 mod demands;
 mod demo;

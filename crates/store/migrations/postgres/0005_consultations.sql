@@ -20,6 +20,9 @@ CREATE TABLE consultations (
     answers_due_at      BIGINT  NOT NULL,
     result_summary      TEXT,
     result_published_at BIGINT,
+    -- When the close was written to the access log (it happens by the clock, and is logged by
+    -- the first request that finds the consultation closed).
+    close_logged_at     BIGINT,
     comment_count       BIGINT  NOT NULL,
     created_by          TEXT    NOT NULL REFERENCES users (id),
     created_at          BIGINT  NOT NULL,

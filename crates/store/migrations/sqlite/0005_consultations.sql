@@ -20,6 +20,9 @@ CREATE TABLE consultations (
     answers_due_at      INTEGER NOT NULL,
     result_summary      TEXT,
     result_published_at INTEGER,
+    -- When the close was written to the access log (it happens by the clock, and is logged by
+    -- the first request that finds the consultation closed).
+    close_logged_at     INTEGER,
     comment_count       INTEGER NOT NULL,
     created_by          TEXT    NOT NULL REFERENCES users (id),
     created_at          INTEGER NOT NULL,

@@ -1758,6 +1758,18 @@ macro_rules! impl_store {
                 self.get_consultation(id).await
             }
 
+            async fn mark_consultation_close_logged(&self, id: &str, now: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE consultations SET close_logged_at = $1 \
+                     WHERE id = $2 AND close_logged_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
             async fn list_user_consultation_comments(
                 &self,
                 user_id: &str,
