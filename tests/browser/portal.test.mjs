@@ -234,3 +234,57 @@ test('an enterprise user files a demand, the department accepts it, and the boar
   await entCtx.close();
   await staffCtx.close();
 });
+
+test('an enterprise user comments on a draft article; the department answers; my activity shows the answer', async () => {
+  const entCtx = await browser.newContext();
+  const ent = await signIn(entCtx, 'enterprise');
+  await ent.click('nav a[href="/consultations"]');
+  await ent.waitForURL(`${base}/consultations`);
+  await assertAccessible(ent);
+  // An overdue consultation is flagged in the list.
+  assert.match(await ent.textContent('main table'), /反馈已逾期/);
+  await ent.click('text=交通运输公共数据开放管理细则（征求意见稿）');
+  await ent.waitForURL(/\/consultations\/[0-9a-f-]+$/);
+  const draftUrl = ent.url();
+  await assertAccessible(ent);
+  await ent.selectOption('#article', '3');
+  await ent.check('input[name=stance][value=oppose]');
+  await ent.fill('#body', '有条件开放的审核应当公开审核标准。');
+  await ent.click('form[action$="/comment"] button[type=submit]');
+  await ent.waitForURL(/\?msg=saved/);
+  assert.match(await ent.textContent('#article-3'), /有条件开放的审核应当公开审核标准/);
+  // Personal information is refused with a clear message and nothing is posted.
+  await ent.fill('#body', '请联系 13812345678');
+  await ent.click('form[action$="/comment"] button[type=submit]');
+  assert.match(await ent.textContent('.error'), /个人信息/);
+  await assertAccessible(ent);
+
+  // The transport bureau answers the enterprise's comment on the closed consultation.
+  const staffCtx = await browser.newContext();
+  const staff = await signIn(staffCtx, 'transport');
+  await staff.goto(`${base}/consultations`);
+  await staff.click('text=网络预约出租汽车数据报送规定（征求意见稿）');
+  await staff.waitForURL(/\/consultations\/[0-9a-f-]+$/);
+  await assertAccessible(staff);
+  await staff.selectOption('form.answer-form select', 'partly');
+  await staff.fill('form.answer-form textarea', '订单数据改为每小时汇总报送。');
+  await staff.click('form.answer-form button[type=submit]');
+  await staff.waitForURL(/\?msg=saved/);
+  assert.match(await staff.textContent('main'), /订单数据改为每小时汇总报送/);
+  // Every comment now has an answer, so the result can be published.
+  await staff.fill('#result-summary', '采纳部分意见，报送频次调整为每小时。');
+  await staff.click('form[action$="/result"] button[type=submit]');
+  await staff.waitForURL(/\?msg=saved/);
+  assert.match(await staff.textContent('main'), /已公布结果/);
+  await assertAccessible(staff);
+
+  // The enterprise sees the answer on "my activity", with its new comment.
+  await ent.goto(`${base}/activity`);
+  await assertAccessible(ent);
+  const activity = await ent.textContent('main');
+  assert.match(activity, /订单数据改为每小时汇总报送/);
+  assert.match(activity, /有条件开放的审核应当公开审核标准/);
+  await ent.goto(draftUrl);
+  await entCtx.close();
+  await staffCtx.close();
+});

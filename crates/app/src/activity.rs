@@ -1,5 +1,5 @@
-//! "My activity" (我的参与): what a signed-in user filed, supported and said, and the answers
-//! they received, in one place.
+//! "My activity" (我的参与): what a signed-in user filed, supported and said (on demands and
+//! consultations), and the answers they received, in one place.
 
 use crate::demands::{self, DemandView};
 use crate::error::AppResult;
@@ -25,6 +25,33 @@ pub struct CommentActivity {
     pub created_at: i64,
 }
 
+/// One of the user's comments on a consultation, with the department's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsultationCommentActivity {
+    /// The comment's id.
+    pub id: String,
+    /// The consultation's id.
+    pub consultation_id: String,
+    /// The consultation's title.
+    pub consultation_title: String,
+    /// The article, or null for the whole draft.
+    pub article: Option<i64>,
+    /// The stance.
+    pub stance: model::consultation::Stance,
+    /// What the user wrote.
+    pub body: String,
+    /// Withdrawn by the user.
+    pub withdrawn: bool,
+    /// Why it was hidden, when it was.
+    pub hidden_reason: Option<String>,
+    /// The department's answer.
+    pub adoption: Option<model::consultation::Adoption>,
+    /// The answer's text.
+    pub answer: Option<String>,
+    /// When (Unix ms).
+    pub created_at: i64,
+}
+
 /// A user's participation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Activity {
@@ -34,6 +61,8 @@ pub struct Activity {
     pub supported: Vec<DemandView>,
     /// The user's comments on demands, newest first.
     pub comments: Vec<CommentActivity>,
+    /// The user's comments on consultations with the answers, newest first.
+    pub consultation_comments: Vec<ConsultationCommentActivity>,
 }
 
 /// The activity of `user`, at most [`LIMIT`] items of each kind.
@@ -69,9 +98,31 @@ pub async fn mine(app: &App, user: &User) -> AppResult<Activity> {
             created_at: c.created_at,
         });
     }
+    let mut consultation_comments = Vec::new();
+    for c in app
+        .store
+        .list_user_consultation_comments(&user.id, LIMIT)
+        .await?
+    {
+        let title = app.store.get_consultation(&c.consultation_id).await?.title;
+        consultation_comments.push(ConsultationCommentActivity {
+            id: c.id,
+            consultation_id: c.consultation_id,
+            consultation_title: title,
+            article: c.article,
+            stance: c.stance,
+            body: c.body,
+            withdrawn: c.withdrawn,
+            hidden_reason: c.hidden_reason,
+            adoption: c.adoption,
+            answer: c.answer,
+            created_at: c.created_at,
+        });
+    }
     Ok(Activity {
         filed,
         supported,
         comments,
+        consultation_comments,
     })
 }

@@ -572,6 +572,7 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
 
     applications(app).await?;
     demands(app).await?;
+    consultations(app).await?;
 
     // 9. An important dataset: metadata listed, not open.
     let (u, d) = dataset(app, Spec {
@@ -694,6 +695,196 @@ async fn applications(app: &App) -> anyhow::Result<()> {
 /// Demo demands, so the demand board has every state: open and supported, overdue, accepted
 /// with a plan, not accepted with a reason, fulfilled by a dataset, a theme for the authority,
 /// and a duplicate merged into its original.
+/// Three consultations: one open (with comments on articles), one closed with every comment
+/// answered and the result published, and one closed whose answers are overdue.
+async fn consultations(app: &App) -> anyhow::Result<()> {
+    use crate::consultations::{self, AnswerInput, ArticleInput, CommentInput, ConsultationInput};
+    use model::consultation::{Adoption, Audience, EnterpriseSize, Ownership, Stance};
+    let user = |name: &'static str| async move { accounts::user_by_username(app, name).await };
+    let fail = |what: &'static str| {
+        move |e: crate::error::AppError| anyhow::anyhow!("demo consultation {what}: {}", e.message)
+    };
+    let (enterprise, citizen, admin, transport, health) = (
+        user("enterprise").await?,
+        user("citizen").await?,
+        user("admin").await?,
+        user("transport").await?,
+        user("health").await?,
+    );
+    consultations::set_enterprise_profile(
+        app,
+        &admin,
+        "xihu-tech",
+        Some(Ownership::Private),
+        Some(EnterpriseSize::Small),
+        Some("软件和信息技术服务业".into()),
+    )
+    .await
+    .map_err(fail("enterprise profile"))?;
+    let article = |heading: &str, body: &str| ArticleInput {
+        heading: heading.into(),
+        body: body.into(),
+    };
+    let comment = |article: Option<i64>, stance: Stance, body: &str| CommentInput {
+        article,
+        stance,
+        body: body.into(),
+    };
+    let now = now_ms();
+    let day = model::calendar::DAY_MS;
+
+    // Open: the public data opening rules of the transport bureau.
+    let open = consultations::publish(app, &transport, ConsultationInput {
+        title: "交通运输公共数据开放管理细则（征求意见稿）".into(),
+        summary: "明确交通运输领域公共数据的开放范围、开放方式和安全要求，现公开征求意见。Rules for opening transport data, open for comment.".into(),
+        audience: Some(Audience::Everyone),
+        opens: None,
+        closes: None,
+        short_reason: None,
+        articles: vec![
+            article("目的依据", "为规范交通运输公共数据开放，促进数据有序流通和开发利用，制定本细则。"),
+            article("开放范围", "公交线路、站点、客流统计等不涉及个人信息的数据，应当无条件开放。"),
+            article("有条件开放", "涉及企业经营信息的数据，经申请审核后按约定条件开放。"),
+        ],
+    }).await.map_err(fail("open"))?;
+    let c1 = consultations::comment(
+        app,
+        &enterprise,
+        &open.id,
+        comment(
+            Some(2),
+            Stance::Support,
+            "建议将公交车辆实时位置纳入无条件开放范围，便于开发候车提醒服务。",
+        ),
+    )
+    .await
+    .map_err(fail("comment"))?;
+    consultations::comment(
+        app,
+        &citizen,
+        &open.id,
+        comment(
+            Some(3),
+            Stance::Neutral,
+            "建议明确审核时限，例如十五个工作日内答复。",
+        ),
+    )
+    .await
+    .map_err(fail("comment"))?;
+    consultations::comment(
+        app,
+        &citizen,
+        &open.id,
+        comment(None, Stance::Support, "支持出台细则，希望尽快实施。"),
+    )
+    .await
+    .map_err(fail("comment"))?;
+    consultations::support_comment(app, &citizen, &c1.id)
+        .await
+        .map_err(fail("support"))?;
+
+    // Closed and answered, the result published: comments made while it was open, 50 days ago.
+    let then = now - 50 * day;
+    let done = consultations::publish_at(app, &health, ConsultationInput {
+        title: "医疗卫生数据共享指引（征求意见稿）".into(),
+        summary: "规范医疗卫生机构之间的数据共享，保护患者个人信息。Guidelines for sharing health data.".into(),
+        audience: Some(Audience::Everyone),
+        opens: None,
+        closes: None,
+        short_reason: None,
+        articles: vec![
+            article("适用范围", "本指引适用于本市各级医疗卫生机构之间的数据共享。"),
+            article("个人信息保护", "共享数据涉及个人信息的，应当脱敏处理。"),
+        ],
+    }, then).await.map_err(fail("closed"))?;
+    let a = consultations::comment_at(
+        app,
+        &enterprise,
+        &done.id,
+        comment(
+            Some(1),
+            Stance::Support,
+            "建议将民营医疗机构一并纳入适用范围。",
+        ),
+        then + day,
+    )
+    .await
+    .map_err(fail("comment"))?;
+    let b = consultations::comment_at(
+        app,
+        &citizen,
+        &done.id,
+        comment(
+            Some(2),
+            Stance::Oppose,
+            "仅脱敏不足以保护隐私，建议增加访问审计。",
+        ),
+        then + 2 * day,
+    )
+    .await
+    .map_err(fail("comment"))?;
+    consultations::answer_comment(
+        app,
+        &health,
+        &a.id,
+        AnswerInput {
+            adoption: Adoption::Adopted,
+            text: "已将民营医疗机构纳入第一条。".into(),
+        },
+    )
+    .await
+    .map_err(fail("answer"))?;
+    consultations::answer_comment(
+        app,
+        &health,
+        &b.id,
+        AnswerInput {
+            adoption: Adoption::Partly,
+            text: "已增加访问留痕要求，脱敏仍为基本要求。".into(),
+        },
+    )
+    .await
+    .map_err(fail("answer"))?;
+    consultations::publish_result(
+        app,
+        &health,
+        &done.id,
+        "共收到意见2条，采纳1条，部分采纳1条，指引已据此修改。",
+    )
+    .await
+    .map_err(fail("result"))?;
+
+    // Closed 40 days ago, answers overdue: the enterprise's comment waits for the transport
+    // bureau.
+    let then = now - 70 * day;
+    let waiting = consultations::publish_at(app, &transport, ConsultationInput {
+        title: "网络预约出租汽车数据报送规定（征求意见稿）".into(),
+        summary: "规定网约车平台向主管部门报送运营数据的范围和频次。Which ride-hailing data platforms report.".into(),
+        audience: Some(Audience::Enterprises),
+        opens: None,
+        closes: None,
+        short_reason: None,
+        articles: vec![
+            article("报送范围", "平台应当报送订单、车辆和驾驶员的运营数据。"),
+            article("报送频次", "订单数据应当实时报送。"),
+        ],
+    }, then).await.map_err(fail("waiting"))?;
+    consultations::comment_at(
+        app,
+        &enterprise,
+        &waiting.id,
+        comment(
+            Some(2),
+            Stance::Oppose,
+            "实时报送成本较高，建议改为按日汇总报送。",
+        ),
+        then + day,
+    )
+    .await
+    .map_err(fail("comment"))?;
+    Ok(())
+}
+
 async fn demands(app: &App) -> anyhow::Result<()> {
     use crate::demands::{self, AnswerDecision, AnswerInput, DemandInput, FulfilInput};
     use model::application::PurposeCategory;

@@ -77,7 +77,7 @@ macro_rules! messages {
 
         impl Tr {
             $(
-                #[doc = $en]
+                #[doc = concat!("English: \"", $en, "\"")]
                 pub fn $key(&self) -> &'static str {
                     match self.0 { Lang::Zh => $zh, Lang::En => $en }
                 }
@@ -289,13 +289,70 @@ messages! {
     demand_new => "提出数据需求", "File a demand";
     demand_search => "搜索需求", "Search demands";
     nav_activity => "我的参与", "My activity";
+    nav_consultations => "意见征集", "Consultations";
+    consultations_title => "政策意见征集", "Policy consultations";
+    consultations_intro => "部门公开征求意见的政策草案。登录后可对全文或某一条发表意见；征集截止后，部门须逐条反馈采纳情况并公布结果。", "Draft policies the departments put out for comment. Sign in to comment on the whole draft or one article; after the close the department answers every comment and publishes the result.";
+    consultations_none => "暂无意见征集。", "No consultations yet.";
+    consultation_new => "发布征求意见稿", "Publish a draft for comment";
+    consultation_period => "征集期", "Open for comments";
+    consultation_comments => "意见数", "Comments";
+    consultation_enterprises_only => "仅企业用户", "Enterprise users only";
+    consultation_everyone => "所有登录用户", "Everyone signed in";
+    consultation_answers_overdue => "反馈已逾期", "Answers overdue";
+    consultation_summary => "草案说明", "Summary of the draft";
+    consultation_articles => "条文", "Articles";
+    consultation_articles_hint => "每条一段，段与段之间空一行；段首可用【】写条标题。", "One article per paragraph, with an empty line between paragraphs; a paragraph may start with a heading in 【】.";
+    consultation_audience => "参与对象", "Who may take part";
+    consultation_opens => "开始日期（默认今天）", "First day (default today)";
+    consultation_closes => "截止日期（默认30天）", "Last day (default 30 days)";
+    consultation_short_reason => "征集期少于30天的理由（公开显示）", "Why fewer than 30 days (shown publicly)";
+    consultation_publish => "发布", "Publish";
+    consultation_answers_due => "反馈期限", "Answers due";
+    consultation_download => "下载全部意见和反馈", "Download every comment and answer:";
+    consultation_result => "征集结果", "Result";
+    consultation_participants => "参与者", "Participants";
+    consultation_citizen => "市民", "Citizen";
+    consultation_enterprise => "企业", "Enterprise";
+    consultation_private => "其中民营企业", "of which private";
+    consultation_smes => "其中中小微企业", "of which SMEs";
+    consultation_government => "政府部门", "Government";
+    consultation_answer => "采纳情况", "Answer";
+    consultation_adopted => "采纳", "Adopted";
+    consultation_partly => "部分采纳", "Partly adopted";
+    consultation_not_adopted => "未采纳", "Not adopted";
+    consultation_adoption_rate => "采纳率", "Adoption rate";
+    consultation_unanswered => "尚未反馈的意见", "Comments still without an answer";
+    consultation_result_summary => "结果说明", "Summary of the result";
+    consultation_publish_result => "公布结果", "Publish the result";
+    consultation_article_prefix => "第", "Article ";
+    consultation_article_suffix => "条", "";
+    consultation_general_comments => "对全文的意见", "Comments on the whole draft";
+    consultation_comment_form => "发表意见", "Comment";
+    consultation_on_article => "针对", "On";
+    consultation_whole_draft => "全文", "The whole draft";
+    consultation_stance => "立场", "Stance";
+    consultation_your_comment => "您的意见", "Your comment";
+    consultation_send => "提交意见", "Send";
+    consultation_sign_in => "登录后发表意见", "Sign in to comment";
+    consultation_withdrawn => "已撤回", "Withdrawn";
+    consultation_hidden => "已屏蔽", "Hidden";
+    consultation_withdraw => "撤回", "Withdraw";
+    consultation_hide => "屏蔽", "Hide";
+    consultation_hide_reason => "屏蔽理由（公开）", "Reason (public)";
+    consultation_answer_text => "反馈说明（未采纳时必填）", "Answer (required when not adopted)";
+    consultation_answer_submit => "提交反馈", "Send the answer";
+    consultation_chart_stances => "各条意见及立场", "Comments by article and stance";
+    consultation_chart_participants => "参与者构成", "Participants by kind";
+    consultation_chart_stances_alt => "堆叠条形图：各条及全文收到的赞成、反对、中立意见数；数值见上。", "Stacked bar chart: supporting, opposing and neutral comments on each article and the whole draft.";
+    consultation_chart_participants_alt => "条形图：市民、企业（其中民营、中小微企业）和政府部门参与者人数；数值见上。", "Bar chart: participants who are citizens, enterprises (private ones and SMEs among them) and government.";
     activity_title => "我的参与", "My activity";
-    activity_intro => "您提出、支持和评论过的数据需求，以及部门给您的答复。", "The data demands you filed, support and commented on, and the answers you received.";
+    activity_intro => "您提出、支持和评论过的数据需求，您对政策草案的意见，以及部门给您的答复。", "The data demands you filed, support and commented on, your comments on draft policies, and the answers you received.";
     activity_filed => "我提出的需求", "Demands I filed";
     activity_filed_none => "您还没有提出数据需求。", "You have not filed a demand yet.";
     activity_supported => "我支持的需求", "Demands I support";
     activity_comments => "我的评论", "My comments";
     activity_none => "暂无。", "None yet.";
+    activity_consultation_comments => "我对政策草案的意见", "My comments on draft policies";
     demand_search_related => "相关数据需求", "Related data demands";
     demand_search_more => "查看全部匹配的需求", "All matching demands";
     demand_stats_title => "数据需求统计", "Demand statistics";

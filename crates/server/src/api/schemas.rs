@@ -1461,6 +1461,26 @@ pub struct Activity {
     supported: Vec<DemandView>,
     /// The caller's comments on demands, newest first.
     comments: Vec<CommentActivity>,
+    /// The caller's comments on consultations with the answers, newest first.
+    consultation_comments: Vec<ConsultationCommentActivity>,
+}
+
+/// One of the caller's comments on a consultation, with the department's answer.
+#[derive(ToSchema)]
+pub struct ConsultationCommentActivity {
+    id: String,
+    consultation_id: String,
+    consultation_title: String,
+    /// Null for the whole draft.
+    article: Option<i64>,
+    stance: Stance,
+    body: String,
+    withdrawn: bool,
+    hidden_reason: Option<String>,
+    adoption: Option<Adoption>,
+    answer: Option<String>,
+    /// Unix milliseconds.
+    created_at: i64,
 }
 
 /// One row of the demand statistics: a department, a theme, or all demands.
@@ -1737,7 +1757,23 @@ mod tests {
             filed: vec![],
             supported: vec![],
             comments: vec![],
+            consultation_comments: vec![],
         });
+        documents_exactly::<ConsultationCommentActivity>(
+            app::activity::ConsultationCommentActivity {
+                id: String::new(),
+                consultation_id: String::new(),
+                consultation_title: String::new(),
+                article: None,
+                stance: model::consultation::Stance::Neutral,
+                body: String::new(),
+                withdrawn: false,
+                hidden_reason: None,
+                adoption: None,
+                answer: None,
+                created_at: 0,
+            },
+        );
         documents_exactly::<CommentActivity>(app::activity::CommentActivity {
             id: String::new(),
             demand_id: String::new(),

@@ -62,6 +62,8 @@ struct ActivityTpl {
     filed: Vec<Item>,
     supported: Vec<Item>,
     comments: Vec<(String, String, String, String)>,
+    /// (consultation id, title, on what, stance, text, answer).
+    consultation_comments: Vec<(String, String, String, String, String, String)>,
 }
 
 async fn activity_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
@@ -76,6 +78,36 @@ async fn activity_page(State(state): State<SharedState>, v: Visitor) -> PageResu
             .comments
             .into_iter()
             .map(|c| (c.demand_id, c.demand_title, c.body, fmt_time(c.created_at)))
+            .collect(),
+        consultation_comments: a
+            .consultation_comments
+            .into_iter()
+            .map(|c| {
+                let t = Tr(v.lang);
+                let on = match c.article {
+                    Some(n) => format!(
+                        "{}{n}{}",
+                        t.consultation_article_prefix(),
+                        t.consultation_article_suffix()
+                    ),
+                    None => t.consultation_whole_draft().to_string(),
+                };
+                let answer = match (c.adoption, c.answer) {
+                    (Some(a), Some(text)) if !text.is_empty() => {
+                        format!("{}：{text}", a.label(v.lang.code()))
+                    }
+                    (Some(a), _) => a.label(v.lang.code()).to_string(),
+                    (None, _) => String::new(),
+                };
+                (
+                    c.consultation_id,
+                    c.consultation_title,
+                    on,
+                    c.stance.label(v.lang.code()).to_string(),
+                    c.body,
+                    answer,
+                )
+            })
             .collect(),
     })
     .into_response())

@@ -112,13 +112,16 @@ pub fn stacked_bars(
                     let from: f64 = b.values[..s].iter().sum();
                     let v = *b.values.get(s)?;
                     (v > 0.0).then(|| {
-                        Rectangle::new(
+                        let mut bar = Rectangle::new(
                             [
                                 (from, SegmentValue::Exact(row_of(i))),
                                 (from + v, SegmentValue::Exact(row_of(i) + 1)),
                             ],
                             color.filled(),
-                        )
+                        );
+                        // A gap between neighbouring bars.
+                        bar.set_margin(4, 4, 0, 0);
+                        bar
                     })
                 }))
                 .map_err(|e| e.to_string())?;

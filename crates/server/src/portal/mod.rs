@@ -5,6 +5,7 @@ mod access;
 mod account;
 mod activity;
 mod charts;
+mod consultations;
 mod datasets;
 mod demand_stats;
 mod demands;
@@ -29,6 +30,7 @@ pub fn router() -> Router<SharedState> {
         .merge(datasets::router())
         .merge(demands::router())
         .merge(activity::router())
+        .merge(consultations::router())
         .merge(demand_stats::router())
         .merge(access::router())
         .merge(log::router())

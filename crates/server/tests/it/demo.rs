@@ -2,6 +2,7 @@
 
 use crate::common::*;
 use reqwest::{Method, StatusCode};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 #[tokio::test]
@@ -181,4 +182,54 @@ async fn demo_demands_cover_every_state_and_an_overdue_one() {
     let plan = page_text(&c, s.url("/demands/plan")).await;
     assert!(plan.contains("/demands/"), "{plan}");
     assert!(!plan.contains("暂无已受理"), "{plan}");
+}
+
+#[tokio::test]
+async fn demo_consultations_are_open_published_and_overdue_and_their_pages_render() {
+    let s = TestServer::start_with(|c| {
+        c.demo = true;
+        c.max_upload_bytes = 64 << 20;
+    })
+    .await;
+    let (st, v) = call(Method::GET, &s.url("/api/v1/consultations"), None, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let list = v["consultations"].as_array().unwrap();
+    let phases: BTreeSet<&str> = list.iter().map(|c| c["phase"].as_str().unwrap()).collect();
+    assert_eq!(
+        phases,
+        BTreeSet::from(["open", "closed", "published"]),
+        "{v}"
+    );
+    assert!(list.iter().any(|c| c["overdue"] == true), "{v}");
+    let c = client();
+    for item in list {
+        let id = item["id"].as_str().unwrap();
+        let html = page_text(&c, s.url(&format!("/consultations/{id}"))).await;
+        assert!(html.contains(item["title"].as_str().unwrap()), "{html}");
+        let (st, stats) = call(
+            Method::GET,
+            &s.url(&format!("/api/v1/consultations/{id}/stats")),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        if item["phase"] == "published" {
+            assert_eq!(stats["unanswered"], 0, "{stats}");
+            assert_eq!(
+                (&stats["smes"], &stats["private_enterprises"]),
+                (&json!(1), &json!(1)),
+                "{stats}"
+            );
+            assert!(html.contains("chart/stances.svg"), "{html}");
+            let resp = c
+                .get(s.url(&format!("/consultations/{id}/chart/participants.svg")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+        }
+    }
+    let html = page_text(&c, s.url("/consultations")).await;
+    assert!(html.contains("反馈已逾期"), "{html}");
 }
