@@ -6,13 +6,12 @@
 //! `datastore_search` and `datastore_search_sql` go through the governed data service.
 
 use crate::api::params::{rest_query, QueryParams};
-use crate::error::ApiError;
 use crate::extract::ClientAddr;
 use crate::state::SharedState;
-use app::dataservice::{self, Asker, Delivery};
+use app::dataservice::{self, Delivery};
 use app::exports;
 use app::records::{org_dict, package_dict, resource_dict, Record};
-use app::{AppError, Code};
+use app::Code;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,9 +23,11 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::net::SocketAddr;
-use store::User;
 
 mod datarequests;
+mod protocol;
+
+use protocol::{CkanCaller, CkanError, CkanResult, Params};
 
 /// The CKAN version whose API this imitates.
 const CKAN_VERSION: &str = "2.10.4";
@@ -39,65 +40,6 @@ pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/api/3/action/{name}", action())
         .route("/api/action/{name}", action())
-}
-
-/// An action's failure, as CKAN reports it.
-#[derive(Debug)]
-pub enum CkanError {
-    /// 400 `Bad request`.
-    BadRequest(String),
-    /// 403 `Authorization Error`.
-    Authorization(String),
-    /// 404 `Not Found Error`.
-    NotFound(String),
-    /// 409 `Validation Error`, with messages per field.
-    Validation(Vec<(String, String)>),
-    /// 400 `Search Query Error`.
-    SearchQuery(String),
-    /// 500 `Internal Server Error` (the cause is logged, not shown).
-    Internal,
-}
-
-impl From<AppError> for CkanError {
-    fn from(e: AppError) -> Self {
-        use Code::*;
-        match e.code {
-            NotFound | DatasetNotFound | ResourceNotFound | OrgNotFound | NoData
-            | TableNotFound => CkanError::NotFound(format!("Not found: {}", e.message)),
-            Unauthenticated | InvalidToken | Forbidden | NoAccess | QuotaExhausted => {
-                CkanError::Authorization(format!("Access denied: {}", e.message))
-            }
-            Internal | Unavailable => CkanError::Internal,
-            // Every other kind of "no such thing" (a demand, a user, ...) too.
-            code if crate::error::status(code) == StatusCode::NOT_FOUND => {
-                CkanError::NotFound(format!("Not found: {}", e.message))
-            }
-            _ => CkanError::Validation(vec![(e.public_code().to_string(), e.message)]),
-        }
-    }
-}
-
-impl From<ApiError> for CkanError {
-    fn from(e: ApiError) -> Self {
-        e.0.into()
-    }
-}
-
-type CkanResult<T> = Result<T, CkanError>;
-
-/// The caller: a token in `Authorization` (bare or `Bearer`) or `X-CKAN-API-Key`.
-struct CkanCaller {
-    user: Option<User>,
-    client: Option<std::net::IpAddr>,
-}
-
-impl CkanCaller {
-    fn asker(&self) -> Asker<'_> {
-        Asker {
-            user: self.user.as_ref(),
-            client: self.client,
-        }
-    }
 }
 
 async fn caller(
@@ -124,59 +66,6 @@ async fn caller(
         user,
         client: addr.map(|a| a.ip()),
     })
-}
-
-/// Parameters from a query string or a JSON object.
-struct Params(Map<String, Value>);
-
-impl Params {
-    fn text(&self, key: &str) -> Option<String> {
-        match self.0.get(key)? {
-            Value::String(s) => Some(s.clone()),
-            Value::Null => None,
-            other => Some(other.to_string()),
-        }
-    }
-
-    fn required(&self, key: &str) -> CkanResult<String> {
-        self.text(key)
-            .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| CkanError::Validation(vec![(key.into(), "Missing value".into())]))
-    }
-
-    fn int(&self, key: &str) -> CkanResult<Option<i64>> {
-        let bad = || CkanError::Validation(vec![(key.into(), "Invalid integer".into())]);
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| bad()),
-            Some(_) => Err(bad()),
-        }
-    }
-
-    fn flag(&self, key: &str) -> bool {
-        match self.0.get(key) {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => matches!(s.to_lowercase().as_str(), "true" | "1" | "yes"),
-            Some(Value::Number(n)) => n.as_i64() == Some(1),
-            _ => false,
-        }
-    }
-
-    /// A value that may arrive as JSON text (from a query string) or as JSON.
-    fn json(&self, key: &str) -> CkanResult<Option<Value>> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => match serde_json::from_str(s) {
-                Ok(v) => Ok(Some(v)),
-                // A bare word is a one-element list for list-valued keys.
-                Err(_) => Ok(Some(Value::String(s.clone()))),
-            },
-            Some(v) => Ok(Some(v.clone())),
-        }
-    }
 }
 
 fn help_url(headers: &HeaderMap, state: &SharedState, name: &str) -> String {

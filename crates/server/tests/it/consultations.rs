@@ -367,6 +367,21 @@ async fn after_the_close_every_comment_is_answered_before_the_result_is_publishe
         "{v}"
     );
 
+    // The result waits for every visible comment's answer.
+    let (st, v) = req(
+        &s,
+        Method::POST,
+        &format!("/api/v1/consultations/{id}/result"),
+        Some(&cast.alice),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "unanswered_comments"),
+        "{v}"
+    );
+
     // Answers: only the department, not adopted needs a reason, and only once.
     let answer = format!("/api/v1/consultation-comments/{first}/answer");
     let (st, _) = req(

@@ -17,7 +17,7 @@
 //! and the required public text in `answer`. Every rule, check and log leaf is the application
 //! layer's, as through the JSON API.
 
-use super::{CkanCaller, CkanError, CkanResult, Params};
+use super::protocol::{CkanCaller, CkanError, CkanResult, Params};
 use crate::state::SharedState;
 use app::demands::{self, AnswerDecision, AnswerInput, DemandInput, DemandQuery, FulfilInput};
 use model::application::PurposeCategory;
