@@ -20,9 +20,11 @@ use model::log::EventKind;
 use model::role::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::io::Read;
+use std::path::PathBuf;
 use store::{
-    Article, CommentChange, Consultation, ConsultationComment, NewConsultation,
-    NewConsultationComment, User,
+    Article, CommentChange, Consultation, ConsultationAttachment, ConsultationComment,
+    NewConsultation, NewConsultationComment, User,
 };
 
 /// A draft as a department publishes it.
@@ -141,6 +143,8 @@ pub struct ConsultationDetail {
     pub view: ConsultationView,
     /// The articles.
     pub articles: Vec<Article>,
+    /// The attached files (PDF).
+    pub attachments: Vec<ConsultationAttachment>,
     /// The comments, oldest first.
     pub comments: Vec<CommentView>,
 }
@@ -209,9 +213,12 @@ pub struct ConsultationStats {
 fn rule(e: ConsultationError) -> AppError {
     use ConsultationError as E;
     let code = match &e {
-        E::Period | E::ShortWithoutReason | E::Articles | E::NoReason | E::NoSuchArticle(_) => {
-            Code::InvalidField
-        }
+        E::Period
+        | E::ShortWithoutReason
+        | E::Articles
+        | E::NoReason
+        | E::NoSuchArticle(_)
+        | E::Attachment => Code::InvalidField,
         E::NotOpen => Code::ConsultationNotOpen,
         E::NotClosed => Code::ConsultationNotClosed,
         E::Answered | E::AlreadyPublished => Code::AlreadyDecided,
@@ -446,10 +453,12 @@ pub async fn comment_view(
 pub async fn detail(app: &App, id: &str, viewer: Option<&User>) -> AppResult<ConsultationDetail> {
     let c = load(app, id).await?;
     let articles = app.store.list_articles(&c.id).await?;
+    let attachments = app.store.list_consultation_attachments(&c.id).await?;
     let comments = app.store.list_consultation_comments(&c.id).await?;
     Ok(ConsultationDetail {
         view: view(app, c).await?,
         articles,
+        attachments,
         comments: comment_views(app, comments, viewer).await?,
     })
 }
@@ -841,6 +850,87 @@ pub async fn comments_table(
         })
         .collect();
     Ok((headings, rows))
+}
+
+/// Where an attachment's file is kept.
+fn attachment_path(app: &App, a: &ConsultationAttachment) -> PathBuf {
+    app.data_dir()
+        .join("attachments")
+        .join(&a.consultation_id)
+        .join(format!("{}.pdf", a.id))
+}
+
+/// Attaches a PDF (staged at `staged`) to a draft before its close: the department's staff.
+/// The file is checked by its content, copied into place, and only then recorded; a failure
+/// leaves no file behind.
+pub async fn add_attachment(
+    app: &App,
+    user: &User,
+    id: &str,
+    name: &str,
+    staged: &std::path::Path,
+) -> AppResult<ConsultationAttachment> {
+    let c = load(app, id).await?;
+    require_runner(user, &c)?;
+    let size = std::fs::metadata(staged).map_err(AppError::internal)?.len();
+    let mut head = [0u8; 5];
+    let read = std::fs::File::open(staged)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(AppError::internal)?;
+    let existing = app.store.list_consultation_attachments(&c.id).await?.len();
+    rules::check_attachment(phase_of(&c, now_ms()), size, &head[..read], existing).map_err(rule)?;
+    let name = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    let name = if name.is_empty() {
+        "attachment.pdf"
+    } else {
+        name
+    };
+    let name = check_text("name", name, MAX_TITLE, true).map_err(text_rule)?;
+    let bytes = std::fs::read(staged).map_err(AppError::internal)?;
+    let attachment = ConsultationAttachment {
+        id: uuid::Uuid::new_v4().to_string(),
+        consultation_id: c.id.clone(),
+        name,
+        byte_size: size as i64,
+        sha256: {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&bytes))
+        },
+        created_at: now_ms(),
+    };
+    let path = attachment_path(app, &attachment);
+    let dir = path.parent().expect("a file in a directory");
+    std::fs::create_dir_all(dir).map_err(AppError::internal)?;
+    let temp = dir.join(format!(".{}.tmp", attachment.id));
+    std::fs::write(&temp, &bytes)
+        .and_then(|()| std::fs::rename(&temp, &path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            AppError::internal(e)
+        })?;
+    if let Err(e) = app.store.add_consultation_attachment(&attachment).await {
+        let _ = std::fs::remove_file(&path);
+        return Err(e.into());
+    }
+    Ok(attachment)
+}
+
+/// An attachment and the path of its file, for download.
+pub async fn attachment(
+    app: &App,
+    id: &str,
+    attachment_id: &str,
+) -> AppResult<(ConsultationAttachment, PathBuf)> {
+    let c = load(app, id).await?;
+    let a = app
+        .store
+        .list_consultation_attachments(&c.id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == attachment_id)
+        .ok_or_else(|| AppError::new(Code::NotFound, "There is no such attachment."))?;
+    let path = attachment_path(app, &a);
+    Ok((a, path))
 }
 
 /// Records an enterprise's ownership, size and industry: the authority only.

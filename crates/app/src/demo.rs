@@ -747,6 +747,16 @@ async fn consultations(app: &App) -> anyhow::Result<()> {
             article("有条件开放", "涉及企业经营信息的数据，经申请审核后按约定条件开放。"),
         ],
     }).await.map_err(fail("open"))?;
+    let note = app.data_dir().join("staging").join("demo-note.pdf");
+    std::fs::create_dir_all(note.parent().expect("a directory"))?;
+    std::fs::write(
+        &note,
+        demo_pdf("Explanatory note on the draft rules for opening transport data"),
+    )?;
+    let attached =
+        consultations::add_attachment(app, &transport, &open.id, "起草说明.pdf", &note).await;
+    let _ = std::fs::remove_file(&note);
+    attached.map_err(fail("attachment"))?;
     let c1 = consultations::comment(
         app,
         &enterprise,
@@ -883,6 +893,44 @@ async fn consultations(app: &App) -> anyhow::Result<()> {
     .await
     .map_err(fail("comment"))?;
     Ok(())
+}
+
+/// A one-page PDF with one line of text, made here so the demo ships no binary file.
+fn demo_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 14 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_string(),
+        format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        pdf.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
 }
 
 async fn demands(app: &App) -> anyhow::Result<()> {

@@ -25,6 +25,10 @@ pub const MAX_TEXT: usize = 10_000;
 pub const MAX_COMMENT: usize = 4000;
 /// Most articles a draft may have.
 pub const MAX_ARTICLES: usize = 500;
+/// Largest attachment, in bytes.
+pub const MAX_ATTACHMENT_BYTES: u64 = 10 << 20;
+/// Most attachments a draft may have.
+pub const MAX_ATTACHMENTS: usize = 10;
 
 string_enum! {
     /// Who may take part.
@@ -144,6 +148,9 @@ pub enum ConsultationError {
     /// An article number the draft does not have.
     #[error("the draft has no article {0}")]
     NoSuchArticle(i64),
+    /// An attachment that is not a PDF, too large, or one too many.
+    #[error("attachments are PDF files (recognised by their content) of at most 10 MiB, at most {MAX_ATTACHMENTS} per draft")]
+    Attachment,
     /// A non-enterprise user in an enterprises-only consultation.
     #[error("only enterprise users take part in this consultation")]
     EnterprisesOnly,
@@ -199,6 +206,27 @@ pub fn check_numbers(numbers: &[i64]) -> Result<(), ConsultationError> {
     }
     if numbers.iter().enumerate().any(|(i, n)| *n != i as i64 + 1) {
         return Err(ConsultationError::Articles);
+    }
+    Ok(())
+}
+
+/// Checks an attachment by its size, its first bytes (a PDF starts with `%PDF-`, whatever its
+/// name says), and how many the draft has already; attachments are added before the close.
+pub fn check_attachment(
+    phase: Phase,
+    size: u64,
+    head: &[u8],
+    existing: usize,
+) -> Result<(), ConsultationError> {
+    if !matches!(phase, Phase::Upcoming | Phase::Open) {
+        return Err(ConsultationError::NotOpen);
+    }
+    if size == 0
+        || size > MAX_ATTACHMENT_BYTES
+        || !head.starts_with(b"%PDF-")
+        || existing >= MAX_ATTACHMENTS
+    {
+        return Err(ConsultationError::Attachment);
     }
     Ok(())
 }
@@ -418,6 +446,28 @@ mod tests {
         assert!(!is_overdue(Phase::Closed, due, due - 1));
         assert!(is_overdue(Phase::Closed, due, due));
         assert!(!is_overdue(Phase::Published, due, due + 1));
+    }
+
+    #[test]
+    fn attachments_are_pdfs_by_content_within_limits_before_the_close() {
+        let pdf = b"%PDF-1.7\n";
+        assert!(check_attachment(Phase::Open, 100, pdf, 0).is_ok());
+        assert!(check_attachment(Phase::Upcoming, MAX_ATTACHMENT_BYTES, pdf, 9).is_ok());
+        let bad = Err(ConsultationError::Attachment);
+        assert_eq!(check_attachment(Phase::Open, 100, b"PK\x03\x04", 0), bad);
+        assert_eq!(check_attachment(Phase::Open, 0, pdf, 0), bad);
+        assert_eq!(
+            check_attachment(Phase::Open, MAX_ATTACHMENT_BYTES + 1, pdf, 0),
+            bad
+        );
+        assert_eq!(
+            check_attachment(Phase::Open, 100, pdf, MAX_ATTACHMENTS),
+            bad
+        );
+        assert_eq!(
+            check_attachment(Phase::Closed, 100, pdf, 0),
+            Err(ConsultationError::NotOpen)
+        );
     }
 
     #[test]

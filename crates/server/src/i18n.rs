@@ -300,6 +300,9 @@ messages! {
     consultation_everyone => "所有登录用户", "Everyone signed in";
     consultation_answers_overdue => "反馈已逾期", "Answers overdue";
     consultation_summary => "草案说明", "Summary of the draft";
+    consultation_attachments => "附件", "Attachments";
+    consultation_attach => "添加附件（PDF，不超过10 MiB）", "Attach a PDF (at most 10 MiB)";
+    consultation_attach_submit => "上传", "Upload";
     consultation_articles => "条文", "Articles";
     consultation_articles_hint => "每条一段，段与段之间空一行；段首可用【】写条标题。", "One article per paragraph, with an empty line between paragraphs; a paragraph may start with a heading in 【】.";
     consultation_audience => "参与对象", "Who may take part";

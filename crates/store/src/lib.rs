@@ -307,6 +307,13 @@ pub trait Store: Send + Sync + 'static {
     /// A page of consultations, latest opening first, and how many there are.
     async fn list_consultations(&self, offset: i64, limit: i64)
         -> Result<(Vec<Consultation>, i64)>;
+    /// Records an attachment whose file is in place.
+    async fn add_consultation_attachment(&self, attachment: &ConsultationAttachment) -> Result<()>;
+    /// A consultation's attachments, oldest first.
+    async fn list_consultation_attachments(
+        &self,
+        consultation_id: &str,
+    ) -> Result<Vec<ConsultationAttachment>>;
     /// A consultation's articles in order.
     async fn list_articles(&self, consultation_id: &str) -> Result<Vec<Article>>;
     /// Adds a comment and counts it on the consultation.

@@ -1115,3 +1115,20 @@ pub enum CommentChange {
         answer: String,
     },
 }
+
+/// A file (PDF) attached to a consultation's draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultationAttachment {
+    /// Random id; the file is `<data dir>/attachments/<consultation id>/<id>.pdf`.
+    pub id: String,
+    /// The consultation.
+    pub consultation_id: String,
+    /// The file's name as uploaded (for display and download).
+    pub name: String,
+    /// Its size in bytes.
+    pub byte_size: i64,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}

@@ -2833,6 +2833,24 @@ async fn consultations(
         .unwrap();
     assert_eq!(mine[0].id, other.id);
 
+    // Attachments.
+    let attachment = ConsultationAttachment {
+        id: "att-1".into(),
+        consultation_id: c.id.clone(),
+        name: "说明.pdf".into(),
+        byte_size: 1234,
+        sha256: "ab".repeat(32),
+        created_at: T0 + 29,
+    };
+    store
+        .add_consultation_attachment(&attachment)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_consultation_attachments(&c.id).await.unwrap(),
+        [attachment]
+    );
+
     // The close is logged once.
     assert!(store
         .mark_consultation_close_logged(&c.id, T0 + 30)

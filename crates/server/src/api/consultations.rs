@@ -5,16 +5,18 @@
 use super::json::ApiJson;
 use super::params::bad_params;
 use super::schemas as doc;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::state::SharedState;
-use crate::tables::{attachment, table_format, TableFormat};
+use crate::tables::{attachment as table_attachment, table_format, TableFormat};
+use crate::upload::stage_multipart;
 use app::consultations::{
     self, AnswerInput, CommentInput, CommentView, ConsultationDetail, ConsultationInput,
     ConsultationPage, ConsultationView,
 };
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use app::Code;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -28,6 +30,11 @@ pub fn router() -> Router<SharedState> {
         .route("/api/v1/consultations/{id}/comments", post(comment))
         .route("/api/v1/consultations/{id}/stats", get(stats))
         .route("/api/v1/consultations/{id}/result", post(result))
+        .route("/api/v1/consultations/{id}/attachments", post(attach))
+        .route(
+            "/api/v1/consultations/{id}/attachments/{attachment}",
+            get(attachment),
+        )
         .route(
             "/api/v1/consultation-comments/{id}",
             put(edit).delete(withdraw),
@@ -201,7 +208,106 @@ async fn stats(
         TableFormat::Csv => app::tables::csv(&headings, &rows)?,
         _ => app::tables::xlsx("意见与反馈", &headings, &rows)?,
     };
-    Ok(attachment(format, "consultation-comments", bytes))
+    Ok(table_attachment(format, "consultation-comments", bytes))
+}
+
+/// Attaches a PDF to a draft before its close (the department's staff); the file is checked by
+/// its content, at most 10 MiB, at most 10 per draft.
+#[utoipa::path(
+    post,
+    path = "/api/v1/consultations/{id}/attachments",
+    tag = "consultations",
+    params(("id" = String, Path, description = "The consultation's id.")),
+    request_body(content = doc::UploadForm, content_type = "multipart/form-data"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The attachment.", body = doc::ConsultationAttachment),
+        (status = 400, description = "`bad_request` (not multipart form data) or `missing_file`.", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`consultation_not_found`.", body = doc::ErrorBody),
+        (status = 409, description = "`consultation_not_open`: closed already.", body = doc::ErrorBody),
+        (status = 413, description = "`file_too_large`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field`: not a PDF, over 10 MiB, or one too many.", body = doc::ErrorBody),
+    ),
+)]
+async fn attach(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<(StatusCode, ApiJson<store::ConsultationAttachment>)> {
+    let user = caller.require()?;
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::new(
+            Code::BadRequest,
+            format!(
+                "Send the file as multipart form data with a field named `file`: {}.",
+                e.body_text()
+            ),
+        )
+    })?;
+    let (staged, _) = stage_multipart(&state, &mut multipart).await?;
+    let (staged, name) = staged.ok_or_else(|| {
+        ApiError::new(
+            Code::MissingFile,
+            "Attach the PDF as a multipart form field named `file`.",
+        )
+    })?;
+    let a = consultations::add_attachment(&state, user, &id, &name, staged.path()).await?;
+    Ok((StatusCode::CREATED, ApiJson(a)))
+}
+
+/// Downloads an attachment.
+#[utoipa::path(
+    get,
+    path = "/api/v1/consultations/{id}/attachments/{attachment}",
+    tag = "consultations",
+    params(
+        ("id" = String, Path, description = "The consultation's id."),
+        ("attachment" = String, Path, description = "The attachment's id."),
+    ),
+    responses(
+        (status = 200, description = "The PDF.", content((doc::Binary = "application/pdf"))),
+        (status = 404, description = "`consultation_not_found` or `not_found`.", body = doc::ErrorBody),
+    ),
+)]
+async fn attachment(
+    State(state): State<SharedState>,
+    Path((id, attachment)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (a, path) = consultations::attachment(&state, &id, &attachment).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(ApiError::internal)?;
+    Ok(pdf_response(&a.name, bytes))
+}
+
+/// A PDF sent as an attachment under its uploaded name (RFC 6266 with a UTF-8 name).
+pub fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // RFC 5987 percent-encoding: spaces as %20 (a literal + is already %2B).
+    let encoded = form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// The result's summary.

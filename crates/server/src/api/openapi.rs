@@ -78,6 +78,8 @@ use utoipa::{Modify, OpenApi};
         consultations::comment,
         consultations::stats,
         consultations::result,
+        consultations::attach,
+        consultations::attachment,
         consultations::edit,
         consultations::withdraw,
         consultations::support,

@@ -1389,12 +1389,27 @@ pub struct CommentView {
     mine: bool,
 }
 
+/// A PDF attached to a draft.
+#[derive(ToSchema)]
+pub struct ConsultationAttachment {
+    id: String,
+    consultation_id: String,
+    /// The file's name as uploaded.
+    name: String,
+    byte_size: i64,
+    /// SHA-256 of the file, hex.
+    sha256: String,
+    /// Unix milliseconds.
+    created_at: i64,
+}
+
 /// A consultation with its articles and comments.
 #[derive(ToSchema)]
 pub struct ConsultationDetail {
     #[serde(flatten)]
     view: ConsultationView,
     articles: Vec<Article>,
+    attachments: Vec<ConsultationAttachment>,
     comments: Vec<CommentView>,
 }
 

@@ -31,6 +31,7 @@ pub fn router() -> Router<SharedState> {
         .route("/consultations/{id}", get(detail_page))
         .route("/consultations/{id}/comment", post(comment))
         .route("/consultations/{id}/result", post(result))
+        .route("/consultations/{id}/attachments", post(attach))
         .route("/consultations/{id}/chart/{chart}", get(chart))
         .route("/consultations/{id}/comments/{cid}/support", post(support))
         .route(
@@ -252,6 +253,9 @@ struct DetailTpl {
     audience: String,
     result_summary: String,
     articles: Vec<ArticleBlock>,
+    /// (id, name, size in KiB).
+    attachments: Vec<(String, String, String)>,
+    can_attach: bool,
     general: Vec<CommentRow>,
     can_comment: bool,
     can_support: bool,
@@ -415,6 +419,18 @@ async fn show(state: &SharedState, v: &Visitor, id: &str, error: String) -> Page
         audience: c.audience.label(lang).to_string(),
         result_summary: c.result_summary.clone().unwrap_or_default(),
         articles,
+        attachments: d
+            .attachments
+            .iter()
+            .map(|a| {
+                (
+                    a.id.clone(),
+                    a.name.clone(),
+                    format!("{:.0} KiB", (a.byte_size as f64 / 1024.0).ceil()),
+                )
+            })
+            .collect(),
+        can_attach: can_run && matches!(phase, Phase::Upcoming | Phase::Open),
         general,
         can_comment,
         can_support: can_comment,
@@ -601,6 +617,35 @@ async fn answer(
         .map(|_| ())
     }
     .await;
+    after(&state, &v, &id, "", outcome).await
+}
+
+async fn attach(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> PageResult {
+    let user = require_user(&v, &format!("/consultations/{id}"))?;
+    let mut multipart = multipart
+        .map_err(|e| ApiError::new(Code::BadRequest, e.body_text()))
+        .or_page(&v)?;
+    let (staged, fields) = crate::upload::stage_multipart(&state, &mut multipart)
+        .await
+        .or_page(&v)?;
+    v.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or(""))
+        .or_page(&v)?;
+    let outcome = match staged {
+        Some((staged, name)) => {
+            consultations::add_attachment(&state, &user, &id, &name, staged.path())
+                .await
+                .map(|_| ())
+        }
+        None => Err(app::AppError::new(
+            Code::MissingFile,
+            "Choose a PDF file to attach.",
+        )),
+    };
     after(&state, &v, &id, "", outcome).await
 }
 

@@ -19,6 +19,24 @@ async fn req(
     call(method, &s.url(path), token, body).await
 }
 
+async fn attach(
+    s: &TestServer,
+    id: &str,
+    token: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+    let resp = client()
+        .post(s.url(&format!("/api/v1/consultations/{id}/attachments")))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    parse(resp).await
+}
+
 fn draft() -> Value {
     json!({
         "title": "网约车经营服务管理办法（征求意见稿）",
@@ -342,6 +360,14 @@ async fn after_the_close_every_comment_is_answered_before_the_result_is_publishe
     )
     .await;
     assert_eq!(st, StatusCode::CONFLICT);
+
+    // Attachments come before the close.
+    let (st, v) = attach(&s, &id, &cast.alice, "late.pdf", b"%PDF-1.4\n".to_vec()).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "consultation_not_open"),
+        "{v}"
+    );
 
     // Moderation: the authority hides the second comment with a public reason.
     let (st, v) = req(

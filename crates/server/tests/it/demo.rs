@@ -232,4 +232,29 @@ async fn demo_consultations_are_open_published_and_overdue_and_their_pages_rende
     }
     let html = page_text(&c, s.url("/consultations")).await;
     assert!(html.contains("反馈已逾期"), "{html}");
+    // The open draft has its explanatory note attached, and it downloads as a PDF.
+    let open = list.iter().find(|c| c["phase"] == "open").unwrap();
+    let (_, detail) = call(
+        Method::GET,
+        &s.url(&format!(
+            "/api/v1/consultations/{}",
+            open["id"].as_str().unwrap()
+        )),
+        None,
+        None,
+    )
+    .await;
+    let a = &detail["attachments"][0];
+    assert_eq!(a["name"], "起草说明.pdf", "{detail}");
+    let resp = c
+        .get(s.url(&format!(
+            "/api/v1/consultations/{}/attachments/{}",
+            open["id"].as_str().unwrap(),
+            a["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    let bytes = resp.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-1.4") && bytes.ends_with(b"%%EOF\n"));
 }

@@ -75,6 +75,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/consultations/{id}/comments"),
     ("GET", "/api/v1/consultations/{id}/stats"),
     ("POST", "/api/v1/consultations/{id}/result"),
+    ("POST", "/api/v1/consultations/{id}/attachments"),
+    ("GET", "/api/v1/consultations/{id}/attachments/{attachment}"),
     ("PUT", "/api/v1/consultation-comments/{id}"),
     ("DELETE", "/api/v1/consultation-comments/{id}"),
     ("POST", "/api/v1/consultation-comments/{id}/support"),

@@ -31,6 +31,17 @@ CREATE TABLE consultations (
 CREATE INDEX consultations_closes ON consultations (closes_at);
 CREATE INDEX consultations_org ON consultations (org_id, created_at);
 
+-- Attachments (PDF) of a draft; the files are kept under <data dir>/attachments/.
+CREATE TABLE consultation_attachments (
+    id              TEXT    NOT NULL PRIMARY KEY,
+    consultation_id TEXT    NOT NULL REFERENCES consultations (id),
+    name            TEXT    NOT NULL,
+    byte_size       INTEGER NOT NULL,
+    sha256          TEXT    NOT NULL,
+    created_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX consultation_attachments_of ON consultation_attachments (consultation_id, created_at);
+
 CREATE TABLE consultation_articles (
     consultation_id TEXT    NOT NULL REFERENCES consultations (id),
     number          INTEGER NOT NULL,

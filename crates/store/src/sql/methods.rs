@@ -1574,6 +1574,43 @@ macro_rules! impl_store {
                 Ok((list, total))
             }
 
+            async fn add_consultation_attachment(
+                &self,
+                a: &ConsultationAttachment,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO consultation_attachments \
+                     (id, consultation_id, name, byte_size, sha256, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&a.id)
+                .bind(&a.consultation_id)
+                .bind(&a.name)
+                .bind(a.byte_size)
+                .bind(&a.sha256)
+                .bind(a.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                Ok(())
+            }
+
+            async fn list_consultation_attachments(
+                &self,
+                consultation_id: &str,
+            ) -> Result<Vec<ConsultationAttachment>> {
+                sqlx::query(
+                    "SELECT * FROM consultation_attachments WHERE consultation_id = $1 \
+                     ORDER BY created_at, id",
+                )
+                .bind(consultation_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::attachment)
+                .collect()
+            }
+
             async fn list_articles(&self, consultation_id: &str) -> Result<Vec<Article>> {
                 sqlx::query(
                     "SELECT * FROM consultation_articles WHERE consultation_id = $1 ORDER BY number",

@@ -132,6 +132,17 @@ pub(crate) fn consultation(r: &impl RowExt) -> Result<Consultation> {
     })
 }
 
+pub(crate) fn attachment(r: &impl RowExt) -> Result<ConsultationAttachment> {
+    Ok(ConsultationAttachment {
+        id: r.text("id")?,
+        consultation_id: r.text("consultation_id")?,
+        name: r.text("name")?,
+        byte_size: r.int("byte_size")?,
+        sha256: r.text("sha256")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
 pub(crate) fn article(r: &impl RowExt) -> Result<Article> {
     Ok(Article {
         number: r.int("number")?,
