@@ -267,8 +267,10 @@ pub(crate) async fn file_at(
     Ok(d)
 }
 
-/// Brings the demand's search document up to date, when this process holds the index.
+/// After a change to a demand: the statistics are out of date, and the demand's search document
+/// is brought up to date when this process holds the index.
 async fn index(app: &App, d: &Demand) {
+    app.demand_stats.invalidate();
     if let Some(ix) = &app.search {
         ix.refresh_demand(&app.store, d).await;
     }
@@ -477,6 +479,7 @@ pub async fn support(app: &App, user: &User, id: &str) -> AppResult<Demand> {
             "You support this demand already; one support per person.",
         ));
     }
+    app.demand_stats.invalidate();
     load(app, id).await
 }
 
@@ -489,6 +492,7 @@ pub async fn unsupport(app: &App, user: &User, id: &str) -> AppResult<Demand> {
             "You do not support this demand, so there is nothing to withdraw.",
         ));
     }
+    app.demand_stats.invalidate();
     load(app, id).await
 }
 
@@ -860,9 +864,71 @@ pub struct DemandStats {
     pub total: StatRow,
 }
 
-/// Computes the statistics now.
+/// How long computed statistics may be served before they are computed again, at most: the
+/// bound on how late changes made by another server on the same database show.
+const STATS_TTL_MS: i64 = 5_000;
+
+/// The statistics as last computed. They are computed again after any change to a demand made
+/// through this process, when a day begins in China Standard Time (deadlines pass at midnight,
+/// so the overdue counts change only then), and at least every [`STATS_TTL_MS`].
+#[derive(Default)]
+pub(crate) struct StatsCache {
+    generation: std::sync::atomic::AtomicU64,
+    last: std::sync::Mutex<Option<CachedStats>>,
+}
+
+struct CachedStats {
+    generation: u64,
+    day: i64,
+    at: i64,
+    stats: DemandStats,
+}
+
+impl StatsCache {
+    /// Marks the statistics out of date.
+    fn invalidate(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn get(&self, now: i64) -> Option<DemandStats> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        last.as_ref()
+            .filter(|c| {
+                c.generation == generation && c.day == cst_day(now) && now - c.at < STATS_TTL_MS
+            })
+            .map(|c| c.stats.clone())
+    }
+
+    fn put(&self, generation: u64, stats: &DemandStats) {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(CachedStats {
+            generation,
+            day: cst_day(stats.as_of),
+            at: stats.as_of,
+            stats: stats.clone(),
+        });
+    }
+}
+
+/// The statistics: served from the last computation while it is current (see [`StatsCache`]).
 pub async fn stats(app: &App) -> AppResult<DemandStats> {
     let now = now_ms();
+    if let Some(s) = app.demand_stats.get(now) {
+        return Ok(s);
+    }
+    // Read the generation before computing, so a change during the computation is not hidden.
+    let generation = app
+        .demand_stats
+        .generation
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let s = compute_stats(app, now).await?;
+    app.demand_stats.put(generation, &s);
+    Ok(s)
+}
+
+/// Computes the statistics as of `now`.
+async fn compute_stats(app: &App, now: i64) -> AppResult<DemandStats> {
     let groups = app.store.demand_stats(now).await?;
     let orgs = app.store.list_orgs().await?;
     let (mut departments, mut themes) = (Vec::new(), Vec::new());

@@ -116,6 +116,7 @@ impl App {
             },
             metrics: metrics::Metrics::new(),
             throttle: throttle::Throttle::new(config.login_attempts),
+            demand_stats: demands::StatsCache::default(),
             engine,
             log,
             search,

@@ -31,6 +31,8 @@ pub struct App {
     pub(crate) metrics: Metrics,
     /// Failed-login counters.
     pub(crate) throttle: Throttle,
+    /// The demand statistics as last computed.
+    pub(crate) demand_stats: crate::demands::StatsCache,
 }
 
 impl App {

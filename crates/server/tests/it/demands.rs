@@ -665,6 +665,16 @@ async fn statistics_plan_and_exports_count_what_was_filed_and_answered() {
     assert_eq!(th["acceptance_rate"], Value::Null);
     assert_eq!(stats["total"]["demands"], 4);
     assert_eq!(stats["total"]["kind"], "all");
+    // A support after that shows at once (the served statistics follow every change).
+    post(
+        &s,
+        &format!("/api/v1/demands/{}/support", ids[2]),
+        &cast.bob,
+        json!({}),
+    )
+    .await;
+    let again = get(&s, "/api/v1/demands/stats").await;
+    assert_eq!(again["departments"][0]["supports"], 2, "{again}");
 
     // CSV and XLSX carry the same rows.
     let resp = client()
@@ -679,7 +689,7 @@ async fn statistics_plan_and_exports_count_what_was_filed_and_answered() {
     assert!(lines[0].starts_with("\u{feff}类别 kind,"), "{csv}");
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(
-        lines[1].starts_with("department,transport,transport title,3,1,1,1,1,1,0,0,0,0.5,0,0"),
+        lines[1].starts_with("department,transport,transport title,3,1,2,1,1,1,0,0,0,0.5,0,0"),
         "{csv}"
     );
     assert!(lines[3].starts_with("all,,,4,"), "{csv}");
