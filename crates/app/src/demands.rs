@@ -5,6 +5,7 @@
 
 use crate::audit::Event;
 use crate::clock::now_ms;
+pub use crate::demand_stats::{DemandStats, StatRow};
 use crate::error::{AppError, AppResult, Code, Found};
 use crate::state::App;
 use crate::tables::Cell;
@@ -350,6 +351,14 @@ pub async fn list(app: &App, q: DemandQuery) -> AppResult<DemandPage> {
     if let Some(words) = q.q.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
         return search(app, words, &q).await;
     }
+    // Without filters the total is the statistics' total (served from their cache), which
+    // spares counting every demand for each page of the public board.
+    let unfiltered = target_org_id.is_none()
+        && q.theme.is_none()
+        && q.status.is_none()
+        && !q.overdue
+        && q.created_by.is_none()
+        && q.closed.is_none();
     let (demands, total) = app
         .store
         .list_demands(&DemandFilter {
@@ -359,11 +368,17 @@ pub async fn list(app: &App, q: DemandQuery) -> AppResult<DemandPage> {
             overdue_at: q.overdue.then(now_ms),
             created_by: q.created_by,
             closed: q.closed,
+            no_count: unfiltered,
             sort: q.sort,
             offset: q.offset,
             limit: q.limit,
         })
         .await?;
+    let total = if unfiltered {
+        stats(app).await?.total.counts.demands
+    } else {
+        total
+    };
     Ok(DemandPage {
         total,
         offset: q.offset,
@@ -811,108 +826,13 @@ pub async fn merge(app: &App, user: &User, id: &str, into: &str) -> AppResult<De
     load(app, &target.id).await
 }
 
-/// One row of the demand statistics: a department, a theme, or all demands.
-#[derive(Debug, Clone, Serialize)]
-pub struct StatRow {
-    /// `department`, `theme` or `all`.
-    pub kind: &'static str,
-    /// The department's slug or the theme; empty for all.
-    pub key: String,
-    /// The department's title or the theme; empty for all.
-    pub title: String,
-    /// What is counted.
-    #[serde(flatten)]
-    pub counts: DemandCounts,
-    /// Accepted (fulfilled or not) out of answered; `null` before any answer.
-    pub acceptance_rate: Option<f64>,
-    /// Fulfilled out of accepted; `null` before any acceptance.
-    pub fulfilment_rate: Option<f64>,
-    /// Median whole days from filing to answer; `null` before any answer.
-    pub median_days_to_answer: Option<f64>,
-}
-
-impl StatRow {
-    fn new(
-        kind: &'static str,
-        key: String,
-        title: String,
-        g: &DemandCounts,
-        days: &[(i64, i64)],
-    ) -> Self {
-        StatRow {
-            kind,
-            key,
-            title,
-            counts: *g,
-            acceptance_rate: g.acceptance_rate(),
-            fulfilment_rate: g.fulfilment_rate(),
-            median_days_to_answer: demand::median_of_counts(days),
-        }
-    }
-}
-
-/// The published statistics of demands (C8): per department, per theme and in all.
-#[derive(Debug, Clone, Serialize)]
-pub struct DemandStats {
-    /// When they were computed (Unix ms); overdue counts are as of then.
-    pub as_of: i64,
-    /// Per department asked, most demands first.
-    pub departments: Vec<StatRow>,
-    /// Per theme asked, most demands first.
-    pub themes: Vec<StatRow>,
-    /// All demands.
-    pub total: StatRow,
-}
-
-/// How long computed statistics may be served before they are computed again, at most: the
-/// bound on how late changes made by another server on the same database show.
-const STATS_TTL_MS: i64 = 5_000;
-
-/// The statistics as last computed. They are computed again after any change to a demand made
-/// through this process, when a day begins in China Standard Time (deadlines pass at midnight,
-/// so the overdue counts change only then), and at least every [`STATS_TTL_MS`].
-#[derive(Default)]
-pub(crate) struct StatsCache {
-    generation: std::sync::atomic::AtomicU64,
-    last: std::sync::Mutex<Option<CachedStats>>,
-}
-
-struct CachedStats {
-    generation: u64,
-    day: i64,
-    at: i64,
-    stats: DemandStats,
-}
-
-impl StatsCache {
-    /// Marks the statistics out of date.
-    fn invalidate(&self) {
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    fn get(&self, now: i64) -> Option<DemandStats> {
-        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        last.as_ref()
-            .filter(|c| {
-                c.generation == generation && c.day == cst_day(now) && now - c.at < STATS_TTL_MS
-            })
-            .map(|c| c.stats.clone())
-    }
-
-    fn put(&self, generation: u64, stats: &DemandStats) {
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(CachedStats {
-            generation,
-            day: cst_day(stats.as_of),
-            at: stats.as_of,
-            stats: stats.clone(),
-        });
-    }
-}
-
-/// The statistics: served from the last computation while it is current (see [`StatsCache`]).
+/// The statistics: served from the last computation while it is current (see [`crate::demand_stats::StatsCache`]).
 pub async fn stats(app: &App) -> AppResult<DemandStats> {
+    let now = now_ms();
+    if let Some(s) = app.demand_stats.get(now) {
+        return Ok(s);
+    }
+    let _computing = app.demand_stats.computing.lock().await;
     let now = now_ms();
     if let Some(s) = app.demand_stats.get(now) {
         return Ok(s);

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod consultations;
 pub mod dataservice;
+mod demand_stats;
 pub mod demands;
 pub mod demo;
 pub mod error;
@@ -116,7 +117,7 @@ impl App {
             },
             metrics: metrics::Metrics::new(),
             throttle: throttle::Throttle::new(config.login_attempts),
-            demand_stats: demands::StatsCache::default(),
+            demand_stats: demand_stats::StatsCache::default(),
             engine,
             log,
             search,

@@ -32,7 +32,7 @@ pub struct App {
     /// Failed-login counters.
     pub(crate) throttle: Throttle,
     /// The demand statistics as last computed.
-    pub(crate) demand_stats: crate::demands::StatsCache,
+    pub(crate) demand_stats: crate::demand_stats::StatsCache,
 }
 
 impl App {

@@ -862,6 +862,8 @@ pub struct DemandFilter {
     pub created_by: Option<String>,
     /// Only closed (rejected or fulfilled) demands, or only live (open or accepted) ones.
     pub closed: Option<bool>,
+    /// Skip counting the matches (the total comes back as -1), for a caller that knows it.
+    pub no_count: bool,
     /// Order.
     pub sort: DemandSort,
     /// Rows to skip.

@@ -1389,16 +1389,56 @@ macro_rules! impl_store {
             }
 
             async fn list_demands(&self, filter: &DemandFilter) -> Result<(Vec<Demand>, i64)> {
-                const WHERE: &str = "WHERE ($1 IS NULL OR target_org_id = $1) \
-                     AND ($2 IS NULL OR target_theme = $2) \
-                     AND ($3 IS NULL OR status = $3) \
-                     AND ($4 IS NULL OR (status = 'open' AND due_at <= $4)) \
-                     AND ($5 IS NULL OR created_by = $5) \
-                     AND ($8 IS NULL OR ($8 = 'closed') = (status IN ('rejected', 'fulfilled'))) \
-                     AND ($8 IS NULL OR status <> 'merged')";
-                // Merged duplicates live on in the demand they were merged into; they are listed
-                // only when asked for by state.
-                let merged = "AND ($3 IS NOT NULL OR status <> 'merged')";
+                // Only the filters given become conditions, so the planner can use the indexes
+                // (a `$1 IS NULL OR …` condition keeps SQLite from using any). Merged duplicates
+                // live on in the demand they were merged into; they are listed only when asked
+                // for by state. Statuses are a closed set, so "not merged" is an IN list, which
+                // an index answers.
+                enum Arg<'a> {
+                    Text(&'a str),
+                    Int(i64),
+                }
+                const NOT_MERGED: &str = "<not merged>";
+                let mut conditions: Vec<String> = Vec::new();
+                let mut args: Vec<Arg> = Vec::new();
+                if let Some(org) = filter.target_org_id.as_deref() {
+                    args.push(Arg::Text(org));
+                    conditions.push(format!("target_org_id = ${}", args.len()));
+                }
+                if let Some(theme) = filter.target_theme.as_deref() {
+                    args.push(Arg::Text(theme));
+                    conditions.push(format!("target_theme = ${}", args.len()));
+                }
+                match filter.status {
+                    Some(status) => {
+                        args.push(Arg::Text(status.code()));
+                        conditions.push(format!("status = ${}", args.len()));
+                    }
+                    // Filled in below: the page and the count say it differently.
+                    None => conditions.push(NOT_MERGED.into()),
+                }
+                if let Some(at) = filter.overdue_at {
+                    args.push(Arg::Int(at));
+                    conditions.push(format!("status = 'open' AND due_at <= ${}", args.len()));
+                }
+                if let Some(user) = filter.created_by.as_deref() {
+                    args.push(Arg::Text(user));
+                    conditions.push(format!("created_by = ${}", args.len()));
+                }
+                match filter.closed {
+                    Some(true) => conditions.push("status IN ('rejected', 'fulfilled')".into()),
+                    Some(false) => conditions.push("status IN ('open', 'accepted')".into()),
+                    None => {}
+                }
+                // The page says "not merged" as `<>`, which leaves the planner free to read in
+                // the order's index and stop after a page; the count says it as an IN list, which
+                // it answers from the status index alone.
+                let where_ = format!("WHERE {}", conditions.join(" AND "))
+                    .replace(NOT_MERGED, "status <> 'merged'");
+                let count_where = format!("WHERE {}", conditions.join(" AND ")).replace(
+                    NOT_MERGED,
+                    "status IN ('open', 'accepted', 'rejected', 'fulfilled')",
+                );
                 let order = match filter.sort {
                     DemandSort::Supports => "ORDER BY support_count DESC, created_at DESC, id DESC",
                     DemandSort::Newest => "ORDER BY created_at DESC, id DESC",
@@ -1408,38 +1448,38 @@ macro_rules! impl_store {
                          created_at ASC, id ASC"
                     }
                 };
-                let closed = filter.closed.map(|c| if c { "closed" } else { "live" });
-                let page = format!("SELECT * FROM demands {WHERE} {merged} {order} LIMIT $6 OFFSET $7");
-                let list = sqlx::query(&page)
-                    .bind(filter.target_org_id.as_deref())
-                    .bind(filter.target_theme.as_deref())
-                    .bind(filter.status.map(DemandStatus::code))
-                    .bind(filter.overdue_at)
-                    .bind(filter.created_by.as_deref())
+                let page = format!(
+                    "SELECT * FROM demands {where_} {order} LIMIT ${} OFFSET ${}",
+                    args.len() + 1,
+                    args.len() + 2
+                );
+                let mut query = sqlx::query(&page);
+                for a in &args {
+                    query = match a {
+                        Arg::Text(t) => query.bind(*t),
+                        Arg::Int(i) => query.bind(*i),
+                    };
+                }
+                let list = query
                     .bind(filter.limit)
                     .bind(filter.offset)
-                    .bind(closed)
                     .fetch_all(&self.pool)
                     .await?
                     .iter()
                     .map(rows::demand)
                     .collect::<Result<Vec<_>>>()?;
-                // $6 and $7 are bound (and unused) so that $8 keeps its place.
-                let count = format!(
-                    "SELECT COUNT(*) AS n FROM demands {WHERE} {merged} AND $6 >= 0 AND $7 >= 0"
-                );
-                let total = sqlx::query(&count)
-                    .bind(filter.target_org_id.as_deref())
-                    .bind(filter.target_theme.as_deref())
-                    .bind(filter.status.map(DemandStatus::code))
-                    .bind(filter.overdue_at)
-                    .bind(filter.created_by.as_deref())
-                    .bind(filter.limit)
-                    .bind(filter.offset)
-                    .bind(closed)
-                    .fetch_one(&self.pool)
-                    .await?
-                    .int("n")?;
+                if filter.no_count {
+                    return Ok((list, -1));
+                }
+                let count = format!("SELECT COUNT(*) AS n FROM demands {count_where}");
+                let mut query = sqlx::query(&count);
+                for a in &args {
+                    query = match a {
+                        Arg::Text(t) => query.bind(*t),
+                        Arg::Int(i) => query.bind(*i),
+                    };
+                }
+                let total = query.fetch_one(&self.pool).await?.int("n")?;
                 Ok((list, total))
             }
 
