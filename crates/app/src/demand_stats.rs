@@ -68,8 +68,9 @@ const STATS_TTL_MS: i64 = 5_000;
 #[derive(Default)]
 pub struct StatsCache {
     pub(crate) generation: std::sync::atomic::AtomicU64,
-    /// Held while the statistics are computed, so that requests arriving meanwhile wait for that
-    /// one computation instead of each starting their own.
+    /// Held while the statistics are computed: one computation at a time. Requests arriving
+    /// meanwhile are answered with the previous statistics when only their time is up, and
+    /// otherwise wait for that computation instead of starting their own.
     pub(crate) computing: tokio::sync::Mutex<()>,
     last: std::sync::Mutex<Option<CachedStats>>,
 }
@@ -88,12 +89,17 @@ impl StatsCache {
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
-    pub(crate) fn get(&self, now: i64) -> Option<DemandStats> {
+    /// The last statistics if they are current; with `stale_ok`, also when only their time is
+    /// up (no change made through this process, the same day), which is at most a few seconds of
+    /// other servers' changes.
+    pub(crate) fn get(&self, now: i64, stale_ok: bool) -> Option<DemandStats> {
         let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         last.as_ref()
             .filter(|c| {
-                c.generation == generation && c.day == cst_day(now) && now - c.at < STATS_TTL_MS
+                c.generation == generation
+                    && c.day == cst_day(now)
+                    && (stale_ok || now - c.at < STATS_TTL_MS)
             })
             .map(|c| c.stats.clone())
     }
