@@ -297,12 +297,23 @@ async fn log(
 
 /// A demand as the public sees it.
 pub async fn view(app: &App, demand: Demand) -> AppResult<DemandView> {
-    let (department, target_title) = match &demand.target {
-        Target::Department(org_id) => {
-            let org = app.store.get_org(org_id).await?;
-            (Some(org.name), org.title)
-        }
-        Target::Theme(theme) => (None, theme.clone()),
+    let org = match &demand.target {
+        Target::Department(org_id) => Some(app.store.get_org(org_id).await?),
+        Target::Theme(_) => None,
+    };
+    view_with(app, demand, org.as_ref()).await
+}
+
+/// [`view`] with the target department already loaded.
+async fn view_with(
+    app: &App,
+    demand: Demand,
+    org: Option<&store::Organization>,
+) -> AppResult<DemandView> {
+    let (department, target_title) = match (&demand.target, org) {
+        (Target::Department(_), Some(org)) => (Some(org.name.clone()), org.title.clone()),
+        (Target::Department(id), None) => (None, id.clone()),
+        (Target::Theme(theme), _) => (None, theme.clone()),
     };
     let slug = |id: &Option<String>| {
         let id = id.clone();
@@ -327,11 +338,27 @@ pub async fn view(app: &App, demand: Demand) -> AppResult<DemandView> {
     })
 }
 
-/// Demands as the public sees them.
+/// Demands as the public sees them, reading the organizations once for the whole list.
 pub async fn views(app: &App, demands: Vec<Demand>) -> AppResult<Vec<DemandView>> {
+    if demands.is_empty() {
+        return Ok(Vec::new());
+    }
+    let orgs = app.store.list_orgs().await?;
     let mut out = Vec::with_capacity(demands.len());
     for d in demands {
-        out.push(view(app, d).await?);
+        let org = match &d.target {
+            Target::Department(id) => match orgs.iter().find(|o| &o.id == id) {
+                Some(o) => Some(o),
+                None => {
+                    return Err(AppError::internal(format!(
+                        "demand {} asks a missing organization",
+                        d.id
+                    )))
+                }
+            },
+            Target::Theme(_) => None,
+        };
+        out.push(view_with(app, d, org).await?);
     }
     Ok(out)
 }
