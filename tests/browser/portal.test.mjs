@@ -248,11 +248,18 @@ test('an enterprise user comments on a draft article; the department answers; my
   const draftUrl = ent.url();
   await assertAccessible(ent);
   await ent.selectOption('#article', '3');
-  await ent.check('input[name=stance][value=oppose]');
+  await ent.check('form[action$="/comment"] input[name=stance][value=oppose]');
   await ent.fill('#body', '有条件开放的审核应当公开审核标准。');
   await ent.click('form[action$="/comment"] button[type=submit]');
   await ent.waitForURL(/\?msg=saved/);
   assert.match(await ent.textContent('#article-3'), /有条件开放的审核应当公开审核标准/);
+  // The author edits the comment before the close.
+  await ent.click('#article-3 details.edit-comment summary');
+  await ent.fill('#article-3 details.edit-comment textarea', '有条件开放的审核应当公开审核标准和时限。');
+  await ent.click('#article-3 details.edit-comment button[type=submit]');
+  await ent.waitForURL(/\?msg=saved/);
+  assert.match(await ent.textContent('#article-3'), /公开审核标准和时限/);
+  await assertAccessible(ent);
   // Personal information is refused with a clear message and nothing is posted.
   await ent.fill('#body', '请联系 13812345678');
   await ent.click('form[action$="/comment"] button[type=submit]');
@@ -283,7 +290,7 @@ test('an enterprise user comments on a draft article; the department answers; my
   await assertAccessible(ent);
   const activity = await ent.textContent('main');
   assert.match(activity, /订单数据改为每小时汇总报送/);
-  assert.match(activity, /有条件开放的审核应当公开审核标准/);
+  assert.match(activity, /有条件开放的审核应当公开审核标准和时限/);
   await ent.goto(draftUrl);
   await entCtx.close();
   await staffCtx.close();

@@ -340,6 +340,8 @@ messages! {
     consultation_withdrawn => "已撤回", "Withdrawn";
     consultation_hidden => "已屏蔽", "Hidden";
     consultation_withdraw => "撤回", "Withdraw";
+    consultation_edit => "修改意见", "Edit my comment";
+    consultation_save => "保存修改", "Save";
     consultation_hide => "屏蔽", "Hide";
     consultation_hide_reason => "屏蔽理由（公开）", "Reason (public)";
     consultation_answer_text => "反馈说明（未采纳时必填）", "Answer (required when not adopted)";

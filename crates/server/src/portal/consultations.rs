@@ -38,6 +38,7 @@ pub fn router() -> Router<SharedState> {
             "/consultations/{id}/comments/{cid}/withdraw",
             post(withdraw),
         )
+        .route("/consultations/{id}/comments/{cid}/edit", post(edit))
         .route("/consultations/{id}/comments/{cid}/hide", post(hide))
         .route("/consultations/{id}/comments/{cid}/answer", post(answer))
 }
@@ -215,6 +216,7 @@ struct CommentRow {
     id: String,
     who: String,
     stance: String,
+    stance_code: String,
     body: String,
     hidden_reason: String,
     withdrawn: bool,
@@ -336,6 +338,7 @@ async fn show(state: &SharedState, v: &Visitor, id: &str, error: String) -> Page
         id: m.id.clone(),
         who: who(m, t),
         stance: m.stance.label(lang).to_string(),
+        stance_code: m.stance.code().to_string(),
         body: m.body.clone(),
         hidden_reason: m.hidden_reason.clone().unwrap_or_default(),
         withdrawn: m.withdrawn,
@@ -556,6 +559,37 @@ async fn withdraw(
     let outcome = consultations::withdraw_comment(&state, &user, &cid)
         .await
         .map(|_| ());
+    after(&state, &v, &id, "", outcome).await
+}
+
+#[derive(Deserialize, Default)]
+struct EditForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    stance: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn edit(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path((id, cid)): Path<(String, String)>,
+    Form(f): Form<EditForm>,
+) -> PageResult {
+    let user = require_user(&v, &format!("/consultations/{id}"))?;
+    v.check_csrf(&f.csrf).or_page(&v)?;
+    let outcome = async {
+        let stance = f
+            .stance
+            .parse::<Stance>()
+            .map_err(|e| app::AppError::new(Code::InvalidField, format!("{e}.")))?;
+        consultations::edit_comment(&state, &user, &cid, stance, &f.body)
+            .await
+            .map(|_| ())
+    }
+    .await;
     after(&state, &v, &id, "", outcome).await
 }
 
