@@ -7,6 +7,7 @@
 
 use crate::audit::Event;
 use crate::clock::now_ms;
+use crate::demands::{capitalized, rule as text_rule};
 use crate::error::{AppError, AppResult, Code, Found};
 use crate::state::App;
 use crate::tables::Cell;
@@ -225,23 +226,7 @@ fn rule(e: ConsultationError) -> AppError {
         E::Unanswered(_) => Code::UnansweredComments,
         E::EnterprisesOnly => Code::Forbidden,
     };
-    AppError::new(code, sentence(&e.to_string()))
-}
-
-fn text_rule(e: model::demand::DemandError) -> AppError {
-    let code = match e {
-        model::demand::DemandError::Personal { .. } => Code::PersonalInformation,
-        _ => Code::InvalidField,
-    };
-    AppError::new(code, sentence(&e.to_string()))
-}
-
-fn sentence(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
-        None => String::new(),
-    }
+    AppError::new(code, capitalized(&e.to_string()))
 }
 
 fn phase_of(c: &Consultation, now: i64) -> Phase {

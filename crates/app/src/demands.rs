@@ -149,8 +149,8 @@ fn invalid(message: impl Into<String>) -> AppError {
     AppError::new(Code::InvalidField, message)
 }
 
-/// The error of a rule of [`model::demand`], with the code callers see.
-fn rule(e: DemandError) -> AppError {
+/// The error of a rule of [`model::demand`] (text checks included), with the code callers see.
+pub(crate) fn rule(e: DemandError) -> AppError {
     let code = match &e {
         DemandError::NotAllowed { .. } => Code::AlreadyDecided,
         DemandError::Personal { .. } => Code::PersonalInformation,
@@ -161,7 +161,8 @@ fn rule(e: DemandError) -> AppError {
     AppError::new(code, capitalized(&e.to_string()))
 }
 
-fn capitalized(s: &str) -> String {
+/// An error message of the rules as a sentence.
+pub(crate) fn capitalized(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),

@@ -3,6 +3,8 @@
 //! with an `<img>` whose text alternative names what it shows; the numbers themselves are in a
 //! table beside it. Text in the SVG is escaped by the backend and drawn by the viewer's fonts.
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
@@ -145,6 +147,18 @@ pub fn stacked_bars(
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(with_title(svg, title))
+}
+
+/// A chart as its own response: SVG, not cached (the numbers change with every answer).
+pub fn svg_response(svg: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        svg,
+    )
+        .into_response()
 }
 
 /// Gives the SVG a role and a title, so that it is announced as one image with a name when it

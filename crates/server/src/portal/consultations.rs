@@ -4,7 +4,7 @@
 //! Every action is a form with the session's CSRF token; the rules are in
 //! [`app::consultations`].
 
-use super::charts::{stacked_bars, Bar};
+use super::charts::{stacked_bars, svg_response, Bar};
 use super::page::{render, require_user, OrPage, PageError, PageResult};
 use super::pages::{fmt_time, PageCtx};
 use crate::error::ApiError;
@@ -15,7 +15,6 @@ use app::consultations::{self, AnswerInput, ArticleInput, CommentInput, Consulta
 use app::Code;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -767,14 +766,7 @@ async fn chart(
         }
     }
     .map_err(ApiError::internal)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        svg,
-    )
-        .into_response())
+    Ok(svg_response(svg))
 }
 
 fn article_label(lang: Lang, n: i64) -> String {

@@ -2,7 +2,7 @@
 //! server-rendered charts and the CSV/XLSX downloads, and the opening plan (accepted demands by
 //! planned date).
 
-use super::charts::{stacked_bars, Bar};
+use super::charts::{stacked_bars, svg_response, Bar};
 use super::page::{render, OrPage, PageResult};
 use super::pages::{fmt_time, PageCtx};
 use crate::error::ApiError;
@@ -12,7 +12,6 @@ use crate::state::SharedState;
 use app::demands::{self, DemandQuery, DemandStats, StatRow};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -190,14 +189,7 @@ async fn chart(
         }
     }
     .map_err(ApiError::internal)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        svg,
-    )
-        .into_response())
+    Ok(svg_response(svg))
 }
 
 /// One accepted demand in the plan.
