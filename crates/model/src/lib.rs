@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod classification;
 pub mod consultation;
 pub mod demand;
+pub mod feedback;
 pub mod filter;
 pub mod ident;
 pub mod log;

@@ -65,6 +65,28 @@ string_enum! {
         ConsultationAnswered => "consultation.answered", "反馈意见采纳情况", "Comment answered";
         /// A department published the result of a consultation.
         ConsultationResult => "consultation.result", "公布意见征集结果", "Consultation result published";
+        /// Feedback on a public service was submitted.
+        FeedbackSubmitted => "feedback.submitted", "提交诉求", "Feedback submitted";
+        /// A department accepted feedback.
+        FeedbackAccepted => "feedback.accepted", "受理诉求", "Feedback accepted";
+        /// A department started work on feedback.
+        FeedbackStarted => "feedback.started", "诉求处理中", "Feedback in progress";
+        /// A department resolved feedback.
+        FeedbackResolved => "feedback.resolved", "诉求办结", "Feedback resolved";
+        /// A department rejected feedback.
+        FeedbackRejected => "feedback.rejected", "诉求不予受理", "Feedback rejected";
+        /// Feedback moved to another department.
+        FeedbackTransferred => "feedback.transferred", "转办诉求", "Feedback transferred";
+        /// A department added a public status note to feedback.
+        FeedbackNoted => "feedback.noted", "诉求进展说明", "Feedback status note";
+        /// The submitter reopened feedback.
+        FeedbackReopened => "feedback.reopened", "诉求重新办理", "Feedback reopened";
+        /// The submitter rated the answer to feedback.
+        FeedbackRated => "feedback.rated", "诉求满意度评价", "Feedback rated";
+        /// A department hid the description of feedback.
+        FeedbackHidden => "feedback.hidden", "隐藏诉求描述", "Feedback description hidden";
+        /// A department's staff read the private contact details of feedback.
+        FeedbackContactRead => "feedback.contact_read", "查阅诉求联系方式", "Feedback contact read";
         /// Points were redeemed for a reward.
         PointsRedeemed => "points.redeemed", "积分兑换", "Points redeemed";
         /// An auditor read the private detail of an entry.

@@ -9,10 +9,12 @@
 //! Times are Unix milliseconds (`i64`); ids are random UUIDs in text form.
 #![forbid(unsafe_code)]
 
+mod feedback;
 mod migrations;
 mod records;
 mod sql;
 
+pub use feedback::*;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -66,7 +68,7 @@ pub async fn connect(url: &str) -> Result<DynStore> {
 
 /// Everything Gongshu keeps about organizations, users, sessions, the catalog and classification.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: FeedbackStore + Send + Sync + 'static {
     /// Which backend this is: `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
     /// Checks that the database answers (for `/readyz`).

@@ -3,14 +3,17 @@
 //! Both run the same statements (see [`methods`]); they differ only in how they connect and in
 //! which migrations they run (see [`crate::migrations`]).
 
+mod feedback;
 mod methods;
 mod rows;
 
+use crate::feedback::*;
 use crate::records::*;
 use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
 use model::application::{ApplicationStatus, PurposeCategory, ReviewStep, Terms};
 use model::demand::DemandStatus;
+use model::feedback::FeedbackStatus;
 use rows::RowExt;
 use sha2::{Digest, Sha256};
 use sqlx::migrate::{Migrate, MigrateError, Migrator};
@@ -74,6 +77,8 @@ impl PgStore {
 
 methods::impl_store!(SqliteStore, "sqlite");
 methods::impl_store!(PgStore, "postgres");
+feedback::impl_feedback_store!(SqliteStore);
+feedback::impl_feedback_store!(PgStore);
 
 /// Runs the embedded migrations, after refusing a database that has migrations this build does
 /// not know: an older Gongshu must not run against a schema it does not understand.

@@ -907,6 +907,7 @@ async fn story(store: DynStore) -> String {
     applications(&store, &transport, &firm, &staff, &admin).await;
     demands(&store, &transport, &staff, &admin).await;
     consultations(&store, &transport, &firm, &staff, &admin).await;
+    feedback(&store, &transport, &firm, &staff).await;
     access_log(&store).await;
 
     // The name is free again; the caller's "kept" check reads this one back.
@@ -2952,4 +2953,433 @@ async fn demand_stats_match_the_demands(store: &DynStore) {
             assert_eq!(got_days, want_days, "{t:?}");
         }
     }
+}
+
+/// Feedback: services, items with photos and private contacts, the guarded workflow, filters,
+/// the public history and the statistics.
+async fn feedback(store: &DynStore, transport: &Organization, other: &Organization, staff: &User) {
+    use model::feedback::{
+        Attribute, AttributeType, AttributeValue, Contact, FeedbackEvent, FeedbackStatus as S,
+    };
+    let service = FeedbackService {
+        code: "streetlight".into(),
+        name: "路灯故障".into(),
+        name_en: "Street light".into(),
+        description: "路灯不亮或损坏".into(),
+        group: "市政设施".into(),
+        keywords: vec!["路灯".into(), "照明".into()],
+        attributes: vec![Attribute {
+            code: "kind".into(),
+            datatype: AttributeType::SingleValueList,
+            required: true,
+            description: "什么问题？".into(),
+            datatype_description: String::new(),
+            order: 1,
+            values: vec![AttributeValue {
+                key: "dark".into(),
+                name: "不亮".into(),
+            }],
+        }],
+        org_id: transport.id.clone(),
+        active: true,
+        created_at: T0,
+        modified_at: T0,
+    };
+    store.create_feedback_service(&service).await.unwrap();
+    conflict_on(store.create_feedback_service(&service).await, "code");
+    not_found(
+        store
+            .create_feedback_service(&FeedbackService {
+                code: "nowhere".into(),
+                org_id: "no-such-org".into(),
+                ..service.clone()
+            })
+            .await,
+    );
+    assert_eq!(
+        store.get_feedback_service("streetlight").await.unwrap(),
+        service
+    );
+    let renamed = FeedbackService {
+        name: "路灯".into(),
+        modified_at: T0 + 1,
+        ..service.clone()
+    };
+    store.update_feedback_service(&renamed).await.unwrap();
+    assert_eq!(store.list_feedback_services().await.unwrap(), [renamed]);
+    not_found(store.get_feedback_service("nope").await);
+
+    let day = 86_400_000;
+    let item = |n: i64, submitted_by: Option<&str>| Feedback {
+        id: format!("fb-{n}"),
+        token: format!("tok-{n}"),
+        service_code: "streetlight".into(),
+        org_id: transport.id.clone(),
+        description: format!("第 {n} 盏路灯不亮"),
+        hidden_reason: None,
+        lat: Some(30.27),
+        long: Some(120.15),
+        address: None,
+        attributes: [("kind".to_string(), vec!["dark".to_string()])].into(),
+        submitted_by: submitted_by.map(str::to_string),
+        secret_hash: format!("hash-{n}"),
+        status: S::Submitted,
+        status_note: None,
+        due_at: T0 + n * MINUTE + 3 * day,
+        expected_at: None,
+        first_answered_at: None,
+        closed_at: None,
+        resolved_at: None,
+        rating: None,
+        reopen_count: 0,
+        photo_count: 0,
+        created_at: T0 + n * MINUTE,
+        modified_at: T0 + n * MINUTE,
+    };
+    let contact = Contact {
+        name: Some("张三".into()),
+        phone: Some("13812345678".into()),
+        email: None,
+    };
+    let photo = FeedbackPhoto {
+        id: "photo-1".into(),
+        feedback_id: "fb-1".into(),
+        position: 0,
+        media_type: "image/jpeg".into(),
+        width: 640,
+        height: 480,
+        bytes: 12_345,
+        created_at: T0 + MINUTE,
+    };
+    let a = store
+        .create_feedback(NewFeedback {
+            feedback: item(1, Some(&staff.id)),
+            contact: Some(contact.clone()),
+            photos: vec![photo.clone()],
+        })
+        .await
+        .unwrap();
+    assert_eq!(a.photo_count, 1);
+    assert_eq!(store.get_feedback("fb-1").await.unwrap(), a);
+    assert_eq!(store.get_feedback_by_token("tok-1").await.unwrap(), a);
+    assert_eq!(store.feedback_contact("fb-1").await.unwrap(), Some(contact));
+    assert_eq!(store.list_feedback_photos("fb-1").await.unwrap(), [photo]);
+    let b = store
+        .create_feedback(NewFeedback {
+            feedback: item(2, None),
+            contact: None,
+            photos: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.feedback_contact(&b.id).await.unwrap(), None);
+    conflict_on(
+        store
+            .create_feedback(NewFeedback {
+                feedback: Feedback {
+                    id: "fb-3".into(),
+                    ..item(1, None)
+                },
+                contact: None,
+                photos: Vec::new(),
+            })
+            .await,
+        "token",
+    );
+    not_found(store.get_feedback("fb-3").await);
+
+    // The workflow is guarded by the state the caller saw.
+    let t = T0 + 10 * MINUTE;
+    let accepted = store
+        .change_feedback(
+            "fb-1",
+            S::Submitted,
+            FeedbackChange::Accept {
+                expected_at: t + day,
+            },
+            Some(&staff.id),
+            "已派人查看",
+            t,
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, S::Accepted);
+    assert_eq!(accepted.first_answered_at, Some(t));
+    assert_eq!(accepted.expected_at, Some(t + day));
+    assert_eq!(accepted.status_note.as_deref(), Some("已派人查看"));
+    conflict_on(
+        store
+            .change_feedback("fb-1", S::Submitted, FeedbackChange::Reject, None, "x", t)
+            .await,
+        "status",
+    );
+    not_found(
+        store
+            .change_feedback("fb-9", S::Submitted, FeedbackChange::Reject, None, "x", t)
+            .await,
+    );
+    let resolved = store
+        .change_feedback(
+            "fb-1",
+            S::Accepted,
+            FeedbackChange::Resolve,
+            Some(&staff.id),
+            "已修复",
+            t + 2 * 3_600_000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(resolved.resolved_at, Some(t + 2 * 3_600_000));
+    assert_eq!(resolved.closed_at, resolved.resolved_at);
+    let rated = store
+        .change_feedback(
+            "fb-1",
+            S::Resolved,
+            FeedbackChange::Rate { rating: 4 },
+            None,
+            "",
+            t + day,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rated.rating, Some(4));
+    // Rated once only.
+    conflict_on(
+        store
+            .change_feedback(
+                "fb-1",
+                S::Resolved,
+                FeedbackChange::Rate { rating: 5 },
+                None,
+                "",
+                t + day,
+            )
+            .await,
+        "status",
+    );
+    let reopened = store
+        .change_feedback(
+            "fb-1",
+            S::Resolved,
+            FeedbackChange::Reopen {
+                due_at: t + 5 * day,
+            },
+            None,
+            "还是不亮",
+            t + 2 * day,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            reopened.status,
+            reopened.reopen_count,
+            reopened.rating,
+            reopened.closed_at
+        ),
+        (S::Submitted, 1, None, None)
+    );
+    // The first answer is kept; the resolution time stays until it is resolved again.
+    assert_eq!(reopened.first_answered_at, Some(t));
+    store
+        .change_feedback(
+            "fb-1",
+            S::Submitted,
+            FeedbackChange::Reject,
+            Some(&staff.id),
+            "重复",
+            t + 3 * day,
+        )
+        .await
+        .unwrap();
+    conflict_on(
+        store
+            .change_feedback(
+                "fb-1",
+                S::Rejected,
+                FeedbackChange::Reopen { due_at: t },
+                None,
+                "再次",
+                t + 3 * day,
+            )
+            .await,
+        "status",
+    );
+    let moved = store
+        .change_feedback(
+            "fb-2",
+            S::Submitted,
+            FeedbackChange::Transfer {
+                org_id: other.id.clone(),
+                due_at: t + 4 * day,
+            },
+            Some(&staff.id),
+            "转交",
+            t,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.org_id.as_str(), moved.due_at),
+        (other.id.as_str(), t + 4 * day)
+    );
+    let hidden = store
+        .change_feedback(
+            "fb-2",
+            S::Submitted,
+            FeedbackChange::Hide,
+            Some(&staff.id),
+            "含有他人隐私",
+            t,
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden.hidden_reason.as_deref(), Some("含有他人隐私"));
+    assert_eq!(hidden.status_note.as_deref(), Some("转交"));
+
+    let steps = store.list_feedback_steps("fb-1").await.unwrap();
+    assert_eq!(
+        steps.iter().map(|s| s.kind).collect::<Vec<_>>(),
+        [
+            FeedbackEvent::Submit,
+            FeedbackEvent::Accept,
+            FeedbackEvent::Resolve,
+            FeedbackEvent::Rate,
+            FeedbackEvent::Reopen,
+            FeedbackEvent::Reject
+        ]
+    );
+    assert_eq!(steps[4].note, "还是不亮");
+    assert_eq!(steps[5].status, S::Rejected);
+    let between = store
+        .list_feedback_steps_between(t, t + 2 * day, 100)
+        .await
+        .unwrap();
+    assert_eq!(between.len(), 5, "{between:?}");
+    assert_eq!(
+        store
+            .list_feedback_steps_between(t, t + 2 * day, 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Filters.
+    let ids = |list: Vec<Feedback>| list.into_iter().map(|f| f.id).collect::<Vec<_>>();
+    let all = FeedbackFilter::default();
+    assert_eq!(
+        ids(store.list_feedback(&all).await.unwrap()),
+        ["fb-2", "fb-1"]
+    );
+    let only = |f: FeedbackFilter| async move { ids(store.list_feedback(&f).await.unwrap()) };
+    assert_eq!(
+        only(FeedbackFilter {
+            ids: vec!["fb-1".into(), "x".into()],
+            ..all.clone()
+        })
+        .await,
+        ["fb-1"]
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            org_id: Some(other.id.clone()),
+            ..all.clone()
+        })
+        .await,
+        ["fb-2"]
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            statuses: vec![S::Rejected, S::Resolved],
+            ..all.clone()
+        })
+        .await,
+        ["fb-1"]
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            service_codes: vec!["other".into()],
+            ..all.clone()
+        })
+        .await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            overdue_at: Some(t + 4 * day),
+            ..all.clone()
+        })
+        .await,
+        ["fb-2"]
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            overdue_at: Some(t + 4 * day - 1),
+            ..all.clone()
+        })
+        .await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            from: Some(T0 + 2 * MINUTE),
+            ..all.clone()
+        })
+        .await,
+        ["fb-2"]
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            until: Some(T0 + 2 * MINUTE),
+            ..all.clone()
+        })
+        .await,
+        ["fb-1"]
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            submitted_by: Some(staff.id.clone()),
+            ..all.clone()
+        })
+        .await,
+        ["fb-1"]
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            offset: 1,
+            limit: 1,
+            ..all.clone()
+        })
+        .await,
+        ["fb-1"]
+    );
+
+    // Statistics.
+    let mut groups = store.feedback_stats(t + 4 * day).await.unwrap();
+    groups.sort_by(|a, b| a.org_id.cmp(&b.org_id));
+    let of = |org: &str| groups.iter().find(|g| g.org_id == org).unwrap().clone();
+    let at_transport = of(&transport.id);
+    assert_eq!(
+        (
+            at_transport.counts.total,
+            at_transport.counts.rejected,
+            at_transport.counts.rated
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        at_transport.answer_hours,
+        [((t - (T0 + MINUTE)) / 3_600_000, 1)]
+    );
+    assert_eq!(
+        at_transport.resolve_hours,
+        [((t + 2 * 3_600_000 - (T0 + MINUTE)) / 3_600_000, 1)]
+    );
+    let at_other = of(&other.id);
+    assert_eq!((at_other.counts.total, at_other.counts.overdue), (1, 1));
+    let months = store.feedback_months().await.unwrap();
+    assert_eq!(months.len(), 1);
+    assert_eq!((months[0].total, months[0].resolved), (2, 0));
+    assert_eq!(months[0].month, model::feedback::cst_month(T0));
 }
