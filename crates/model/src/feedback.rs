@@ -372,7 +372,7 @@ pub fn check_attributes(mut attrs: Vec<Attribute>) -> Result<Vec<Attribute>, Fee
             a.datatype,
             AttributeType::SingleValueList | AttributeType::MultiValueList
         );
-        if is_list != !a.values.is_empty() {
+        if is_list == a.values.is_empty() {
             return Err(FeedbackError::Service(format!(
                 "attribute `{}`: list types need values and other types take none",
                 a.code
