@@ -72,6 +72,11 @@ pub struct Config {
     /// before it is flagged overdue (1 to 365).
     #[arg(long, env = "GONGSHU_CONSULTATION_ANSWER_DAYS", default_value_t = model::consultation::DEFAULT_ANSWER_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
     pub consultation_answer_days: i64,
+
+    /// Days a department has for the first answer to feedback on a public service before it is
+    /// flagged overdue (1 to 365).
+    #[arg(long, env = "GONGSHU_FEEDBACK_ANSWER_DAYS", default_value_t = model::feedback::DEFAULT_ANSWER_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
+    pub feedback_answer_days: i64,
 }
 
 impl Default for Config {
@@ -92,6 +97,7 @@ impl Default for Config {
             log_origin: None,
             demand_answer_days: model::demand::DEFAULT_ANSWER_DAYS,
             consultation_answer_days: model::consultation::DEFAULT_ANSWER_DAYS,
+            feedback_answer_days: model::feedback::DEFAULT_ANSWER_DAYS,
         }
     }
 }
@@ -118,6 +124,7 @@ impl std::fmt::Debug for Config {
             .field("log_origin", &self.log_origin)
             .field("demand_answer_days", &self.demand_answer_days)
             .field("consultation_answer_days", &self.consultation_answer_days)
+            .field("feedback_answer_days", &self.feedback_answer_days)
             .finish()
     }
 }
@@ -201,7 +208,8 @@ impl Config {
             query_max_rows,
             download_max_rows,
             demand_answer_days,
-            consultation_answer_days
+            consultation_answer_days,
+            feedback_answer_days
         );
         Ok(config)
     }
@@ -214,6 +222,7 @@ impl Config {
         for (name, days) in [
             ("demand_answer_days", self.demand_answer_days),
             ("consultation_answer_days", self.consultation_answer_days),
+            ("feedback_answer_days", self.feedback_answer_days),
         ] {
             if !(1..=365).contains(&days) {
                 return Err(ConfigError::Invalid(format!(

@@ -1,7 +1,6 @@
-//! The published statistics of data demands (C8) and the cache they are served from; the
-//! computation is [`crate::demands::stats`]. A leaf module: the running `App` holds the cache.
+//! The published statistics of data demands (C8); the computation is
+//! [`crate::demands::stats`], served from a [`crate::stats_cache::StatsCache`]. A leaf module.
 
-use model::calendar::cst_day;
 use model::demand::{self, DemandCounts};
 use serde::Serialize;
 
@@ -56,60 +55,4 @@ pub struct DemandStats {
     pub themes: Vec<StatRow>,
     /// All demands.
     pub total: StatRow,
-}
-
-/// How long computed statistics may be served before they are computed again, at most: the
-/// bound on how late changes made by another server on the same database show.
-const STATS_TTL_MS: i64 = 5_000;
-
-/// The statistics as last computed. They are computed again after any change to a demand made
-/// through this process, when a day begins in China Standard Time (deadlines pass at midnight,
-/// so the overdue counts change only then), and at least every [`STATS_TTL_MS`].
-#[derive(Default)]
-pub struct StatsCache {
-    pub(crate) generation: std::sync::atomic::AtomicU64,
-    /// Held while the statistics are computed: one computation at a time. Requests arriving
-    /// meanwhile are answered with the previous statistics when only their time is up, and
-    /// otherwise wait for that computation instead of starting their own.
-    pub(crate) computing: tokio::sync::Mutex<()>,
-    last: std::sync::Mutex<Option<CachedStats>>,
-}
-
-struct CachedStats {
-    generation: u64,
-    day: i64,
-    at: i64,
-    stats: DemandStats,
-}
-
-impl StatsCache {
-    /// Marks the statistics out of date.
-    pub(crate) fn invalidate(&self) {
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// The last statistics if they are current; with `stale_ok`, also when only their time is
-    /// up (no change made through this process, the same day), which is at most a few seconds of
-    /// other servers' changes.
-    pub(crate) fn get(&self, now: i64, stale_ok: bool) -> Option<DemandStats> {
-        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        last.as_ref()
-            .filter(|c| {
-                c.generation == generation
-                    && c.day == cst_day(now)
-                    && (stale_ok || now - c.at < STATS_TTL_MS)
-            })
-            .map(|c| c.stats.clone())
-    }
-
-    pub(crate) fn put(&self, generation: u64, stats: &DemandStats) {
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(CachedStats {
-            generation,
-            day: cst_day(stats.as_of),
-            at: stats.as_of,
-            stats: stats.clone(),
-        });
-    }
 }

@@ -854,35 +854,11 @@ pub async fn merge(app: &App, user: &User, id: &str, into: &str) -> AppResult<De
     load(app, &target.id).await
 }
 
-/// The statistics: served from the last computation while it is current (see [`crate::demand_stats::StatsCache`]).
+/// The statistics: served from the last computation while it is current (see [`crate::stats_cache::StatsCache`]).
 pub async fn stats(app: &App) -> AppResult<DemandStats> {
-    let now = now_ms();
-    if let Some(s) = app.demand_stats.get(now, false) {
-        return Ok(s);
-    }
-    let _computing = match app.demand_stats.computing.try_lock() {
-        Ok(guard) => guard,
-        Err(_) => {
-            // Another request is computing them: answer with the previous ones if only their
-            // time is up, else wait for that computation.
-            if let Some(s) = app.demand_stats.get(now, true) {
-                return Ok(s);
-            }
-            app.demand_stats.computing.lock().await
-        }
-    };
-    let now = now_ms();
-    if let Some(s) = app.demand_stats.get(now, false) {
-        return Ok(s);
-    }
-    // Read the generation before computing, so a change during the computation is not hidden.
-    let generation = app
-        .demand_stats
-        .generation
-        .load(std::sync::atomic::Ordering::SeqCst);
-    let s = compute_stats(app, now).await?;
-    app.demand_stats.put(generation, &s);
-    Ok(s)
+    app.demand_stats
+        .get_or_compute(now_ms, |now| compute_stats(app, now))
+        .await
 }
 
 /// Computes the statistics as of `now`.

@@ -573,6 +573,7 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
     applications(app).await?;
     demands(app).await?;
     consultations(app).await?;
+    feedback(app).await?;
 
     // 9. An important dataset: metadata listed, not open.
     let (u, d) = dataset(app, Spec {
@@ -1125,6 +1126,353 @@ async fn demands(app: &App) -> anyhow::Result<()> {
     .await
     .map_err(fail("theme"))?;
     Ok(())
+}
+
+/// Feedback on public services: four categories, items in every state, with photos, a masked
+/// mobile number, a hidden description, an overdue item, and a rating.
+async fn feedback(app: &App) -> anyhow::Result<()> {
+    use crate::feedback::{self, ActionInput, FeedbackInput, ServiceInput};
+    use model::feedback::{Attribute, AttributeType, AttributeValue, Contact, FeedbackEvent};
+    let user = |name: &'static str| async move { accounts::user_by_username(app, name).await };
+    let fail = |what: &'static str| {
+        move |e: crate::error::AppError| anyhow::anyhow!("demo feedback {what}: {}", e.message)
+    };
+    let (admin, citizen, transport, ecology, health) = (
+        user("admin").await?,
+        user("citizen").await?,
+        user("transport").await?,
+        user("ecology").await?,
+        user("health").await?,
+    );
+    let list = |code: &str, description: &str, keys: &[(&str, &str)]| Attribute {
+        code: code.into(),
+        datatype: AttributeType::SingleValueList,
+        required: true,
+        description: description.into(),
+        datatype_description: String::new(),
+        order: 1,
+        values: keys
+            .iter()
+            .map(|(k, n)| AttributeValue {
+                key: (*k).into(),
+                name: (*n).into(),
+            })
+            .collect(),
+    };
+    let services = [
+        (
+            "road-damage",
+            "道路破损",
+            "Damaged road",
+            "路面坑洞、裂缝、塌陷等",
+            "道路交通",
+            "transport",
+            vec![list(
+                "kind",
+                "破损类型",
+                &[
+                    ("pothole", "坑洞"),
+                    ("crack", "裂缝"),
+                    ("subsidence", "塌陷"),
+                ],
+            )],
+        ),
+        (
+            "bus-stop",
+            "公交站台设施",
+            "Bus stop facilities",
+            "站牌、候车亭、电子站牌损坏或缺失",
+            "道路交通",
+            "transport",
+            vec![],
+        ),
+        (
+            "noise",
+            "噪声扰民",
+            "Noise",
+            "施工、商业、交通等噪声",
+            "生态环境",
+            "ecology",
+            vec![Attribute {
+                code: "heard_at".into(),
+                datatype: AttributeType::Datetime,
+                required: false,
+                description: "听到噪声的时间".into(),
+                datatype_description: "YYYY-MM-DDTHH:MM".into(),
+                order: 1,
+                values: vec![],
+            }],
+        ),
+        (
+            "clinic-service",
+            "医疗服务",
+            "Medical services",
+            "医疗机构的服务、收费和秩序问题",
+            "卫生健康",
+            "health",
+            vec![],
+        ),
+    ];
+    for (code, name, name_en, description, group, department, attributes) in services {
+        feedback::save_service(
+            app,
+            &admin,
+            ServiceInput {
+                code: code.into(),
+                name: name.into(),
+                name_en: name_en.into(),
+                description: description.into(),
+                group: group.into(),
+                keywords: vec![name.into()],
+                attributes,
+                department: department.into(),
+                active: true,
+            },
+        )
+        .await
+        .map_err(fail("service"))?;
+    }
+    let now = now_ms();
+    let day = model::calendar::DAY_MS;
+    let input =
+        |service: &str, description: &str, lat: f64, long: f64, address: &str| FeedbackInput {
+            service_code: service.into(),
+            description: description.into(),
+            lat: Some(lat),
+            long: Some(long),
+            address: Some(address.into()),
+            attributes: Default::default(),
+            contact: None,
+        };
+    let with_kind = |mut i: FeedbackInput, kind: &str| {
+        i.attributes.insert("kind".into(), vec![kind.into()]);
+        i
+    };
+    let step = |action: FeedbackEvent, note: &str| ActionInput {
+        action,
+        note: note.into(),
+        expected_date: None,
+        department: None,
+    };
+    // Submitted today with a photo, by a signed-in citizen.
+    feedback::submit(
+        app,
+        Some(&citizen),
+        with_kind(
+            input(
+                "road-damage",
+                "文三路与学院路交叉口东侧有一个较深的坑洞，雨天积水，电动车容易摔倒。",
+                30.2799,
+                120.1290,
+                "杭州市西湖区文三路学院路口",
+            ),
+            "pothole",
+        ),
+        vec![demo_photo(0)],
+        None,
+    )
+    .await
+    .map_err(fail("new"))?;
+    // Overdue: submitted ten days ago, still without an answer.
+    feedback::submit_at(
+        app,
+        None,
+        input(
+            "bus-stop",
+            "古荡站候车亭顶棚破损，下雨时无法遮雨。",
+            30.2850,
+            120.1190,
+            "杭州市西湖区古荡公交站",
+        ),
+        vec![],
+        None,
+        now - 10 * day,
+    )
+    .await
+    .map_err(fail("overdue"))?;
+    // Accepted with an expected date; the mobile number in the text is masked in public, and the
+    // contact is private.
+    let accepted = feedback::submit(
+        app,
+        None,
+        FeedbackInput {
+            contact: Some(Contact {
+                name: Some("王女士".into()),
+                phone: Some("13912345678".into()),
+                email: None,
+            }),
+            ..input(
+                "noise",
+                "夜间十一点后工地仍在施工，噪声很大。如需了解情况请拨打13912345678。",
+                30.2700,
+                120.1500,
+                "杭州市西湖区天目山路 88 号附近工地",
+            )
+        },
+        vec![demo_photo(1)],
+        None,
+    )
+    .await
+    .map_err(fail("accepted"))?;
+    let expected = time::OffsetDateTime::from_unix_timestamp((now + 7 * day) / 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
+        .date();
+    feedback::act(
+        app,
+        &ecology,
+        &accepted.feedback.feedback.id,
+        ActionInput {
+            expected_date: Some(date_text(expected)),
+            ..step(FeedbackEvent::Accept, "已受理，将安排执法人员夜间巡查。")
+        },
+    )
+    .await
+    .map_err(fail("accept"))?;
+    // In progress.
+    let working = feedback::submit(
+        app,
+        Some(&citizen),
+        with_kind(
+            input(
+                "road-damage",
+                "保俶路人行道地砖大面积松动。",
+                30.2680,
+                120.1430,
+                "杭州市西湖区保俶路",
+            ),
+            "crack",
+        ),
+        vec![],
+        None,
+    )
+    .await
+    .map_err(fail("working"))?;
+    let id = working.feedback.feedback.id.clone();
+    feedback::act(
+        app,
+        &transport,
+        &id,
+        ActionInput {
+            expected_date: Some(date_text(expected)),
+            ..step(FeedbackEvent::Accept, "已受理。")
+        },
+    )
+    .await
+    .map_err(fail("accept"))?;
+    feedback::act(
+        app,
+        &transport,
+        &id,
+        step(FeedbackEvent::Start, "养护单位已进场施工。"),
+    )
+    .await
+    .map_err(fail("start"))?;
+    // Resolved and rated by the submitter.
+    let fixed = feedback::submit(
+        app,
+        Some(&citizen),
+        input(
+            "bus-stop",
+            "黄龙体育中心站电子站牌不显示。",
+            30.2690,
+            120.1300,
+            "杭州市西湖区黄龙体育中心公交站",
+        ),
+        vec![demo_photo(2)],
+        None,
+    )
+    .await
+    .map_err(fail("fixed"))?;
+    let id = fixed.feedback.feedback.id.clone();
+    feedback::act(
+        app,
+        &transport,
+        &id,
+        ActionInput {
+            expected_date: Some(date_text(expected)),
+            ..step(FeedbackEvent::Accept, "已受理。")
+        },
+    )
+    .await
+    .map_err(fail("accept"))?;
+    feedback::act(
+        app,
+        &transport,
+        &id,
+        step(FeedbackEvent::Resolve, "已更换电子站牌电源模块，恢复显示。"),
+    )
+    .await
+    .map_err(fail("resolve"))?;
+    feedback::rate(app, feedback::Submitter::Account(&citizen), &id, 5)
+        .await
+        .map_err(fail("rate"))?;
+    // Rejected with a reason, and one with its description hidden.
+    let elsewhere = feedback::submit(
+        app,
+        None,
+        input(
+            "clinic-service",
+            "希望医院停车场增加车位。",
+            30.2600,
+            120.1700,
+            "杭州市上城区某医院",
+        ),
+        vec![],
+        None,
+    )
+    .await
+    .map_err(fail("rejected"))?;
+    feedback::act(
+        app,
+        &health,
+        &elsewhere.feedback.feedback.id,
+        step(
+            FeedbackEvent::Reject,
+            "停车场由医院自行管理，已转告医院研究；本渠道不予受理。",
+        ),
+    )
+    .await
+    .map_err(fail("reject"))?;
+    let hidden = feedback::submit(
+        app,
+        None,
+        input(
+            "clinic-service",
+            "某医生姓名及其家庭住址等内容（演示：被隐藏的描述）。",
+            30.2610,
+            120.1710,
+            "杭州市上城区",
+        ),
+        vec![],
+        None,
+    )
+    .await
+    .map_err(fail("hidden"))?;
+    feedback::act(
+        app,
+        &health,
+        &hidden.feedback.feedback.id,
+        step(FeedbackEvent::Hide, "描述含有他人的个人信息，已隐藏。"),
+    )
+    .await
+    .map_err(fail("hide"))?;
+    Ok(())
+}
+
+/// A small photo for the demo: a JPEG with a gradient, distinct per `seed`.
+fn demo_photo(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(480, 320, |x, y| {
+        image::Rgb([
+            (x / 2) as u8 ^ seed.wrapping_mul(70),
+            (y * 3 / 4) as u8,
+            150u8.wrapping_add(seed.wrapping_mul(40)),
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    // Encoding an in-memory image to JPEG cannot fail short of running out of memory.
+    let _ = image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg);
+    out.into_inner()
 }
 
 /// `YYYY-MM-DD`.

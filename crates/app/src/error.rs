@@ -87,6 +87,14 @@ error_codes! {
     ConsultationNotOpen => "consultation_not_open", "conflict";
     ConsultationNotClosed => "consultation_not_closed", "conflict";
     UnansweredComments => "unanswered_comments", "conflict";
+    FeedbackNotFound => "feedback_not_found", "not_found";
+    ServiceNotFound => "service_not_found", "not_found";
+    InvalidLocation => "invalid_location", "invalid_request";
+    InvalidAttribute => "invalid_attribute", "invalid_request";
+    InvalidPhoto => "invalid_photo", "invalid_request";
+    FeedbackNotClosed => "feedback_not_closed", "conflict";
+    AlreadyRated => "already_rated", "conflict";
+    ReopenNotAllowed => "reopen_not_allowed", "conflict";
     Internal => "internal", "internal";
     Unavailable => "unavailable", "internal";
 }

@@ -23,12 +23,14 @@ pub mod demands;
 pub mod demo;
 pub mod error;
 pub mod exports;
+pub mod feedback;
 pub mod grants;
 mod index;
 pub mod metrics;
 pub mod opening_list;
 pub mod records;
 pub mod state;
+mod stats_cache;
 pub mod status;
 pub mod tables;
 mod throttle;
@@ -117,7 +119,8 @@ impl App {
             },
             metrics: metrics::Metrics::new(),
             throttle: throttle::Throttle::new(config.login_attempts),
-            demand_stats: demand_stats::StatsCache::default(),
+            demand_stats: Default::default(),
+            feedback_stats: Default::default(),
             engine,
             log,
             search,

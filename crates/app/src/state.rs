@@ -32,7 +32,9 @@ pub struct App {
     /// Failed-login counters.
     pub(crate) throttle: Throttle,
     /// The demand statistics as last computed.
-    pub(crate) demand_stats: crate::demand_stats::StatsCache,
+    pub(crate) demand_stats: crate::stats_cache::StatsCache<crate::demands::DemandStats>,
+    /// The feedback statistics as last computed.
+    pub(crate) feedback_stats: crate::stats_cache::StatsCache<crate::feedback::FeedbackStats>,
 }
 
 impl App {

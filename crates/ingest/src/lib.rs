@@ -72,6 +72,7 @@ mod format;
 mod infer;
 mod output;
 mod parquet_in;
+pub mod photo;
 mod pipeline;
 mod profile;
 mod progress;

@@ -33,6 +33,9 @@ pub fn status(code: Code) -> StatusCode {
         | NotAcceptingApplications
         | InvalidTerms
         | PersonalInformation
+        | InvalidLocation
+        | InvalidAttribute
+        | InvalidPhoto
         | QueryTimeout
         | QueryMemory
         | TooManyRows => StatusCode::UNPROCESSABLE_ENTITY,
@@ -43,7 +46,7 @@ pub fn status(code: Code) -> StatusCode {
         NotFound | DatasetNotFound | ResourceNotFound | OrgNotFound | UserNotFound
         | RequestNotFound | TokenNotFound | ApplicationNotFound | GrantNotFound | NoData
         | TableNotFound | LogEntryNotFound | DemandNotFound | ConsultationNotFound
-        | CommentNotFound => StatusCode::NOT_FOUND,
+        | CommentNotFound | FeedbackNotFound | ServiceNotFound => StatusCode::NOT_FOUND,
         AgreementMismatch
         | NameTaken
         | AlreadyDecided
@@ -52,7 +55,10 @@ pub fn status(code: Code) -> StatusCode {
         | DemandClosed
         | ConsultationNotOpen
         | ConsultationNotClosed
-        | UnansweredComments => StatusCode::CONFLICT,
+        | UnansweredComments
+        | FeedbackNotClosed
+        | AlreadyRated
+        | ReopenNotAllowed => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -6,6 +6,7 @@ mod consultations;
 pub mod data;
 mod datasets;
 mod demands;
+pub mod feedback;
 pub mod json;
 pub mod openapi;
 pub mod params;
@@ -27,4 +28,5 @@ pub fn router() -> Router<SharedState> {
         .merge(data::router())
         .merge(demands::router())
         .merge(consultations::router())
+        .merge(feedback::router())
 }

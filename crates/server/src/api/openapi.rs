@@ -6,7 +6,7 @@
 //! (`tests/it/openapi.rs`) checks every answer it receives against this document.
 
 use super::schemas::*;
-use super::{accounts, applications, consultations, data, datasets, demands, requests};
+use super::{accounts, applications, consultations, data, datasets, demands, feedback, requests};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -99,13 +99,24 @@ use utoipa::{Modify, OpenApi};
         demands::fulfil,
         demands::transfer,
         demands::merge,
+        feedback::list,
+        feedback::create,
+        feedback::show,
+        feedback::act,
+        feedback::rate,
+        feedback::reopen,
+        feedback::contact,
+        feedback::photo,
+        feedback::services,
+        feedback::save_service,
+        feedback::stats,
         crate::log::detail,
         crate::interop::opening_list::opening_list,
     ),
     components(schemas(
         ErrorBody, ErrorType, Role, OrgKind, Domain, Grade, OpeningType, Importance, Mode,
         PurposeCategory, ResultKind, ApplicationStatus, ReviewStep, RequestStatus, GrantState,
-        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption,
+        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption, FeedbackStatus, FeedbackEvent, AttributeType,
     )),
     modifiers(&BearerToken),
     tags(
@@ -117,6 +128,7 @@ use utoipa::{Modify, OpenApi};
         (name = "data", description = "Reading data: preview, REST query, aggregates, downloads and read-only SQL; every response is logged."),
         (name = "demands", description = "Data demands (数据需求): what the public needs, supported, and answered in public by the department asked."),
         (name = "consultations", description = "Policy consultations (意见征集): drafts in articles, comments with a stance, answers after the close, and the published result."),
+        (name = "feedback", description = "Feedback on public services (诉求反馈): submitted by anyone, answered in public by the department responsible, rated by the submitter; the same data as Open311 GeoReport v2 at /open311/v2/."),
         (name = "log", description = "The private detail behind access-log entries, for auditors."),
         (name = "catalog", description = "The opening list (开放清单)."),
     )

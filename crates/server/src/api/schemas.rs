@@ -143,6 +143,20 @@ code_enum! {
 }
 
 code_enum! {
+    /// Where feedback on a public service stands (Open311 maps `resolved` and `rejected` to
+    /// `closed`, the rest to `open`).
+    FeedbackStatus => model::feedback::FeedbackStatus::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// A step of feedback's history.
+    FeedbackEvent => model::feedback::FeedbackEvent::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// The type of a service's question (Open311's attribute datatype).
+    AttributeType => model::feedback::AttributeType::ALL.iter().map(|v| v.code())
+}
+
+code_enum! {
     /// Where a data demand stands.
     DemandStatus => model::demand::DemandStatus::ALL.iter().map(|v| v.code())
 }
@@ -1605,6 +1619,272 @@ impl ToSchema for DatasetPatch {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         <DatasetInput as ToSchema>::schemas(schemas);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feedback on public services (C10).
+
+/// An allowed value of a list question.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeValue {
+    key: String,
+    name: String,
+}
+
+/// A service's extra question (Open311's attribute).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attribute {
+    /// Submitted as `attribute[code]` on Open311, or as a key of `attributes`.
+    code: String,
+    datatype: AttributeType,
+    #[serde(default)]
+    required: bool,
+    /// The question.
+    description: String,
+    #[serde(default)]
+    datatype_description: String,
+    #[serde(default)]
+    order: i64,
+    /// Allowed values, for the list types.
+    #[serde(default)]
+    values: Vec<AttributeValue>,
+}
+
+/// A service as the authority defines it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    /// Letters, digits, `_` and `-`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    code: String,
+    name: String,
+    #[serde(default)]
+    name_en: String,
+    description: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    attributes: Vec<Attribute>,
+    /// The responsible department's slug.
+    department: String,
+    /// Whether it takes new feedback (default true).
+    #[serde(default)]
+    active: bool,
+}
+
+/// A service (Open311's service), routed to a department.
+#[derive(ToSchema)]
+pub struct ServiceView {
+    code: String,
+    name: String,
+    name_en: String,
+    description: String,
+    group: String,
+    keywords: Vec<String>,
+    attributes: Vec<Attribute>,
+    /// The department's organization id.
+    org_id: String,
+    active: bool,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Unix milliseconds.
+    modified_at: i64,
+    /// The department's slug.
+    department: String,
+    department_title: String,
+}
+
+/// The services.
+#[derive(ToSchema)]
+pub struct ServiceList {
+    services: Vec<ServiceView>,
+}
+
+/// Private contact details of a submitter.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default)]
+    name: Option<String>,
+    /// A mobile or a landline with area code.
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// The private contact of an item.
+#[derive(ToSchema)]
+pub struct ContactAnswer {
+    /// `null` when none was given.
+    contact: Option<Contact>,
+}
+
+/// Feedback as the public sees it: personal information in the description masked, the
+/// contact never shown.
+#[derive(ToSchema)]
+pub struct FeedbackView {
+    /// Open311's `service_request_id`.
+    id: String,
+    /// The public Open311 token.
+    token: String,
+    service_code: String,
+    /// The handling department's organization id.
+    org_id: String,
+    /// Why the department hid the description, when it did.
+    hidden_reason: Option<String>,
+    lat: Option<f64>,
+    long: Option<f64>,
+    address: Option<String>,
+    /// Answers to the service's questions.
+    attributes: std::collections::HashMap<String, Vec<String>>,
+    status: FeedbackStatus,
+    /// The latest public status note.
+    status_note: Option<String>,
+    /// Unix milliseconds from which an item still submitted is overdue.
+    due_at: i64,
+    /// The expected date given when accepted (Unix ms of the day's start, China Standard Time).
+    expected_at: Option<i64>,
+    first_answered_at: Option<i64>,
+    closed_at: Option<i64>,
+    resolved_at: Option<i64>,
+    /// The submitter's satisfaction, 1–5, since it last closed.
+    rating: Option<i64>,
+    reopen_count: i64,
+    photo_count: i64,
+    /// Unix milliseconds.
+    created_at: i64,
+    /// Unix milliseconds.
+    modified_at: i64,
+    /// The description with citizen IDs, bank cards and mobile numbers masked; `null` when
+    /// hidden.
+    description: Option<String>,
+    service_name: String,
+    service_name_en: String,
+    /// The handling department's slug.
+    department: String,
+    department_title: String,
+    /// Still without a first answer after its deadline.
+    overdue: bool,
+}
+
+/// A photo of an item.
+#[derive(ToSchema)]
+pub struct PhotoView {
+    id: String,
+    #[schema(pattern = "^image/(jpeg|png)$")]
+    media_type: String,
+    width: i64,
+    height: i64,
+}
+
+/// One step of an item's public history.
+#[derive(ToSchema)]
+pub struct FeedbackStep {
+    /// Open311's `update_id`.
+    id: String,
+    feedback_id: String,
+    kind: FeedbackEvent,
+    /// The state after the step.
+    status: FeedbackStatus,
+    /// The public note, possibly empty.
+    note: String,
+    /// The handling department after the step (organization id).
+    org_id: String,
+    /// Unix milliseconds.
+    created_at: i64,
+    department_title: String,
+}
+
+/// An item with its history and photos.
+#[derive(ToSchema)]
+pub struct FeedbackDetail {
+    #[serde(flatten)]
+    view: FeedbackView,
+    history: Vec<FeedbackStep>,
+    photos: Vec<PhotoView>,
+}
+
+/// A page of feedback.
+#[derive(ToSchema)]
+pub struct FeedbackPage {
+    offset: i64,
+    limit: i64,
+    /// Whether more items match.
+    more: bool,
+    items: Vec<FeedbackView>,
+}
+
+/// What the submitter gets back.
+#[derive(ToSchema)]
+pub struct Submitted {
+    feedback: FeedbackView,
+    /// The private link's key: shown once, needed to rate or reopen without an account.
+    key: String,
+}
+
+/// The department's step.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackAction {
+    /// `accept`, `start`, `resolve`, `reject`, `transfer`, `note` or `hide`.
+    action: FeedbackEvent,
+    /// The public note: required to reject, to hide (the reason) and for a plain note.
+    #[serde(default)]
+    note: String,
+    /// Accepting: the expected date, `YYYY-MM-DD`.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    expected_date: Option<String>,
+    /// Transferring: the department's slug.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    department: Option<String>,
+}
+
+/// One row of the feedback statistics: a service, a department, or all items.
+#[derive(ToSchema)]
+pub struct FeedbackStatRow {
+    #[schema(pattern = "^(service|department|all)$")]
+    kind: String,
+    /// The service code or department slug; empty for all.
+    key: String,
+    title: String,
+    total: i64,
+    resolved: i64,
+    rejected: i64,
+    /// Still without a first answer after the deadline, now.
+    overdue: i64,
+    rated: i64,
+    rating_sum: i64,
+    resolution_rate: Option<f64>,
+    mean_rating: Option<f64>,
+    median_hours_to_answer: Option<f64>,
+    median_hours_to_resolve: Option<f64>,
+}
+
+/// Items per month.
+#[derive(ToSchema)]
+pub struct FeedbackMonth {
+    /// `YYYY-MM`.
+    month: String,
+    total: i64,
+    resolved: i64,
+}
+
+/// The published statistics of feedback.
+#[derive(ToSchema)]
+pub struct FeedbackStats {
+    /// When they were computed (Unix ms).
+    as_of: i64,
+    services: Vec<FeedbackStatRow>,
+    departments: Vec<FeedbackStatRow>,
+    total: FeedbackStatRow,
+    months: Vec<FeedbackMonth>,
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod consultations;
 mod datasets;
 mod demand_stats;
 mod demands;
+mod feedback;
 mod log;
 pub mod page;
 mod pages;
@@ -31,6 +32,7 @@ pub fn router() -> Router<SharedState> {
         .merge(demands::router())
         .merge(activity::router())
         .merge(consultations::router())
+        .merge(feedback::router())
         .merge(demand_stats::router())
         .merge(access::router())
         .merge(log::router())

@@ -12,6 +12,7 @@ mod consultations;
 mod datarequests;
 mod demands;
 mod demo;
+mod feedback;
 mod interop;
 mod log;
 mod openapi;
