@@ -95,6 +95,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/demands/{id}/fulfil"),
     ("POST", "/api/v1/demands/{id}/transfer"),
     ("POST", "/api/v1/demands/{id}/merge"),
+    ("GET", "/api/v1/feedback"),
+    ("POST", "/api/v1/feedback"),
+    ("GET", "/api/v1/feedback/stats"),
+    ("GET", "/api/v1/feedback/services"),
+    ("POST", "/api/v1/feedback/services"),
+    ("GET", "/api/v1/feedback/{id}"),
+    ("POST", "/api/v1/feedback/{id}/action"),
+    ("POST", "/api/v1/feedback/{id}/rate"),
+    ("POST", "/api/v1/feedback/{id}/reopen"),
+    ("GET", "/api/v1/feedback/{id}/contact"),
+    ("GET", "/api/v1/feedback/{id}/photos/{photo}"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
