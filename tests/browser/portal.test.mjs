@@ -295,3 +295,96 @@ test('an enterprise user comments on a draft article; the department answers; my
   await entCtx.close();
   await staffCtx.close();
 });
+
+test('a visitor reports a problem with a photo; the department accepts and resolves it; the visitor rates it', async () => {
+  // A visitor without an account.
+  const visitorCtx = await browser.newContext();
+  const visitor = await visitorCtx.newPage();
+  await visitor.goto(`${base}/feedback`);
+  await assertAccessible(visitor);
+  // The demo's list: an overdue item is flagged, and the mobile number in a description masked.
+  assert.match(await visitor.textContent('main table'), /已逾期/);
+  assert.match(await visitor.textContent('main table'), /139\*\*\*\*5678/);
+  assert.doesNotMatch(await visitor.textContent('main'), /13912345678/);
+
+  await visitor.click('main a.button[href="/feedback/new"]');
+  await assertAccessible(visitor);
+  await visitor.click('text=道路破损');
+  await visitor.waitForURL(`${base}/feedback/new?service=road-damage`);
+  await assertAccessible(visitor);
+  // A photo: the smallest valid PNG (1×1 pixel).
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  const photo = join(dir, 'pothole.png');
+  writeFileSync(photo, png);
+  // Out-of-range coordinates are refused with the form kept.
+  await visitor.fill('#description', '天目山路口有一个很深的坑。');
+  await visitor.selectOption('#attr-kind', 'pothole');
+  await visitor.fill('#lat', '95');
+  await visitor.fill('#long', '120.1');
+  await visitor.click('main form button[type=submit]');
+  assert.match(await visitor.textContent('.error'), /位置无效/);
+  assert.equal(await visitor.inputValue('#description'), '天目山路口有一个很深的坑。');
+  await visitor.fill('#lat', '30.27');
+  await visitor.fill('#address', '杭州市西湖区天目山路');
+  await visitor.setInputFiles('#photo-1', photo);
+  await visitor.fill('#contact_phone', '13700001111');
+  await visitor.click('main form button[type=submit]');
+  await visitor.waitForURL(/\/feedback\/[0-9a-f-]+\?key=[0-9a-f]+&msg=submitted$/);
+  const privateLink = await visitor.getAttribute('#private-link', 'href');
+  const itemUrl = `${base}${privateLink.replace(/\?.*$/, '')}`;
+  assert.match(await visitor.textContent('main dl'), /待受理/);
+  assert.doesNotMatch(await visitor.textContent('main'), /13700001111/);
+  await assertAccessible(visitor);
+  const thumbLoaded = await visitor.evaluate(() =>
+    [...document.querySelectorAll('main img')].map(i => i.complete && i.naturalWidth > 0));
+  assert.deepEqual(thumbLoaded, [true]);
+
+  // The department's staff read the contact (logged) and accept, then resolve it.
+  const staffCtx = await browser.newContext();
+  const staff = await signIn(staffCtx, 'transport');
+  await staff.goto(itemUrl);
+  await assertAccessible(staff);
+  await staff.click('form[action$="/contact"] button');
+  assert.match(await staff.textContent('#contact'), /13700001111/);
+  await staff.goto(itemUrl);
+  const expected = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+  await staff.selectOption('#action', 'accept');
+  await staff.fill('#expected_date', expected);
+  await staff.fill('#note', '已安排养护单位处理。');
+  await staff.click('form[action$="/act"] button');
+  await staff.waitForURL(`${itemUrl}?msg=done`);
+  assert.match(await staff.textContent('main dl'), /已受理/);
+  await staff.selectOption('#action', 'resolve');
+  await staff.fill('#note', '坑洞已修补。');
+  await staff.click('form[action$="/act"] button');
+  await staff.waitForURL(`${itemUrl}?msg=done`);
+  assert.match(await staff.textContent('main dl'), /已办结/);
+
+  // Through the private link, the visitor rates the answer; the history shows every step.
+  await visitor.goto(`${base}${privateLink}`);
+  await assertAccessible(visitor);
+  await visitor.selectOption('#rating', '5');
+  await visitor.click('form[action$="/rate"] button');
+  await visitor.waitForURL(/msg=done/);
+  assert.match(await visitor.textContent('main dl'), /5 \/ 5/);
+  const history = await visitor.textContent('#history');
+  for (const step of ['提交', '受理', '办结', '满意度评价']) assert.match(history, new RegExp(step));
+
+  // The statistics count it, with both charts.
+  await visitor.goto(`${base}/feedback/stats`);
+  await assertAccessible(visitor);
+  assert.match(await visitor.textContent('main'), /道路破损/);
+  const chartsLoaded = await visitor.evaluate(() =>
+    [...document.querySelectorAll('img.chart')].map(i => i.complete && i.naturalWidth > 0));
+  assert.deepEqual(chartsLoaded, [true, true]);
+
+  // The authority's page of categories.
+  const adminCtx = await browser.newContext();
+  const admin = await signIn(adminCtx, 'admin');
+  await admin.goto(`${base}/feedback/services`);
+  await assertAccessible(admin);
+  assert.match(await admin.textContent('main table'), /road-damage/);
+  await visitorCtx.close();
+  await staffCtx.close();
+  await adminCtx.close();
+});
