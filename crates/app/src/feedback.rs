@@ -903,12 +903,25 @@ pub async fn act(app: &App, user: &User, id: &str, input: ActionInput) -> AppRes
         }
     };
     feedback::transition(f.status, input.action).map_err(rule)?;
-    let changed = apply(app, Some(user), &f, change, &note, now).await?;
+    let changed = apply(
+        app,
+        Some(user),
+        &f,
+        change,
+        &note,
+        now,
+        (
+            Code::AlreadyDecided,
+            "The feedback changed meanwhile; reload it to see where it stands.",
+        ),
+    )
+    .await?;
     log(app, Some(user), &changed, kind, json!({"note": note})).await?;
     view(app, changed).await
 }
 
-/// Applies a change the rules allowed, turning a lost race into `already_decided`.
+/// Applies a change the rules allowed; a lost race (the item changed meanwhile) becomes the
+/// error `lost` names.
 async fn apply(
     app: &App,
     user: Option<&User>,
@@ -916,6 +929,7 @@ async fn apply(
     change: FeedbackChange,
     note: &str,
     now: i64,
+    lost: (Code, &str),
 ) -> AppResult<Feedback> {
     match app
         .store
@@ -933,10 +947,7 @@ async fn apply(
             app.feedback_stats.invalidate();
             Ok(changed)
         }
-        Err(store::StoreError::Conflict(_)) => Err(AppError::new(
-            Code::AlreadyDecided,
-            "The feedback changed meanwhile; reload it to see where it stands.",
-        )),
+        Err(store::StoreError::Conflict(_)) => Err(AppError::new(lost.0, lost.1)),
         Err(e) => Err(e.into()),
     }
 }
@@ -959,6 +970,16 @@ async fn log(
     });
     app.log.append(event).await?;
     Ok(())
+}
+
+impl Submitter<'_> {
+    /// The account, when the submitter is signed in.
+    fn user(&self) -> Option<&User> {
+        match self {
+            Submitter::Account(u) => Some(u),
+            Submitter::Key(_) => None,
+        }
+    }
 }
 
 /// Checks that `who` submitted `f`.
@@ -987,40 +1008,11 @@ pub async fn rate(app: &App, who: Submitter<'_>, id: &str, rating: i64) -> AppRe
     let f = load(app, id).await?;
     check_submitter(&f, who)?;
     feedback::check_rating(f.status, rating, f.rating.is_some()).map_err(rule)?;
-    let user = match who {
-        Submitter::Account(u) => Some(u),
-        Submitter::Key(_) => None,
-    };
-    let changed = match app
-        .store
-        .change_feedback(
-            &f.id,
-            f.status,
-            FeedbackChange::Rate { rating },
-            user.map(|u| u.id.as_str()),
-            "",
-            now_ms(),
-        )
-        .await
-    {
-        Ok(c) => c,
-        Err(store::StoreError::Conflict(_)) => {
-            return Err(AppError::new(
-                Code::AlreadyRated,
-                "This feedback has been rated already.",
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    app.feedback_stats.invalidate();
-    log(
-        app,
-        user,
-        &changed,
-        EventKind::FeedbackRated,
-        json!({"rating": rating}),
-    )
-    .await?;
+    let change = FeedbackChange::Rate { rating };
+    let lost = (Code::AlreadyRated, "This feedback has been rated already.");
+    let changed = apply(app, who.user(), &f, change, "", now_ms(), lost).await?;
+    let detail = json!({"rating": rating});
+    log(app, who.user(), &changed, EventKind::FeedbackRated, detail).await?;
     view(app, changed).await
 }
 
@@ -1038,40 +1030,21 @@ pub async fn reopen(
     let reason = feedback::check_text("reason", reason, MAX_TEXT, true)
         .map_err(|_| invalid("Reopening needs a `reason` (1 to 4,000 characters)."))?;
     let reason = feedback::public_text(&reason);
-    let user = match who {
-        Submitter::Account(u) => Some(u),
-        Submitter::Key(_) => None,
+    let change = FeedbackChange::Reopen {
+        due_at: feedback::due_at(now, app.config.feedback_answer_days),
     };
-    let changed = match app
-        .store
-        .change_feedback(
-            &f.id,
-            f.status,
-            FeedbackChange::Reopen {
-                due_at: feedback::due_at(now, app.config.feedback_answer_days),
-            },
-            user.map(|u| u.id.as_str()),
-            &reason,
-            now,
-        )
-        .await
-    {
-        Ok(c) => c,
-        Err(store::StoreError::Conflict(_)) => {
-            return Err(AppError::new(
-                Code::ReopenNotAllowed,
-                "This feedback has been reopened already.",
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    app.feedback_stats.invalidate();
+    let lost = (
+        Code::ReopenNotAllowed,
+        "This feedback has been reopened already.",
+    );
+    let changed = apply(app, who.user(), &f, change, &reason, now, lost).await?;
+    let detail = json!({"reason": reason});
     log(
         app,
-        user,
+        who.user(),
         &changed,
         EventKind::FeedbackReopened,
-        json!({"reason": reason}),
+        detail,
     )
     .await?;
     view(app, changed).await

@@ -17,6 +17,7 @@ pub mod ident;
 pub mod log;
 pub mod mask;
 pub mod pii;
+pub mod points;
 pub mod role;
 
 pub use classification::{Domain, Grade, Importance, OpeningType};

@@ -52,3 +52,19 @@ pub fn attachment(format: TableFormat, stem: &str, bytes: Vec<u8>) -> Response {
     )
         .into_response()
 }
+
+/// A table as a CSV or an XLSX attachment (a sheet named `sheet`) named `stem.csv` or
+/// `stem.xlsx`.
+pub fn table_file(
+    format: TableFormat,
+    sheet: &str,
+    stem: &str,
+    headings: &[&str],
+    rows: &[Vec<app::tables::Cell>],
+) -> ApiResult<Response> {
+    let bytes = match format {
+        TableFormat::Csv => app::tables::csv(headings, rows)?,
+        _ => app::tables::xlsx(sheet, headings, rows)?,
+    };
+    Ok(attachment(format, stem, bytes))
+}

@@ -8,7 +8,7 @@ use super::schemas as doc;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::state::SharedState;
-use crate::tables::{attachment as table_attachment, table_format, TableFormat};
+use crate::tables::{table_file, table_format, TableFormat};
 use crate::upload::stage_multipart;
 use app::consultations::{
     self, AnswerInput, CommentInput, CommentView, ConsultationDetail, ConsultationInput,
@@ -204,11 +204,13 @@ async fn stats(
         return Ok(ApiJson(consultations::stats(&state, &id).await?).into_response());
     }
     let (headings, rows) = consultations::comments_table(&state, &id, "zh").await?;
-    let bytes = match format {
-        TableFormat::Csv => app::tables::csv(&headings, &rows)?,
-        _ => app::tables::xlsx("意见与反馈", &headings, &rows)?,
-    };
-    Ok(table_attachment(format, "consultation-comments", bytes))
+    table_file(
+        format,
+        "意见与反馈",
+        "consultation-comments",
+        &headings,
+        &rows,
+    )
 }
 
 /// Attaches a PDF to a draft before its close (the department's staff); the file is checked by

@@ -7,7 +7,7 @@ use super::schemas as doc;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::state::SharedState;
-use crate::tables::{attachment, table_format, TableFormat};
+use crate::tables::{table_file, table_format, TableFormat};
 use app::demands::{
     self, AnswerInput, DemandInput, DemandPage, DemandQuery, DemandView, FulfilInput,
 };
@@ -166,11 +166,7 @@ async fn stats(
         return Ok(ApiJson(s).into_response());
     }
     let (headings, rows) = demands::stats_table(&s);
-    let bytes = match format {
-        TableFormat::Csv => app::tables::csv(&headings, &rows)?,
-        _ => app::tables::xlsx("数据需求统计", &headings, &rows)?,
-    };
-    Ok(attachment(format, "demand-stats", bytes))
+    table_file(format, "数据需求统计", "demand-stats", &headings, &rows)
 }
 
 /// Files a demand. Public text is checked for personal information.

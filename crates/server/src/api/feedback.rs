@@ -8,7 +8,7 @@ use super::schemas as doc;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::state::SharedState;
-use crate::tables::{attachment, table_format, TableFormat};
+use crate::tables::{table_file, table_format, TableFormat};
 use app::feedback::{
     self, ActionInput, FeedbackDetail, FeedbackInput, FeedbackPage, FeedbackQuery, FeedbackView,
     ServiceInput, ServiceView, Submitted, Submitter,
@@ -522,9 +522,5 @@ async fn stats(
         return Ok(ApiJson(s).into_response());
     }
     let (headings, rows) = feedback::stats_table(&s);
-    let bytes = match format {
-        TableFormat::Csv => app::tables::csv(&headings, &rows)?,
-        _ => app::tables::xlsx("诉求反馈统计", &headings, &rows)?,
-    };
-    Ok(attachment(format, "feedback-stats", bytes))
+    table_file(format, "诉求反馈统计", "feedback-stats", &headings, &rows)
 }

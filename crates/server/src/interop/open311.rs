@@ -281,6 +281,26 @@ fn list(p: &BTreeMap<String, Vec<String>>, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The span `[from, until)` that `start_date` and `end_date` (both inclusive) ask for; without
+/// them, the 90 days up to now (or up to `end_date`).
+fn dates(format: Format, p: &BTreeMap<String, Vec<String>>) -> Result<(i64, i64), Failure> {
+    let date = |name: &str| {
+        first(p, name)
+            .map(|s| parse_w3c(format, name, s))
+            .transpose()
+    };
+    let until = date("end_date")?.map_or_else(|| app::clock::now_ms() + 1, |e| e + 1);
+    let from = date("start_date")?.unwrap_or(until - DEFAULT_DAYS * model::calendar::DAY_MS);
+    if until <= from {
+        return Err(Failure::new(
+            format,
+            StatusCode::BAD_REQUEST,
+            "`end_date` must be after `start_date`.",
+        ));
+    }
+    Ok((from, until))
+}
+
 async fn get_root(
     State(state): State<SharedState>,
     Path(file): Path<String>,
@@ -464,25 +484,9 @@ async fn requests(
                 }
             }
         }
-        let end = first(p, "end_date")
-            .map(|s| parse_w3c(format, "end_date", s))
-            .transpose()?;
-        let start = first(p, "start_date")
-            .map(|s| parse_w3c(format, "start_date", s))
-            .transpose()?;
-        let day = model::calendar::DAY_MS;
-        // Without dates, the last 90 days.
-        let until = end.map(|e| e + 1);
-        let from = start.unwrap_or(until.unwrap_or_else(app::clock::now_ms) - DEFAULT_DAYS * day);
-        if until.is_some_and(|u| u <= from) {
-            return Err(Failure::new(
-                format,
-                StatusCode::BAD_REQUEST,
-                "`end_date` must be after `start_date`.",
-            ));
-        }
+        let (from, until) = dates(format, p)?;
         q.from = Some(from);
-        q.until = until;
+        q.until = Some(until);
     }
     let page = feedback::list(state, q)
         .await
@@ -557,14 +561,7 @@ async fn updates(
     format: Format,
     p: &BTreeMap<String, Vec<String>>,
 ) -> Result<Answer, Failure> {
-    let end = first(p, "end_date")
-        .map(|s| parse_w3c(format, "end_date", s))
-        .transpose()?;
-    let start = first(p, "start_date")
-        .map(|s| parse_w3c(format, "start_date", s))
-        .transpose()?;
-    let until = end.map_or_else(|| app::clock::now_ms() + 1, |e| e + 1);
-    let from = start.unwrap_or(until - DEFAULT_DAYS * model::calendar::DAY_MS);
+    let (from, until) = dates(format, p)?;
     let steps = feedback::steps_between(state, from, until, MAX_REQUESTS)
         .await
         .map_err(|e| Failure::from_app(format, e))?;
