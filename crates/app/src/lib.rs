@@ -24,6 +24,7 @@ pub mod demo;
 pub mod error;
 pub mod exports;
 pub mod feedback;
+mod feedback_stats;
 pub mod grants;
 mod index;
 pub mod metrics;

@@ -32,9 +32,9 @@ pub struct App {
     /// Failed-login counters.
     pub(crate) throttle: Throttle,
     /// The demand statistics as last computed.
-    pub(crate) demand_stats: crate::stats_cache::StatsCache<crate::demands::DemandStats>,
+    pub(crate) demand_stats: crate::stats_cache::StatsCache<crate::demand_stats::DemandStats>,
     /// The feedback statistics as last computed.
-    pub(crate) feedback_stats: crate::stats_cache::StatsCache<crate::feedback::FeedbackStats>,
+    pub(crate) feedback_stats: crate::stats_cache::StatsCache<crate::feedback_stats::FeedbackStats>,
 }
 
 impl App {
