@@ -89,6 +89,8 @@ string_enum! {
         FeedbackContactRead => "feedback.contact_read", "查阅诉求联系方式", "Feedback contact read";
         /// Points were redeemed for a reward.
         PointsRedeemed => "points.redeemed", "积分兑换", "Points redeemed";
+        /// The authority cancelled a redemption and gave the points back.
+        RedemptionCancelled => "points.redemption_cancelled", "撤销兑换", "Redemption cancelled";
         /// An auditor read the private detail of an entry.
         DetailRead => "audit.detail_read", "审计查阅", "Detail read by auditor";
     }

@@ -92,6 +92,31 @@ pub enum Expiry {
     Never,
 }
 
+impl FromStr for Expiry {
+    type Err = ();
+
+    /// `years:N`, `days:N` (N from 0 to 36,500) or `never`.
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let number = |n: &str| n.trim().parse::<i64>().ok().filter(|n| (0..=36_500).contains(n));
+        match s.trim().split_once(':') {
+            Some(("years", n)) => number(n).map(Expiry::YearsAfter).ok_or(()),
+            Some(("days", n)) => number(n).map(Expiry::Days).ok_or(()),
+            None if s.trim() == "never" => Ok(Expiry::Never),
+            _ => Err(()),
+        }
+    }
+}
+
+impl fmt::Display for Expiry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expiry::YearsAfter(n) => write!(f, "years:{n}"),
+            Expiry::Days(n) => write!(f, "days:{n}"),
+            Expiry::Never => f.write_str("never"),
+        }
+    }
+}
+
 /// The default: the end of the year after the points were earned.
 pub const DEFAULT_EXPIRY: Expiry = Expiry::YearsAfter(1);
 
@@ -120,7 +145,21 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// One lot of points as the ledger holds it: a credit (positive) with its expiry.
+string_enum! {
+    /// The kind of a ledger entry. Entries are only ever added.
+    EntryKind, "ledger entry kind" {
+        /// Points earned by a rule.
+        Credit => "credit", "获得", "Earned";
+        /// A credit taken back (moderation hid what earned it, or a correction).
+        Reversal => "reversal", "撤回", "Reversed";
+        /// Points spent on a reward.
+        Spend => "spend", "兑换", "Redeemed";
+        /// A cancelled redemption's points given back.
+        Refund => "refund", "退还", "Refunded";
+    }
+}
+
+/// One lot of points as the ledger holds it: a credit or a refund, with its expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lot {
     /// When earned (Unix ms).
@@ -129,6 +168,19 @@ pub struct Lot {
     pub points: i64,
     /// When they expire, if ever.
     pub expires_at: Option<i64>,
+    /// Whether the lot counts towards reputation: credits do, refunds of spent points do not.
+    pub earned: bool,
+}
+
+/// Points taken from the lots at a moment: a redemption, or a reversal of a credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Debit {
+    /// When (Unix ms).
+    pub at: i64,
+    /// Points taken.
+    pub points: i64,
+    /// Whether it reverses a credit (and so lowers reputation too).
+    pub reversal: bool,
 }
 
 /// What a user's points add up to at a moment.
@@ -144,37 +196,52 @@ pub struct Balance {
     pub expiring_soon: i64,
 }
 
-/// The balance from the credits (`lots`), the points spent (redemptions minus cancellations)
-/// and the points taken back by reversals, as of `now`. Spending and reversals take the oldest
-/// lots first (so the points nearest to expiring go first); what is left of a lot past its
-/// expiry counts as expired. `soon` is the warning window in milliseconds.
-pub fn balance(lots: &[Lot], spent: i64, reversed: i64, now: i64, soon: i64) -> Balance {
+/// The balance from the lots and the debits, as of `now`. Each debit takes from the lots that
+/// were alive at its moment (earned at or before it, not yet expired), those nearest to expiring
+/// first; what a debit cannot find (a reversal of points already spent) is not taken. What is
+/// left of a lot past its expiry counts as expired. `soon` is the warning window in
+/// milliseconds.
+pub fn balance(lots: &[Lot], debits: &[Debit], now: i64, soon: i64) -> Balance {
     let mut lots: Vec<Lot> = lots.iter().copied().filter(|l| l.points > 0).collect();
     lots.sort_by_key(|l| (l.expires_at.unwrap_or(i64::MAX), l.earned_at));
-    let lifetime = lots.iter().map(|l| l.points).sum::<i64>() - reversed.max(0);
-    // Take spending and reversals from the lots, oldest expiry first. Only what was spendable
-    // when it was taken could be taken; the ledger's order guarantees that, so here the sum
-    // suffices.
-    let mut take = spent.max(0) + reversed.max(0);
+    let mut left: Vec<i64> = lots.iter().map(|l| l.points).collect();
+    let mut debits: Vec<Debit> = debits.iter().copied().filter(|d| d.points > 0).collect();
+    debits.sort_by_key(|d| d.at);
+    let mut reversed = 0;
+    for d in &debits {
+        if d.reversal {
+            reversed += d.points;
+        }
+        let mut take = d.points;
+        for (l, rest) in lots.iter().zip(left.iter_mut()) {
+            if take == 0 {
+                break;
+            }
+            let alive = l.earned_at <= d.at && l.expires_at.is_none_or(|e| e > d.at);
+            if alive {
+                let used = take.min(*rest);
+                *rest -= used;
+                take -= used;
+            }
+        }
+    }
+    let earned: i64 = lots.iter().filter(|l| l.earned).map(|l| l.points).sum();
     let (mut spendable, mut expired, mut expiring_soon) = (0, 0, 0);
-    for l in &lots {
-        let used = take.min(l.points);
-        take -= used;
-        let left = l.points - used;
+    for (l, rest) in lots.iter().zip(left) {
         match l.expires_at {
-            Some(at) if at <= now => expired += left,
+            Some(at) if at <= now => expired += rest,
             Some(at) => {
-                spendable += left;
+                spendable += rest;
                 if at <= now.saturating_add(soon) {
-                    expiring_soon += left;
+                    expiring_soon += rest;
                 }
             }
-            None => spendable += left,
+            None => spendable += rest,
         }
     }
     Balance {
         spendable,
-        lifetime: lifetime.max(0),
+        lifetime: (earned - reversed).max(0),
         expired,
         expiring_soon,
     }
@@ -289,6 +356,16 @@ mod tests {
     }
 
     #[test]
+    fn expiry_settings_parse() {
+        for e in [Expiry::YearsAfter(1), Expiry::Days(90), Expiry::Never] {
+            assert_eq!(e.to_string().parse::<Expiry>(), Ok(e));
+        }
+        for bad in ["", "years", "years:-1", "weeks:2", "days:x", "never:1"] {
+            assert!(bad.parse::<Expiry>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn daily_caps_cut_credits() {
         let c = RuleConfig {
             points: 2,
@@ -330,7 +407,16 @@ mod tests {
             earned_at,
             points,
             expires_at: expires_at(DEFAULT_EXPIRY, earned_at),
+            earned: true,
         }
+    }
+
+    fn spend(at: i64, points: i64) -> Vec<Debit> {
+        vec![Debit {
+            at,
+            points,
+            reversal: false,
+        }]
     }
 
     #[test]
@@ -338,24 +424,36 @@ mod tests {
         let year = 365 * DAY_MS;
         let lots = [lot(MID_2026 - year, 30), lot(MID_2026, 50)];
         // Mid-2026 both lots are alive (the one earned in 2025 lasts to the end of 2026).
-        let b = balance(&lots, 20, 0, MID_2026, 30 * DAY_MS);
+        let b = balance(&lots, &spend(MID_2026, 20), MID_2026, 30 * DAY_MS);
         assert_eq!(b.spendable, 60);
         assert_eq!(b.lifetime, 80);
         // After the end of 2026 the old lot's 10 unspent points have expired.
-        let b = balance(&lots, 20, 0, MID_2026 + year, 30 * DAY_MS);
+        let b = balance(&lots, &spend(MID_2026, 20), MID_2026 + year, 30 * DAY_MS);
         assert_eq!((b.spendable, b.expired), (50, 10));
         // Spending 40 took the old lot whole and 10 of the new one: nothing expires.
-        let b = balance(&lots, 40, 0, MID_2026 + year, 30 * DAY_MS);
+        let b = balance(&lots, &spend(MID_2026, 40), MID_2026 + year, 30 * DAY_MS);
         assert_eq!((b.spendable, b.expired), (40, 0));
+        // Spending after the old lot expired takes from the new one only.
+        let b = balance(&lots, &spend(MID_2026 + year, 20), MID_2026 + year, 0);
+        assert_eq!((b.spendable, b.expired), (30, 30));
         // Expiring soon: within 30 days of the end of 2026.
         let late_2026 = 1_798_732_800_000 - 10 * DAY_MS;
-        assert_eq!(
-            balance(&lots, 0, 0, late_2026, 30 * DAY_MS).expiring_soon,
-            30
-        );
+        assert_eq!(balance(&lots, &[], late_2026, 30 * DAY_MS).expiring_soon, 30);
         // A reversal lowers reputation and balance alike.
-        let b = balance(&lots, 0, 50, MID_2026, 0);
+        let reversal = [Debit {
+            at: MID_2026,
+            points: 50,
+            reversal: true,
+        }];
+        let b = balance(&lots, &reversal, MID_2026, 0);
         assert_eq!((b.spendable, b.lifetime), (30, 30));
+        // A refund gives points back without raising reputation.
+        let refund = Lot {
+            earned: false,
+            ..lot(MID_2026, 20)
+        };
+        let b = balance(&[lots[1], refund], &spend(MID_2026, 20), MID_2026, 0);
+        assert_eq!((b.spendable, b.lifetime), (50, 50));
     }
 
     proptest! {
@@ -364,7 +462,8 @@ mod tests {
             let lots: Vec<Lot> = points.iter().enumerate().map(|(i, p)| lot(MID_2026 + i as i64 * 40 * DAY_MS, *p)).collect();
             let total: i64 = points.iter().sum();
             let spent = spent.min(total);
-            let b = balance(&lots, spent, 0, MID_2026 + later * DAY_MS, 0);
+            // Spent after the last lot was earned, while every lot was alive.
+            let b = balance(&lots, &spend(MID_2026 + 300 * DAY_MS, spent), MID_2026 + later * DAY_MS, 0);
             prop_assert_eq!(b.spendable + b.expired + spent, total);
             prop_assert!(b.spendable >= 0 && b.expired >= 0);
             prop_assert_eq!(b.lifetime, total);

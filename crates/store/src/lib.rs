@@ -11,10 +11,12 @@
 
 mod feedback;
 mod migrations;
+mod points;
 mod records;
 mod sql;
 
 pub use feedback::*;
+pub use points::*;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -68,7 +70,7 @@ pub async fn connect(url: &str) -> Result<DynStore> {
 
 /// Everything Gongshu keeps about organizations, users, sessions, the catalog and classification.
 #[async_trait]
-pub trait Store: FeedbackStore + Send + Sync + 'static {
+pub trait Store: FeedbackStore + PointsStore + Send + Sync + 'static {
     /// Which backend this is: `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
     /// Checks that the database answers (for `/readyz`).

@@ -5,9 +5,11 @@
 
 mod feedback;
 mod methods;
+mod points;
 mod rows;
 
 use crate::feedback::*;
+use crate::points::*;
 use crate::records::*;
 use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
@@ -79,6 +81,8 @@ methods::impl_store!(SqliteStore, "sqlite");
 methods::impl_store!(PgStore, "postgres");
 feedback::impl_feedback_store!(SqliteStore);
 feedback::impl_feedback_store!(PgStore);
+points::impl_points_store!(SqliteStore);
+points::impl_points_store!(PgStore);
 
 /// Runs the embedded migrations, after refusing a database that has migrations this build does
 /// not know: an older Gongshu must not run against a schema it does not understand.

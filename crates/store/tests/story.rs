@@ -908,6 +908,7 @@ async fn story(store: DynStore) -> String {
     demands(&store, &transport, &staff, &admin).await;
     consultations(&store, &transport, &firm, &staff, &admin).await;
     feedback(&store, &transport, &firm, &staff).await;
+    points(&store, &staff, &admin).await;
     access_log(&store).await;
 
     // The name is free again; the caller's "kept" check reads this one back.
@@ -3382,4 +3383,389 @@ async fn feedback(store: &DynStore, transport: &Organization, other: &Organizati
     assert_eq!(months.len(), 1);
     assert_eq!((months[0].total, months[0].resolved), (2, 0));
     assert_eq!(months[0].month, model::feedback::cst_month(T0));
+}
+
+/// Points: rules, credits once per key with daily caps, reversals, the leaderboard, rewards,
+/// redemptions and their cancellation.
+async fn points(store: &DynStore, staff: &User, admin: &User) {
+    use model::points::{default_config, EntryKind, PointsRule, RedeemError, DEFAULT_EXPIRY};
+    let rule = PointsRule::Participation;
+    assert!(store.points_rules().await.unwrap().is_empty());
+    let capped = model::points::RuleConfig {
+        points: 2,
+        daily_cap: Some(3),
+        enabled: true,
+    };
+    store.set_points_rule(rule, capped, T0).await.unwrap();
+    assert_eq!(store.points_rules().await.unwrap(), [(rule, capped)]);
+    let credit = |object: &str, config, now| NewCredit {
+        user_id: staff.id.clone(),
+        rule,
+        object: object.to_string(),
+        config,
+        expiry: DEFAULT_EXPIRY,
+        note: format!("note {object}"),
+        now,
+    };
+    // Once per key; the cap cuts the second credit of the day to 1 and stops the third.
+    let first = store
+        .credit_points(&credit("c-1", capped, T0))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.points, first.kind), (2, EntryKind::Credit));
+    assert_eq!(
+        first.expires_at,
+        model::points::expires_at(DEFAULT_EXPIRY, T0)
+    );
+    assert!(store
+        .credit_points(&credit("c-1", capped, T0 + MINUTE))
+        .await
+        .unwrap()
+        .is_none());
+    let second = store
+        .credit_points(&credit("c-2", capped, T0 + MINUTE))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.points, 1);
+    assert!(store
+        .credit_points(&credit("c-3", capped, T0 + 2 * MINUTE))
+        .await
+        .unwrap()
+        .is_none());
+    // The next day the cap starts again.
+    let day = 24 * 60 * MINUTE;
+    store
+        .credit_points(&credit("c-3", capped, T0 + day))
+        .await
+        .unwrap()
+        .unwrap();
+    // A bigger credit of another rule.
+    let resolved = NewCredit {
+        rule: PointsRule::FeedbackResolved,
+        ..credit("fb-1", default_config(PointsRule::FeedbackResolved), T0 + day)
+    };
+    store.credit_points(&resolved).await.unwrap().unwrap();
+    not_found(
+        store
+            .credit_points(&NewCredit {
+                user_id: "nobody".into(),
+                ..resolved.clone()
+            })
+            .await,
+    );
+    assert_eq!(
+        store
+            .points_credited_for(PointsRule::FeedbackResolved, "fb-1")
+            .await
+            .unwrap(),
+        [staff.id.clone()]
+    );
+    // Reversed once; a key never credited reverses nothing.
+    let rev = store
+        .reverse_points(&staff.id, rule, "c-3", "hidden", T0 + day)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((rev.kind, rev.points), (EntryKind::Reversal, 2));
+    assert!(store
+        .reverse_points(&staff.id, rule, "c-3", "hidden", T0 + day)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .reverse_points(&staff.id, rule, "c-9", "hidden", T0 + day)
+        .await
+        .unwrap()
+        .is_none());
+    let ledger = store.points_ledger(&staff.id).await.unwrap();
+    assert_eq!(ledger.len(), 5);
+    let b = balance_of(&ledger, T0 + day, 0);
+    assert_eq!((b.spendable, b.lifetime), (2 + 1 + 10, 13));
+
+    // The leaderboard shows only those who chose to appear.
+    assert!(store.points_leaderboard(10).await.unwrap().is_empty());
+    let mine = PointsAccount {
+        user_id: staff.id.clone(),
+        public: true,
+        display_name: "王".into(),
+    };
+    store.set_points_account(&mine, T0).await.unwrap();
+    assert_eq!(store.points_account(&staff.id).await.unwrap(), mine);
+    assert_eq!(
+        store.points_leaderboard(10).await.unwrap(),
+        [(mine.clone(), 13)]
+    );
+    assert!(!store.points_account(&admin.id).await.unwrap().public);
+
+    // Rewards.
+    let reward = Reward {
+        id: "rw-1".into(),
+        name: "公交卡".into(),
+        name_en: "Bus card".into(),
+        description: "领取".into(),
+        cost: 5,
+        stock: 1,
+        total: 1,
+        per_user: 2,
+        starts_at: T0,
+        ends_at: T0 + 10 * day,
+        created_at: T0,
+        modified_at: T0,
+    };
+    store.create_reward(&reward).await.unwrap();
+    conflict_on(store.create_reward(&reward).await, "id");
+    assert_eq!(store.get_reward("rw-1").await.unwrap(), reward);
+    not_found(store.get_reward("rw-9").await);
+    let now = T0 + day;
+    let r1 = store
+        .redeem("rw-1", &staff.id, "CODE-1", now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r1.points, r1.status.as_str()), (5, "issued"));
+    assert_eq!(
+        store.redeem("rw-1", &staff.id, "CODE-2", now).await.unwrap(),
+        Err(RedeemError::OutOfStock)
+    );
+    assert_eq!(
+        store
+            .redeem("rw-1", &staff.id, "CODE-2", T0 + 11 * day)
+            .await
+            .unwrap(),
+        Err(RedeemError::OutsidePeriod)
+    );
+    not_found(store.redeem("rw-9", &staff.id, "CODE-2", now).await);
+    let more = store
+        .update_reward(
+            &Reward {
+                cost: 7,
+                modified_at: now,
+                ..reward.clone()
+            },
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!((more.stock, more.total, more.cost), (2, 3, 7));
+    // 13 - 5 = 8 left: one more at 7, then the per-user limit of 2 is reached.
+    let r2 = store
+        .redeem("rw-1", &staff.id, "CODE-2", now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.redeem("rw-1", &staff.id, "CODE-3", now).await.unwrap(),
+        Err(RedeemError::LimitReached(2))
+    );
+    assert_eq!(
+        store.redeem("rw-1", &admin.id, "CODE-3", now).await.unwrap(),
+        Err(RedeemError::NotEnoughPoints {
+            cost: 7,
+            spendable: 0
+        })
+    );
+    let b = balance_of(&store.points_ledger(&staff.id).await.unwrap(), now, 0);
+    assert_eq!((b.spendable, b.lifetime), (1, 13));
+    // Cancelled once: points and stock come back.
+    let cancelled = store
+        .cancel_redemption(&r2.id, "缺货", Some(now + day), now + 1)
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.cancel_reason.as_deref(), Some("缺货"));
+    conflict_on(
+        store
+            .cancel_redemption(&r2.id, "again", None, now + 2)
+            .await,
+        "status",
+    );
+    not_found(store.cancel_redemption("no", "x", None, now).await);
+    assert_eq!(store.get_reward("rw-1").await.unwrap().stock, 2);
+    let b = balance_of(&store.points_ledger(&staff.id).await.unwrap(), now + 2, 0);
+    assert_eq!((b.spendable, b.lifetime), (8, 13));
+    // Redemptions by user and reward; the leaf is recorded later.
+    let mine = store
+        .list_redemptions(Some(&staff.id), None)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 2);
+    assert!(store
+        .list_redemptions(Some(&admin.id), Some("rw-1"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.unlogged_redemptions().await.unwrap().len(), 2);
+    store.set_redemption_logged(&r1.id, 7).await.unwrap();
+    assert_eq!(store.get_redemption(&r1.id).await.unwrap().log_index, Some(7));
+    assert_eq!(
+        store.unlogged_redemptions().await.unwrap()[0].id,
+        r2.id
+    );
+    not_found(store.set_redemption_logged("no", 1).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn points_under_contention_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+    contention(store::connect(&url).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn points_under_contention_on_postgres() {
+    let Ok(admin_url) = std::env::var("GONGSHU_TEST_DATABASE_URL") else {
+        eprintln!("skipped: set GONGSHU_TEST_DATABASE_URL=postgres://… to run it");
+        return;
+    };
+    let name = format!("gongshu_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let url = with_database(&admin_url, &name);
+    let outcome =
+        tokio::spawn(async move { contention(store::connect(&url).await.unwrap()).await }).await;
+    admin
+        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Redemption and crediting under concurrency: 200 users who can all afford a reward with stock
+/// 10 redeem it at once and exactly 10 succeed; one user with points for 3 redemptions sends 50
+/// at once and exactly 3 succeed; the same credit sent 100 times at once is granted once. Every
+/// balance is exact afterwards.
+async fn contention(store: DynStore) {
+    use model::points::{PointsRule, RedeemError, RuleConfig, DEFAULT_EXPIRY};
+    let config = RuleConfig {
+        points: 10,
+        daily_cap: None,
+        enabled: true,
+    };
+    let mut users = Vec::new();
+    for i in 0..201 {
+        let u = store
+            .create_user(NewUser {
+                username: format!("u{i}"),
+                display_name: format!("用户{i}"),
+                role: Role::Citizen,
+                org_id: None,
+                password_hash: "x".into(),
+                now: T0,
+            })
+            .await
+            .unwrap();
+        users.push(u.id);
+    }
+    let credit = |user: &str, object: &str| NewCredit {
+        user_id: user.to_string(),
+        rule: PointsRule::FeedbackResolved,
+        object: object.to_string(),
+        config,
+        expiry: DEFAULT_EXPIRY,
+        note: String::new(),
+        now: T0,
+    };
+    for u in &users[..200] {
+        store.credit_points(&credit(u, "seed")).await.unwrap();
+    }
+    let reward = |id: &str, stock, per_user| Reward {
+        id: id.into(),
+        name: id.into(),
+        name_en: String::new(),
+        description: String::new(),
+        cost: 10,
+        stock,
+        total: stock,
+        per_user,
+        starts_at: T0,
+        ends_at: T0 + 1_000 * MINUTE,
+        created_at: T0,
+        modified_at: T0,
+    };
+    store.create_reward(&reward("scarce", 10, 1)).await.unwrap();
+    let tasks: Vec<_> = users[..200]
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let (store, u) = (store.clone(), u.clone());
+            tokio::spawn(async move {
+                store
+                    .redeem("scarce", &u, &format!("S-{i}"), T0 + MINUTE)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(e) => assert_eq!(e, RedeemError::OutOfStock),
+        }
+    }
+    assert_eq!(won, 10);
+    assert_eq!(store.get_reward("scarce").await.unwrap().stock, 0);
+    let mut spendable = 0;
+    for u in &users[..200] {
+        let b = balance_of(&store.points_ledger(u).await.unwrap(), T0 + MINUTE, 0);
+        assert!(b.spendable == 0 || b.spendable == 10);
+        assert_eq!(b.lifetime, 10);
+        spendable += b.spendable;
+    }
+    assert_eq!(spendable, 190 * 10);
+
+    // One user with 30 points sends 50 redemptions at once.
+    let rich = users[200].clone();
+    for k in 0..3 {
+        store
+            .credit_points(&credit(&rich, &format!("r-{k}")))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    store.create_reward(&reward("plenty", 100, 100)).await.unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (store, u) = (store.clone(), rich.clone());
+            tokio::spawn(async move {
+                store
+                    .redeem("plenty", &u, &format!("P-{i}"), T0 + MINUTE)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(e) => assert!(matches!(e, RedeemError::NotEnoughPoints { .. }), "{e}"),
+        }
+    }
+    assert_eq!(won, 3);
+    assert_eq!(store.get_reward("plenty").await.unwrap().stock, 97);
+    let b = balance_of(&store.points_ledger(&rich).await.unwrap(), T0 + MINUTE, 0);
+    assert_eq!((b.spendable, b.lifetime), (0, 30));
+
+    // The same event credited 100 times at once.
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (store, c) = (store.clone(), credit(&users[0], "same-event"));
+            tokio::spawn(async move { store.credit_points(&c).await.unwrap() })
+        })
+        .collect();
+    let mut granted = 0;
+    for t in tasks {
+        granted += usize::from(t.await.unwrap().is_some());
+    }
+    assert_eq!(granted, 1);
+    let b = balance_of(&store.points_ledger(&users[0]).await.unwrap(), T0 + MINUTE, 0);
+    assert_eq!(b.lifetime, 20);
 }
