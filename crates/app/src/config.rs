@@ -77,6 +77,10 @@ pub struct Config {
     /// flagged overdue (1 to 365).
     #[arg(long, env = "GONGSHU_FEEDBACK_ANSWER_DAYS", default_value_t = model::feedback::DEFAULT_ANSWER_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
     pub feedback_answer_days: i64,
+
+    /// When points expire: `years:N` (at the end of the N-th year after the year earned, in China Standard Time), `days:N`, or `never`.
+    #[arg(long, env = "GONGSHU_POINTS_EXPIRY", default_value = "years:1")]
+    pub points_expiry: String,
 }
 
 impl Default for Config {
@@ -98,6 +102,7 @@ impl Default for Config {
             demand_answer_days: model::demand::DEFAULT_ANSWER_DAYS,
             consultation_answer_days: model::consultation::DEFAULT_ANSWER_DAYS,
             feedback_answer_days: model::feedback::DEFAULT_ANSWER_DAYS,
+            points_expiry: "years:1".into(),
         }
     }
 }
@@ -125,6 +130,7 @@ impl std::fmt::Debug for Config {
             .field("demand_answer_days", &self.demand_answer_days)
             .field("consultation_answer_days", &self.consultation_answer_days)
             .field("feedback_answer_days", &self.feedback_answer_days)
+            .field("points_expiry", &self.points_expiry)
             .finish()
     }
 }
@@ -209,7 +215,8 @@ impl Config {
             download_max_rows,
             demand_answer_days,
             consultation_answer_days,
-            feedback_answer_days
+            feedback_answer_days,
+            points_expiry
         );
         Ok(config)
     }
@@ -230,11 +237,22 @@ impl Config {
                 )));
             }
         }
+        self.points_expiry()?;
         self.data_dir = resolve_dir(&self.data_dir)?;
         if let Some(url) = &self.database_url {
             self.database_url = Some(resolve_sqlite_url(url)?);
         }
         Ok(self)
+    }
+
+    /// When points expire, from `points_expiry`.
+    pub fn points_expiry(&self) -> Result<model::points::Expiry, ConfigError> {
+        self.points_expiry.parse().map_err(|_| {
+            ConfigError::Invalid(format!(
+                "points_expiry is `{}`; give years:N, days:N or never",
+                self.points_expiry
+            ))
+        })
     }
 
     /// The database URL in force: the configured one, or SQLite in the data directory.

@@ -18,6 +18,7 @@ use model::consultation::{
 };
 use model::demand::check_text;
 use model::log::EventKind;
+use model::points::PointsRule;
 use model::role::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -491,7 +492,7 @@ pub(crate) async fn comment_at(
         }
         _ => (None, None),
     };
-    Ok(app
+    let added = app
         .store
         .add_consultation_comment(NewConsultationComment {
             consultation_id: c.id,
@@ -504,7 +505,10 @@ pub(crate) async fn comment_at(
             body,
             now,
         })
-        .await?)
+        .await?;
+    let rule = PointsRule::Participation;
+    crate::points::award(app, Some(&user.id), rule, &added.id, &c.title).await;
+    Ok(added)
 }
 
 /// Applies a change to a comment, turning a lost race or a final state into a clear error.
@@ -626,7 +630,11 @@ pub async fn hide_comment(
         ));
     }
     let reason = check_text("reason", reason, MAX_COMMENT, true).map_err(text_rule)?;
-    change(app, user, &comment, CommentChange::Hide { reason }).await
+    let hidden = change(app, user, &comment, CommentChange::Hide { reason }).await?;
+    let earned = [PointsRule::CommentAdopted, PointsRule::Participation];
+    let why = hidden.hidden_reason.clone().unwrap_or_default();
+    crate::points::take_back(app, &earned, &hidden.id, &why).await;
+    Ok(hidden)
 }
 
 /// The department answers a comment after the close, once.
@@ -665,6 +673,10 @@ pub async fn answer_comment(
         json!({"comment_id": answered.id, "adoption": input.adoption}),
     )
     .await?;
+    if matches!(input.adoption, Adoption::Adopted | Adoption::Partly) {
+        let (by, rule) = (Some(answered.user_id.as_str()), PointsRule::CommentAdopted);
+        crate::points::award(app, by, rule, &answered.id, &c.title).await;
+    }
     Ok(answered)
 }
 

@@ -16,6 +16,7 @@ use model::demand::{
     MAX_FIELD, MAX_TEXT, MAX_TITLE,
 };
 use model::log::EventKind;
+use model::points::PointsRule;
 use model::role::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -266,6 +267,8 @@ pub(crate) async fn file_at(
         json!({}),
     )
     .await?;
+    let rule = PointsRule::Participation;
+    crate::points::award(app, Some(&user.id), rule, &d.id, &d.title).await;
     Ok(d)
 }
 
@@ -561,10 +564,13 @@ pub async fn comment(app: &App, user: &User, id: &str, body: &str) -> AppResult<
         return Err(closed(&d));
     }
     let body = demand::check_text("body", body, MAX_TEXT, true).map_err(rule)?;
-    Ok(app
+    let c = app
         .store
         .add_demand_comment(id, &user.id, &body, now_ms())
-        .await?)
+        .await?;
+    let participation = PointsRule::Participation;
+    crate::points::award(app, Some(&user.id), participation, &c.id, &d.title).await;
+    Ok(c)
 }
 
 /// A demand's comments, oldest first.
@@ -645,6 +651,13 @@ pub async fn answer(app: &App, user: &User, id: &str, input: AnswerInput) -> App
     let detail = change_detail(&change);
     let changed = apply(app, user, &d, change, detail.clone(), now).await?;
     log(app, user, &changed, kind, None, detail).await?;
+    if event == DemandEvent::Accept {
+        let (by, rule) = (
+            Some(changed.created_by.as_str()),
+            PointsRule::DemandAccepted,
+        );
+        crate::points::award(app, by, rule, &changed.id, &changed.title).await;
+    }
     Ok(changed)
 }
 

@@ -574,6 +574,7 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
     demands(app).await?;
     consultations(app).await?;
     feedback(app).await?;
+    points(app).await?;
 
     // 9. An important dataset: metadata listed, not open.
     let (u, d) = dataset(app, Spec {
@@ -1457,6 +1458,114 @@ async fn feedback(app: &App) -> anyhow::Result<()> {
     )
     .await
     .map_err(fail("hide"))?;
+    Ok(())
+}
+
+/// Demo points: the citizen's feedback and the demands above already earned points; here the
+/// authority tunes a rule and stocks three rewards (one out of stock, one not yet open), the
+/// citizen and the enterprise join the leaderboard, and the citizen redeems one reward.
+async fn points(app: &App) -> anyhow::Result<()> {
+    use crate::points::{self, RewardInput};
+    let fail = |what: &'static str| {
+        move |e: crate::error::AppError| anyhow::anyhow!("demo {what}: {}", e.message)
+    };
+    let user = |name: &'static str| async move { accounts::user_by_username(app, name).await };
+    let admin = user("admin").await.map_err(fail("admin"))?;
+    let citizen = user("citizen").await.map_err(fail("citizen"))?;
+    let enterprise = user("enterprise").await.map_err(fail("enterprise"))?;
+    let rated = model::points::RuleConfig {
+        points: 3,
+        daily_cap: Some(9),
+        enabled: true,
+    };
+    points::set_rule(app, &admin, "feedback_rated", rated)
+        .await
+        .map_err(fail("rule"))?;
+    let now = now_ms();
+    let day = model::calendar::DAY_MS;
+    let reward =
+        |name: &str, name_en: &str, description: &str, cost, stock, per_user| RewardInput {
+            name: name.into(),
+            name_en: name_en.into(),
+            description: description.into(),
+            cost,
+            stock,
+            per_user,
+            starts_at: Some(now - day),
+            ends_at: now + 180 * day,
+        };
+    let notebook = points::save_reward(
+        app,
+        &admin,
+        None,
+        reward(
+            "共数定制笔记本",
+            "Gongshu notebook",
+            "凭兑换码到市数据资源管理局服务窗口领取。",
+            10,
+            100,
+            2,
+        ),
+    )
+    .await
+    .map_err(fail("reward"))?;
+    points::save_reward(
+        app,
+        &admin,
+        None,
+        reward(
+            "公交卡充值 20 元",
+            "Bus card top-up, 20 yuan",
+            "凭兑换码在公交卡服务网点充值。",
+            15,
+            10,
+            1,
+        ),
+    )
+    .await
+    .map_err(fail("reward"))?;
+    points::save_reward(
+        app,
+        &admin,
+        None,
+        reward(
+            "数据开放创新大赛观赛票",
+            "Open data contest ticket",
+            "已兑完，下批补货后开放。",
+            50,
+            0,
+            1,
+        ),
+    )
+    .await
+    .map_err(fail("reward"))?;
+    points::save_reward(
+        app,
+        &admin,
+        None,
+        RewardInput {
+            starts_at: Some(now + 30 * day),
+            ..reward(
+                "城市书房年卡",
+                "City library annual pass",
+                "下月开放兑换。",
+                40,
+                20,
+                1,
+            )
+        },
+    )
+    .await
+    .map_err(fail("reward"))?;
+    points::set_leaderboard(app, &citizen, true, "热心市民小王")
+        .await
+        .map_err(fail("leaderboard"))?;
+    points::set_leaderboard(app, &enterprise, true, "西湖数智")
+        .await
+        .map_err(fail("leaderboard"))?;
+    points::redeem(app, &citizen, &notebook.reward.id)
+        .await
+        .map_err(fail("redeem"))?;
     Ok(())
 }
 

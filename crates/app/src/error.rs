@@ -95,6 +95,13 @@ error_codes! {
     FeedbackNotClosed => "feedback_not_closed", "conflict";
     AlreadyRated => "already_rated", "conflict";
     ReopenNotAllowed => "reopen_not_allowed", "conflict";
+    RewardNotFound => "reward_not_found", "not_found";
+    RedemptionNotFound => "redemption_not_found", "not_found";
+    NotEnoughPoints => "not_enough_points", "conflict";
+    OutOfStock => "out_of_stock", "conflict";
+    RewardUnavailable => "reward_unavailable", "conflict";
+    RedemptionLimit => "redemption_limit", "conflict";
+    AlreadyCancelled => "already_cancelled", "conflict";
     Internal => "internal", "internal";
     Unavailable => "unavailable", "internal";
 }

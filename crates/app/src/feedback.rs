@@ -16,6 +16,7 @@ use model::feedback::{
     MAX_PHOTOS, MAX_TEXT,
 };
 use model::log::EventKind;
+use model::points::PointsRule;
 use model::role::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -562,6 +563,8 @@ pub(crate) async fn submit_at(
     event.client = client;
     event.detail = json!({"feedback_id": stored.id, "service_code": stored.service_code});
     app.log.append(event).await?;
+    let (by, note) = (stored.submitted_by.as_deref(), &stored.service_code);
+    crate::points::award(app, by, PointsRule::Participation, &stored.id, note).await;
     let view = view(app, stored).await?;
     Ok(Submitted {
         feedback: view,
@@ -848,6 +851,22 @@ pub async fn act(app: &App, user: &User, id: &str, input: ActionInput) -> AppRes
     )
     .await?;
     log(app, Some(user), &changed, kind, json!({"note": note})).await?;
+    match input.action {
+        FeedbackEvent::Resolve => {
+            let note = changed.service_code.clone();
+            let by = changed.submitted_by.as_deref();
+            crate::points::award(app, by, PointsRule::FeedbackResolved, &changed.id, &note).await;
+        }
+        FeedbackEvent::Hide => {
+            let earned = [
+                PointsRule::FeedbackResolved,
+                PointsRule::FeedbackRated,
+                PointsRule::Participation,
+            ];
+            crate::points::take_back(app, &earned, &changed.id, &note).await;
+        }
+        _ => {}
+    }
     view(app, changed).await
 }
 
@@ -944,6 +963,9 @@ pub async fn rate(app: &App, who: Submitter<'_>, id: &str, rating: i64) -> AppRe
     let changed = apply(app, who.user(), &f, change, "", now_ms(), lost).await?;
     let detail = json!({"rating": rating});
     log(app, who.user(), &changed, EventKind::FeedbackRated, detail).await?;
+    let by = changed.submitted_by.as_deref();
+    let note = changed.service_code.clone();
+    crate::points::award(app, by, PointsRule::FeedbackRated, &changed.id, &note).await;
     view(app, changed).await
 }
 

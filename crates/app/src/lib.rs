@@ -29,6 +29,7 @@ pub mod grants;
 mod index;
 pub mod metrics;
 pub mod opening_list;
+pub mod points;
 pub mod records;
 pub mod state;
 mod stats_cache;
@@ -72,6 +73,14 @@ impl App {
         )?);
         let search = index::CatalogIndex::open(&config.data_dir, &store).await?;
         let app = App::assemble(config, store, log, Some(search));
+        // A process stopped between a redemption's commit and its leaf: append the leaf now.
+        let logged = points::log_missing_redemptions(&app).await?;
+        if logged > 0 {
+            tracing::warn!(
+                logged,
+                "logged redemptions an interrupted process had not logged"
+            );
+        }
         if app.config.demo {
             demo::load(&app).await?;
         }

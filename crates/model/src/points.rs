@@ -97,7 +97,12 @@ impl FromStr for Expiry {
 
     /// `years:N`, `days:N` (N from 0 to 36,500) or `never`.
     fn from_str(s: &str) -> Result<Self, ()> {
-        let number = |n: &str| n.trim().parse::<i64>().ok().filter(|n| (0..=36_500).contains(n));
+        let number = |n: &str| {
+            n.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=36_500).contains(n))
+        };
         match s.trim().split_once(':') {
             Some(("years", n)) => number(n).map(Expiry::YearsAfter).ok_or(()),
             Some(("days", n)) => number(n).map(Expiry::Days).ok_or(()),
@@ -438,7 +443,10 @@ mod tests {
         assert_eq!((b.spendable, b.expired), (30, 30));
         // Expiring soon: within 30 days of the end of 2026.
         let late_2026 = 1_798_732_800_000 - 10 * DAY_MS;
-        assert_eq!(balance(&lots, &[], late_2026, 30 * DAY_MS).expiring_soon, 30);
+        assert_eq!(
+            balance(&lots, &[], late_2026, 30 * DAY_MS).expiring_soon,
+            30
+        );
         // A reversal lowers reputation and balance alike.
         let reversal = [Debit {
             at: MID_2026,

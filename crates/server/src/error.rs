@@ -46,7 +46,8 @@ pub fn status(code: Code) -> StatusCode {
         NotFound | DatasetNotFound | ResourceNotFound | OrgNotFound | UserNotFound
         | RequestNotFound | TokenNotFound | ApplicationNotFound | GrantNotFound | NoData
         | TableNotFound | LogEntryNotFound | DemandNotFound | ConsultationNotFound
-        | CommentNotFound | FeedbackNotFound | ServiceNotFound => StatusCode::NOT_FOUND,
+        | CommentNotFound | FeedbackNotFound | ServiceNotFound | RewardNotFound
+        | RedemptionNotFound => StatusCode::NOT_FOUND,
         AgreementMismatch
         | NameTaken
         | AlreadyDecided
@@ -58,7 +59,12 @@ pub fn status(code: Code) -> StatusCode {
         | UnansweredComments
         | FeedbackNotClosed
         | AlreadyRated
-        | ReopenNotAllowed => StatusCode::CONFLICT,
+        | ReopenNotAllowed
+        | NotEnoughPoints
+        | OutOfStock
+        | RewardUnavailable
+        | RedemptionLimit
+        | AlreadyCancelled => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -240,6 +246,13 @@ mod tests {
             ("feedback_not_closed", 409),
             ("already_rated", 409),
             ("reopen_not_allowed", 409),
+            ("reward_not_found", 404),
+            ("redemption_not_found", 404),
+            ("not_enough_points", 409),
+            ("out_of_stock", 409),
+            ("reward_unavailable", 409),
+            ("redemption_limit", 409),
+            ("already_cancelled", 409),
             ("internal", 500),
             ("unavailable", 503),
         ];

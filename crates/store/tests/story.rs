@@ -3444,7 +3444,11 @@ async fn points(store: &DynStore, staff: &User, admin: &User) {
     // A bigger credit of another rule.
     let resolved = NewCredit {
         rule: PointsRule::FeedbackResolved,
-        ..credit("fb-1", default_config(PointsRule::FeedbackResolved), T0 + day)
+        ..credit(
+            "fb-1",
+            default_config(PointsRule::FeedbackResolved),
+            T0 + day,
+        )
     };
     store.credit_points(&resolved).await.unwrap().unwrap();
     not_found(
@@ -3460,7 +3464,7 @@ async fn points(store: &DynStore, staff: &User, admin: &User) {
             .points_credited_for(PointsRule::FeedbackResolved, "fb-1")
             .await
             .unwrap(),
-        [staff.id.clone()]
+        std::slice::from_ref(&staff.id)
     );
     // Reversed once; a key never credited reverses nothing.
     let rev = store
@@ -3526,7 +3530,10 @@ async fn points(store: &DynStore, staff: &User, admin: &User) {
         .unwrap();
     assert_eq!((r1.points, r1.status.as_str()), (5, "issued"));
     assert_eq!(
-        store.redeem("rw-1", &staff.id, "CODE-2", now).await.unwrap(),
+        store
+            .redeem("rw-1", &staff.id, "CODE-2", now)
+            .await
+            .unwrap(),
         Err(RedeemError::OutOfStock)
     );
     assert_eq!(
@@ -3556,11 +3563,17 @@ async fn points(store: &DynStore, staff: &User, admin: &User) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        store.redeem("rw-1", &staff.id, "CODE-3", now).await.unwrap(),
+        store
+            .redeem("rw-1", &staff.id, "CODE-3", now)
+            .await
+            .unwrap(),
         Err(RedeemError::LimitReached(2))
     );
     assert_eq!(
-        store.redeem("rw-1", &admin.id, "CODE-3", now).await.unwrap(),
+        store
+            .redeem("rw-1", &admin.id, "CODE-3", now)
+            .await
+            .unwrap(),
         Err(RedeemError::NotEnoughPoints {
             cost: 7,
             spendable: 0
@@ -3586,10 +3599,7 @@ async fn points(store: &DynStore, staff: &User, admin: &User) {
     let b = balance_of(&store.points_ledger(&staff.id).await.unwrap(), now + 2, 0);
     assert_eq!((b.spendable, b.lifetime), (8, 13));
     // Redemptions by user and reward; the leaf is recorded later.
-    let mine = store
-        .list_redemptions(Some(&staff.id), None)
-        .await
-        .unwrap();
+    let mine = store.list_redemptions(Some(&staff.id), None).await.unwrap();
     assert_eq!(mine.len(), 2);
     assert!(store
         .list_redemptions(Some(&admin.id), Some("rw-1"))
@@ -3598,11 +3608,11 @@ async fn points(store: &DynStore, staff: &User, admin: &User) {
         .is_empty());
     assert_eq!(store.unlogged_redemptions().await.unwrap().len(), 2);
     store.set_redemption_logged(&r1.id, 7).await.unwrap();
-    assert_eq!(store.get_redemption(&r1.id).await.unwrap().log_index, Some(7));
     assert_eq!(
-        store.unlogged_redemptions().await.unwrap()[0].id,
-        r2.id
+        store.get_redemption(&r1.id).await.unwrap().log_index,
+        Some(7)
     );
+    assert_eq!(store.unlogged_redemptions().await.unwrap()[0].id, r2.id);
     not_found(store.set_redemption_logged("no", 1).await);
 }
 
@@ -3730,7 +3740,10 @@ async fn contention(store: DynStore) {
             .unwrap()
             .unwrap();
     }
-    store.create_reward(&reward("plenty", 100, 100)).await.unwrap();
+    store
+        .create_reward(&reward("plenty", 100, 100))
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let (store, u) = (store.clone(), rich.clone());
@@ -3766,6 +3779,10 @@ async fn contention(store: DynStore) {
         granted += usize::from(t.await.unwrap().is_some());
     }
     assert_eq!(granted, 1);
-    let b = balance_of(&store.points_ledger(&users[0]).await.unwrap(), T0 + MINUTE, 0);
+    let b = balance_of(
+        &store.points_ledger(&users[0]).await.unwrap(),
+        T0 + MINUTE,
+        0,
+    );
     assert_eq!(b.lifetime, 20);
 }

@@ -10,6 +10,7 @@ pub mod feedback;
 pub mod json;
 pub mod openapi;
 pub mod params;
+mod points;
 mod requests;
 pub mod schemas;
 
@@ -29,4 +30,5 @@ pub fn router() -> Router<SharedState> {
         .merge(demands::router())
         .merge(consultations::router())
         .merge(feedback::router())
+        .merge(points::router())
 }

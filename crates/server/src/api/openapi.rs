@@ -6,7 +6,9 @@
 //! (`tests/it/openapi.rs`) checks every answer it receives against this document.
 
 use super::schemas::*;
-use super::{accounts, applications, consultations, data, datasets, demands, feedback, requests};
+use super::{
+    accounts, applications, consultations, data, datasets, demands, feedback, points, requests,
+};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
@@ -110,13 +112,26 @@ use utoipa::{Modify, OpenApi};
         feedback::services,
         feedback::save_service,
         feedback::stats,
+        points::mine,
+        points::set_leaderboard,
+        points::leaderboard,
+        points::rules,
+        points::set_rule,
+        points::adjust,
+        points::rewards,
+        points::create_reward,
+        points::reward,
+        points::update_reward,
+        points::redeem,
+        points::redemptions,
+        points::cancel,
         crate::log::detail,
         crate::interop::opening_list::opening_list,
     ),
     components(schemas(
         ErrorBody, ErrorType, Role, OrgKind, Domain, Grade, OpeningType, Importance, Mode,
         PurposeCategory, ResultKind, ApplicationStatus, ReviewStep, RequestStatus, GrantState,
-        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption, FeedbackStatus, FeedbackEvent, AttributeType,
+        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption, FeedbackStatus, FeedbackEvent, AttributeType, PointsRule, EntryKind,
     )),
     modifiers(&BearerToken),
     tags(
@@ -129,6 +144,7 @@ use utoipa::{Modify, OpenApi};
         (name = "demands", description = "Data demands (数据需求): what the public needs, supported, and answered in public by the department asked."),
         (name = "consultations", description = "Policy consultations (意见征集): drafts in articles, comments with a stance, answers after the close, and the published result."),
         (name = "feedback", description = "Feedback on public services (诉求反馈): submitted by anyone, answered in public by the department responsible, rated by the submitter; the same data as Open311 GeoReport v2 at /open311/v2/."),
+        (name = "points", description = "Points (积分): verified outcomes earn points, the reward catalog, atomic redemption, and the opt-in leaderboard."),
         (name = "log", description = "The private detail behind access-log entries, for auditors."),
         (name = "catalog", description = "The opening list (开放清单)."),
     )

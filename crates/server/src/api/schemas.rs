@@ -1887,6 +1887,172 @@ pub struct FeedbackStats {
     months: Vec<FeedbackMonth>,
 }
 
+// ---------------------------------------------------------------------------------------------
+// Points and rewards (C12).
+
+code_enum! {
+    /// What earns points.
+    PointsRule => model::points::PointsRule::ALL.iter().map(|v| v.code())
+}
+code_enum! {
+    /// The kind of a ledger entry.
+    EntryKind => model::points::EntryKind::ALL.iter().map(|v| v.code())
+}
+
+/// Whether a user appears on the public leaderboard, and under which name.
+#[derive(ToSchema)]
+pub struct PointsAccount {
+    public: bool,
+    display_name: String,
+}
+
+/// One entry of a user's points history.
+#[derive(ToSchema)]
+pub struct PointsEntry {
+    id: String,
+    kind: EntryKind,
+    /// The rule's code, or `redemption` for spends and refunds.
+    rule: String,
+    /// What earned or spent the points.
+    object: String,
+    /// Always positive; `change` carries the sign.
+    #[schema(minimum = 1)]
+    points: i64,
+    /// When a credit or refund expires (Unix ms), if ever.
+    expires_at: Option<i64>,
+    note: String,
+    created_at: i64,
+    /// Positive for credits and refunds, negative for spends and reversals.
+    change: i64,
+    /// Why, in Chinese.
+    reason: String,
+    /// Why, in English.
+    reason_en: String,
+}
+
+/// A redemption of a reward.
+#[derive(ToSchema)]
+pub struct Redemption {
+    id: String,
+    reward_id: String,
+    points: i64,
+    #[schema(pattern = "^(issued|cancelled)$")]
+    status: String,
+    cancel_reason: Option<String>,
+    /// The access log leaf that records it.
+    log_index: Option<i64>,
+    created_at: i64,
+    cancelled_at: Option<i64>,
+}
+
+/// A redemption with its code and the reward's name.
+#[derive(ToSchema)]
+pub struct RedemptionView {
+    #[serde(flatten)]
+    redemption: Redemption,
+    /// The code that collects the reward.
+    code: String,
+    reward_name: String,
+}
+
+/// A user's points.
+#[derive(ToSchema)]
+pub struct PointsSummary {
+    /// Spendable now.
+    spendable: i64,
+    /// Lifetime points earned (reputation).
+    lifetime: i64,
+    /// Points that expired unspent.
+    expired: i64,
+    /// Spendable points that expire within 30 days.
+    expiring_soon: i64,
+    /// Reputation level, 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
+    level: i64,
+    /// Lifetime points the next level needs.
+    next_level_at: Option<i64>,
+    leaderboard: PointsAccount,
+    /// Newest first.
+    history: Vec<PointsEntry>,
+    /// Newest first.
+    redemptions: Vec<RedemptionView>,
+}
+
+/// A rule with its configuration.
+#[derive(ToSchema)]
+pub struct RuleView {
+    rule: PointsRule,
+    name: String,
+    name_en: String,
+    points: i64,
+    /// Most points per user and day; `null` for no cap.
+    daily_cap: Option<i64>,
+    enabled: bool,
+    /// Whether the authority changed it from the default.
+    configured: bool,
+}
+
+/// A reward of the catalog.
+#[derive(ToSchema)]
+pub struct RewardView {
+    id: String,
+    name: String,
+    name_en: String,
+    description: String,
+    cost: i64,
+    /// Left in stock.
+    stock: i64,
+    /// Ever put in stock.
+    total: i64,
+    /// Times one user may redeem it.
+    per_user: i64,
+    /// Unix ms.
+    starts_at: i64,
+    /// Unix ms, exclusive.
+    ends_at: i64,
+    created_at: i64,
+    modified_at: i64,
+    /// In its period and in stock.
+    available: bool,
+}
+
+/// A reward as the authority defines it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RewardInput {
+    /// 1 to 100 characters.
+    name: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    description: String,
+    /// Points it costs.
+    #[schema(minimum = 1, maximum = 1000000)]
+    cost: i64,
+    /// For a new reward the stock; for a change, stock added.
+    #[schema(minimum = 0, maximum = 1000000)]
+    stock: i64,
+    /// Times one user may redeem it (default 1).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
+    per_user: Option<i64>,
+    /// Available from (Unix ms; default now).
+    #[serde(default)]
+    #[schema(nullable = false)]
+    starts_at: Option<i64>,
+    /// Available until (Unix ms, exclusive).
+    ends_at: i64,
+}
+
+/// A place on the leaderboard.
+#[derive(ToSchema)]
+pub struct LeaderRow {
+    rank: i64,
+    display_name: String,
+    lifetime: i64,
+    level: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1957,6 +2123,7 @@ mod tests {
         accepts_every_documented_field::<DemandInput, app::demands::DemandInput>();
         accepts_every_documented_field::<AnswerInput, app::demands::AnswerInput>();
         accepts_every_documented_field::<FulfilInput, app::demands::FulfilInput>();
+        accepts_every_documented_field::<RewardInput, app::points::RewardInput>();
         accepts_every_documented_field::<ConsultationInput, app::consultations::ConsultationInput>(
         );
         accepts_every_documented_field::<CommentInput, app::consultations::CommentInput>();

@@ -13,6 +13,7 @@ mod feedback;
 mod log;
 pub mod page;
 mod pages;
+mod points;
 mod search;
 
 use crate::state::SharedState;
@@ -33,6 +34,7 @@ pub fn router() -> Router<SharedState> {
         .merge(activity::router())
         .merge(consultations::router())
         .merge(feedback::router())
+        .merge(points::router())
         .merge(demand_stats::router())
         .merge(access::router())
         .merge(log::router())

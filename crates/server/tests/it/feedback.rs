@@ -11,7 +11,12 @@ use serde_json::{json, Value};
 const PHONE: &str = "13912345678";
 const SECRET_MARK: &[u8] = b"SECRET-GPS-30.2799N";
 
-async fn post(s: &TestServer, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post(
+    s: &TestServer,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
     call(Method::POST, &s.url(path), token, Some(body)).await
 }
 
@@ -48,7 +53,7 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-async fn setup() -> (TestServer, Cast) {
+pub(crate) async fn setup() -> (TestServer, Cast) {
     let s = TestServer::start().await;
     let cast = s.standard_cast().await;
     let service = json!({
@@ -80,7 +85,7 @@ async fn setup() -> (TestServer, Cast) {
     (s, cast)
 }
 
-fn report() -> Value {
+pub(crate) fn report() -> Value {
     json!({
         "service_code": "road-damage",
         "description": format!("文三路有个大坑，联系我 {PHONE}。"),

@@ -17,5 +17,6 @@ mod interop;
 mod log;
 mod openapi;
 mod paths;
+mod points;
 mod portal;
 mod uploads;

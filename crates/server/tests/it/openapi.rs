@@ -106,6 +106,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/feedback/{id}/reopen"),
     ("GET", "/api/v1/feedback/{id}/contact"),
     ("GET", "/api/v1/feedback/{id}/photos/{photo}"),
+    ("GET", "/api/v1/me/points"),
+    ("PUT", "/api/v1/me/points/leaderboard"),
+    ("GET", "/api/v1/points/leaderboard"),
+    ("GET", "/api/v1/points/rules"),
+    ("PUT", "/api/v1/points/rules/{rule}"),
+    ("POST", "/api/v1/points/adjustments"),
+    ("GET", "/api/v1/rewards"),
+    ("POST", "/api/v1/rewards"),
+    ("GET", "/api/v1/rewards/{id}"),
+    ("PUT", "/api/v1/rewards/{id}"),
+    ("POST", "/api/v1/rewards/{id}/redeem"),
+    ("GET", "/api/v1/rewards/{id}/redemptions"),
+    ("POST", "/api/v1/redemptions/{id}/cancel"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
