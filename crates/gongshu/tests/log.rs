@@ -304,3 +304,219 @@ async fn a_killed_server_keeps_the_leaf_of_every_response_it_sent() {
     let (index, _) = query(&server.url, 3).await;
     assert!(index >= n);
 }
+
+/// Runs `gongshu user …` beside the server on `data`; returns stdout.
+fn user_cmd(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_gongshu"))
+        .arg("user")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("GONGSHU_DATABASE_URL")
+        .env("GONGSHU_PASSWORD", "Redeem-Burst-2026!")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+async fn send(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> Result<(reqwest::StatusCode, Value), reqwest::Error> {
+    let mut req = http.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await?;
+    let status = r.status();
+    let v = r.json().await.unwrap_or(Value::Null);
+    Ok((status, v))
+}
+
+#[tokio::test]
+async fn a_killed_server_loses_no_redemption_and_logs_each() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data, true);
+    let url = server.url.clone();
+    let http = reqwest::Client::new();
+    let admin = user_cmd(&data, &["token", "admin"]);
+
+    // Six users with 100 points each; a reward of 10 points with 40 in stock, so the burst
+    // meets both the end of the stock and the end of balances.
+    let mut tokens = Vec::new();
+    for i in 0..6 {
+        let name = format!("burst{i}");
+        user_cmd(&data, &["create", "--username", &name, "--role", "citizen"]);
+        tokens.push(user_cmd(&data, &["token", &name]));
+        let (st, v) = send(
+            &http,
+            Method::POST,
+            format!("{url}/api/v1/points/adjustments"),
+            &admin,
+            Some(serde_json::json!({"username": name, "points": 100, "note": "burst", "key": "seed"})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(st, 201, "{v}");
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (st, v) = send(
+        &http,
+        Method::POST,
+        format!("{url}/api/v1/rewards"),
+        &admin,
+        Some(serde_json::json!({
+            "name": "burst", "cost": 10, "stock": 40, "per_user": 100,
+            "starts_at": now - 60_000, "ends_at": now + 86_400_000,
+        })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(st, 201, "{v}");
+    let reward = v["id"].as_str().unwrap().to_string();
+
+    // Four clients per user redeem until refused; the server is killed after 20 answers.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut clients = Vec::new();
+    for token in &tokens {
+        for _ in 0..4 {
+            let (url, tx, token, reward) = (url.clone(), tx.clone(), token.clone(), reward.clone());
+            clients.push(tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                loop {
+                    let sent = send(
+                        &http,
+                        Method::POST,
+                        format!("{url}/api/v1/rewards/{reward}/redeem"),
+                        &token,
+                        None,
+                    )
+                    .await;
+                    match sent {
+                        Ok((st, v)) if st == 201 => {
+                            if tx.send(v["id"].as_str().unwrap().to_string()).is_err() {
+                                break;
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+            }));
+        }
+    }
+    drop(tx);
+    let mut acknowledged = Vec::new();
+    while let Some(id) = rx.recv().await {
+        acknowledged.push(id);
+        if acknowledged.len() == 20 {
+            break;
+        }
+    }
+    server.kill();
+    for c in clients {
+        let _ = c.await;
+    }
+    while let Ok(id) = rx.try_recv() {
+        acknowledged.push(id);
+    }
+    assert!(acknowledged.len() >= 20);
+
+    // Restarted: the leaves a killed process missed are appended, the log verifies, and the
+    // books balance.
+    let server = Server::start(&data, false);
+    let url = server.url.clone();
+    let (ok, out, err) = verify(&url, &dir.path().join("state.json"));
+    assert!(ok, "{out}{err}");
+    let (st, list) = send(
+        &http,
+        Method::GET,
+        format!("{url}/api/v1/rewards/{reward}/redemptions"),
+        &admin,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(st, 200, "{list}");
+    let list = list.as_array().unwrap();
+    let ids: std::collections::BTreeSet<&str> =
+        list.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    for id in &acknowledged {
+        assert!(
+            ids.contains(id.as_str()),
+            "acknowledged redemption {id} was lost"
+        );
+    }
+    let (_, r) = send(
+        &http,
+        Method::GET,
+        format!("{url}/api/v1/rewards/{reward}"),
+        &admin,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r["stock"].as_i64().unwrap() + list.len() as i64,
+        40,
+        "stock plus redemptions is the initial stock"
+    );
+    let n = size(&url).await;
+    let mut indexes = std::collections::BTreeSet::new();
+    for red in list {
+        let index = red["log_index"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("redemption without a leaf: {red}"));
+        assert!(index < n && indexes.insert(index));
+        let v: Value = reqwest::get(format!("{url}/log/entries?start={index}&end={}", index + 1))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let leaf: Value = serde_json::from_str(v["entries"][0]["data"].as_str().unwrap()).unwrap();
+        assert_eq!(leaf["kind"], "points.redeemed");
+    }
+    // Every balance is exact: what the ledger says equals 100 minus what was redeemed.
+    let pool = sqlite(&data).await;
+    for (i, token) in tokens.iter().enumerate() {
+        let (_, me) = send(
+            &http,
+            Method::GET,
+            format!("{url}/api/v1/me/points"),
+            token,
+            None,
+        )
+        .await
+        .unwrap();
+        let redeemed = me["redemptions"].as_array().unwrap().len() as i64;
+        assert_eq!(
+            me["spendable"].as_i64().unwrap(),
+            100 - 10 * redeemed,
+            "{me}"
+        );
+        assert_eq!(me["lifetime"], 100);
+        let (credits, spends): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(SUM(CASE WHEN e.kind = 'credit' THEN e.points ELSE 0 END) AS INTEGER), \
+             CAST(SUM(CASE WHEN e.kind = 'spend' THEN e.points ELSE 0 END) AS INTEGER) \
+             FROM points_entries e JOIN users u ON u.id = e.user_id WHERE u.username = $1",
+        )
+        .bind(format!("burst{i}"))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!((credits, spends), (100, 10 * redeemed));
+    }
+}
