@@ -388,3 +388,90 @@ test('a visitor reports a problem with a photo; the department accepts and resol
   await staffCtx.close();
   await adminCtx.close();
 });
+
+test('a signed-in citizen reports a problem; its answer and rating earn points; the points buy a reward', async () => {
+  const citizenCtx = await browser.newContext();
+  const citizen = await signIn(citizenCtx, 'citizen');
+  await citizen.goto(`${base}/points`);
+  await assertAccessible(citizen);
+  const before = Number(await citizen.textContent('#spendable'));
+  const redeemedBefore = await citizen.locator('#redemptions tbody tr').count();
+
+  await citizen.goto(`${base}/feedback/new?service=road-damage`);
+  await citizen.fill('#description', '保俶路人行道地砖松动。');
+  await citizen.selectOption('#attr-kind', 'crack');
+  await citizen.fill('#lat', '30.27');
+  await citizen.fill('#long', '120.15');
+  await citizen.click('main form button[type=submit]');
+  await citizen.waitForURL(/\/feedback\/[0-9a-f-]+\?key=[0-9a-f]+&msg=submitted$/);
+  const itemUrl = citizen.url().replace(/\?.*$/, '');
+
+  const staffCtx = await browser.newContext();
+  const staff = await signIn(staffCtx, 'transport');
+  await staff.goto(itemUrl);
+  const expected = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+  await staff.selectOption('#action', 'accept');
+  await staff.fill('#expected_date', expected);
+  await staff.click('form[action$="/act"] button');
+  await staff.waitForURL(`${itemUrl}?msg=done`);
+  await staff.selectOption('#action', 'resolve');
+  await staff.fill('#note', '地砖已重新铺设。');
+  await staff.click('form[action$="/act"] button');
+  await staff.waitForURL(`${itemUrl}?msg=done`);
+
+  // Signed in, the submitter rates without the private link; the points arrive.
+  await citizen.goto(itemUrl);
+  await citizen.selectOption('#rating', '4');
+  await citizen.click('form[action$="/rate"] button');
+  await citizen.waitForURL(/msg=done/);
+  await citizen.goto(`${base}/points`);
+  const after = Number(await citizen.textContent('#spendable'));
+  assert.ok(after >= before + 13, `points arrived: ${before} → ${after}`);
+  const history = await citizen.textContent('#history');
+  for (const reason of ['诉求办结', '诉求评价']) assert.match(history, new RegExp(reason));
+
+  // The catalog: a reward out of stock and one not yet open cannot be redeemed; the notebook can.
+  await citizen.goto(`${base}/rewards`);
+  await assertAccessible(citizen);
+  assert.match(await citizen.textContent('#rewards'), /不可兑换/);
+  await citizen.click('button[aria-label="兑换 共数定制笔记本"]');
+  await citizen.waitForURL(`${base}/points?msg=redeemed`);
+  assert.match(await citizen.textContent('.flash'), /兑换成功/);
+  assert.equal(Number(await citizen.textContent('#spendable')), after - 10);
+  assert.equal(await citizen.locator('#redemptions tbody tr').count(), redeemedBefore + 1);
+  assert.match(await citizen.textContent('#redemptions'), /[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}/);
+  await assertAccessible(citizen);
+  // The per-person limit (2) is reached: a third is refused with the reason, nothing spent.
+  await citizen.goto(`${base}/rewards`);
+  await citizen.click('button[aria-label="兑换 共数定制笔记本"]');
+  assert.match(await citizen.textContent('.error'), /次数已达上限/);
+
+  // The public leaderboard and rules, in English too.
+  const visitorCtx = await browser.newContext();
+  const visitor = await visitorCtx.newPage();
+  await visitor.goto(`${base}/points/leaderboard`);
+  await assertAccessible(visitor);
+  assert.match(await visitor.textContent('main table'), /热心市民小王/);
+  assert.doesNotMatch(await visitor.textContent('main'), /citizen/);
+  await visitor.goto(`${base}/lang/en?next=/points/rules`);
+  await assertAccessible(visitor);
+  assert.match(await visitor.textContent('main table'), /Feedback resolved/);
+
+  // The authority sees the redemptions with their codes and cancels one: the points come back.
+  const adminCtx = await browser.newContext();
+  const admin = await signIn(adminCtx, 'admin');
+  await admin.goto(`${base}/rewards`);
+  await assertAccessible(admin);
+  await admin.click('#rewards tr:has-text("共数定制笔记本") a[href$="/redemptions"]');
+  await assertAccessible(admin);
+  await admin.fill('#reason-1', '奖品批次质量问题');
+  await admin.click('form[action$="/cancel"] button >> nth=0');
+  await admin.waitForURL(/redemptions\?msg=cancelled$/);
+  assert.match(await admin.textContent('main table'), /已撤销/);
+  await citizen.goto(`${base}/points`);
+  assert.equal(Number(await citizen.textContent('#spendable')), after);
+  await citizenCtx.close();
+  await staffCtx.close();
+  await visitorCtx.close();
+  await adminCtx.close();
+});

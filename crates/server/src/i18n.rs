@@ -349,7 +349,7 @@ messages! {
     rewards_cancel_reason => "撤销原因", "Reason for cancelling";
     rewards_none_redeemed => "还没有兑换记录。", "No redemptions yet.";
     message_points_saved => "已保存。", "Saved.";
-    message_redeemed => "兑换成功", "Redeemed";
+    message_redeemed => "兑换成功，凭下表中的兑换码领取。", "Redeemed: the code in the table below collects the reward.";
     message_redemption_cancelled => "兑换已撤销，积分和库存已退回。", "The redemption was cancelled; the points and the stock were given back.";
     feedback_title => "诉求反馈", "Feedback on public services";
     feedback_intro => "发现公共设施或公共服务的问题？任何人都可以提交诉求，无需登录。责任部门须在期限内公开答复，处理进度全程公开；联系方式仅供处理部门查看，每次查看都记入访问日志。", "Found a problem with a public facility or service? Anyone may report it, without signing in. The department responsible must answer in public within the deadline, and every step is published; contact details are seen only by the handling department, and every look is logged.";

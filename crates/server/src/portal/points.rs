@@ -3,7 +3,7 @@
 //! redemption, the public leaderboard and rules, and the authority's forms for rules, rewards
 //! and cancellations. The rules are in [`app::points`].
 
-use super::page::{render, require_user, OrPage, PageError, PageResult};
+use super::page::{render, require_user, urlencode, OrPage, PageError, PageResult};
 use super::pages::{fmt_time, PageCtx};
 use crate::error::ApiError;
 use crate::extract::Visitor;
@@ -14,8 +14,8 @@ use app::points::{
 };
 use app::{AppError, Code};
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::response::IntoResponse;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use model::calendar::DAY_MS;
@@ -64,6 +64,27 @@ where
     let message = crate::i18n::error_message(v.lang, &e);
     let page = form(message).await?;
     Ok((crate::error::status(e.code), page).into_response())
+}
+
+/// `?msg=…` after a form that redirects (post, redirect, get: a reload sends nothing twice).
+#[derive(Deserialize, Default)]
+struct Msg {
+    #[serde(default)]
+    msg: String,
+}
+
+fn flash(t: Tr, msg: &str) -> String {
+    match msg {
+        "saved" => t.message_points_saved(),
+        "redeemed" => t.message_redeemed(),
+        "cancelled" => t.message_redemption_cancelled(),
+        _ => "",
+    }
+    .to_string()
+}
+
+fn done(path: &str) -> PageResult {
+    Ok(Redirect::to(path).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -123,8 +144,12 @@ struct MineTpl {
     error: String,
 }
 
-async fn mine_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
-    mine(&state, &v, String::new(), String::new()).await
+async fn mine_page(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Query(q): Query<Msg>,
+) -> PageResult {
+    mine(&state, &v, String::new(), flash(Tr(v.lang), &q.msg)).await
 }
 
 async fn mine(state: &SharedState, v: &Visitor, error: String, flash: String) -> PageResult {
@@ -176,10 +201,7 @@ async fn set_leaderboard(
     let user = require_user(&v, "/points")?;
     v.check_csrf(&f.csrf).or_page(&v)?;
     match points::set_leaderboard(&state, &user, f.public == "true", &f.display_name).await {
-        Ok(_) => {
-            let flash = Tr(v.lang).message_points_saved().to_string();
-            mine(&state, &v, String::new(), flash).await
-        }
+        Ok(_) => done("/points?msg=saved"),
         Err(e) => again(&v, e, |m| mine(&state, &v, m, String::new())).await,
     }
 }
@@ -220,8 +242,12 @@ struct RulesTpl {
     error: String,
 }
 
-async fn rules_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
-    rules(&state, &v, String::new(), String::new()).await
+async fn rules_page(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Query(q): Query<Msg>,
+) -> PageResult {
+    rules(&state, &v, String::new(), flash(Tr(v.lang), &q.msg)).await
 }
 
 async fn rules(state: &SharedState, v: &Visitor, error: String, flash: String) -> PageResult {
@@ -293,10 +319,7 @@ async fn set_rule(
     }
     .await;
     match outcome {
-        Ok(_) => {
-            let flash = Tr(v.lang).message_points_saved().to_string();
-            rules(&state, &v, String::new(), flash).await
-        }
+        Ok(_) => done("/points/rules?msg=saved"),
         Err(e) => again(&v, e, |m| rules(&state, &v, m, String::new())).await,
     }
 }
@@ -325,19 +348,25 @@ struct RewardsTpl {
     error: String,
 }
 
-async fn rewards_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
-    rewards(&state, &v, String::new()).await
+async fn rewards_page(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Query(q): Query<Msg>,
+) -> PageResult {
+    rewards(&state, &v, String::new(), flash(Tr(v.lang), &q.msg)).await
 }
 
-async fn rewards(state: &SharedState, v: &Visitor, error: String) -> PageResult {
+async fn rewards(state: &SharedState, v: &Visitor, error: String, flash: String) -> PageResult {
     let list: Vec<RewardView> = points::rewards(state).await.or_page(v)?;
     let spendable = match &v.user {
         Some(u) => Some(points::mine(state, u).await.or_page(v)?.balance.spendable),
         None => None,
     };
+    let mut page = PageCtx::new(v, "/rewards");
+    page.flash = flash;
     Ok(render(RewardsTpl {
         t: Tr(v.lang),
-        page: PageCtx::new(v, "/rewards"),
+        page,
         rewards: list
             .into_iter()
             .map(|r| RewardRow {
@@ -370,16 +399,8 @@ async fn redeem(
     let user = require_user(&v, "/rewards")?;
     v.check_csrf(&f.csrf).or_page(&v)?;
     match points::redeem(&state, &user, &id).await {
-        Ok(r) => {
-            let flash = format!(
-                "{} {}: {}",
-                Tr(v.lang).message_redeemed(),
-                r.reward_name,
-                r.code
-            );
-            mine(&state, &v, String::new(), flash).await
-        }
-        Err(e) => again(&v, e, |m| rewards(&state, &v, m)).await,
+        Ok(_) => done("/points?msg=redeemed"),
+        Err(e) => again(&v, e, |m| rewards(&state, &v, m, String::new())).await,
     }
 }
 
@@ -438,8 +459,8 @@ async fn save_reward(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(_) => rewards(&state, &v, String::new()).await,
-        Err(e) => again(&v, e, |m| rewards(&state, &v, m)).await,
+        Ok(_) => done("/rewards?msg=saved"),
+        Err(e) => again(&v, e, |m| rewards(&state, &v, m, String::new())).await,
     }
 }
 
@@ -458,9 +479,11 @@ async fn redemptions_page(
     State(state): State<SharedState>,
     v: Visitor,
     Path(id): Path<String>,
+    Query(q): Query<Msg>,
 ) -> PageResult {
     let user = require_user(&v, &format!("/rewards/{id}/redemptions"))?;
-    redemptions(&state, &v, &user, &id, String::new(), String::new()).await
+    let flash = flash(Tr(v.lang), &q.msg);
+    redemptions(&state, &v, &user, &id, String::new(), flash).await
 }
 
 async fn redemptions(
@@ -504,10 +527,10 @@ async fn cancel(
     let user = require_user(&v, "/rewards")?;
     v.check_csrf(&f.csrf).or_page(&v)?;
     match points::cancel(&state, &user, &id, &f.reason).await {
-        Ok(r) => {
-            let flash = Tr(v.lang).message_redemption_cancelled().to_string();
-            redemptions(&state, &v, &user, &r.reward_id, String::new(), flash).await
-        }
+        Ok(r) => done(&format!(
+            "/rewards/{}/redemptions?msg=cancelled",
+            urlencode(&r.reward_id)
+        )),
         Err(e) => {
             again(&v, e, |m| {
                 redemptions(&state, &v, &user, &f.reward, m, String::new())
