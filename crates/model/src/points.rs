@@ -323,6 +323,94 @@ pub fn check_redeem(
     Ok(())
 }
 
+string_enum! {
+    /// What completes a task of an activity (数字活动).
+    TaskKind, "task kind" {
+        /// Feedback submitted in a given service (the target: its code).
+        Feedback => "feedback", "提交诉求", "Submit feedback";
+        /// A comment on a given consultation (the target: its id).
+        Comment => "comment", "参与意见征集", "Comment on a consultation";
+        /// A data demand filed.
+        Demand => "demand", "提出数据需求", "File a data demand";
+        /// A result (成果) of a grant reported.
+        Result => "result", "报告数据成果", "Report a result";
+        /// A quiz on a published policy brief passed.
+        Quiz => "quiz", "政策知识答题", "Pass a quiz";
+    }
+}
+
+/// One question of a quiz.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// The question.
+    pub text: String,
+    /// The choices, 2 to 6.
+    pub options: Vec<String>,
+    /// The index of the right choice. Never shown before an attempt.
+    pub answer: usize,
+}
+
+/// A quiz on a policy brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quiz {
+    /// The brief to read first (a link or a short text).
+    #[serde(default)]
+    pub brief: String,
+    /// 1 to 20 questions.
+    pub questions: Vec<Question>,
+    /// The share of right answers that passes, 0 to 1 (default 0.6).
+    #[serde(default = "default_pass")]
+    pub pass: f64,
+    /// Attempts allowed per user, 1 to 10 (default 3).
+    #[serde(default = "default_attempts")]
+    pub max_attempts: i64,
+}
+
+fn default_pass() -> f64 {
+    0.6
+}
+
+fn default_attempts() -> i64 {
+    3
+}
+
+/// Checks a quiz the authority defines; the error says what is wrong.
+pub fn check_quiz(q: &Quiz) -> Result<(), String> {
+    if q.questions.is_empty() || q.questions.len() > 20 {
+        return Err("A quiz has 1 to 20 questions.".into());
+    }
+    if !(0.0..=1.0).contains(&q.pass) {
+        return Err("`pass` is a share from 0 to 1.".into());
+    }
+    if !(1..=10).contains(&q.max_attempts) {
+        return Err("`max_attempts` is 1 to 10.".into());
+    }
+    for (i, question) in q.questions.iter().enumerate() {
+        let n = i + 1;
+        if question.text.trim().is_empty() || question.text.chars().count() > 500 {
+            return Err(format!("Question {n} needs a text of 1 to 500 characters."));
+        }
+        if !(2..=6).contains(&question.options.len())
+            || question
+                .options
+                .iter()
+                .any(|o| o.trim().is_empty() || o.chars().count() > 200)
+        {
+            return Err(format!(
+                "Question {n} needs 2 to 6 choices of 1 to 200 characters."
+            ));
+        }
+        if question.answer >= question.options.len() {
+            return Err(format!(
+                "The answer of question {n} is not one of its choices."
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The score of a quiz attempt: how many answers match, and whether that passes `pass` (a share
 /// of the questions, 0–1).
 pub fn grade_quiz(correct: &[usize], answers: &[Option<usize>], pass: f64) -> (usize, bool) {
@@ -521,6 +609,46 @@ mod tests {
             check_redeem(t, 500, 0, 2_000),
             Err(RedeemError::OutsidePeriod)
         );
+    }
+
+    #[test]
+    fn quizzes_are_checked() {
+        let question = |answer| Question {
+            text: "开放数据可以商用吗？".into(),
+            options: vec!["可以".into(), "不可以".into()],
+            answer,
+        };
+        let quiz = Quiz {
+            brief: String::new(),
+            questions: vec![question(0)],
+            pass: 0.6,
+            max_attempts: 3,
+        };
+        assert_eq!(check_quiz(&quiz), Ok(()));
+        assert!(check_quiz(&Quiz {
+            questions: vec![],
+            ..quiz.clone()
+        })
+        .is_err());
+        assert!(check_quiz(&Quiz {
+            questions: vec![question(2)],
+            ..quiz.clone()
+        })
+        .is_err());
+        assert!(check_quiz(&Quiz {
+            pass: 1.5,
+            ..quiz.clone()
+        })
+        .is_err());
+        assert!(check_quiz(&Quiz {
+            max_attempts: 0,
+            ..quiz.clone()
+        })
+        .is_err());
+        let parsed: Quiz =
+            serde_json::from_str(r#"{"questions":[{"text":"q","options":["a","b"],"answer":1}]}"#)
+                .unwrap();
+        assert_eq!((parsed.pass, parsed.max_attempts), (0.6, 3));
     }
 
     #[test]

@@ -9,12 +9,14 @@
 //! Times are Unix milliseconds (`i64`); ids are random UUIDs in text form.
 #![forbid(unsafe_code)]
 
+mod activities;
 mod feedback;
 mod migrations;
 mod points;
 mod records;
 mod sql;
 
+pub use activities::*;
 pub use feedback::*;
 pub use points::*;
 pub use records::*;
@@ -70,7 +72,7 @@ pub async fn connect(url: &str) -> Result<DynStore> {
 
 /// Everything Gongshu keeps about organizations, users, sessions, the catalog and classification.
 #[async_trait]
-pub trait Store: FeedbackStore + PointsStore + Send + Sync + 'static {
+pub trait Store: FeedbackStore + PointsStore + ActivityStore + Send + Sync + 'static {
     /// Which backend this is: `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
     /// Checks that the database answers (for `/readyz`).

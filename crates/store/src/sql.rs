@@ -3,11 +3,13 @@
 //! Both run the same statements (see [`methods`]); they differ only in how they connect and in
 //! which migrations they run (see [`crate::migrations`]).
 
+mod activities;
 mod feedback;
 mod methods;
 mod points;
 mod rows;
 
+use crate::activities::*;
 use crate::feedback::*;
 use crate::points::*;
 use crate::records::*;
@@ -83,6 +85,8 @@ feedback::impl_feedback_store!(SqliteStore);
 feedback::impl_feedback_store!(PgStore);
 points::impl_points_store!(SqliteStore);
 points::impl_points_store!(PgStore);
+activities::impl_activity_store!(SqliteStore);
+activities::impl_activity_store!(PgStore);
 
 /// Runs the embedded migrations, after refusing a database that has migrations this build does
 /// not know: an older Gongshu must not run against a schema it does not understand.

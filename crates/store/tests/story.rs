@@ -909,6 +909,7 @@ async fn story(store: DynStore) -> String {
     consultations(&store, &transport, &firm, &staff, &admin).await;
     feedback(&store, &transport, &firm, &staff).await;
     points(&store, &staff, &admin).await;
+    activities(&store, &staff).await;
     access_log(&store).await;
 
     // The name is free again; the caller's "kept" check reads this one back.
@@ -3785,4 +3786,100 @@ async fn contention(store: DynStore) {
         0,
     );
     assert_eq!(b.lifetime, 20);
+}
+
+/// Activities: tasks found by kind, target and period; quiz attempts numbered and limited.
+async fn activities(store: &DynStore, user: &User) {
+    use model::points::{Question, Quiz, TaskKind};
+    let a = Activity {
+        id: "act-1".into(),
+        title: "数据开放宣传月".into(),
+        title_en: "Open data month".into(),
+        description: "参与即得积分".into(),
+        starts_at: T0,
+        ends_at: T0 + 60 * MINUTE,
+        created_at: T0,
+    };
+    let quiz = Quiz {
+        brief: "《公共数据开放条例》".into(),
+        questions: vec![Question {
+            text: "开放数据可以商用吗？".into(),
+            options: vec!["可以".into(), "不可以".into()],
+            answer: 0,
+        }],
+        pass: 1.0,
+        max_attempts: 2,
+    };
+    let task = |id: &str, position, kind, target: &str, quiz| ActivityTask {
+        id: id.into(),
+        activity_id: a.id.clone(),
+        position,
+        kind,
+        target: target.into(),
+        title: format!("task {id}"),
+        points: 5,
+        quiz,
+    };
+    let tasks = [
+        task("t-road", 0, TaskKind::Feedback, "road-damage", None),
+        task("t-any", 1, TaskKind::Feedback, "", None),
+        task("t-quiz", 2, TaskKind::Quiz, "", Some(quiz.clone())),
+    ];
+    store.create_activity(&a, &tasks).await.unwrap();
+    conflict_on(store.create_activity(&a, &[]).await, "id");
+    let (got, got_tasks) = store.get_activity("act-1").await.unwrap();
+    assert_eq!((got, got_tasks.as_slice()), (a.clone(), &tasks[..]));
+    not_found(store.get_activity("act-9").await);
+    assert_eq!(store.get_task("t-quiz").await.unwrap().quiz, Some(quiz));
+    not_found(store.get_task("t-9").await);
+    assert_eq!(store.list_activities().await.unwrap(), [a.clone()]);
+    let ids = |t: Vec<ActivityTask>| t.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    let open = |kind, target: &'static str, now| async move {
+        ids(store.open_tasks(kind, target, now).await.unwrap())
+    };
+    assert_eq!(
+        open(TaskKind::Feedback, "road-damage", T0).await,
+        ["t-road", "t-any"]
+    );
+    assert_eq!(open(TaskKind::Feedback, "noise", T0).await, ["t-any"]);
+    assert!(open(TaskKind::Feedback, "road-damage", T0 + 60 * MINUTE)
+        .await
+        .is_empty());
+    assert!(open(TaskKind::Demand, "", T0).await.is_empty());
+
+    let attempt = QuizAttempt {
+        id: "qa-1".into(),
+        task_id: "t-quiz".into(),
+        user_id: user.id.clone(),
+        attempt: 0,
+        answers: vec![Some(1)],
+        score: 0,
+        passed: false,
+        created_at: T0,
+    };
+    let first = store.add_quiz_attempt(&attempt, 2).await.unwrap();
+    assert_eq!(first.attempt, 1);
+    let second = QuizAttempt {
+        id: "qa-2".into(),
+        answers: vec![Some(0)],
+        score: 1,
+        passed: true,
+        ..attempt.clone()
+    };
+    assert_eq!(store.add_quiz_attempt(&second, 2).await.unwrap().attempt, 2);
+    conflict_on(
+        store
+            .add_quiz_attempt(
+                &QuizAttempt {
+                    id: "qa-3".into(),
+                    ..attempt.clone()
+                },
+                2,
+            )
+            .await,
+        "attempt",
+    );
+    let made = store.quiz_attempts("t-quiz", &user.id).await.unwrap();
+    assert_eq!(made.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 2]);
+    assert!(made[1].passed && made[1].answers == [Some(0)]);
 }
