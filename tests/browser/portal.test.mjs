@@ -470,6 +470,24 @@ test('a signed-in citizen reports a problem; its answer and rating earn points; 
   assert.match(await admin.textContent('main table'), /已撤销/);
   await citizen.goto(`${base}/points`);
   assert.equal(Number(await citizen.textContent('#spendable')), after);
+
+  // Activities: the enterprise user reads the brief and passes the quiz, with radio buttons.
+  const entCtx = await browser.newContext();
+  const ent = await signIn(entCtx, 'enterprise');
+  await ent.goto(`${base}/activities`);
+  await assertAccessible(ent);
+  await ent.click('text=公共数据开放宣传月');
+  await assertAccessible(ent);
+  const quiz = ent.locator('form[action$="/attempts"]');
+  await quiz.locator('fieldset >> nth=0').locator('input[value="0"]').check();
+  await quiz.locator('fieldset >> nth=1').locator('input[value="1"]').check();
+  await quiz.locator('fieldset >> nth=2').locator('input[value="1"]').check();
+  await quiz.locator('button[type=submit]').click();
+  await ent.waitForURL(/msg=passed$/);
+  assert.match(await ent.textContent('.flash'), /答题通过/);
+  assert.match(await ent.textContent('#task-4'), /已完成/);
+  assert.equal(await ent.locator('form[action$="/attempts"]').count(), 0);
+  await entCtx.close();
   await citizenCtx.close();
   await staffCtx.close();
   await visitorCtx.close();

@@ -508,6 +508,8 @@ pub(crate) async fn comment_at(
         .await?;
     let rule = PointsRule::Participation;
     crate::points::award(app, Some(&user.id), rule, &added.id, &c.title).await;
+    let kind = model::points::TaskKind::Comment;
+    crate::activities::on_event(app, &user.id, kind, &added.consultation_id).await;
     Ok(added)
 }
 

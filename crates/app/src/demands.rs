@@ -269,6 +269,7 @@ pub(crate) async fn file_at(
     .await?;
     let rule = PointsRule::Participation;
     crate::points::award(app, Some(&user.id), rule, &d.id, &d.title).await;
+    crate::activities::on_event(app, &user.id, model::points::TaskKind::Demand, "").await;
     Ok(d)
 }
 

@@ -1566,6 +1566,74 @@ async fn points(app: &App) -> anyhow::Result<()> {
     points::redeem(app, &citizen, &notebook.reward.id)
         .await
         .map_err(fail("redeem"))?;
+    activity(app, &admin, &citizen).await
+}
+
+/// A demo activity: a month of open data with tasks done by feedback, comments and demands,
+/// and a quiz on the regulation; the citizen has passed the quiz.
+async fn activity(app: &App, admin: &store::User, citizen: &store::User) -> anyhow::Result<()> {
+    use crate::activities::{self, ActivityInput, TaskInput};
+    use model::points::{Question, Quiz, TaskKind};
+    let fail = |what: &'static str| {
+        move |e: crate::error::AppError| anyhow::anyhow!("demo activity {what}: {}", e.message)
+    };
+    let now = now_ms();
+    let day = model::calendar::DAY_MS;
+    let task = |kind, target: &str, title: &str, points| TaskInput {
+        kind,
+        target: target.into(),
+        title: title.into(),
+        points,
+        quiz: None,
+    };
+    let question = |text: &str, options: &[&str], answer| Question {
+        text: text.into(),
+        options: options.iter().map(|o| o.to_string()).collect(),
+        answer,
+    };
+    let quiz = Quiz {
+        brief: "《公共数据开放管理办法》要点：无条件开放数据任何人可免费获取和使用；有条件开放数据须申请并按约定用途使用；涉及个人信息的数据不予开放或脱敏后开放。".into(),
+        questions: vec![
+            question("无条件开放的数据，谁可以获取？", &["任何人", "仅政府部门", "仅企业"], 0),
+            question("有条件开放的数据怎样使用？", &["随意转售", "申请获批后按约定用途使用", "无需申请"], 1),
+            question("含个人信息的数据如何处理？", &["直接公开", "不予开放或脱敏后开放"], 1),
+        ],
+        pass: 0.6,
+        max_attempts: 3,
+    };
+    let created = activities::create(
+        app,
+        admin,
+        ActivityInput {
+            title: "公共数据开放宣传月".into(),
+            title_en: "Open data month".into(),
+            description: "本月参与诉求反馈、意见征集、数据需求或完成政策答题，即可获得额外积分。"
+                .into(),
+            starts_at: Some(now - 3 * day),
+            ends_at: now + 27 * day,
+            tasks: vec![
+                task(TaskKind::Feedback, "road-damage", "反映一处道路破损", 5),
+                task(TaskKind::Comment, "", "就任一政策草案发表意见", 5),
+                task(TaskKind::Demand, "", "提出一项数据需求", 5),
+                TaskInput {
+                    quiz: Some(quiz),
+                    ..task(TaskKind::Quiz, "", "学习《公共数据开放管理办法》并答题", 10)
+                },
+            ],
+        },
+    )
+    .await
+    .map_err(fail("create"))?;
+    let quiz_task = &created.tasks[3].task.id;
+    activities::attempt(
+        app,
+        citizen,
+        &created.activity.id,
+        quiz_task,
+        vec![Some(0), Some(1), Some(1)],
+    )
+    .await
+    .map_err(fail("quiz"))?;
     Ok(())
 }
 

@@ -102,6 +102,9 @@ error_codes! {
     RewardUnavailable => "reward_unavailable", "conflict";
     RedemptionLimit => "redemption_limit", "conflict";
     AlreadyCancelled => "already_cancelled", "conflict";
+    ActivityNotFound => "activity_not_found", "not_found";
+    ActivityClosed => "activity_closed", "conflict";
+    NoAttemptsLeft => "no_attempts_left", "conflict";
     Internal => "internal", "internal";
     Unavailable => "unavailable", "internal";
 }

@@ -565,6 +565,10 @@ pub(crate) async fn submit_at(
     app.log.append(event).await?;
     let (by, note) = (stored.submitted_by.as_deref(), &stored.service_code);
     crate::points::award(app, by, PointsRule::Participation, &stored.id, note).await;
+    if let Some(by) = by {
+        let kind = model::points::TaskKind::Feedback;
+        crate::activities::on_event(app, by, kind, &stored.service_code).await;
+    }
     let view = view(app, stored).await?;
     Ok(Submitted {
         feedback: view,

@@ -622,7 +622,7 @@ pub async fn report(
         }
         None => None,
     };
-    Ok(app
+    let reported = app
         .store
         .create_reuse(NewReuse {
             grant_id: grant.id.clone(),
@@ -634,7 +634,9 @@ pub async fn report(
             created_by: user.id.clone(),
             now: crate::clock::now_ms(),
         })
-        .await?)
+        .await?;
+    crate::activities::on_event(app, &user.id, model::points::TaskKind::Result, "").await;
+    Ok(reported)
 }
 
 /// Applications waiting for `user`'s review.

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod activities;
 pub mod activity;
 pub mod audit;
 pub mod auth;

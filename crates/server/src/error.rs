@@ -47,7 +47,7 @@ pub fn status(code: Code) -> StatusCode {
         | RequestNotFound | TokenNotFound | ApplicationNotFound | GrantNotFound | NoData
         | TableNotFound | LogEntryNotFound | DemandNotFound | ConsultationNotFound
         | CommentNotFound | FeedbackNotFound | ServiceNotFound | RewardNotFound
-        | RedemptionNotFound => StatusCode::NOT_FOUND,
+        | RedemptionNotFound | ActivityNotFound => StatusCode::NOT_FOUND,
         AgreementMismatch
         | NameTaken
         | AlreadyDecided
@@ -64,7 +64,9 @@ pub fn status(code: Code) -> StatusCode {
         | OutOfStock
         | RewardUnavailable
         | RedemptionLimit
-        | AlreadyCancelled => StatusCode::CONFLICT,
+        | AlreadyCancelled
+        | ActivityClosed
+        | NoAttemptsLeft => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -253,6 +255,9 @@ mod tests {
             ("reward_unavailable", 409),
             ("redemption_limit", 409),
             ("already_cancelled", 409),
+            ("activity_not_found", 404),
+            ("activity_closed", 409),
+            ("no_attempts_left", 409),
             ("internal", 500),
             ("unavailable", 503),
         ];

@@ -293,6 +293,26 @@ messages! {
     nav_feedback => "诉求反馈", "Feedback";
     nav_points => "我的积分", "My points";
     nav_rewards => "积分兑换", "Rewards";
+    nav_activities => "数字活动", "Activities";
+    activities_title => "数字活动", "Activities";
+    activities_intro => "参与活动任务获得积分：提交诉求、参与意见征集、提出数据需求，或学习政策解读后答题。每个任务每人只计一次积分。", "Earn points with the tasks of an activity: report a problem, comment on a consultation, file a data demand, or pass a quiz on a policy brief. Each task pays each person once.";
+    activities_empty => "暂无活动。", "There are no activities yet.";
+    activities_name => "活动", "Activity";
+    activities_progress => "我的进度", "My progress";
+    activities_running => "进行中", "Running";
+    activities_not_running => "未在进行", "Not running";
+    activities_tasks_count => "项任务", "tasks";
+    activities_tasks => "任务", "Tasks";
+    activities_done => "已完成", "Done";
+    activities_brief => "政策解读", "Policy brief";
+    activities_attempts_left => "剩余答题次数", "Attempts left";
+    activities_submit_quiz => "提交答案", "Submit answers";
+    activities_no_attempts => "答题次数已用完。", "No attempts left.";
+    activities_sign_in => "登录后参与活动。", "Sign in to take part.";
+    activities_new => "发起活动", "Start an activity";
+    activities_tasks_json => "任务（JSON）", "Tasks (JSON)";
+    message_quiz_passed => "答题通过，积分已发放。", "Passed: the points were credited.";
+    message_quiz_failed => "未通过，可以再试。", "Not passed; you may try again.";
     points_title => "我的积分", "My points";
     points_spendable => "可用积分", "Spendable points";
     points_lifetime => "累计获得（信誉）", "Lifetime earned (reputation)";
@@ -657,6 +677,9 @@ pub fn error_zh(code: &str) -> Option<&'static str> {
         "reward_unavailable" => "该奖品不在兑换期内。",
         "redemption_limit" => "您兑换该奖品的次数已达上限。",
         "already_cancelled" => "该兑换已经撤销。",
+        "activity_not_found" => "找不到该活动。",
+        "activity_closed" => "活动不在进行中，不能答题。",
+        "no_attempts_left" => "答题次数已用完。",
         _ => return None,
     })
 }

@@ -3832,7 +3832,10 @@ async fn activities(store: &DynStore, user: &User) {
     not_found(store.get_activity("act-9").await);
     assert_eq!(store.get_task("t-quiz").await.unwrap().quiz, Some(quiz));
     not_found(store.get_task("t-9").await);
-    assert_eq!(store.list_activities().await.unwrap(), [a.clone()]);
+    assert_eq!(
+        store.list_activities().await.unwrap(),
+        std::slice::from_ref(&a)
+    );
     let ids = |t: Vec<ActivityTask>| t.into_iter().map(|t| t.id).collect::<Vec<_>>();
     let open = |kind, target: &'static str, now| async move {
         ids(store.open_tasks(kind, target, now).await.unwrap())

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Bearer tokens only; see [`crate::extract`].
 
 mod accounts;
+mod activities;
 mod applications;
 mod consultations;
 pub mod data;
@@ -31,4 +32,5 @@ pub fn router() -> Router<SharedState> {
         .merge(consultations::router())
         .merge(feedback::router())
         .merge(points::router())
+        .merge(activities::router())
 }

@@ -7,7 +7,8 @@
 
 use super::schemas::*;
 use super::{
-    accounts, applications, consultations, data, datasets, demands, feedback, points, requests,
+    accounts, activities, applications, consultations, data, datasets, demands, feedback, points,
+    requests,
 };
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -125,13 +126,17 @@ use utoipa::{Modify, OpenApi};
         points::redeem,
         points::redemptions,
         points::cancel,
+        activities::list,
+        activities::create,
+        activities::show,
+        activities::attempt,
         crate::log::detail,
         crate::interop::opening_list::opening_list,
     ),
     components(schemas(
         ErrorBody, ErrorType, Role, OrgKind, Domain, Grade, OpeningType, Importance, Mode,
         PurposeCategory, ResultKind, ApplicationStatus, ReviewStep, RequestStatus, GrantState,
-        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption, FeedbackStatus, FeedbackEvent, AttributeType, PointsRule, EntryKind,
+        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption, FeedbackStatus, FeedbackEvent, AttributeType, PointsRule, EntryKind, TaskKind,
     )),
     modifiers(&BearerToken),
     tags(
@@ -144,7 +149,7 @@ use utoipa::{Modify, OpenApi};
         (name = "demands", description = "Data demands (数据需求): what the public needs, supported, and answered in public by the department asked."),
         (name = "consultations", description = "Policy consultations (意见征集): drafts in articles, comments with a stance, answers after the close, and the published result."),
         (name = "feedback", description = "Feedback on public services (诉求反馈): submitted by anyone, answered in public by the department responsible, rated by the submitter; the same data as Open311 GeoReport v2 at /open311/v2/."),
-        (name = "points", description = "Points (积分): verified outcomes earn points, the reward catalog, atomic redemption, and the opt-in leaderboard."),
+        (name = "points", description = "Points (积分): verified outcomes earn points, activities with tasks and quizzes, the reward catalog, atomic redemption, and the opt-in leaderboard."),
         (name = "log", description = "The private detail behind access-log entries, for auditors."),
         (name = "catalog", description = "The opening list (开放清单)."),
     )

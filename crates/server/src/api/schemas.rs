@@ -2053,6 +2053,140 @@ pub struct LeaderRow {
     level: i64,
 }
 
+code_enum! {
+    /// What completes a task of an activity.
+    TaskKind => model::points::TaskKind::ALL.iter().map(|v| v.code())
+}
+
+/// A question of a quiz, with its answer (the authority's input).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionInput {
+    text: String,
+    /// 2 to 6 choices.
+    options: Vec<String>,
+    /// The index of the right choice.
+    #[schema(minimum = 0)]
+    answer: i64,
+}
+
+/// A quiz on a policy brief (the authority's input).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuizInput {
+    /// The brief to read first.
+    #[serde(default)]
+    brief: String,
+    /// 1 to 20 questions.
+    questions: Vec<QuestionInput>,
+    /// The share of right answers that passes (default 0.6).
+    #[serde(default)]
+    #[schema(nullable = false, minimum = 0, maximum = 1)]
+    pass: Option<f64>,
+    /// Attempts per user, 1 to 10 (default 3).
+    #[serde(default)]
+    #[schema(nullable = false, minimum = 1, maximum = 10)]
+    max_attempts: Option<i64>,
+}
+
+/// A task (the authority's input).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskInput {
+    kind: TaskKind,
+    /// For `feedback` a service code, for `comment` a consultation id; empty for any.
+    #[serde(default)]
+    target: String,
+    title: String,
+    #[schema(minimum = 1, maximum = 10000)]
+    points: i64,
+    /// The quiz of a `quiz` task.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    quiz: Option<QuizInput>,
+}
+
+/// An activity (the authority's input).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityInput {
+    title: String,
+    #[serde(default)]
+    title_en: String,
+    #[serde(default)]
+    description: String,
+    /// From (Unix ms; default now).
+    #[serde(default)]
+    #[schema(nullable = false)]
+    starts_at: Option<i64>,
+    /// Until (Unix ms, exclusive).
+    ends_at: i64,
+    /// 1 to 20 tasks.
+    tasks: Vec<TaskInput>,
+}
+
+/// A question as participants see it.
+#[derive(ToSchema)]
+pub struct QuestionView {
+    text: String,
+    options: Vec<String>,
+}
+
+/// A task with the caller's progress.
+#[derive(ToSchema)]
+pub struct TaskView {
+    id: String,
+    activity_id: String,
+    position: i64,
+    kind: TaskKind,
+    target: String,
+    title: String,
+    points: i64,
+    brief: Option<String>,
+    /// A quiz's questions, without answers.
+    questions: Vec<QuestionView>,
+    max_attempts: Option<i64>,
+    /// Whether the caller has done it.
+    done: bool,
+    /// The caller's attempts at its quiz.
+    attempts: i64,
+}
+
+/// An activity with its tasks.
+#[derive(ToSchema)]
+pub struct ActivityView {
+    id: String,
+    title: String,
+    title_en: String,
+    description: String,
+    starts_at: i64,
+    ends_at: i64,
+    created_at: i64,
+    /// Whether it runs now.
+    running: bool,
+    tasks: Vec<TaskView>,
+    /// Tasks the caller has done.
+    done: i64,
+}
+
+/// A graded attempt at a quiz.
+#[derive(ToSchema)]
+pub struct AttemptResult {
+    id: String,
+    task_id: String,
+    /// 1 for the first.
+    attempt: i64,
+    answers: Vec<Option<i64>>,
+    /// Right answers.
+    score: i64,
+    passed: bool,
+    created_at: i64,
+    questions: i64,
+    /// Points this attempt granted.
+    points: i64,
+    attempts_left: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2124,6 +2258,8 @@ mod tests {
         accepts_every_documented_field::<AnswerInput, app::demands::AnswerInput>();
         accepts_every_documented_field::<FulfilInput, app::demands::FulfilInput>();
         accepts_every_documented_field::<RewardInput, app::points::RewardInput>();
+        accepts_every_documented_field::<ActivityInput, app::activities::ActivityInput>();
+        accepts_every_documented_field::<TaskInput, app::activities::TaskInput>();
         accepts_every_documented_field::<ConsultationInput, app::consultations::ConsultationInput>(
         );
         accepts_every_documented_field::<CommentInput, app::consultations::CommentInput>();

@@ -4,6 +4,7 @@
 mod access;
 mod account;
 mod activity;
+mod campaigns;
 mod charts;
 mod consultations;
 mod datasets;
@@ -35,6 +36,7 @@ pub fn router() -> Router<SharedState> {
         .merge(consultations::router())
         .merge(feedback::router())
         .merge(points::router())
+        .merge(campaigns::router())
         .merge(demand_stats::router())
         .merge(access::router())
         .merge(log::router())

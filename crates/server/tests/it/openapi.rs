@@ -119,6 +119,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/rewards/{id}/redeem"),
     ("GET", "/api/v1/rewards/{id}/redemptions"),
     ("POST", "/api/v1/redemptions/{id}/cancel"),
+    ("GET", "/api/v1/activities"),
+    ("POST", "/api/v1/activities"),
+    ("GET", "/api/v1/activities/{id}"),
+    ("POST", "/api/v1/activities/{id}/tasks/{task}/attempts"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];

@@ -399,3 +399,167 @@ async fn rewards_are_redeemed_atomically_logged_and_cancelled() {
         "my points needs a sign-in"
     );
 }
+
+#[tokio::test]
+async fn activity_tasks_and_quizzes_pay_once_within_their_limits() {
+    let (s, cast) = setup().await;
+    let now = app::clock::now_ms();
+    let day = 86_400_000;
+    let quiz = json!({
+        "brief": "《公共数据开放管理办法》",
+        "questions": [
+            {"text": "无条件开放的数据谁可获取？", "options": ["任何人", "仅部门"], "answer": 0},
+            {"text": "含个人信息的数据？", "options": ["直接公开", "脱敏或不开放"], "answer": 1},
+        ],
+        "pass": 1.0,
+        "max_attempts": 2,
+    });
+    let activity = |tasks: Value, starts_at: i64| json!({"title": "宣传月", "starts_at": starts_at, "ends_at": now + 10 * day, "tasks": tasks});
+    let tasks = json!([
+        {"kind": "feedback", "target": "road-damage", "title": "反映道路破损", "points": 5},
+        {"kind": "quiz", "title": "政策答题", "points": 10, "quiz": quiz},
+    ]);
+    // Only the authority; every task checked.
+    let (st, _) = post(
+        &s,
+        "/api/v1/activities",
+        Some(&cast.carol),
+        activity(tasks.clone(), now - day),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    for (bad, status, code) in [
+        (
+            json!([{"kind": "quiz", "title": "x", "points": 5}]),
+            422,
+            "invalid_field",
+        ),
+        (
+            json!([{"kind": "feedback", "target": "nope", "title": "x", "points": 5}]),
+            404,
+            "service_not_found",
+        ),
+        (
+            json!([{"kind": "demand", "title": "x", "points": 0}]),
+            422,
+            "invalid_field",
+        ),
+        (
+            json!([{"kind": "quiz", "title": "x", "points": 5, "quiz": {"questions": [{"text": "q", "options": ["a", "b"], "answer": 2}]}}]),
+            422,
+            "invalid_field",
+        ),
+    ] {
+        let (st, v) = post(
+            &s,
+            "/api/v1/activities",
+            Some(&cast.admin),
+            activity(bad, now - day),
+        )
+        .await;
+        assert_eq!((st.as_u16(), error_code(&v)), (status, code), "{v}");
+    }
+    let (st, v) = post(
+        &s,
+        "/api/v1/activities",
+        Some(&cast.admin),
+        activity(tasks.clone(), now - day),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let quiz_task = v["tasks"][1]["id"].as_str().unwrap().to_string();
+    // Participants never see the answers.
+    let (_, v) = get(&s, &format!("/api/v1/activities/{id}"), Some(&cast.carol)).await;
+    assert!(!v.to_string().contains("\"answer\""), "{v}");
+    assert_eq!(
+        (v["running"].as_bool(), v["done"].as_i64()),
+        (Some(true), Some(0))
+    );
+    assert_eq!(v["tasks"][1]["questions"][0]["options"][1], "仅部门");
+
+    // Feedback in the service completes the first task (and earns a participation point).
+    let (st, v) = post(&s, "/api/v1/feedback", Some(&cast.carol), report()).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(numbers(&mine(&s, &cast.carol).await), (6, 6));
+
+    // The quiz: a wrong count of answers changes nothing; a failed attempt, a pass, no third.
+    let attempts = format!("/api/v1/activities/{id}/tasks/{quiz_task}/attempts");
+    let (st, v) = post(&s, &attempts, Some(&cast.carol), json!({"answers": [0]})).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+    );
+    let (st, v) = post(&s, &attempts, Some(&cast.carol), json!({"answers": [0, 0]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (
+            v["passed"].as_bool(),
+            v["score"].as_i64(),
+            v["points"].as_i64(),
+            v["attempts_left"].as_i64()
+        ),
+        (Some(false), Some(1), Some(0), Some(1))
+    );
+    let (st, v) = post(&s, &attempts, Some(&cast.carol), json!({"answers": [0, 1]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["passed"].as_bool(), v["points"].as_i64()),
+        (Some(true), Some(10))
+    );
+    let (st, v) = post(&s, &attempts, Some(&cast.carol), json!({"answers": [0, 1]})).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "no_attempts_left")
+    );
+    assert_eq!(numbers(&mine(&s, &cast.carol).await), (16, 16));
+    let (_, v) = get(&s, &format!("/api/v1/activities/{id}"), Some(&cast.carol)).await;
+    assert_eq!(v["done"], 2);
+    let (st, v) = post(
+        &s,
+        &format!("/api/v1/activities/{id}/tasks/nope/attempts"),
+        Some(&cast.carol),
+        json!({"answers": []}),
+    )
+    .await;
+    assert_eq!((st, error_code(&v)), (StatusCode::NOT_FOUND, "not_found"));
+    let (st, v) = get(&s, "/api/v1/activities/nope", None).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::NOT_FOUND, "activity_not_found")
+    );
+
+    // An activity not yet running takes no attempts and credits no task.
+    let (_, v) = post(
+        &s,
+        "/api/v1/activities",
+        Some(&cast.admin),
+        activity(tasks, now + day),
+    )
+    .await;
+    let later = v["id"].as_str().unwrap().to_string();
+    let later_quiz = v["tasks"][1]["id"].as_str().unwrap().to_string();
+    let (st, v) = post(
+        &s,
+        &format!("/api/v1/activities/{later}/tasks/{later_quiz}/attempts"),
+        Some(&cast.carol),
+        json!({"answers": [0, 1]}),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "activity_closed")
+    );
+    let (st, _) = post(&s, "/api/v1/feedback", Some(&cast.carol), report()).await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(numbers(&mine(&s, &cast.carol).await), (17, 17));
+
+    // The portal lists it; an anonymous visitor sees the tasks and is asked to sign in.
+    let (_, v) = get(&s, "/api/v1/activities", None).await;
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    for path in ["/activities".to_string(), format!("/activities/{id}")] {
+        let r = client().get(s.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(r.text().await.unwrap().contains("宣传月"));
+    }
+}

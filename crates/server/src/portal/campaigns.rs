@@ -1,0 +1,308 @@
+//! Portal pages of activities (数字活动, C12): the list with the visitor's progress, an
+//! activity's page with its tasks and quizzes (answered with radio buttons, no JavaScript), and
+//! the authority's form for a new activity. The rules are in [`app::activities`].
+
+use super::page::{render, require_user, urlencode, OrPage, PageError, PageResult};
+use super::pages::{fmt_time, PageCtx};
+use crate::error::ApiError;
+use crate::extract::Visitor;
+use crate::i18n::{Lang, Tr};
+use crate::state::SharedState;
+use app::activities::{self, ActivityInput, ActivityView, TaskInput};
+use app::{AppError, Code};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use model::calendar::DAY_MS;
+use model::role::Role;
+use serde::Deserialize;
+
+/// The activity routes.
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/activities", get(list_page).post(create))
+        .route("/activities/{id}", get(detail_page))
+        .route("/activities/{id}/tasks/{task}/attempts", post(attempt))
+}
+
+fn day(ms: i64) -> String {
+    fmt_time(ms).chars().take(10).collect()
+}
+
+fn title_in(lang: Lang, a: &ActivityView) -> String {
+    if lang == Lang::En && !a.activity.title_en.is_empty() {
+        a.activity.title_en.clone()
+    } else {
+        a.activity.title.clone()
+    }
+}
+
+struct Row {
+    id: String,
+    title: String,
+    period: String,
+    running: bool,
+    tasks: usize,
+    done: usize,
+}
+
+#[derive(Template)]
+#[template(path = "campaigns.html")]
+struct ListTpl {
+    t: Tr,
+    page: PageCtx,
+    rows: Vec<Row>,
+    signed_in: bool,
+    authority: bool,
+    error: String,
+}
+
+async fn list_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
+    list(&state, &v, String::new()).await
+}
+
+async fn list(state: &SharedState, v: &Visitor, error: String) -> PageResult {
+    let all = activities::list(state, v.user.as_ref()).await.or_page(v)?;
+    Ok(render(ListTpl {
+        t: Tr(v.lang),
+        page: PageCtx::new(v, "/activities"),
+        rows: all
+            .iter()
+            .map(|a| Row {
+                id: a.activity.id.clone(),
+                title: title_in(v.lang, a),
+                period: format!(
+                    "{} – {}",
+                    day(a.activity.starts_at),
+                    day(a.activity.ends_at - 1)
+                ),
+                running: a.running,
+                tasks: a.tasks.len(),
+                done: a.done,
+            })
+            .collect(),
+        signed_in: v.user.is_some(),
+        authority: v.user.as_ref().is_some_and(|u| u.role == Role::Authority),
+        error,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct NewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    title_en: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    starts: String,
+    #[serde(default)]
+    ends: String,
+    #[serde(default)]
+    tasks: String,
+}
+
+fn input_of(f: &NewForm) -> Result<ActivityInput, AppError> {
+    let tasks: Vec<TaskInput> = serde_json::from_str(&f.tasks).map_err(|e| {
+        AppError::new(
+            Code::InvalidField,
+            format!("The tasks are not valid JSON tasks: {e}."),
+        )
+    })?;
+    let starts_at = match f.starts.trim() {
+        "" => None,
+        d => Some(app::feedback::parse_day(d)?),
+    };
+    Ok(ActivityInput {
+        title: f.title.clone(),
+        title_en: f.title_en.clone(),
+        description: f.description.clone(),
+        starts_at,
+        ends_at: app::feedback::parse_day(f.ends.trim())? + DAY_MS,
+        tasks,
+    })
+}
+
+async fn create(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Form(f): Form<NewForm>,
+) -> PageResult {
+    let user = require_user(&v, "/activities")?;
+    v.check_csrf(&f.csrf).or_page(&v)?;
+    let outcome = match input_of(&f) {
+        Ok(input) => activities::create(&state, &user, input).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(a) => {
+            Ok(Redirect::to(&format!("/activities/{}", urlencode(&a.activity.id))).into_response())
+        }
+        Err(e) if !e.code.is_caller_error() => Err(PageError::page(&v, ApiError(e))),
+        Err(e) => {
+            let message = crate::i18n::error_message(v.lang, &e);
+            let page = list(&state, &v, message).await?;
+            Ok((crate::error::status(e.code), page).into_response())
+        }
+    }
+}
+
+struct QuestionRow {
+    /// `q0`, `q1`…: the form field.
+    field: String,
+    text: String,
+    options: Vec<(usize, String)>,
+}
+
+struct TaskRow {
+    id: String,
+    kind: String,
+    title: String,
+    points: i64,
+    done: bool,
+    brief: String,
+    questions: Vec<QuestionRow>,
+    attempts: i64,
+    attempts_left: i64,
+}
+
+#[derive(Template)]
+#[template(path = "campaign.html")]
+struct DetailTpl {
+    t: Tr,
+    page: PageCtx,
+    id: String,
+    title: String,
+    description: String,
+    period: String,
+    running: bool,
+    done: usize,
+    tasks: Vec<TaskRow>,
+    signed_in: bool,
+    error: String,
+}
+
+#[derive(Deserialize, Default)]
+struct Msg {
+    #[serde(default)]
+    msg: String,
+}
+
+async fn detail_page(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<Msg>,
+) -> PageResult {
+    let t = Tr(v.lang);
+    let flash = match q.msg.as_str() {
+        "passed" => t.message_quiz_passed(),
+        "failed" => t.message_quiz_failed(),
+        _ => "",
+    };
+    detail(&state, &v, &id, String::new(), flash).await
+}
+
+async fn detail(
+    state: &SharedState,
+    v: &Visitor,
+    id: &str,
+    error: String,
+    flash: &str,
+) -> PageResult {
+    let a = activities::get(state, id, v.user.as_ref())
+        .await
+        .or_page(v)?;
+    let mut page = PageCtx::new(v, &format!("/activities/{id}"));
+    page.flash = flash.to_string();
+    Ok(render(DetailTpl {
+        t: Tr(v.lang),
+        page,
+        id: a.activity.id.clone(),
+        title: title_in(v.lang, &a),
+        description: a.activity.description.clone(),
+        period: format!(
+            "{} – {}",
+            day(a.activity.starts_at),
+            day(a.activity.ends_at - 1)
+        ),
+        running: a.running,
+        done: a.done,
+        signed_in: v.user.is_some(),
+        tasks: a
+            .tasks
+            .iter()
+            .map(|task| TaskRow {
+                id: task.task.id.clone(),
+                kind: task.task.kind.label(v.lang.code()).to_string(),
+                title: task.task.title.clone(),
+                points: task.task.points,
+                done: task.done,
+                brief: task.brief.clone().unwrap_or_default(),
+                questions: task
+                    .questions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| QuestionRow {
+                        field: format!("q{i}"),
+                        text: q.text.clone(),
+                        options: q.options.iter().cloned().enumerate().collect(),
+                    })
+                    .collect(),
+                attempts: task.attempts,
+                attempts_left: task.max_attempts.unwrap_or(0) - task.attempts,
+            })
+            .collect(),
+        error,
+    }))
+}
+
+async fn attempt(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path((id, task)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let user = require_user(&v, &format!("/activities/{id}"))?;
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    v.check_csrf(csrf).or_page(&v)?;
+    let a = activities::get(&state, &id, Some(&user))
+        .await
+        .or_page(&v)?;
+    let questions = a
+        .tasks
+        .iter()
+        .find(|t| t.task.id == task)
+        .map_or(0, |t| t.questions.len());
+    // One answer per question: the chosen option's index, or none.
+    let answers: Vec<Option<usize>> = (0..questions)
+        .map(|i| {
+            let field = format!("q{i}");
+            fields
+                .iter()
+                .find(|(k, _)| *k == field)
+                .and_then(|(_, v)| v.parse().ok())
+        })
+        .collect();
+    match activities::attempt(&state, &user, &id, &task, answers).await {
+        Ok(r) => {
+            let msg = if r.attempt.passed { "passed" } else { "failed" };
+            Ok(Redirect::to(&format!("/activities/{}?msg={msg}", urlencode(&id))).into_response())
+        }
+        Err(e) if !e.code.is_caller_error() => Err(PageError::page(&v, ApiError(e))),
+        Err(e) => {
+            let message = crate::i18n::error_message(v.lang, &e);
+            let page = detail(&state, &v, &id, message, "").await?;
+            Ok((crate::error::status(e.code), page).into_response())
+        }
+    }
+}
