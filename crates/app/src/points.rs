@@ -505,8 +505,8 @@ pub async fn save_reward(
     if !(0..=1_000_000).contains(&input.stock) {
         return Err(invalid("`stock` must be 0 to 1,000,000."));
     }
-    if !(1..=1_000).contains(&input.per_user) {
-        return Err(invalid("`per_user` must be 1 to 1,000."));
+    if !(1..=1_000_000).contains(&input.per_user) {
+        return Err(invalid("`per_user` must be 1 to 1,000,000."));
     }
     let starts_at = input.starts_at.unwrap_or(now);
     if input.ends_at <= starts_at {

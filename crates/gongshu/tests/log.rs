@@ -16,6 +16,11 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, demo: bool) -> Server {
+        Server::start_on(dir, demo, None)
+    }
+
+    /// [`Server::start`] with the metadata in `database` (a PostgreSQL URL) instead of SQLite.
+    fn start_on(dir: &Path, demo: bool, database: Option<&str>) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gongshu"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
@@ -25,6 +30,9 @@ impl Server {
             .stderr(Stdio::null());
         if demo {
             cmd.arg("--demo");
+        }
+        if let Some(url) = database {
+            cmd.args(["--database-url", url]);
         }
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -305,13 +313,14 @@ async fn a_killed_server_keeps_the_leaf_of_every_response_it_sent() {
     assert!(index >= n);
 }
 
-/// Runs `gongshu user …` beside the server on `data`; returns stdout.
-fn user_cmd(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gongshu"))
-        .arg("user")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
+/// Runs `gongshu user …` beside the server on `data` (and `database`); returns stdout.
+fn user_cmd(data: &Path, database: Option<&str>, args: &[&str]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gongshu"));
+    cmd.arg("user").args(args).arg("--data-dir").arg(data);
+    if let Some(url) = database {
+        cmd.args(["--database-url", url]);
+    }
+    let out = cmd
         .env_remove("GONGSHU_DATABASE_URL")
         .env("GONGSHU_PASSWORD", "Redeem-Burst-2026!")
         .output()
@@ -343,21 +352,100 @@ async fn send(
 
 #[tokio::test]
 async fn a_killed_server_loses_no_redemption_and_logs_each() {
+    redemption_burst(None).await;
+}
+
+#[tokio::test]
+async fn a_killed_server_loses_no_redemption_and_logs_each_on_postgres() {
+    use sqlx::{Connection, Executor};
+    let Ok(admin_url) = std::env::var("GONGSHU_TEST_DATABASE_URL") else {
+        eprintln!("skipped: set GONGSHU_TEST_DATABASE_URL=postgres://… to run it");
+        return;
+    };
+    let name = format!("gongshu_burst_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let url = with_database(&admin_url, &name);
+    let outcome = tokio::spawn(redemption_burst(Some(url))).await;
+    admin
+        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// `postgres://user@host:port/db?params` with the database replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, params) = match url.split_once('?') {
+        Some((base, params)) => (base, format!("?{params}")),
+        None => (url, String::new()),
+    };
+    let start = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[start..].find('/') {
+        Some(i) => &base[..start + i],
+        None => base,
+    };
+    format!("{server}/{database}{params}")
+}
+
+/// (credits, spends) in the ledger of `username`, read from the database itself.
+async fn ledger_sums(data: &Path, database: Option<&str>, username: &str) -> (i64, i64) {
+    const SQL: &str =
+        "SELECT CAST(SUM(CASE WHEN e.kind = 'credit' THEN e.points ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN e.kind = 'spend' THEN e.points ELSE 0 END) AS BIGINT) \
+         FROM points_entries e JOIN users u ON u.id = e.user_id WHERE u.username = $1";
+    match database {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let sums = sqlx::query_as(SQL)
+                .bind(username)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            sums
+        }
+        None => sqlx::query_as(SQL)
+            .bind(username)
+            .fetch_one(&sqlite(data).await)
+            .await
+            .unwrap(),
+    }
+}
+
+/// A burst of redemptions from 24 clients; the server is killed (SIGKILL) after 20 answers and
+/// restarted: no acknowledged redemption is lost, stock plus redemptions is the initial stock,
+/// every balance equals its ledger, and every redemption has its leaf.
+async fn redemption_burst(database: Option<String>) {
     use reqwest::Method;
+    let db = database.as_deref();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = Server::start(&data, true);
+    let server = Server::start_on(&data, true, db);
     let url = server.url.clone();
     let http = reqwest::Client::new();
-    let admin = user_cmd(&data, &["token", "admin"]);
+    let admin = user_cmd(&data, db, &["token", "admin"]);
 
     // Six users with 100 points each; a reward of 10 points with 40 in stock, so the burst
     // meets both the end of the stock and the end of balances.
     let mut tokens = Vec::new();
     for i in 0..6 {
         let name = format!("burst{i}");
-        user_cmd(&data, &["create", "--username", &name, "--role", "citizen"]);
-        tokens.push(user_cmd(&data, &["token", &name]));
+        user_cmd(
+            &data,
+            db,
+            &["create", "--username", &name, "--role", "citizen"],
+        );
+        tokens.push(user_cmd(&data, db, &["token", &name]));
         let (st, v) = send(
             &http,
             Method::POST,
@@ -436,7 +524,7 @@ async fn a_killed_server_loses_no_redemption_and_logs_each() {
 
     // Restarted: the leaves a killed process missed are appended, the log verifies, and the
     // books balance.
-    let server = Server::start(&data, false);
+    let server = Server::start_on(&data, false, db);
     let url = server.url.clone();
     let (ok, out, err) = verify(&url, &dir.path().join("state.json"));
     assert!(ok, "{out}{err}");
@@ -490,7 +578,6 @@ async fn a_killed_server_loses_no_redemption_and_logs_each() {
         assert_eq!(leaf["kind"], "points.redeemed");
     }
     // Every balance is exact: what the ledger says equals 100 minus what was redeemed.
-    let pool = sqlite(&data).await;
     for (i, token) in tokens.iter().enumerate() {
         let (_, me) = send(
             &http,
@@ -508,15 +595,7 @@ async fn a_killed_server_loses_no_redemption_and_logs_each() {
             "{me}"
         );
         assert_eq!(me["lifetime"], 100);
-        let (credits, spends): (i64, i64) = sqlx::query_as(
-            "SELECT CAST(SUM(CASE WHEN e.kind = 'credit' THEN e.points ELSE 0 END) AS INTEGER), \
-             CAST(SUM(CASE WHEN e.kind = 'spend' THEN e.points ELSE 0 END) AS INTEGER) \
-             FROM points_entries e JOIN users u ON u.id = e.user_id WHERE u.username = $1",
-        )
-        .bind(format!("burst{i}"))
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+        let (credits, spends) = ledger_sums(&data, db, &format!("burst{i}")).await;
         assert_eq!((credits, spends), (100, 10 * redeemed));
     }
 }

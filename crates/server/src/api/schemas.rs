@@ -2034,7 +2034,7 @@ pub struct RewardInput {
     stock: i64,
     /// Times one user may redeem it (default 1).
     #[serde(default)]
-    #[schema(minimum = 1, maximum = 1000)]
+    #[schema(minimum = 1, maximum = 1000000)]
     per_user: Option<i64>,
     /// Available from (Unix ms; default now).
     #[serde(default)]

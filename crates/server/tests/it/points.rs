@@ -307,6 +307,41 @@ async fn rewards_are_redeemed_atomically_logged_and_cancelled() {
     let (_, v) = get(&s, &format!("/api/v1/rewards/{notebook}"), None).await;
     assert_eq!(v["stock"], 2);
 
+    // A redemption committed by a process that stopped before its leaf: the start appends it.
+    let carol = app::accounts::user_by_username(&s.app, "carol")
+        .await
+        .unwrap();
+    let store = s.store().await;
+    let orphan = store
+        .redeem(&notebook, &carol.id, "ORPH-AN00-0001", app::clock::now_ms())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.unlogged_redemptions().await.unwrap(),
+        [orphan.clone()]
+    );
+    assert_eq!(
+        app::points::log_missing_redemptions(&s.app).await.unwrap(),
+        1
+    );
+    assert!(store.unlogged_redemptions().await.unwrap().is_empty());
+    let index = store
+        .get_redemption(&orphan.id)
+        .await
+        .unwrap()
+        .log_index
+        .unwrap();
+    let (_, v) = get(
+        &s,
+        &format!("/log/entries?start={index}&end={}", index + 1),
+        None,
+    )
+    .await;
+    let leaf: Value = serde_json::from_str(v["entries"][0]["data"].as_str().unwrap()).unwrap();
+    assert_eq!(leaf["kind"], "points.redeemed");
+    assert_eq!(numbers(&mine(&s, &cast.carol).await), (5, 25));
+
     // Rules: public, changed by the authority only.
     let (st, v) = get(&s, "/api/v1/points/rules", None).await;
     assert_eq!(st, StatusCode::OK);

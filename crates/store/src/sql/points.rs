@@ -543,17 +543,31 @@ macro_rules! impl_points_store {
                 user_id: Option<&str>,
                 reward_id: Option<&str>,
             ) -> Result<Vec<Redemption>> {
-                sqlx::query(
-                    "SELECT * FROM redemptions WHERE ($1 IS NULL OR user_id = $1) \
-                     AND ($2 IS NULL OR reward_id = $2) ORDER BY created_at DESC, id",
-                )
-                .bind(user_id)
-                .bind(reward_id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(points::redemption)
-                .collect()
+                // Only the filters given become conditions, so each can use its index.
+                let mut conditions = Vec::new();
+                let mut values = Vec::new();
+                for (column, value) in [("user_id", user_id), ("reward_id", reward_id)] {
+                    if let Some(v) = value {
+                        values.push(v);
+                        conditions.push(format!("{column} = ${}", values.len()));
+                    }
+                }
+                let filter = if conditions.is_empty() {
+                    String::new()
+                } else {
+                    format!("WHERE {}", conditions.join(" AND "))
+                };
+                let sql = format!("SELECT * FROM redemptions {filter} ORDER BY created_at DESC, id");
+                let mut query = sqlx::query(&sql);
+                for v in values {
+                    query = query.bind(v);
+                }
+                query
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(points::redemption)
+                    .collect()
             }
 
             async fn set_redemption_logged(&self, id: &str, log_index: i64) -> Result<()> {
