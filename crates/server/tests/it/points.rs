@@ -319,7 +319,7 @@ async fn rewards_are_redeemed_atomically_logged_and_cancelled() {
         .unwrap();
     assert_eq!(
         store.unlogged_redemptions().await.unwrap(),
-        [orphan.clone()]
+        std::slice::from_ref(&orphan)
     );
     assert_eq!(
         app::points::log_missing_redemptions(&s.app).await.unwrap(),
