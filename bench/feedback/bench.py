@@ -185,13 +185,15 @@ def main():
     server = serve(binary, data, port)
     now = datetime.datetime.now(CST)
     week = (now - datetime.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S%z")
-    week = week[:-2] + "%3A" + week[-2:]
+    week = (week[:-2] + "%3A" + week[-2:]).replace("+", "%2B")
     results = []
     try:
         wait_ready(url)
         for name, path in [
             ("Open311 requests.json, one service, open", "/open311/v2/requests.json?service_code=svc-03&status=open"),
+            ("  the same, 50 a page (page_size)", "/open311/v2/requests.json?service_code=svc-03&status=open&page_size=50"),
             ("Open311 requests.json, two services, last 7 days", "/open311/v2/requests.json?service_code=svc-03,svc-07&start_date=" + week),
+            ("  the same, 50 a page (page_size)", "/open311/v2/requests.json?service_code=svc-03,svc-07&page_size=50&start_date=" + week),
             ("Open311 requests.xml, closed, last 7 days", "/open311/v2/requests.xml?status=closed&start_date=" + week),
             ("API list, one department, overdue", "/api/v1/feedback?department=dept-05&overdue=true"),
             ("API list, newest 50", "/api/v1/feedback"),

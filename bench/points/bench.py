@@ -5,7 +5,7 @@ number of plain point credits, over HTTP under wrk (32 connections).
 usage: bench.py GONGSHU_RELEASE_BINARY [USERS] [SECONDS] [DATABASE_URL]
 
 A fresh data directory (SQLite by default; a PostgreSQL URL of an empty database otherwise)
-gets an authority and USERS citizens (via `gongshu org|user`), each citizen 1,000,000 points by
+gets an authority and USERS citizens (via `gongshu org|user`), each citizen 100,000 points by
 adjustment, and a reward that costs 1 point with stock for every request. Three runs follow:
   credits      POST /api/v1/points/adjustments (each a new key; the users in turn)
   redemptions  POST /api/v1/rewards/{id}/redeem (the users in turn; one reward row)
@@ -129,7 +129,7 @@ def main():
             users.append(name)
             tokens.append(cli(binary, store_args, "user", "token", name))
             call(url, "POST", "/api/v1/points/adjustments", admin,
-                 {"username": name, "points": 1_000_000, "note": "bench", "key": "seed"})
+                 {"username": name, "points": 100_000, "note": "bench", "key": "seed"})
         now = int(time.time() * 1000)
         reward = call(url, "POST", "/api/v1/rewards", admin,
                       {"name": "bench", "cost": 1, "stock": 1_000_000, "per_user": 1_000_000,

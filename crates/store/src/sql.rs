@@ -35,9 +35,19 @@ const DEFAULT_PAGE: i64 = 100;
 /// The metadata store in one SQLite file (WAL mode), the default for a single server.
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
+    /// Queues the points ledger's write transactions in this process, first come first served.
+    /// SQLite has one write lock, and its busy handler retries with sleeps in no order, so under
+    /// many concurrent redemptions a waiting transaction could be passed over until its busy
+    /// timeout and fail; behind this gate they wait their turn instead.
+    gate: tokio::sync::Mutex<()>,
 }
 
 impl SqliteStore {
+    /// The turn of a points ledger write (see `gate`).
+    async fn gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        Some(self.gate.lock().await)
+    }
+
     /// Opens (creating if missing) the SQLite file named by `url` and migrates it.
     pub(crate) async fn connect(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -50,14 +60,22 @@ impl SqliteStore {
             // SQLite ignores foreign keys unless asked, per connection.
             .foreign_keys(true)
             // Writers queue for the single write lock instead of failing at once.
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // Reads map the file instead of copying each page through a read call, and each
+            // connection keeps 64 MiB of pages: listing a page of rows found through an index
+            // touches one table page per row (bench/RESULTS.md, feedback at scale).
+            .pragma("mmap_size", "1073741824")
+            .pragma("cache_size", "-65536");
         // A few connections suffice: SQLite writes one at a time, and reads are fast.
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await?;
         migrate(&pool, &crate::migrations::SQLITE.migrator().await?).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            gate: tokio::sync::Mutex::new(()),
+        })
     }
 }
 
@@ -67,6 +85,11 @@ pub(crate) struct PgStore {
 }
 
 impl PgStore {
+    /// PostgreSQL locks rows, so the points ledger's writes need no gate here.
+    async fn gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        None
+    }
+
     /// Connects to the PostgreSQL database named by `url` and migrates it.
     pub(crate) async fn connect(url: &str) -> Result<Self> {
         let pool = PgPoolOptions::new()

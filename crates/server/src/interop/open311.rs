@@ -456,8 +456,29 @@ async fn requests(
     p: &BTreeMap<String, Vec<String>>,
 ) -> Result<Answer, Failure> {
     let ids = list(p, "service_request_id");
+    // The pagination extension most servers implement (Chicago, Boston, Toronto…): `page_size`
+    // (1 to 1000; the specification's 1000 when absent) and `page` (from 1).
+    let number = |name: &str, default: i64, max: i64| -> Result<i64, Failure> {
+        match first(p, name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    Failure::new(
+                        format,
+                        StatusCode::BAD_REQUEST,
+                        format!("`{name}` must be a whole number from 1 to {max}."),
+                    )
+                }),
+        }
+    };
+    let page_size = number("page_size", MAX_REQUESTS, MAX_REQUESTS)?;
+    let page = number("page", 1, 1_000_000)?;
     let mut q = FeedbackQuery {
-        limit: MAX_REQUESTS,
+        limit: page_size,
+        offset: (page - 1) * page_size,
         ..FeedbackQuery::default()
     };
     if !ids.is_empty() {

@@ -2,9 +2,8 @@
 //! activity's page with its tasks and quizzes (answered with radio buttons, no JavaScript), and
 //! the authority's form for a new activity. The rules are in [`app::activities`].
 
-use super::page::{render, require_user, urlencode, OrPage, PageError, PageResult};
+use super::page::{again, render, require_user, urlencode, OrPage, PageResult};
 use super::pages::{fmt_time, PageCtx};
-use crate::error::ApiError;
 use crate::extract::Visitor;
 use crate::i18n::{Lang, Tr};
 use crate::state::SharedState;
@@ -143,12 +142,7 @@ async fn create(
         Ok(a) => {
             Ok(Redirect::to(&format!("/activities/{}", urlencode(&a.activity.id))).into_response())
         }
-        Err(e) if !e.code.is_caller_error() => Err(PageError::page(&v, ApiError(e))),
-        Err(e) => {
-            let message = crate::i18n::error_message(v.lang, &e);
-            let page = list(&state, &v, message).await?;
-            Ok((crate::error::status(e.code), page).into_response())
-        }
+        Err(e) => again(&v, e, |m| list(&state, &v, m)).await,
     }
 }
 
@@ -298,11 +292,6 @@ async fn attempt(
             let msg = if r.attempt.passed { "passed" } else { "failed" };
             Ok(Redirect::to(&format!("/activities/{}?msg={msg}", urlencode(&id))).into_response())
         }
-        Err(e) if !e.code.is_caller_error() => Err(PageError::page(&v, ApiError(e))),
-        Err(e) => {
-            let message = crate::i18n::error_message(v.lang, &e);
-            let page = detail(&state, &v, &id, message, "").await?;
-            Ok((crate::error::status(e.code), page).into_response())
-        }
+        Err(e) => again(&v, e, |m| detail(&state, &v, &id, m, "")).await,
     }
 }

@@ -145,3 +145,19 @@ pub fn not_found_page(v: Visitor) -> PageError {
     };
     PageError::page(&v, ApiError::new(Code::NotFound, message))
 }
+
+/// The answer to a form whose use case failed: for an error the visitor can fix, the page
+/// `form` renders with the message, under the error's status; any other error is the error
+/// page.
+pub async fn again<F, Fut>(v: &Visitor, e: app::AppError, form: F) -> PageResult
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = PageResult>,
+{
+    if !e.code.is_caller_error() {
+        return Err(PageError::page(v, ApiError(e)));
+    }
+    let message = crate::i18n::error_message(v.lang, &e);
+    let page = form(message).await?;
+    Ok((crate::error::status(e.code), page).into_response())
+}

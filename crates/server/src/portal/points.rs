@@ -3,9 +3,8 @@
 //! redemption, the public leaderboard and rules, and the authority's forms for rules, rewards
 //! and cancellations. The rules are in [`app::points`].
 
-use super::page::{render, require_user, urlencode, OrPage, PageError, PageResult};
+use super::page::{again, render, require_user, urlencode, OrPage, PageResult};
 use super::pages::{fmt_time, PageCtx};
-use crate::error::ApiError;
 use crate::extract::Visitor;
 use crate::i18n::{Lang, Tr};
 use crate::state::SharedState;
@@ -49,21 +48,6 @@ fn name_in(lang: Lang, zh: &str, en: &str) -> String {
     } else {
         zh.to_string()
     }
-}
-
-/// The page for an error a caller can fix: the form again with the message and the status;
-/// any other error is the error page.
-async fn again<F, Fut>(v: &Visitor, e: AppError, form: F) -> PageResult
-where
-    F: FnOnce(String) -> Fut,
-    Fut: std::future::Future<Output = PageResult>,
-{
-    if !e.code.is_caller_error() {
-        return Err(PageError::page(v, ApiError(e)));
-    }
-    let message = crate::i18n::error_message(v.lang, &e);
-    let page = form(message).await?;
-    Ok((crate::error::status(e.code), page).into_response())
 }
 
 /// `?msg=…` after a form that redirects (post, redirect, get: a reload sends nothing twice).

@@ -618,6 +618,18 @@ async fn open311_speaks_georeport_v2() {
         1
     );
     assert_eq!(get(&s, "/open311/v2/requests.json?start_date=2000-01-01T00:00:00Z&end_date=2000-02-01T00:00:00%2B08:00").await, json!([]));
+    // The pagination extension: page_size and page.
+    let all = get(&s, "/open311/v2/requests.json").await;
+    let n = all.as_array().unwrap().len();
+    assert!(n >= 1, "{all}");
+    let first_page = get(&s, "/open311/v2/requests.json?page_size=1").await;
+    assert_eq!(first_page, json!([all[0]]));
+    let beyond = format!("/open311/v2/requests.json?page_size={n}&page=2");
+    assert_eq!(get(&s, &beyond).await, json!([]));
+    for bad in ["page_size=0", "page_size=1001", "page=0", "page=x"] {
+        let (st, _) = get_status(&s, &format!("/open311/v2/requests.json?{bad}")).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}");
+    }
     let (st, _) = get_status(&s, "/open311/v2/requests.json?start_date=yesterday").await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     let (st, _) = get_status(&s, "/open311/v2/requests.json?status=lost").await;

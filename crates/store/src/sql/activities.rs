@@ -153,6 +153,7 @@ macro_rules! impl_activity_store {
                 a: &QuizAttempt,
                 max_attempts: i64,
             ) -> Result<QuizAttempt> {
+                let _turn = self.gate().await;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(points::LOCK_ACCOUNT)
                     .bind(&a.user_id)

@@ -140,6 +140,7 @@ macro_rules! impl_points_store {
             }
 
             async fn credit_points(&self, c: &NewCredit) -> Result<Option<PointsEntry>> {
+                let _turn = self.gate().await;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(points::LOCK_ACCOUNT)
                     .bind(&c.user_id)
@@ -198,6 +199,7 @@ macro_rules! impl_points_store {
                 note: &str,
                 now: i64,
             ) -> Result<Option<PointsEntry>> {
+                let _turn = self.gate().await;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(points::LOCK_ACCOUNT)
                     .bind(user_id)
@@ -389,6 +391,7 @@ macro_rules! impl_points_store {
                 now: i64,
             ) -> Result<std::result::Result<Redemption, model::points::RedeemError>> {
                 use model::points::{check_redeem, RedeemError, RewardTerms};
+                let _turn = self.gate().await;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(points::LOCK_ACCOUNT)
                     .bind(user_id)
@@ -429,16 +432,6 @@ macro_rules! impl_points_store {
                 if let Err(e) = check_redeem(terms, spendable, mine, now) {
                     return Ok(Err(e));
                 }
-                // The stock read above may be stale in PostgreSQL; this update is not.
-                let taken = sqlx::query(
-                    "UPDATE rewards SET stock = stock - 1 WHERE id = $1 AND stock > 0",
-                )
-                .bind(reward_id)
-                .execute(&mut *tx)
-                .await?;
-                if taken.rows_affected() == 0 {
-                    return Ok(Err(RedeemError::OutOfStock));
-                }
                 let r = Redemption {
                     id: new_id(),
                     reward_id: reward_id.to_string(),
@@ -478,6 +471,18 @@ macro_rules! impl_points_store {
                     created_at: now,
                 };
                 points::insert_entry!(tx, &spend, model::calendar::cst_day(now))?;
+                // The stock last: the stock read above may be stale in PostgreSQL and this
+                // update is not, and the reward's row, which every redemption of the reward
+                // needs, stays locked only from here to the commit.
+                let taken = sqlx::query(
+                    "UPDATE rewards SET stock = stock - 1 WHERE id = $1 AND stock > 0",
+                )
+                .bind(reward_id)
+                .execute(&mut *tx)
+                .await?;
+                if taken.rows_affected() == 0 {
+                    return Ok(Err(RedeemError::OutOfStock));
+                }
                 tx.commit().await?;
                 Ok(Ok(r))
             }
@@ -490,6 +495,7 @@ macro_rules! impl_points_store {
                 now: i64,
             ) -> Result<Redemption> {
                 let r = self.get_redemption(id).await?;
+                let _turn = self.gate().await;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(points::LOCK_ACCOUNT)
                     .bind(&r.user_id)
@@ -571,6 +577,7 @@ macro_rules! impl_points_store {
             }
 
             async fn set_redemption_logged(&self, id: &str, log_index: i64) -> Result<()> {
+                let _turn = self.gate().await;
                 let done = sqlx::query("UPDATE redemptions SET log_index = $1 WHERE id = $2")
                     .bind(log_index)
                     .bind(id)
