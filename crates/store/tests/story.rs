@@ -3307,6 +3307,30 @@ async fn feedback(store: &DynStore, transport: &Organization, other: &Organizati
         .await,
         Vec::<String>::new()
     );
+    // Several services: one branch per service, merged in order, with the page applied after.
+    let two = FeedbackFilter {
+        service_codes: vec!["other".into(), "streetlight".into()],
+        ..all.clone()
+    };
+    assert_eq!(only(two.clone()).await, ["fb-2", "fb-1"]);
+    assert_eq!(
+        only(FeedbackFilter {
+            offset: 1,
+            limit: 1,
+            ..two.clone()
+        })
+        .await,
+        ["fb-1"]
+    );
+    assert_eq!(
+        only(FeedbackFilter {
+            statuses: vec![S::Rejected, S::Resolved],
+            from: Some(T0),
+            ..two.clone()
+        })
+        .await,
+        ["fb-1"]
+    );
     assert_eq!(
         only(FeedbackFilter {
             overdue_at: Some(t + 4 * day),

@@ -260,7 +260,12 @@ macro_rules! impl_feedback_store {
                     }
                     conditions.push(format!("id IN ({})", slots.join(", ")));
                 }
-                if !filter.service_codes.is_empty() {
+                // Several services (and no ids): one branch per service, each reading its own
+                // index in order and stopping at the page's end, merged below; a single
+                // `service_code IN (…)` would read every matching row of every service to sort
+                // them (bench/RESULTS.md, feedback at scale).
+                let per_service = filter.ids.is_empty() && filter.service_codes.len() > 1;
+                if !per_service && !filter.service_codes.is_empty() {
                     let mut slots = Vec::new();
                     for code in &filter.service_codes {
                         args.push(Arg::Text(code));
@@ -294,17 +299,37 @@ macro_rules! impl_feedback_store {
                     args.push(Arg::Text(user));
                     conditions.push(format!("submitted_by = ${}", args.len()));
                 }
-                let where_ = if conditions.is_empty() {
-                    String::new()
+                let order = "ORDER BY created_at DESC, id DESC";
+                let (limit_slot, offset_slot) = (args.len() + 1, args.len() + 2);
+                let sql = if per_service {
+                    // Each branch needs the rows up to the page's end: LIMIT + OFFSET of them.
+                    let end_slot = args.len() + 3;
+                    let branches: Vec<String> = filter
+                        .service_codes
+                        .iter()
+                        .enumerate()
+                        .map(|(i, _)| {
+                            let mut own = conditions.clone();
+                            own.push(format!("service_code = ${}", end_slot + 1 + i));
+                            format!(
+                                "SELECT * FROM (SELECT * FROM feedback WHERE {} {order} \
+                                 LIMIT ${end_slot}) AS s{i}",
+                                own.join(" AND ")
+                            )
+                        })
+                        .collect();
+                    format!(
+                        "SELECT * FROM ({}) AS merged {order} LIMIT ${limit_slot} OFFSET ${offset_slot}",
+                        branches.join(" UNION ALL ")
+                    )
                 } else {
-                    format!("WHERE {}", conditions.join(" AND "))
+                    let where_ = if conditions.is_empty() {
+                        String::new()
+                    } else {
+                        format!("WHERE {}", conditions.join(" AND "))
+                    };
+                    format!("SELECT * FROM feedback {where_} {order} LIMIT ${limit_slot} OFFSET ${offset_slot}")
                 };
-                let sql = format!(
-                    "SELECT * FROM feedback {where_} ORDER BY created_at DESC, id DESC \
-                     LIMIT ${} OFFSET ${}",
-                    args.len() + 1,
-                    args.len() + 2
-                );
                 let mut query = sqlx::query(&sql);
                 for a in &args {
                     query = match a {
@@ -312,9 +337,15 @@ macro_rules! impl_feedback_store {
                         Arg::Int(i) => query.bind(*i),
                     };
                 }
+                let (limit, offset) = (page_limit(filter.limit), filter.offset.max(0));
+                query = query.bind(limit).bind(offset);
+                if per_service {
+                    query = query.bind(limit + offset);
+                    for code in &filter.service_codes {
+                        query = query.bind(code.as_str());
+                    }
+                }
                 query
-                    .bind(page_limit(filter.limit))
-                    .bind(filter.offset.max(0))
                     .fetch_all(&self.pool)
                     .await?
                     .iter()
