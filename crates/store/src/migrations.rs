@@ -21,13 +21,15 @@ macro_rules! embedded {
 /// The SQLite migrations.
 pub(crate) const SQLITE: Embedded = Embedded(embedded!(
     "sqlite": "0001_initial.sql", "0002_applications.sql", "0003_log.sql", "0004_demands.sql",
-        "0005_consultations.sql", "0006_feedback.sql", "0007_points.sql", "0008_activities.sql"
+        "0005_consultations.sql", "0006_feedback.sql", "0007_points.sql", "0008_activities.sql",
+        "0009_feedback_department.sql"
 ));
 
 /// The PostgreSQL migrations.
 pub(crate) const POSTGRES: Embedded = Embedded(embedded!(
     "postgres": "0001_initial.sql", "0002_applications.sql", "0003_log.sql", "0004_demands.sql",
-        "0005_consultations.sql", "0006_feedback.sql", "0007_points.sql", "0008_activities.sql"
+        "0005_consultations.sql", "0006_feedback.sql", "0007_points.sql", "0008_activities.sql",
+        "0009_feedback_department.sql"
 ));
 
 /// The migrations of one backend.
