@@ -671,6 +671,24 @@ async fn applications(app: &App) -> anyhow::Result<()> {
         )
         .await
         .map_err(fail("result"))?;
+        // The owning department accepts it; the citizen earns the result's points.
+        let reported = grants::report(
+            app,
+            &citizen,
+            grant,
+            ReuseInput {
+                kind: ResultKind::App,
+                title: "社保缴费查询小程序（演示）".into(),
+                description: "帮助居民查询缴费档次。Helps residents look up contribution bands."
+                    .into(),
+                url: None,
+            },
+        )
+        .await
+        .map_err(fail("result"))?;
+        grants::accept_result(app, &user("hrss").await?, &reported.id)
+            .await
+            .map_err(fail("result acceptance"))?;
     }
     grants::apply(
         app,

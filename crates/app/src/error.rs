@@ -54,6 +54,7 @@ error_codes! {
     TokenNotFound => "token_not_found", "not_found";
     ApplicationNotFound => "application_not_found", "not_found";
     GrantNotFound => "grant_not_found", "not_found";
+    ResultNotFound => "result_not_found", "not_found";
     NoData => "no_data", "not_found";
     NoAccess => "no_access", "auth";
     QuotaExhausted => "quota_exhausted", "auth";

@@ -639,6 +639,48 @@ pub async fn report(
     Ok(reported)
 }
 
+/// Accepts a reported result (成果) of a dataset `user` manages: the reporter earns the
+/// `result_accepted` points once (C12); a second acceptance is `already_decided`.
+pub async fn accept_result(app: &App, user: &User, id: &str) -> AppResult<ReuseReport> {
+    let not_found = || AppError::new(Code::ResultNotFound, "There is no such result.");
+    let result = match app.store.get_reuse(id).await {
+        Ok(r) => r,
+        Err(store::StoreError::NotFound) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let dataset = app.store.get_dataset(&result.dataset_id).await?;
+    if !manages(user, &dataset) {
+        return Err(AppError::new(
+            Code::Forbidden,
+            "Only the dataset's owning organization or the data authority may accept a result.",
+        ));
+    }
+    let accepted = match app
+        .store
+        .accept_reuse(id, &user.id, crate::clock::now_ms())
+        .await
+    {
+        Ok(r) => r,
+        Err(store::StoreError::Conflict(_)) => {
+            return Err(AppError::new(
+                Code::AlreadyDecided,
+                "The result was already accepted.",
+            ))
+        }
+        Err(store::StoreError::NotFound) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    crate::points::award(
+        app,
+        Some(&accepted.created_by),
+        model::points::PointsRule::ResultAccepted,
+        &accepted.id,
+        &accepted.title,
+    )
+    .await;
+    Ok(accepted)
+}
+
 /// Applications waiting for `user`'s review.
 pub async fn review_queue(app: &App, user: &User) -> AppResult<Vec<Application>> {
     let filter = match user.role {

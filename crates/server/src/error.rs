@@ -45,9 +45,9 @@ pub fn status(code: Code) -> StatusCode {
         Forbidden | CsrfFailed | NoAccess => StatusCode::FORBIDDEN,
         NotFound | DatasetNotFound | ResourceNotFound | OrgNotFound | UserNotFound
         | RequestNotFound | TokenNotFound | ApplicationNotFound | GrantNotFound | NoData
-        | TableNotFound | LogEntryNotFound | DemandNotFound | ConsultationNotFound
-        | CommentNotFound | FeedbackNotFound | ServiceNotFound | RewardNotFound
-        | RedemptionNotFound | ActivityNotFound => StatusCode::NOT_FOUND,
+        | ResultNotFound | TableNotFound | LogEntryNotFound | DemandNotFound
+        | ConsultationNotFound | CommentNotFound | FeedbackNotFound | ServiceNotFound
+        | RewardNotFound | RedemptionNotFound | ActivityNotFound => StatusCode::NOT_FOUND,
         AgreementMismatch
         | NameTaken
         | AlreadyDecided
@@ -207,6 +207,7 @@ mod tests {
             ("token_not_found", 404),
             ("application_not_found", 404),
             ("grant_not_found", 404),
+            ("result_not_found", 404),
             ("no_data", 404),
             ("no_access", 403),
             ("quota_exhausted", 429),

@@ -272,6 +272,9 @@ messages! {
     report_result => "报告成果", "Report a result";
     results => "数据成果", "Results built on this data";
     no_results => "还没有成果。", "No results reported yet.";
+    result_accepted => "已认可", "Accepted";
+    accept_result => "认可成果（成果报告人获得积分）", "Accept the result (its reporter earns points)";
+    message_result_accepted => "已认可该成果。", "The result was accepted.";
     result_kind => "成果类型", "Kind";
     result_url => "链接", "Link";
     message_applied => "申请已提交，请等待审核。", "Your application was submitted for review.";
@@ -642,6 +645,7 @@ pub fn error_zh(code: &str) -> Option<&'static str> {
         "missing_file" => "请选择要上传的文件。",
         "application_not_found" => "找不到该申请。",
         "grant_not_found" => "找不到该授权。",
+        "result_not_found" => "找不到该成果。",
         "no_data" => "该数据集还没有数据。",
         "no_access" => "您无权查看该数据集的数据行，可在数据集页面申请使用。",
         "quota_exhausted" => "授权的当日行数额度已用完，北京时间零点后恢复。",

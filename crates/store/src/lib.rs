@@ -250,6 +250,10 @@ pub trait Store: FeedbackStore + PointsStore + ActivityStore + Send + Sync + 'st
     async fn create_reuse(&self, reuse: NewReuse) -> Result<ReuseReport>;
     /// Results of a dataset (or of all datasets), newest first.
     async fn list_reuses(&self, dataset_id: Option<&str>) -> Result<Vec<ReuseReport>>;
+    /// One result.
+    async fn get_reuse(&self, id: &str) -> Result<ReuseReport>;
+    /// Marks a result accepted; `Conflict("status")` if it already was, so it pays once.
+    async fn accept_reuse(&self, id: &str, by: &str, now: i64) -> Result<ReuseReport>;
 
     // Data demands (C8).
     /// Files a demand, with the first step of its history.

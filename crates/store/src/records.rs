@@ -650,6 +650,10 @@ pub struct ReuseReport {
     pub created_by: String,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// When the owning organization or the authority accepted it, if it did.
+    pub accepted_at: Option<i64>,
+    /// Who accepted it.
+    pub accepted_by: Option<String>,
 }
 
 /// Input for [`crate::Store::create_reuse`].

@@ -2041,6 +2041,26 @@ async fn applications(
     );
     assert!(store.list_reuses(Some("nope")).await.unwrap().is_empty());
 
+    // The owner accepts a result once; a second acceptance conflicts and changes nothing.
+    let accepted = store
+        .accept_reuse(&service.id, &li.id, T1 + 80 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        (accepted.accepted_at, accepted.accepted_by.as_deref()),
+        (Some(T1 + 80 * MINUTE), Some(li.id.as_str()))
+    );
+    conflict_on(
+        store
+            .accept_reuse(&service.id, &zhao.id, T1 + 81 * MINUTE)
+            .await,
+        "status",
+    );
+    assert_eq!(store.get_reuse(&service.id).await.unwrap(), accepted);
+    not_found(store.accept_reuse("nope", &li.id, T1).await);
+    not_found(store.get_reuse("nope").await);
+    let service = accepted;
+
     // Deleting a dataset takes its applications, grants, row use and results along, and
     // leaves the other dataset's and the agreements alone.
     assert!(store.delete_dataset(&target.id).await.unwrap().is_empty());

@@ -31,6 +31,7 @@ pub fn router() -> Router<SharedState> {
         .route("/api/v1/datasets/{name}/grants", get(dataset_grants))
         .route("/api/v1/datasets/{name}/results", get(dataset_results))
         .route("/api/v1/results", get(all_results))
+        .route("/api/v1/results/{id}/accept", post(accept_result))
 }
 
 /// The data-use agreement in force, with its SHA-256.
@@ -409,4 +410,29 @@ async fn all_results(State(state): State<SharedState>) -> ApiResult<ApiJson<Valu
     Ok(ApiJson(
         json!({ "results": grants::results(&state, None).await? }),
     ))
+}
+
+/// Accepts a reported result: the reporter earns the `result_accepted` points, once (the
+/// dataset's owning organization and the authority).
+#[utoipa::path(
+    post,
+    path = "/api/v1/results/{id}/accept",
+    tag = "applications",
+    params(("id" = String, Path, description = "The result's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The accepted result.", body = doc::ReuseReport),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`result_not_found`.", body = doc::ErrorBody),
+        (status = 409, description = "`already_decided`.", body = doc::ErrorBody),
+    ),
+)]
+async fn accept_result(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<store::ReuseReport>> {
+    let user = caller.require()?;
+    Ok(ApiJson(grants::accept_result(&state, user, &id).await?))
 }

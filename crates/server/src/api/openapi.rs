@@ -68,6 +68,7 @@ use utoipa::{Modify, OpenApi};
         applications::dataset_grants,
         applications::dataset_results,
         applications::all_results,
+        applications::accept_result,
         data::preview,
         data::query_get,
         data::query_post,

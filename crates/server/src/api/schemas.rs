@@ -516,6 +516,10 @@ pub struct ReuseReport {
     url: Option<String>,
     created_by: String,
     created_at: i64,
+    /// When the owning organization or the authority accepted it (Unix ms); null until then.
+    accepted_at: Option<i64>,
+    /// Who accepted it.
+    accepted_by: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

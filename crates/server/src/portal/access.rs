@@ -35,6 +35,7 @@ pub fn router() -> Router<SharedState> {
         .route("/access/applications/{id}/submit", post(submit_draft))
         .route("/access/applications/{id}/withdraw", post(withdraw))
         .route("/access/grants/{id}/results", post(report_result))
+        .route("/access/results/{id}/accept", post(accept_result))
         .route("/reviews", get(reviews_page))
         .route("/reviews/{id}", post(review_submit))
         .route("/grants/{id}/revoke", post(revoke_submit))
@@ -124,6 +125,8 @@ pub async fn preview(state: &SharedState, v: &Visitor, dataset: &store::Dataset)
         Ok(list) => list
             .into_iter()
             .map(|r| ResultRow {
+                id: r.id,
+                accepted: r.accepted_at.is_some(),
                 kind: r.kind.label(v.lang.code()).to_string(),
                 title: r.title,
                 description: r.description,
@@ -643,6 +646,23 @@ async fn report_result(
         .await
         .or_page(&v)?;
     Ok(Redirect::to("/access?msg=reported").into_response())
+}
+
+async fn accept_result(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = require_user(&v, "/access")?;
+    FormPairs::checked(&v, &body)?;
+    let accepted = grants::accept_result(&state, &user, &id)
+        .await
+        .or_page(&v)?;
+    let dataset = app::catalog::dataset_by_id(&state, &accepted.dataset_id)
+        .await
+        .or_page(&v)?;
+    Ok(Redirect::to(&format!("/dataset/{}?msg=result_accepted", dataset.name)).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------

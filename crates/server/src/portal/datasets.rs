@@ -50,6 +50,7 @@ fn flash_text(v: &Visitor, code: Option<&str>) -> String {
     match code {
         Some("saved") => t.message_saved().to_string(),
         Some("requested") => t.message_request_filed().to_string(),
+        Some("result_accepted") => t.message_result_accepted().to_string(),
         _ => String::new(),
     }
 }

@@ -404,6 +404,8 @@ pub struct PreviewDisplay {
 
 /// A reported result, for display.
 pub struct ResultRow {
+    pub id: String,
+    pub accepted: bool,
     pub kind: String,
     pub title: String,
     pub description: String,

@@ -255,6 +255,8 @@ async fn who_reads_what_and_the_application_flow() {
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
+    let result_id = v["id"].as_str().unwrap().to_string();
+    assert!(v["accepted_at"].is_null(), "{v}");
     let (_, v) = get(&s, "/api/v1/datasets/outpatient-stats/results", None).await;
     assert!(
         v["results"]
@@ -264,6 +266,36 @@ async fn who_reads_what_and_the_application_flow() {
             .any(|r| r["title"] == "候诊地图"),
         "{v}"
     );
+
+    // The owning department accepts it (the grantee cannot): the reporter earns the result's
+    // points once, and a second acceptance is refused.
+    let points = |v: &Value| v["lifetime"].as_i64().unwrap();
+    let (_, me) = get(&s, "/api/v1/me/points", Some(&citizen)).await;
+    let before = points(&me);
+    let accept = s.url(&format!("/api/v1/results/{result_id}/accept"));
+    let (st, v) = call(Method::POST, &accept, Some(&citizen), None).await;
+    assert_eq!((st, error_code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (st, v) = call(Method::POST, &accept, Some(&health), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(v["accepted_at"].is_i64(), "{v}");
+    let (st, v) = call(Method::POST, &accept, Some(&health), None).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "already_decided")
+    );
+    let (st, v) = call(
+        Method::POST,
+        &s.url("/api/v1/results/nope/accept"),
+        Some(&health),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::NOT_FOUND, "result_not_found")
+    );
+    let (_, me) = get(&s, "/api/v1/me/points", Some(&citizen)).await;
+    assert_eq!(points(&me) - before, 30, "{me}");
 
     // Revocation: by the owner (not by the grantee), with a reason; then no access.
     let (st, _) = call(

@@ -258,3 +258,40 @@ async fn demo_consultations_are_open_published_and_overdue_and_their_pages_rende
     let bytes = resp.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-1.4") && bytes.ends_with(b"%%EOF\n"));
 }
+
+#[tokio::test]
+async fn demo_results_are_accepted_on_the_dataset_page() {
+    let s = TestServer::start_with(|c| {
+        c.demo = true;
+        c.max_upload_bytes = 64 << 20;
+    })
+    .await;
+    // One demo result is accepted, the other waits; the public sees which, without the form.
+    let page = "/dataset/social-insurance-payers";
+    let public = page_text(&client(), s.url(page)).await;
+    assert_eq!(public.matches("已认可").count(), 1, "{public}");
+    assert!(!public.contains("/accept\""), "{public}");
+
+    // The owning department accepts the waiting one through the portal form.
+    let c = client();
+    let csrf = login_form_token(&c, &s).await;
+    let r = post_login(&c, &s, "hrss", "hrss-demo-2026", &csrf).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page_text(&c, s.url(page)).await;
+    let start = html.find("action=\"/access/results/").expect("accept form") + 8;
+    let action = &html[start..start + html[start..].find('"').unwrap()];
+    let csrf = hidden(&html, "csrf");
+    let r = c
+        .post(s.url(action))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(to, format!("{page}?msg=result_accepted"));
+    let html = page_text(&c, s.url(&to)).await;
+    assert!(html.contains("已认可该成果。"), "{html}");
+    assert_eq!(html.matches("已认可</span>").count(), 2, "{html}");
+    assert!(!html.contains("action=\"/access/results/"), "{html}");
+}

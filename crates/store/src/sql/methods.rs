@@ -1275,6 +1275,8 @@ macro_rules! impl_store {
                     url: reuse.url,
                     created_by: reuse.created_by,
                     created_at: reuse.now,
+                    accepted_at: None,
+                    accepted_by: None,
                 };
                 sqlx::query(
                     "INSERT INTO reuses (id, grant_id, dataset_id, kind, title, description, \
@@ -1307,6 +1309,32 @@ macro_rules! impl_store {
                 .iter()
                 .map(rows::reuse)
                 .collect()
+            }
+
+            async fn get_reuse(&self, id: &str) -> Result<ReuseReport> {
+                let row = sqlx::query("SELECT * FROM reuses WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::reuse(&row.ok_or(StoreError::NotFound)?)
+            }
+
+            async fn accept_reuse(&self, id: &str, by: &str, now: i64) -> Result<ReuseReport> {
+                let done = sqlx::query(
+                    "UPDATE reuses SET accepted_at = $1, accepted_by = $2 \
+                     WHERE id = $3 AND accepted_at IS NULL",
+                )
+                .bind(now)
+                .bind(by)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    // Tell "already accepted" from "no such result".
+                    self.get_reuse(id).await?;
+                    return Err(StoreError::Conflict("status".into()));
+                }
+                self.get_reuse(id).await
             }
 
             // Data demands.

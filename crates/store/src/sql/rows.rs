@@ -391,6 +391,8 @@ pub(crate) fn reuse(r: &impl RowExt) -> Result<ReuseReport> {
         url: r.text_opt("url")?,
         created_by: r.text("created_by")?,
         created_at: r.int("created_at")?,
+        accepted_at: r.int_opt("accepted_at")?,
+        accepted_by: r.text_opt("accepted_by")?,
     })
 }
 
