@@ -470,6 +470,14 @@ test('a signed-in citizen reports a problem; its answer and rating earn points; 
   assert.match(await admin.textContent('main table'), /已撤销/);
   await citizen.goto(`${base}/points`);
   assert.equal(Number(await citizen.textContent('#spendable')), after);
+  // The authority's form for a new activity, with its task and quiz slots.
+  await admin.goto(`${base}/activities`);
+  await assertAccessible(admin);
+  assert.equal(await admin.locator('select[name="task1_kind"]').count(), 1);
+  // A dataset's results: the authority may accept the one still waiting.
+  await admin.goto(`${base}/dataset/social-insurance-payers`);
+  await assertAccessible(admin);
+  assert.equal(await admin.locator('form[action$="/accept"]').count(), 1);
 
   // Activities: the enterprise user reads the brief and passes the quiz, with radio buttons.
   const entCtx = await browser.newContext();

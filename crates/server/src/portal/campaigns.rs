@@ -15,8 +15,10 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use model::calendar::DAY_MS;
+use model::points::{Question, Quiz, TaskKind};
 use model::role::Role;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// The activity routes.
 pub fn router() -> Router<SharedState> {
@@ -56,13 +58,31 @@ struct ListTpl {
     signed_in: bool,
     authority: bool,
     error: String,
+    /// Event task kinds for the form: (code, label).
+    kinds: Vec<(&'static str, &'static str)>,
+    event_slots: Vec<usize>,
+    question_slots: Vec<usize>,
+    /// What was typed, after an error.
+    form: NewForm,
+}
+
+impl ListTpl {
+    /// A field of the form as typed, or empty.
+    fn val(&self, name: &str) -> &str {
+        self.form.0.get(name).map_or("", String::as_str)
+    }
+
+    /// A field of a numbered slot, e.g. `slot("task", 2, "title")` for `task2_title`.
+    fn slot(&self, prefix: &str, i: &usize, field: &str) -> &str {
+        self.val(&format!("{prefix}{i}_{field}"))
+    }
 }
 
 async fn list_page(State(state): State<SharedState>, v: Visitor) -> PageResult {
-    list(&state, &v, String::new()).await
+    list(&state, &v, String::new(), NewForm::default()).await
 }
 
-async fn list(state: &SharedState, v: &Visitor, error: String) -> PageResult {
+async fn list(state: &SharedState, v: &Visitor, error: String, form: NewForm) -> PageResult {
     let all = activities::list(state, v.user.as_ref()).await.or_page(v)?;
     Ok(render(ListTpl {
         t: Tr(v.lang),
@@ -85,44 +105,152 @@ async fn list(state: &SharedState, v: &Visitor, error: String) -> PageResult {
         signed_in: v.user.is_some(),
         authority: v.user.as_ref().is_some_and(|u| u.role == Role::Authority),
         error,
+        kinds: TaskKind::ALL
+            .iter()
+            .filter(|k| **k != TaskKind::Quiz)
+            .map(|k| (k.code(), k.label(v.lang.code())))
+            .collect(),
+        event_slots: (1..=EVENT_TASKS).collect(),
+        question_slots: (1..=QUESTIONS).collect(),
+        form,
     }))
 }
 
+/// Task slots of the new-activity form: event tasks, then one quiz of up to [`QUESTIONS`]
+/// questions. Empty slots are skipped, so an activity has 1 to `EVENT_TASKS + 1` tasks here;
+/// the JSON API takes any number.
+const EVENT_TASKS: usize = 3;
+const QUESTIONS: usize = 5;
+
+/// The new-activity form as posted: every field by name, kept to fill the form again after an
+/// error so that nothing typed is lost.
 #[derive(Deserialize, Default)]
-struct NewForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    title_en: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    starts: String,
-    #[serde(default)]
-    ends: String,
-    #[serde(default)]
-    tasks: String,
+#[serde(transparent)]
+struct NewForm(HashMap<String, String>);
+
+impl NewForm {
+    fn get(&self, name: &str) -> &str {
+        self.0.get(name).map_or("", |v| v.trim())
+    }
+}
+
+fn bad(message: String) -> AppError {
+    AppError::new(Code::InvalidField, message)
+}
+
+fn number<T: std::str::FromStr>(
+    f: &NewForm,
+    name: &str,
+    what: &str,
+    default: T,
+) -> Result<T, AppError> {
+    match f.get(name) {
+        "" => Ok(default),
+        v => v
+            .parse()
+            .map_err(|_| bad(format!("{what} must be a whole number, not \"{v}\"."))),
+    }
+}
+
+/// The event tasks of the form: a slot counts when its title is filled.
+fn event_tasks(f: &NewForm) -> Result<Vec<TaskInput>, AppError> {
+    let mut tasks = Vec::new();
+    for i in 1..=EVENT_TASKS {
+        let title = f.get(&format!("task{i}_title"));
+        if title.is_empty() {
+            continue;
+        }
+        let kind: TaskKind = f
+            .get(&format!("task{i}_kind"))
+            .parse()
+            .map_err(|e| bad(format!("Task {i}: {e}.")))?;
+        if kind == TaskKind::Quiz {
+            return Err(bad(format!(
+                "Task {i}: a quiz is set up in the quiz section."
+            )));
+        }
+        tasks.push(TaskInput {
+            kind,
+            target: f.get(&format!("task{i}_target")).to_string(),
+            title: title.to_string(),
+            points: number(
+                f,
+                &format!("task{i}_points"),
+                &format!("Task {i}'s points"),
+                0,
+            )?,
+            quiz: None,
+        });
+    }
+    Ok(tasks)
+}
+
+/// The quiz task of the form, when its title is filled: questions with their choices one per
+/// line and the right one counted from 1.
+fn quiz_task(f: &NewForm) -> Result<Option<TaskInput>, AppError> {
+    let title = f.get("quiz_title");
+    if title.is_empty() {
+        return Ok(None);
+    }
+    let mut questions = Vec::new();
+    for j in 1..=QUESTIONS {
+        let text = f.get(&format!("q{j}_text"));
+        if text.is_empty() {
+            continue;
+        }
+        let options: Vec<String> = f
+            .get(&format!("q{j}_options"))
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        let answer: usize = number(
+            f,
+            &format!("q{j}_answer"),
+            &format!("Question {j}'s right choice"),
+            0,
+        )?;
+        if answer == 0 || answer > options.len() {
+            return Err(bad(format!(
+                "Question {j}: the right choice is counted from 1 and must be one of its {} choices.",
+                options.len()
+            )));
+        }
+        questions.push(Question {
+            text: text.to_string(),
+            options,
+            answer: answer - 1,
+        });
+    }
+    let pass: u32 = number(f, "quiz_pass", "The pass mark", 60)?;
+    Ok(Some(TaskInput {
+        kind: TaskKind::Quiz,
+        target: String::new(),
+        title: title.to_string(),
+        points: number(f, "quiz_points", "The quiz's points", 0)?,
+        quiz: Some(Quiz {
+            brief: f.get("quiz_brief").to_string(),
+            questions,
+            pass: f64::from(pass) / 100.0,
+            max_attempts: number(f, "quiz_attempts", "The attempts allowed", 3)?,
+        }),
+    }))
 }
 
 fn input_of(f: &NewForm) -> Result<ActivityInput, AppError> {
-    let tasks: Vec<TaskInput> = serde_json::from_str(&f.tasks).map_err(|e| {
-        AppError::new(
-            Code::InvalidField,
-            format!("The tasks are not valid JSON tasks: {e}."),
-        )
-    })?;
-    let starts_at = match f.starts.trim() {
+    let mut tasks = event_tasks(f)?;
+    tasks.extend(quiz_task(f)?);
+    let starts_at = match f.get("starts") {
         "" => None,
         d => Some(app::feedback::parse_day(d)?),
     };
     Ok(ActivityInput {
-        title: f.title.clone(),
-        title_en: f.title_en.clone(),
-        description: f.description.clone(),
+        title: f.get("title").to_string(),
+        title_en: f.get("title_en").to_string(),
+        description: f.get("description").to_string(),
         starts_at,
-        ends_at: app::feedback::parse_day(f.ends.trim())? + DAY_MS,
+        ends_at: app::feedback::parse_day(f.get("ends"))? + DAY_MS,
         tasks,
     })
 }
@@ -133,7 +261,7 @@ async fn create(
     Form(f): Form<NewForm>,
 ) -> PageResult {
     let user = require_user(&v, "/activities")?;
-    v.check_csrf(&f.csrf).or_page(&v)?;
+    v.check_csrf(f.get("csrf")).or_page(&v)?;
     let outcome = match input_of(&f) {
         Ok(input) => activities::create(&state, &user, input).await,
         Err(e) => Err(e),
@@ -142,7 +270,7 @@ async fn create(
         Ok(a) => {
             Ok(Redirect::to(&format!("/activities/{}", urlencode(&a.activity.id))).into_response())
         }
-        Err(e) => again(&v, e, |m| list(&state, &v, m)).await,
+        Err(e) => again(&v, e, |m| list(&state, &v, m, f)).await,
     }
 }
 

@@ -598,3 +598,88 @@ async fn activity_tasks_and_quizzes_pay_once_within_their_limits() {
         assert!(r.text().await.unwrap().contains("宣传月"));
     }
 }
+
+#[tokio::test]
+async fn the_authority_sets_up_an_activity_with_a_quiz_through_the_portal_form() {
+    let (s, cast) = setup().await;
+    let c = sign_in(&s, "admin").await;
+    let html = page_text(&c, s.url("/activities")).await;
+    let csrf = hidden(&html, "csrf");
+    let ends = app::feedback::day_text(app::clock::now_ms() + 10 * 86_400_000);
+    let mut form: Vec<(&str, String)> = vec![
+        ("csrf", csrf),
+        ("title", "开放数据宣传周".into()),
+        ("ends", ends),
+        ("task1_kind", "feedback".into()),
+        ("task1_target", "".into()),
+        ("task1_title", "提交一条诉求".into()),
+        ("task1_points", "5".into()),
+        // A slot without a title is skipped.
+        ("task2_kind", "demand".into()),
+        ("task2_title", "".into()),
+        ("task3_kind", "demand".into()),
+        ("task3_title", "提出一项数据需求".into()),
+        ("task3_points", "3".into()),
+        ("quiz_title", "开放条例答题".into()),
+        ("quiz_points", "10".into()),
+        ("quiz_brief", "《公共数据开放条例》第十条".into()),
+        ("q1_text", "无条件开放的数据需要申请吗？".into()),
+        ("q1_options", "需要\n不需要\n".into()),
+        ("q1_answer", "3".into()),
+        ("q2_text", "有条件开放由谁审核？".into()),
+        ("q2_options", "数据提供部门\n任何人".into()),
+        ("q2_answer", "1".into()),
+    ];
+    // A right choice outside the choices: refused with the reason, everything typed kept.
+    let r = c
+        .post(s.url("/activities"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(html.contains("value=\"开放数据宣传周\""), "{html}");
+    assert!(html.contains("需要\n不需要"), "{html}");
+    let (_, v) = get(&s, "/api/v1/activities", None).await;
+    assert!(v.as_array().unwrap().is_empty(), "{v}");
+
+    form.iter_mut().find(|(k, _)| *k == "q1_answer").unwrap().1 = "2".into();
+    let r = c
+        .post(s.url("/activities"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .strip_prefix("/activities/")
+        .unwrap()
+        .to_string();
+    let (st, v) = get(&s, &format!("/api/v1/activities/{id}"), Some(&cast.carol)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let tasks = v["tasks"].as_array().unwrap();
+    let kinds: Vec<&str> = tasks.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["feedback", "demand", "quiz"], "{v}");
+    assert_eq!(tasks[2]["questions"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(tasks[2]["questions"][0]["options"][1], "不需要");
+
+    // Carol passes the quiz with the answers as the form set them (choice 2, then choice 1).
+    let task = tasks[2]["id"].as_str().unwrap();
+    let (st, v) = post(
+        &s,
+        &format!("/api/v1/activities/{id}/tasks/{task}/attempts"),
+        Some(&cast.carol),
+        json!({"answers": [1, 0]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["passed"].as_bool(), v["points"].as_i64()),
+        (Some(true), Some(10)),
+        "{v}"
+    );
+}
