@@ -129,7 +129,7 @@ impl ColumnProfiler {
             self.top.len() as u64
         };
         let (min, max) = self.inference.min_max(ty);
-        let findings = self.scanner.findings();
+        let findings = self.scanner.findings(values, distinct_estimate);
         ColumnReport {
             name: self.name.clone(),
             data_type: ty.code().to_string(),

@@ -106,6 +106,48 @@ pub fn is_email(v: &str) -> bool {
 /// Common Chinese surnames, for the best-effort name detector.
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝";
 
+/// Compound surnames (复姓), each followed by a one- or two-character given name.
+const COMPOUND_SURNAMES: &[&str] = &[
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "尉迟", "公孙", "长孙", "宇文",
+    "夏侯", "司徒", "端木", "申屠", "澹台", "西门", "南宫", "百里", "呼延", "万俟", "闻人", "轩辕",
+    "独孤", "钟离", "赫连", "司空", "太史", "公冶",
+];
+
+/// Last characters of places, streets and organisations that a given name practically never
+/// ends in: 西湖区, 文三路, 李家村, 公安局, 陆家嘴, 彭埠, 发改委.
+const PLACE_OR_ORG_ENDINGS: &str = "区市县省镇乡村庄屯寨营路街巷弄道港湾桥口坝塘埠岭坡渡浦泾浜堡站场苑局委厅署办处所院校馆厂司社队组部楼厦寺塔湖池坑岗墩滩圩岛嘴店铺集坊关总工";
+
+/// Words at the end of a value that name a role, a place or an organisation rather than a
+/// person: 王经理, 李老师, 金桥中心, 龙湖花园.
+const ROLE_OR_PLACE_WORDS: &[&str] = &[
+    "经理", "主任", "老师", "医生", "师傅", "先生", "女士", "小姐", "同志", "科长", "处长", "局长",
+    "书记", "主席", "总监", "专员", "助理", "护士", "律师", "会计", "司机", "厨师", "警官", "教授",
+    "博士", "阿姨", "老板", "中心", "集团", "银行", "大厦", "花园", "公园", "广场", "超市", "新村",
+];
+
+/// Characters of food, goods and trades that given names do not use: 黄瓜, 牛肉, 宫保鸡丁,
+/// 麻婆豆腐, 金针菇, 柴油.
+const NEVER_IN_GIVEN_NAMES: &str = "鸡鸭鹅肉腐菜瓜汤面饭粥丝排骨虾蟹蛋饼饺糕酱醋椒葱蒜薯豆粉卷锅煲炒烧炖蒸烤煎炸焖菇笋藕茄枣梨橘橙柚榴蕉莓萄奶酪酒盐糖油机床桌椅柜箱袋瓶罐盒纸笔灯线管阀泵件剂药膏材泥钢铁丁";
+
+fn sorted_chars(s: &str) -> Vec<char> {
+    let mut v: Vec<char> = s.chars().collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn in_set(set: &std::sync::OnceLock<Vec<char>>, source: &str, c: char) -> bool {
+    set.get_or_init(|| sorted_chars(source))
+        .binary_search(&c)
+        .is_ok()
+}
+
+/// Whether `c` is one of the common single surnames.
+pub fn is_common_surname(c: char) -> bool {
+    static SET: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    in_set(&SET, SURNAMES, c)
+}
+
 /// A value shaped like a Chinese personal name: 2–4 Han characters starting with a common surname.
 pub fn looks_like_person_name(v: &str) -> bool {
     let v = v.trim();
@@ -113,8 +155,50 @@ pub fn looks_like_person_name(v: &str) -> bool {
     if !(2..=4).contains(&n) || !v.chars().all(is_han) {
         return false;
     }
-    let first = v.chars().next().unwrap_or(' ');
-    SURNAMES.contains(first)
+    v.chars().next().is_some_and(is_common_surname)
+}
+
+/// A value shaped like a Chinese personal name and like nothing else that often looks like one:
+/// a common single or compound surname followed by a one- or two-character given name, all Han,
+/// that does not end like a place, a street, an organisation or a role (区, 路, 村, 局, 经理,
+/// 中心…) and holds none of the characters of food and goods that given names do not use. Used to
+/// find name columns by their content, without a header that says so.
+pub fn shaped_like_person_name(v: &str) -> bool {
+    static ENDINGS: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    static NEVER: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    let v = v.trim();
+    let chars: Vec<char> = v.chars().take(5).collect();
+    if !(2..=4).contains(&chars.len()) || !chars.iter().all(|c| is_han(*c) && *c != '·') {
+        return false;
+    }
+    let surname = if COMPOUND_SURNAMES.iter().any(|s| v.starts_with(s)) && chars.len() >= 3 {
+        2
+    } else if is_common_surname(chars[0]) && chars.len() <= 3 {
+        1
+    } else {
+        return false;
+    };
+    let given = &chars[surname..];
+    let last = given[given.len() - 1];
+    !in_set(&ENDINGS, PLACE_OR_ORG_ENDINGS, last)
+        && !given
+            .iter()
+            .any(|c| in_set(&NEVER, NEVER_IN_GIVEN_NAMES, *c))
+        && !ROLE_OR_PLACE_WORDS.iter().any(|w| v.ends_with(w))
+}
+
+/// Share of a column's non-empty values that must be [`shaped_like_person_name`] for the column
+/// to be a name column by its content alone (without a header hint).
+pub const NAME_CONTENT_THRESHOLD: f64 = 0.75;
+
+/// Fewest non-empty values a column needs before its content alone can make it a name column.
+pub const NAME_CONTENT_MIN_VALUES: u64 = 3;
+
+/// Whether a column with `values` non-empty values of which `distinct` differ is as distinct as
+/// a column of personal names: at least half its values differ, or at least 2,000 do (a long
+/// register repeats common names). Districts, categories and product lists repeat far more.
+pub fn highly_distinct(values: u64, distinct: u64) -> bool {
+    values > 0 && (distinct.saturating_mul(2) >= values || distinct >= 2_000)
 }
 
 /// A value shaped like a street address: Han text with an administrative or street marker.
@@ -200,6 +284,8 @@ pub struct ColumnScanner {
     hint: Option<PiiKind>,
     scanned: u64,
     counts: [u64; KINDS],
+    /// Values [`shaped_like_person_name`], for columns without a name hint.
+    name_shaped: u64,
 }
 
 impl ColumnScanner {
@@ -209,6 +295,7 @@ impl ColumnScanner {
             hint: name_hint(column_name),
             scanned: 0,
             counts: [0; KINDS],
+            name_shaped: 0,
         }
     }
 
@@ -222,6 +309,9 @@ impl ColumnScanner {
         if let Some(kind) = detect_value(v) {
             self.counts[kind as usize] += 1;
             return;
+        }
+        if self.hint != Some(PiiKind::PersonName) && shaped_like_person_name(v) {
+            self.name_shaped += 1;
         }
         let weak = match self.hint {
             Some(PiiKind::BirthDate) if looks_like_date(v) => Some(PiiKind::BirthDate),
@@ -243,12 +333,25 @@ impl ColumnScanner {
     }
 
     /// The kinds that matched at least [`FINDING_THRESHOLD`] of the values, most frequent first.
-    pub fn findings(&self) -> Vec<PiiFinding> {
+    /// `values` and `distinct` are the column's non-empty and distinct non-empty values (all of
+    /// them, where the scanner may have seen a sample): without a header hint, a column is a
+    /// name column when at least [`NAME_CONTENT_THRESHOLD`] of its values are
+    /// [`shaped_like_person_name`] and it is [`highly_distinct`].
+    pub fn findings(&self, values: u64, distinct: u64) -> Vec<PiiFinding> {
+        let mut counts = self.counts;
+        let by_content = self.hint != Some(PiiKind::PersonName)
+            && values >= NAME_CONTENT_MIN_VALUES
+            && self.scanned > 0
+            && self.name_shaped as f64 >= NAME_CONTENT_THRESHOLD * self.scanned as f64
+            && highly_distinct(values, distinct);
+        if by_content {
+            counts[PiiKind::PersonName as usize] = self.name_shaped;
+        }
         let mut out: Vec<PiiFinding> = PiiKind::ALL
             .iter()
             .map(|k| PiiFinding {
                 kind: *k,
-                matches: self.counts[*k as usize],
+                matches: counts[*k as usize],
                 scanned: self.scanned,
             })
             .filter(|f| f.matches > 0 && f.ratio() >= FINDING_THRESHOLD)
@@ -355,7 +458,19 @@ mod tests {
         for v in values {
             s.observe(v);
         }
-        s.findings().into_iter().map(|f| f.kind).collect()
+        let non_empty: Vec<&str> = values
+            .iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let distinct = non_empty
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        s.findings(non_empty.len() as u64, distinct as u64)
+            .into_iter()
+            .map(|f| f.kind)
+            .collect()
     }
 
     #[test]

@@ -158,6 +158,32 @@ fn identifiers_stay_strings_and_are_found() {
 }
 
 #[test]
+fn a_name_column_is_found_by_its_values_under_a_neutral_header() {
+    // The same names under a header that says nothing (c03) and one that says 姓名: both are
+    // name columns graded L3; a column of districts beside them is not.
+    let surnames = ["王", "李", "张", "欧阳", "刘"];
+    let given = ["伟", "秀英", "敏", "子轩", "洋", "静", "杰", "娜"];
+    let districts = ["西湖区", "上城区", "拱墅区", "滨江区"];
+    let mut csv = String::from("c03,姓名,col_7\n");
+    for i in 0..40 {
+        let name = format!("{}{}", surnames[i / 8], given[i % 8]);
+        csv.push_str(&format!(
+            "{name},{name},{}\n",
+            districts[i % districts.len()]
+        ));
+    }
+    let t = ingest_ok("staff.csv", csv.as_bytes());
+    for column in ["c03", "姓名"] {
+        let c = t.column(column);
+        assert_eq!(c.findings[0].kind, PiiKind::PersonName, "{column}");
+        assert_eq!(c.findings[0].matches, 40, "{column}");
+        assert_eq!(c.proposed_grade, Grade::L3, "{column}");
+    }
+    assert!(t.column("col_7").findings.is_empty());
+    assert_eq!(t.column("col_7").proposed_grade, Grade::L1);
+}
+
+#[test]
 fn citizen_ids_ending_in_x_stay_strings() {
     // A column where every ID happens to end in a digit must still not become a number.
     let x = "11010519491231002X";
