@@ -100,11 +100,53 @@ impl<T: PartialOrd + Clone> MinMax<T> {
 /// Longest text kept for a string min/max; longer values are compared by this prefix.
 const MAX_TEXT: usize = 200;
 
+/// Values a column must have before [`Shape`] gives up on a type most values do not have.
+const SHAPE_PATIENCE: u64 = 20;
+/// Share of values of a type at which a text column is taken to be meant as that type, its
+/// other values invalid (a number column with `N/A`, a date column with `2024-13-45`).
+pub(crate) const SHAPE_MAJORITY: f64 = 0.8;
+
+/// Counts the values of a column that parse as a number, and as a date or time, for as long as
+/// most of them do: when a typed column is stored as text because a few values did not parse,
+/// those few are its invalid cells. Gives up on a type once more than a fifth of at least
+/// [`SHAPE_PATIENCE`] values failed it, so a text column costs a few parses per column only.
+#[derive(Debug, Clone, Default)]
+struct Shape {
+    seen: u64,
+    numbers: Option<u64>,
+    temporal: Option<u64>,
+}
+
+impl Shape {
+    fn new() -> Self {
+        Shape {
+            seen: 0,
+            numbers: Some(0),
+            temporal: Some(0),
+        }
+    }
+
+    fn observe(&mut self, number: impl FnOnce() -> bool, temporal: impl FnOnce() -> bool) {
+        self.seen += 1;
+        let seen = self.seen;
+        let keep = |ok: u64| seen < SHAPE_PATIENCE || (ok as f64) >= SHAPE_MAJORITY * seen as f64;
+        if let Some(n) = self.numbers {
+            let n = n + u64::from(number());
+            self.numbers = keep(n).then_some(n);
+        }
+        if let Some(n) = self.temporal {
+            let n = n + u64::from(temporal());
+            self.temporal = keep(n).then_some(n);
+        }
+    }
+}
+
 /// Infers the type of one column from its non-null values.
 #[derive(Debug, Clone)]
 pub(crate) struct Inference {
     strictness: Strictness,
     values: u64,
+    shape: Shape,
     int: Option<MinMax<i64>>,
     float: Option<MinMax<f64>>,
     boolean: Option<MinMax<bool>>,
@@ -120,6 +162,7 @@ impl Inference {
         Inference {
             strictness,
             values: 0,
+            shape: Shape::new(),
             int: Some(MinMax::default()),
             float: Some(MinMax::default()),
             boolean: Some(MinMax::default()),
@@ -196,7 +239,39 @@ impl Inference {
                 None => self.timestamp = None,
             }
         }
+        // While a candidate stands the value parsed as it; only a column that lost its candidates
+        // pays for a second parse, and only while most of its values still parse.
+        let number = self.int.is_some() || self.float.is_some();
+        let temporal = self.date.is_some() || self.timestamp.is_some();
+        let strictness = self.strictness;
+        self.shape.observe(
+            || number || value::parse_float(v, strictness).is_some(),
+            || {
+                temporal
+                    || date.is_some()
+                    || value::parse_date(v).is_some()
+                    || value::parse_timestamp(v).is_some()
+            },
+        );
         self.observe_text(v);
+    }
+
+    /// For a column stored as text whose values mostly have one type: that type (`number` or
+    /// `date`) and how many values do not have it. `None` when the column has its type, or when
+    /// no type covers at least [`SHAPE_MAJORITY`] of at least [`SHAPE_PATIENCE`] values.
+    pub(crate) fn invalid(&self, ty: ColumnType) -> Option<(&'static str, u64)> {
+        if ty != ColumnType::String || self.values < SHAPE_PATIENCE {
+            return None;
+        }
+        [
+            ("number", self.shape.numbers),
+            ("date", self.shape.temporal),
+        ]
+        .into_iter()
+        .filter_map(|(name, ok)| ok.map(|ok| (name, ok)))
+        .filter(|(_, ok)| (*ok as f64) >= SHAPE_MAJORITY * self.values as f64 && *ok < self.values)
+        .max_by_key(|(_, ok)| *ok)
+        .map(|(name, ok)| (name, self.values - ok))
     }
 
     fn observe_text(&mut self, v: &str) {

@@ -88,7 +88,7 @@ use columns::Columns;
 use encoding::TextEncoding;
 use infer::ColumnType;
 use output::{Converter, Published};
-use profile::ColumnProfiler;
+use profile::{ColumnProfiler, RowHashes};
 use progress::Progress;
 use serde::Serialize;
 use source::{Pass, Sink};
@@ -153,6 +153,11 @@ pub struct IngestOutcome {
     pub sha256: String,
     /// One report per column, in column order.
     pub columns: Vec<ColumnReport>,
+    /// Rows examined for duplicates: every row, or the first
+    /// [`profile::DUPLICATE_SAMPLE_ROWS`] of a longer table.
+    pub rows_checked_for_duplicates: u64,
+    /// Rows among those equal in every cell to an earlier one.
+    pub duplicate_rows: u64,
 }
 
 /// Ingests one upload: validates it, writes the typed Parquet version to `req.dest` atomically,
@@ -201,10 +206,10 @@ fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
         2
     };
     let mut progress = Progress::new(req.progress, size, passes);
-    let (encoding, rows, columns, published) = match format {
+    let (encoding, rows, columns, published, duplicates) = match format {
         SourceFormat::Parquet => {
             let r = parquet_in::ingest(req.source, req.dest, req.limits, &mut progress)?;
-            (None, r.rows, r.columns, r.published)
+            (None, r.rows, r.columns, r.published, r.duplicates)
         }
         _ => {
             let encoding = match format {
@@ -218,9 +223,9 @@ fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
                 }
                 _ => Some(encoding::detect(req.source, format)?),
             };
-            let (rows, columns, published) =
+            let (rows, columns, published, duplicates) =
                 two_passes(req, format, encoding, size, &mut progress)?;
-            (encoding, rows, columns, published)
+            (encoding, rows, columns, published, duplicates)
         }
     };
     progress.finish();
@@ -231,6 +236,8 @@ fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
         byte_size: published.byte_size,
         sha256: published.sha256,
         columns,
+        rows_checked_for_duplicates: duplicates.rows,
+        duplicate_rows: duplicates.duplicates,
     })
 }
 
@@ -266,16 +273,22 @@ fn two_passes(
     encoding: Option<TextEncoding>,
     size: u64,
     progress: &mut Progress<'_>,
-) -> Result<(u64, Vec<ColumnReport>, Published), IngestError> {
+) -> Result<(u64, Vec<ColumnReport>, Published, RowHashes), IngestError> {
     let mut columns = Columns::new(req.limits.max_columns);
     progress.start_pass(0);
     // Each profiling thread takes every `PROFILE_THREADS`th column, starting at its number; it
     // keeps a profiler for every column but feeds only its own.
-    let profile = |(profilers, rows): &mut (Vec<ColumnProfiler>, u64),
+    // One more thread counts duplicate rows.
+    let profile = |(profilers, rows, hashes): &mut (Vec<ColumnProfiler>, u64, RowHashes),
                    group: usize,
                    names: &[String],
                    row: &[&str]|
      -> Result<(), IngestError> {
+        if group == PROFILE_THREADS {
+            hashes.observe(row);
+            *rows += 1;
+            return Ok(());
+        }
         // JSON introduces columns as their keys first appear; earlier rows had nulls there.
         while profilers.len() < row.len() {
             let name = &names[profilers.len()];
@@ -316,9 +329,16 @@ fn two_passes(
             read_source(req, format, encoding, size, &mut pass, sink)
         },
         Some(&mut spill),
-        (0..PROFILE_THREADS).map(|_| (Vec::new(), 0u64)).collect(),
+        (0..=PROFILE_THREADS)
+            .map(|_| (Vec::new(), 0u64, RowHashes::default()))
+            .collect(),
         profile,
     )?;
+    let mut groups = groups;
+    let duplicates = groups
+        .pop()
+        .map(|g| g.2)
+        .ok_or_else(|| IngestError::internal("the duplicate counter returned nothing"))?;
     let rows = groups.first().map_or(0, |g| g.1);
     // Every thread holds a profiler for every column; column `i` was fed by thread
     // `i % PROFILE_THREADS`.
@@ -380,5 +400,5 @@ fn two_passes(
         .zip(types)
         .map(|(p, t)| p.report(t))
         .collect();
-    Ok((rows, reports, published))
+    Ok((rows, reports, published, duplicates))
 }

@@ -8,7 +8,7 @@ use crate::columns::Columns;
 use crate::format::PARQUET_MAGIC;
 use crate::infer::ColumnType;
 use crate::output::{ParquetOutput, Published, BATCH_ROWS};
-use crate::profile::{ColumnProfiler, ColumnReport};
+use crate::profile::{ColumnProfiler, ColumnReport, RowHashes, DUPLICATE_SAMPLE_ROWS};
 use crate::progress::Progress;
 use crate::source::sheet::check_magic;
 use crate::value::Strictness;
@@ -37,6 +37,7 @@ pub(crate) struct ParquetResult {
     pub(crate) rows: u64,
     pub(crate) columns: Vec<ColumnReport>,
     pub(crate) published: Published,
+    pub(crate) duplicates: RowHashes,
 }
 
 pub(crate) fn ingest(
@@ -87,20 +88,37 @@ pub(crate) fn ingest(
     let options = FormatOptions::default();
     let mut text = String::new();
     let mut rows = 0u64;
+    let mut duplicates = RowHashes::default();
+    // The formatted cells of the batch's rows, for the duplicate count.
+    let mut cells: Vec<String> = Vec::new();
     for batch in reader {
         let batch = batch.map_err(corrupt)?;
-        for (array, profiler) in batch.columns().iter().zip(&mut profilers) {
+        let width = batch.num_columns();
+        let hashed = (batch.num_rows() as u64)
+            .min(DUPLICATE_SAMPLE_ROWS.saturating_sub(duplicates.rows))
+            as usize;
+        cells.resize(hashed * width, String::new());
+        for (c, (array, profiler)) in batch.columns().iter().zip(&mut profilers).enumerate() {
             let formatter =
                 ArrayFormatter::try_new(array.as_ref(), &options).map_err(IngestError::internal)?;
             for i in 0..array.len() {
+                text.clear();
                 if array.is_null(i) {
                     profiler.observe_null();
-                    continue;
+                } else {
+                    write!(text, "{}", formatter.value(i)).map_err(IngestError::internal)?;
+                    profiler.observe(text.trim());
                 }
-                text.clear();
-                write!(text, "{}", formatter.value(i)).map_err(IngestError::internal)?;
-                profiler.observe(text.trim());
+                if i < hashed {
+                    let cell = &mut cells[i * width + c];
+                    cell.clear();
+                    cell.push_str(text.trim());
+                }
             }
+        }
+        for row in cells[..hashed * width].chunks(width.max(1)) {
+            let row: Vec<&str> = row.iter().map(String::as_str).collect();
+            duplicates.observe(&row);
         }
         output.write(&batch)?;
         rows += batch.num_rows() as u64;
@@ -120,5 +138,6 @@ pub(crate) fn ingest(
         rows,
         columns: reports,
         published,
+        duplicates,
     })
 }

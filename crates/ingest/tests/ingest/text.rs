@@ -372,3 +372,68 @@ fn streams_a_large_file() {
     );
     assert_eq!(*seen.last().unwrap(), csv.len() as u64);
 }
+
+#[test]
+fn quality_measures_come_from_the_same_pass() {
+    // 30 rows: rows 10..13 repeat rows 0..3 exactly (3 duplicates); `amount` is a number column
+    // with two placeholders, `day` a date column with one impossible date, `note` free text.
+    let mut csv = String::from("id,amount,day,note\n");
+    for i in 0..30u32 {
+        let k = if (10..13).contains(&i) { i - 10 } else { i };
+        let amount = match k {
+            5 => "N/A".to_string(),
+            7 => "待定".to_string(),
+            _ => format!("{}.5", k * 10),
+        };
+        let day = if k == 8 {
+            "2024-13-45".to_string()
+        } else {
+            format!("2024-01-{:02}", k % 28 + 1)
+        };
+        csv.push_str(&format!("{k},{amount},{day},第{k}条说明\n"));
+    }
+    let t = ingest_ok("measures.csv", csv.as_bytes());
+    assert_eq!(t.outcome.row_count, 30);
+    assert_eq!(
+        (
+            t.outcome.rows_checked_for_duplicates,
+            t.outcome.duplicate_rows
+        ),
+        (30, 3)
+    );
+    let amount = &t.column("amount").profile;
+    assert_eq!(
+        (amount.expected_type.as_deref(), amount.invalid),
+        (Some("number"), 2)
+    );
+    let day = &t.column("day").profile;
+    assert_eq!(
+        (day.expected_type.as_deref(), day.invalid),
+        (Some("date"), 1)
+    );
+    // Typed columns and free text have no invalid cells.
+    assert_eq!(
+        (
+            t.column("id").profile.expected_type.as_deref(),
+            t.column("id").profile.invalid
+        ),
+        (None, 0)
+    );
+    assert_eq!(t.column("note").profile.invalid, 0);
+
+    // A Parquet upload counts its duplicates the same way.
+    let mut bytes = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut bytes, t.schema.clone(), None).unwrap();
+    for b in &t.batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    let p = ingest_ok("measures.parquet", &bytes);
+    assert_eq!(
+        (
+            p.outcome.rows_checked_for_duplicates,
+            p.outcome.duplicate_rows
+        ),
+        (30, 3)
+    );
+}
