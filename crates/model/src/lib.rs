@@ -18,6 +18,7 @@ pub mod log;
 pub mod mask;
 pub mod pii;
 pub mod points;
+pub mod quality;
 pub mod role;
 
 pub use classification::{Domain, Grade, Importance, OpeningType};
