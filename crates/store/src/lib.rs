@@ -13,12 +13,14 @@ mod activities;
 mod feedback;
 mod migrations;
 mod points;
+mod quality;
 mod records;
 mod sql;
 
 pub use activities::*;
 pub use feedback::*;
 pub use points::*;
+pub use quality::*;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -72,7 +74,9 @@ pub async fn connect(url: &str) -> Result<DynStore> {
 
 /// Everything Gongshu keeps about organizations, users, sessions, the catalog and classification.
 #[async_trait]
-pub trait Store: FeedbackStore + PointsStore + ActivityStore + Send + Sync + 'static {
+pub trait Store:
+    FeedbackStore + PointsStore + ActivityStore + QualityStore + Send + Sync + 'static
+{
     /// Which backend this is: `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
     /// Checks that the database answers (for `/readyz`).

@@ -7,11 +7,13 @@ mod activities;
 mod feedback;
 mod methods;
 mod points;
+mod quality;
 mod rows;
 
 use crate::activities::*;
 use crate::feedback::*;
 use crate::points::*;
+use crate::quality::*;
 use crate::records::*;
 use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
@@ -110,6 +112,8 @@ points::impl_points_store!(SqliteStore);
 points::impl_points_store!(PgStore);
 activities::impl_activity_store!(SqliteStore);
 activities::impl_activity_store!(PgStore);
+quality::impl_quality_store!(SqliteStore);
+quality::impl_quality_store!(PgStore);
 
 /// Runs the embedded migrations, after refusing a database that has migrations this build does
 /// not know: an older Gongshu must not run against a schema it does not understand.

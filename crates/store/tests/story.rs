@@ -704,6 +704,49 @@ async fn story(store: DynStore) -> String {
             .publish_version(new_version("nope", "versions/x.parquet", vec![], T0))
             .await,
     );
+
+    // Quality: each version's measures and assessment are kept; the latest per resource is
+    // found; the dataset's score is set; a version has one record.
+    let quality = |v: &Version, score: f64| {
+        let measures = model::quality::VersionMeasures {
+            rows: 10,
+            columns: Vec::new(),
+            rows_checked: 10,
+            duplicate_rows: 1,
+            columns_added: Vec::new(),
+            columns_removed: Vec::new(),
+            columns_retyped: Vec::new(),
+            has_previous: v.number > 1,
+        };
+        let assessment = model::quality::assess([1.0, 1.0, 0.9, 1.0], 1.0, 1.0, Vec::new());
+        VersionQuality {
+            version_id: v.id.clone(),
+            dataset_id: bus.id.clone(),
+            resource_id: v.resource_id.clone(),
+            rows: 10,
+            measured_at: v.created_at,
+            score,
+            letter: model::quality::letter(score).to_string(),
+            measures,
+            assessment,
+        }
+    };
+    let (q1, q2) = (quality(&v1, 71.5), quality(&v2, 93.25));
+    store.put_version_quality(&q1).await.unwrap();
+    store.put_version_quality(&q2).await.unwrap();
+    conflict_on(store.put_version_quality(&q2).await, "version_id");
+    assert_eq!(
+        store.dataset_quality_history(&bus.id).await.unwrap(),
+        [q1.clone(), q2.clone()]
+    );
+    assert_eq!(store.latest_quality(&bus.id).await.unwrap(), [q2.clone()]);
+    assert!(store.latest_quality("nope").await.unwrap().is_empty());
+    store.set_quality_score(&bus.id, Some(88.5)).await.unwrap();
+    assert_eq!(
+        store.get_dataset(&bus.id).await.unwrap().quality_score,
+        Some(88.5)
+    );
+    not_found(store.set_quality_score("nope", None).await);
     // Numbering is per resource.
     let other_v1 = store
         .publish_version(new_version(

@@ -442,6 +442,7 @@ macro_rules! impl_store {
                     "DELETE FROM applications WHERE dataset_id = $1",
                     "DELETE FROM column_grades \
                      WHERE resource_id IN (SELECT id FROM resources WHERE dataset_id = $1)",
+                    "DELETE FROM version_quality WHERE dataset_id = $1",
                     "DELETE FROM versions \
                      WHERE resource_id IN (SELECT id FROM resources WHERE dataset_id = $1)",
                     "DELETE FROM resources WHERE dataset_id = $1",
@@ -518,6 +519,7 @@ macro_rules! impl_store {
                         .collect::<Result<Vec<_>>>()?;
                 for statement in [
                     "DELETE FROM column_grades WHERE resource_id = $1",
+                    "DELETE FROM version_quality WHERE resource_id = $1",
                     "DELETE FROM versions WHERE resource_id = $1",
                     "DELETE FROM resources WHERE id = $1",
                 ] {
