@@ -844,6 +844,14 @@ pub async fn publish_upload(
         }
     }
     let (resource, version) = result?;
+    crate::quality::record_published(
+        app,
+        dataset,
+        &version,
+        outcome.rows_checked_for_duplicates,
+        outcome.duplicate_rows,
+    )
+    .await;
     reconcile(books, Some(user), &dataset.id).await?;
     Ok((resource, version))
 }

@@ -81,6 +81,11 @@ pub struct Config {
     /// When points expire: `years:N` (at the end of the N-th year after the year earned, in China Standard Time), `days:N`, or `never`.
     #[arg(long, env = "GONGSHU_POINTS_EXPIRY", default_value = "years:1")]
     pub points_expiry: String,
+
+    /// The quality score (0 to 100) at which a version earns its uploader the `quality_passed`
+    /// points, once per dataset and month.
+    #[arg(long, env = "GONGSHU_QUALITY_POINTS_THRESHOLD", default_value_t = 80.0)]
+    pub quality_points_threshold: f64,
 }
 
 impl Default for Config {
@@ -103,6 +108,7 @@ impl Default for Config {
             consultation_answer_days: model::consultation::DEFAULT_ANSWER_DAYS,
             feedback_answer_days: model::feedback::DEFAULT_ANSWER_DAYS,
             points_expiry: "years:1".into(),
+            quality_points_threshold: 80.0,
         }
     }
 }
@@ -131,6 +137,7 @@ impl std::fmt::Debug for Config {
             .field("consultation_answer_days", &self.consultation_answer_days)
             .field("feedback_answer_days", &self.feedback_answer_days)
             .field("points_expiry", &self.points_expiry)
+            .field("quality_points_threshold", &self.quality_points_threshold)
             .finish()
     }
 }
@@ -216,7 +223,8 @@ impl Config {
             demand_answer_days,
             consultation_answer_days,
             feedback_answer_days,
-            points_expiry
+            points_expiry,
+            quality_points_threshold
         );
         Ok(config)
     }
@@ -238,6 +246,12 @@ impl Config {
             }
         }
         self.points_expiry()?;
+        if !(0.0..=100.0).contains(&self.quality_points_threshold) {
+            return Err(ConfigError::Invalid(format!(
+                "quality_points_threshold is {}; give a score from 0 to 100",
+                self.quality_points_threshold
+            )));
+        }
         self.data_dir = resolve_dir(&self.data_dir)?;
         if let Some(url) = &self.database_url {
             self.database_url = Some(resolve_sqlite_url(url)?);

@@ -31,6 +31,7 @@ mod index;
 pub mod metrics;
 pub mod opening_list;
 pub mod points;
+pub mod quality;
 pub mod records;
 pub mod state;
 mod stats_cache;
@@ -81,6 +82,12 @@ impl App {
                 logged,
                 "logged redemptions an interrupted process had not logged"
             );
+        }
+        // Versions published before quality was measured, or whose record was lost; and every
+        // dataset's score, whose timeliness moves with the day.
+        let measured = quality::catch_up(&app).await?;
+        if measured > 0 {
+            tracing::info!(measured, "measured the quality of earlier versions");
         }
         if app.config.demo {
             demo::load(&app).await?;

@@ -12,6 +12,7 @@ pub mod json;
 pub mod openapi;
 pub mod params;
 mod points;
+mod quality;
 mod requests;
 pub mod schemas;
 
@@ -33,4 +34,5 @@ pub fn router() -> Router<SharedState> {
         .merge(feedback::router())
         .merge(points::router())
         .merge(activities::router())
+        .merge(quality::router())
 }

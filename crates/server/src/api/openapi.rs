@@ -8,7 +8,7 @@
 use super::schemas::*;
 use super::{
     accounts, activities, applications, consultations, data, datasets, demands, feedback, points,
-    requests,
+    quality, requests,
 };
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -131,13 +131,14 @@ use utoipa::{Modify, OpenApi};
         activities::create,
         activities::show,
         activities::attempt,
+        quality::show,
         crate::log::detail,
         crate::interop::opening_list::opening_list,
     ),
     components(schemas(
         ErrorBody, ErrorType, Role, OrgKind, Domain, Grade, OpeningType, Importance, Mode,
         PurposeCategory, ResultKind, ApplicationStatus, ReviewStep, RequestStatus, GrantState,
-        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption, FeedbackStatus, FeedbackEvent, AttributeType, PointsRule, EntryKind, TaskKind,
+        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption, FeedbackStatus, FeedbackEvent, AttributeType, PointsRule, EntryKind, TaskKind, QualityDimension,
     )),
     modifiers(&BearerToken),
     tags(

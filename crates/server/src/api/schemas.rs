@@ -2400,3 +2400,67 @@ mod tests {
         });
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Data quality (C9).
+
+code_enum! {
+    /// A dimension of the quality score.
+    QualityDimension => model::quality::Dimension::ALL.iter().map(|v| v.code())
+}
+
+/// One dimension of a dataset's quality.
+#[derive(ToSchema)]
+pub struct QualityDimensionView {
+    dimension: QualityDimension,
+    name: String,
+    name_en: String,
+    /// Its weight in the score (the weights add up to 1).
+    weight: f64,
+    /// Its value, 0 to 1.
+    value: f64,
+}
+
+/// Something that costs points.
+#[derive(ToSchema)]
+pub struct QualityIssue {
+    dimension: QualityDimension,
+    /// `empty_cells`, `invalid_cells`, `invalid_identifiers`, `duplicate_rows`, `column_added`, `column_removed`, `column_retyped`, `stale`, `no_frequency`, or `missing_<field>`.
+    rule: String,
+    /// The column (prefixed by its resource when the dataset has several), if the issue is a column's.
+    column: Option<String>,
+    /// Cells, rows, columns or days concerned (0 for a missing field).
+    count: i64,
+    /// Points of the 100 lost.
+    points: f64,
+}
+
+/// A measured version.
+#[derive(ToSchema)]
+pub struct QualityHistoryPoint {
+    resource: String,
+    version: i64,
+    /// When published (Unix ms).
+    measured_at: i64,
+    score: f64,
+    letter: String,
+}
+
+/// A dataset's quality now.
+#[derive(ToSchema)]
+pub struct QualityView {
+    dataset: String,
+    /// 0 to 100; null before any version is measured.
+    score: Option<f64>,
+    /// A (from 90), B (80), C (70), D (60) or E.
+    letter: Option<String>,
+    dimensions: Vec<QualityDimensionView>,
+    /// Most costly first.
+    issues: Vec<QualityIssue>,
+    /// Oldest first.
+    history: Vec<QualityHistoryPoint>,
+    /// Days since the latest version.
+    age_days: Option<f64>,
+    /// The interval between versions the declared frequency promises, in days.
+    interval_days: Option<f64>,
+}

@@ -71,6 +71,7 @@ async fn dataset_page(
     }
     let dataset = catalog::load_dataset(&state, &name).await.or_page(&v)?;
     let pv = access::preview(&state, &v, &dataset).await;
+    let quality = super::quality::display(&state, v.lang, &dataset).await;
     let view = dataset_view(&state, dataset, v.user.as_ref())
         .await
         .or_page(&v)?;
@@ -85,6 +86,7 @@ async fn dataset_page(
         t: Tr(v.lang),
         d: DatasetDisplay::new(&view, v.lang, &base),
         pv,
+        q: quality,
         page,
         opening_types: options(OpeningType::ALL, v.lang),
         grades: Grade::ALL.iter().map(|g| g.code()).collect(),

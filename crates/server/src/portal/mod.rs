@@ -15,6 +15,7 @@ mod log;
 pub mod page;
 mod pages;
 mod points;
+mod quality;
 mod search;
 
 use crate::state::SharedState;
@@ -37,6 +38,7 @@ pub fn router() -> Router<SharedState> {
         .merge(feedback::router())
         .merge(points::router())
         .merge(campaigns::router())
+        .merge(quality::router())
         .merge(demand_stats::router())
         .merge(access::router())
         .merge(log::router())

@@ -273,6 +273,7 @@ pub struct DatasetTpl {
     pub page: PageCtx,
     pub d: DatasetDisplay,
     pub pv: PreviewDisplay,
+    pub q: super::quality::QualityDisplay,
     pub opening_types: Vec<(String, String)>,
     pub grades: Vec<&'static str>,
 }

@@ -19,4 +19,5 @@ mod openapi;
 mod paths;
 mod points;
 mod portal;
+mod quality;
 mod uploads;

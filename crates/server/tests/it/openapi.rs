@@ -59,6 +59,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/datasets/{name}/results"),
     ("GET", "/api/v1/results"),
     ("POST", "/api/v1/results/{id}/accept"),
+    ("GET", "/api/v1/datasets/{name}/quality"),
     ("GET", "/api/v1/datasets/{name}/preview"),
     ("GET", "/api/v1/datasets/{name}/query"),
     ("POST", "/api/v1/datasets/{name}/query"),

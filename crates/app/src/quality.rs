@@ -1,0 +1,365 @@
+//! Data quality (DESIGN.md C9): measured when a version is published, from what ingest's first
+//! pass already measured (no second look at the data), scored by [`model::quality`], kept per
+//! version, and combined for the dataset with its metadata and the clock whenever it is asked.
+//! A version whose score reaches `quality_points_threshold` earns its uploader the
+//! `quality_passed` points, once per dataset and month.
+
+use crate::{App, AppResult};
+use model::quality::{self, Assessment, ColumnMeasure, Issue, MetadataFacts, VersionMeasures};
+use serde::Serialize;
+use store::{Dataset, Resource, Version, VersionQuality};
+
+/// The measures of a version from its stored columns (their profiles carry the invalid cells)
+/// and ingest's duplicate count; `previous` is the resource's version before it, if any.
+pub fn measures(
+    version: &Version,
+    rows_checked: u64,
+    duplicate_rows: u64,
+    previous: Option<&Version>,
+) -> VersionMeasures {
+    let columns = version
+        .columns
+        .iter()
+        .map(|c| {
+            let number = |key: &str| c.profile.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
+            ColumnMeasure {
+                name: c.name.clone(),
+                data_type: c.data_type.clone(),
+                cells: number("count"),
+                nulls: number("nulls"),
+                invalid_type: number("invalid"),
+                findings: c.findings.clone(),
+            }
+        })
+        .collect();
+    let mut m = VersionMeasures {
+        rows: version.row_count.max(0) as u64,
+        columns,
+        rows_checked,
+        duplicate_rows,
+        columns_added: Vec::new(),
+        columns_removed: Vec::new(),
+        columns_retyped: Vec::new(),
+        has_previous: false,
+    };
+    let before: Option<Vec<(String, String)>> = previous.map(|p| {
+        p.columns
+            .iter()
+            .map(|c| (c.name.clone(), c.data_type.clone()))
+            .collect()
+    });
+    m.compare_with(before.as_deref());
+    m
+}
+
+/// What the metadata dimension reads of a dataset.
+fn facts(dataset: &Dataset, resources: &[Resource], has_version: bool) -> MetadataFacts {
+    let m = &dataset.meta;
+    let filled = |s: &str| !s.trim().is_empty();
+    MetadataFacts {
+        description: m.description.clone(),
+        tags: m.tags.len(),
+        themes: m.themes.len(),
+        spatial: filled(&m.spatial),
+        temporal: filled(&m.temporal),
+        license: filled(&m.license),
+        contact: filled(&m.contact),
+        frequency: filled(&m.update_frequency),
+        resources: resources.len(),
+        resources_described: resources.iter().filter(|r| filled(&r.description)).count(),
+        has_version,
+    }
+}
+
+/// The expected interval between versions of a dataset, from its declared frequency.
+fn interval(dataset: &Dataset) -> Option<f64> {
+    let text = dataset.meta.update_frequency.trim();
+    if text.is_empty() {
+        return None;
+    }
+    quality::interval_days(dcat::vocab::frequency(text))
+}
+
+/// Records the quality of a version just published and refreshes its dataset's score; a
+/// failure is logged and leaves the version published (the next start measures it again from
+/// its stored profile).
+pub async fn record_published(
+    app: &App,
+    dataset: &Dataset,
+    version: &Version,
+    rows_checked: u64,
+    duplicate_rows: u64,
+) {
+    if let Err(e) = record(app, dataset, version, rows_checked, duplicate_rows).await {
+        tracing::warn!(version = %version.id, "quality not recorded: {e}");
+    }
+}
+
+async fn record(
+    app: &App,
+    dataset: &Dataset,
+    version: &Version,
+    rows_checked: u64,
+    duplicate_rows: u64,
+) -> AppResult<()> {
+    let previous = app
+        .store
+        .list_versions(&version.resource_id)
+        .await?
+        .into_iter()
+        .find(|v| v.number == version.number - 1);
+    let m = measures(version, rows_checked, duplicate_rows, previous.as_ref());
+    let resources = app.store.list_resources(&dataset.id).await?;
+    let (data, mut issues) = quality::data_dimensions(&m);
+    let (meta, meta_issues) = quality::metadata(&facts(dataset, &resources, true));
+    issues.extend(meta_issues);
+    // A version is assessed new: its timeliness is whole when it is published.
+    let assessment = quality::assess(data, 1.0, meta, issues);
+    let record = VersionQuality {
+        version_id: version.id.clone(),
+        dataset_id: dataset.id.clone(),
+        resource_id: version.resource_id.clone(),
+        rows: version.row_count,
+        measured_at: version.created_at,
+        score: assessment.score,
+        letter: assessment.letter.to_string(),
+        measures: m,
+        assessment,
+    };
+    app.store.put_version_quality(&record).await?;
+    if record.score >= app.config.quality_points_threshold {
+        let month = model::feedback::cst_month(version.created_at);
+        crate::points::award(
+            app,
+            Some(&version.created_by),
+            model::points::PointsRule::QualityPassed,
+            &format!("{}:{month}", dataset.id),
+            &dataset.meta.title,
+        )
+        .await;
+    }
+    refresh_score(app, dataset).await?;
+    Ok(())
+}
+
+/// A dataset's quality as it stands at `now`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetQuality {
+    /// Score 0–100 and its breakdown; `None` before any version is measured.
+    pub current: Option<Assessment>,
+    /// Every measured version, oldest first.
+    pub history: Vec<HistoryPoint>,
+    /// Days since the latest version.
+    pub age_days: Option<f64>,
+    /// The expected interval between versions, in days, if the frequency promises one.
+    pub interval_days: Option<f64>,
+}
+
+/// One measured version in a dataset's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryPoint {
+    /// Resource name.
+    pub resource: String,
+    /// Version number within the resource.
+    pub version: i64,
+    /// When published, Unix ms.
+    pub measured_at: i64,
+    /// Score when published.
+    pub score: f64,
+    /// Letter.
+    pub letter: String,
+}
+
+/// The quality of `dataset` now: its resources' latest versions weighted by rows, the
+/// metadata as it stands, and timeliness from the newest version's age.
+pub async fn of_dataset(app: &App, dataset: &Dataset, now: i64) -> AppResult<DatasetQuality> {
+    let latest = app.store.latest_quality(&dataset.id).await?;
+    let history = app.store.dataset_quality_history(&dataset.id).await?;
+    let resources = app.store.list_resources(&dataset.id).await?;
+    let name_of = |id: &str| {
+        resources
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
+    let mut numbers = std::collections::HashMap::new();
+    for r in &resources {
+        for v in app.store.list_versions(&r.id).await? {
+            numbers.insert(v.id, v.number);
+        }
+    }
+    let history = history
+        .iter()
+        .map(|q| HistoryPoint {
+            resource: name_of(&q.resource_id),
+            version: numbers.get(&q.version_id).copied().unwrap_or(0),
+            measured_at: q.measured_at,
+            score: q.score,
+            letter: q.letter.clone(),
+        })
+        .collect();
+    let interval = interval(dataset);
+    if latest.is_empty() {
+        return Ok(DatasetQuality {
+            current: None,
+            history,
+            age_days: None,
+            interval_days: interval,
+        });
+    }
+    let parts: Vec<([f64; 4], Vec<Issue>, u64)> = latest
+        .iter()
+        .map(|q| {
+            let (dims, mut issues) = quality::data_dimensions(&q.measures);
+            // Name the resource in its issues when there are several.
+            if latest.len() > 1 {
+                let resource = name_of(&q.resource_id);
+                for i in &mut issues {
+                    i.column = Some(match &i.column {
+                        Some(c) => format!("{resource} / {c}"),
+                        None => resource.clone(),
+                    });
+                }
+            }
+            (dims, issues, q.rows.max(0) as u64)
+        })
+        .collect();
+    let (data, mut issues) = quality::combine(&parts);
+    let newest = latest.iter().map(|q| q.measured_at).max().unwrap_or(now);
+    let age_days = (now - newest).max(0) as f64 / model::calendar::DAY_MS as f64;
+    let (timely, timely_issue) = quality::timeliness(interval, age_days);
+    issues.extend(timely_issue);
+    let (meta, meta_issues) = quality::metadata(&facts(dataset, &resources, true));
+    issues.extend(meta_issues);
+    Ok(DatasetQuality {
+        current: Some(quality::assess(data, timely, meta, issues)),
+        history,
+        age_days: Some(age_days),
+        interval_days: interval,
+    })
+}
+
+/// Recomputes a dataset's score now and keeps it for listings when it changed.
+pub async fn refresh_score(app: &App, dataset: &Dataset) -> AppResult<Option<f64>> {
+    let q = of_dataset(app, dataset, crate::clock::now_ms()).await?;
+    let score = q.current.map(|a| a.score);
+    if score != dataset.quality_score {
+        app.store.set_quality_score(&dataset.id, score).await?;
+    }
+    Ok(score)
+}
+
+/// Measures the versions published before quality was measured (or whose record a failure
+/// lost), from their stored profiles (duplicates unknown: counted as none checked), and
+/// refreshes every dataset's score (timeliness changes with the day). Returns the versions
+/// measured.
+pub async fn catch_up(app: &App) -> AppResult<usize> {
+    let mut measured = 0;
+    let mut offset = 0;
+    loop {
+        let page = app
+            .store
+            .list_datasets(&store::DatasetFilter {
+                offset,
+                limit: 500,
+                ..Default::default()
+            })
+            .await?;
+        let datasets = page.0;
+        if datasets.is_empty() {
+            break;
+        }
+        offset += datasets.len() as i64;
+        for dataset in &datasets {
+            let known: std::collections::HashSet<String> = app
+                .store
+                .dataset_quality_history(&dataset.id)
+                .await?
+                .into_iter()
+                .map(|q| q.version_id)
+                .collect();
+            for r in app.store.list_resources(&dataset.id).await? {
+                let mut versions = app.store.list_versions(&r.id).await?;
+                versions.sort_by_key(|v| v.number);
+                for v in versions.iter().filter(|v| !known.contains(&v.id)) {
+                    record(app, dataset, v, 0, 0).await?;
+                    measured += 1;
+                }
+            }
+            refresh_score(app, dataset).await?;
+        }
+    }
+    Ok(measured)
+}
+
+/// One dimension as the API and the portal show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DimensionView {
+    /// Code.
+    pub dimension: model::quality::Dimension,
+    /// Name in Chinese.
+    pub name: &'static str,
+    /// Name in English.
+    pub name_en: &'static str,
+    /// Its weight in the score.
+    pub weight: f64,
+    /// Its value, 0–1.
+    pub value: f64,
+}
+
+/// A dataset's quality as the API and the portal show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityView {
+    /// The dataset's slug.
+    pub dataset: String,
+    /// Score 0–100; `None` before any version is measured.
+    pub score: Option<f64>,
+    /// Letter A–E.
+    pub letter: Option<String>,
+    /// The dimensions, in the formula's order.
+    pub dimensions: Vec<DimensionView>,
+    /// What costs points, most first.
+    pub issues: Vec<Issue>,
+    /// Every measured version, oldest first.
+    pub history: Vec<HistoryPoint>,
+    /// Days since the latest version.
+    pub age_days: Option<f64>,
+    /// The expected interval between versions, in days.
+    pub interval_days: Option<f64>,
+}
+
+/// A dataset's quality now, for display; the score kept for listings follows it.
+pub async fn view(app: &App, dataset: &Dataset) -> AppResult<QualityView> {
+    let q = of_dataset(app, dataset, crate::clock::now_ms()).await?;
+    let score = q.current.as_ref().map(|a| a.score);
+    if score != dataset.quality_score {
+        app.store.set_quality_score(&dataset.id, score).await?;
+    }
+    let (dimensions, issues) = match &q.current {
+        Some(a) => (
+            a.dimensions
+                .iter()
+                .map(|(d, v)| DimensionView {
+                    dimension: *d,
+                    name: d.label_zh(),
+                    name_en: d.label_en(),
+                    weight: d.weight(),
+                    value: *v,
+                })
+                .collect(),
+            a.issues.clone(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    Ok(QualityView {
+        dataset: dataset.name.clone(),
+        score,
+        letter: q.current.as_ref().map(|a| a.letter.to_string()),
+        dimensions,
+        issues,
+        history: q.history,
+        age_days: q.age_days,
+        interval_days: q.interval_days,
+    })
+}
