@@ -145,6 +145,7 @@ pub fn dcat_dataset(base: &str, record: &Record) -> dcat::Dataset {
         spatial: (!m.spatial.is_empty()).then(|| m.spatial.clone()),
         temporal: None,
         distributions,
+        quality_score: d.quality_score,
     }
 }
 

@@ -167,6 +167,18 @@ pub fn package_dict(record: &Record) -> Value {
         ("update_frequency", m.update_frequency.clone()),
         ("spatial", m.spatial.clone()),
         ("temporal", m.temporal.clone()),
+        (
+            "quality_score",
+            d.quality_score
+                .map(|q| format!("{q:.2}"))
+                .unwrap_or_default(),
+        ),
+        (
+            "quality_letter",
+            d.quality_score
+                .map(|q| model::quality::letter(q).to_string())
+                .unwrap_or_default(),
+        ),
     ]
     .into_iter()
     .filter(|(_, v)| !v.is_empty())

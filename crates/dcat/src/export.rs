@@ -304,6 +304,34 @@ fn add_dataset(g: &mut Graph, d: &Dataset) -> Node {
     if let Some(period) = add_period(g, d.temporal.as_ref()) {
         g.add(&ds, ns::DCT_TEMPORAL, period);
     }
+    if let Some(score) = d.quality_score.filter(|s| s.is_finite()) {
+        let metric = Node::iri(ns::GONGSHU_QUALITY_SCORE);
+        g.add_type(&metric, ns::DQV_METRIC);
+        g.add(
+            &metric,
+            ns::DQV_EXPECTED_DATA_TYPE,
+            Node::iri(ns::XSD_DECIMAL),
+        );
+        g.add(
+            &metric,
+            ns::SKOS_PREF_LABEL,
+            Term::lang("数据质量评分（0–100）", "zh"),
+        );
+        g.add(
+            &metric,
+            ns::SKOS_PREF_LABEL,
+            Term::lang("Data quality score (0–100)", "en"),
+        );
+        let m = g.blank();
+        g.add_type(&m, ns::DQV_QUALITY_MEASUREMENT);
+        g.add(&m, ns::DQV_IS_MEASUREMENT_OF, metric);
+        g.add(
+            &m,
+            ns::DQV_VALUE,
+            Term::typed(format!("{score:.2}"), ns::XSD_DECIMAL),
+        );
+        g.add(&ds, ns::DQV_HAS_QUALITY_MEASUREMENT, m);
+    }
     g.add(&ds, ns::GONGSHU_GRADE, Term::plain(&d.grade));
     g.add(&ds, ns::GONGSHU_DOMAIN, Term::plain(&d.domain));
     g.add(&ds, ns::GONGSHU_OPENING_TYPE, Term::plain(d.access.code()));
@@ -592,6 +620,7 @@ mod tests {
             license: Some("CC-BY-4.0".into()),
             spatial: Some("杭州市".into()),
             temporal: Some((Some("2020-01".into()), None)),
+            quality_score: Some(87.5),
             distributions: vec![Distribution {
                 iri: "relative/dist".into(),
                 title: "bus.csv".into(),
@@ -653,6 +682,14 @@ mod tests {
             ttl.contains(r#"dcat:startDate "2020-01"^^xsd:gYearMonth"#),
             "{ttl}"
         );
+        // The quality score, as a DQV measurement of the platform's metric.
+        assert!(ttl.contains("dqv:hasQualityMeasurement"), "{ttl}");
+        assert!(ttl.contains(r#"dqv:value "87.50"^^xsd:decimal"#), "{ttl}");
+        assert!(g.contains(
+            &Node::iri(ns::GONGSHU_QUALITY_SCORE),
+            ns::RDF_TYPE,
+            &iri(ns::DQV_METRIC)
+        ));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The platform's catalog (数据目录) as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
     /// IRI of the catalog, e.g. `https://data.example.gov.cn/catalog`.
     pub iri: String,
@@ -62,7 +62,7 @@ impl AgentKind {
 }
 
 /// A dataset (数据集) and its distributions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {
     /// IRI of the dataset.
     pub iri: String,
@@ -104,6 +104,9 @@ pub struct Dataset {
     pub temporal: Option<(Option<String>, Option<String>)>,
     /// Its files and access points.
     pub distributions: Vec<Distribution>,
+    /// The platform's quality score (0–100), once measured; exported as a
+    /// `dqv:QualityMeasurement` of the metric `gongshu:qualityScore`.
+    pub quality_score: Option<f64>,
 }
 
 /// Opening type (开放属性) of a dataset.

@@ -505,6 +505,7 @@ pub(crate) mod ns {
     pub const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
     pub const SPDX: &str = "http://spdx.org/rdf/terms#";
     pub const LOCN: &str = "http://www.w3.org/ns/locn#";
+    pub const DQV: &str = "http://www.w3.org/ns/dqv#";
 
     /// Prefixes declared in every Turtle document and JSON-LD `@context`.
     pub const PREFIXES: &[(&str, &str)] = &[
@@ -519,6 +520,7 @@ pub(crate) mod ns {
         ("skos", SKOS),
         ("spdx", SPDX),
         ("locn", LOCN),
+        ("dqv", DQV),
         ("gongshu", super::GONGSHU_NS),
     ];
 
@@ -546,6 +548,7 @@ pub(crate) mod ns {
         XSD_G_YEAR_MONTH = "gYearMonth";
         XSD_NON_NEGATIVE_INTEGER = "nonNegativeInteger";
         XSD_HEX_BINARY = "hexBinary";
+        XSD_DECIMAL = "decimal";
     });
 
     terms!("http://www.w3.org/ns/dcat#" {
@@ -631,7 +634,17 @@ pub(crate) mod ns {
         LOCN_GEOGRAPHIC_NAME = "geographicName";
     });
 
+    terms!("http://www.w3.org/ns/dqv#" {
+        DQV_HAS_QUALITY_MEASUREMENT = "hasQualityMeasurement";
+        DQV_QUALITY_MEASUREMENT = "QualityMeasurement";
+        DQV_IS_MEASUREMENT_OF = "isMeasurementOf";
+        DQV_VALUE = "value";
+        DQV_METRIC = "Metric";
+        DQV_EXPECTED_DATA_TYPE = "expectedDataType";
+    });
+
     terms!("https://gongshu.example/ns#" {
+        GONGSHU_QUALITY_SCORE = "qualityScore";
         GONGSHU_GRADE = "grade";
         GONGSHU_DOMAIN = "domain";
         GONGSHU_OPENING_TYPE = "openingType";

@@ -75,6 +75,7 @@ pub fn catalog() -> Catalog {
         license: Some("CC-BY-4.0".into()),
         spatial: Some("杭州市".into()),
         temporal: Some((Some("2023-01-01".into()), Some("2024-02-29".into()))),
+        quality_score: Some(91.25),
         distributions: vec![
             csv("bus-ridership", 3),
             Distribution {
@@ -112,6 +113,7 @@ pub fn catalog() -> Catalog {
         license: Some("https://creativecommons.org/licenses/by-sa/4.0/".into()),
         spatial: Some("拱墅区".into()),
         temporal: Some((Some("2022".into()), Some("2023-12".into()))),
+        quality_score: Some(91.25),
         distributions: vec![Distribution {
             iri: format!("{BASE}/datasets/clinic-visits/resources/clinic-visits-xlsx"),
             title: "门诊量 2023.xlsx".into(),
@@ -146,6 +148,7 @@ pub fn catalog() -> Catalog {
         license: Some("杭州市公共数据开放授权协议".into()),
         spatial: None,
         temporal: Some((Some("2024-03-06T00:00:00+08:00".into()), None)),
+        quality_score: Some(91.25),
         distributions: vec![csv("parking-occupancy", 1)],
     };
     let permits = Dataset {
@@ -168,6 +171,7 @@ pub fn catalog() -> Catalog {
         license: None,
         spatial: Some("https://www.geonames.org/1808926".into()),
         temporal: None,
+        quality_score: Some(91.25),
         distributions: vec![],
     };
     Catalog {

@@ -51,7 +51,13 @@ async fn catalog_actions_answer_like_ckan() {
             .iter()
             .any(|t| t["name"] == "公交"));
         let extras = p["extras"].as_array().unwrap();
-        for key in ["grade", "opening_type", "domain"] {
+        for key in [
+            "grade",
+            "opening_type",
+            "domain",
+            "quality_score",
+            "quality_letter",
+        ] {
             assert!(extras.iter().any(|e| e["key"] == key), "{key} in extras");
         }
         let r = &p["resources"][0];

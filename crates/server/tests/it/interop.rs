@@ -77,6 +77,9 @@ async fn dcat_exports_conform_to_dcat_ap_3() {
         if format == "json-ld" {
             let v: Value = serde_json::from_str(&body).unwrap();
             assert!(v["@context"].is_object() || v["@context"].is_array());
+        } else {
+            // Every demo dataset has a measured version: its score is a DQV measurement.
+            assert!(body.contains("dqv:QualityMeasurement"), "{path}");
         }
         let file = dir
             .path()
