@@ -10,6 +10,7 @@ pub mod application;
 pub mod calendar;
 pub mod classification;
 pub mod consultation;
+pub mod contribution;
 pub mod demand;
 pub mod feedback;
 pub mod filter;
