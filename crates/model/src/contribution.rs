@@ -187,11 +187,8 @@ fn log_share(v: u64, most: u64) -> f64 {
 /// Ranks one group (all enterprises, or all departments: `departments` adds responsiveness).
 pub fn rank(group: Vec<OrgFigures>, departments: bool) -> Vec<Ranked> {
     let most = |f: fn(&OrgFigures) -> u64| group.iter().map(f).max().unwrap_or(0);
-    let (most_datasets, most_rows, most_versions) = (
-        most(|o| o.datasets),
-        most(|o| o.rows),
-        most(|o| o.versions),
-    );
+    let (most_datasets, most_rows, most_versions) =
+        (most(|o| o.datasets), most(|o| o.rows), most(|o| o.versions));
     let most_usage = most(|o| o.usage.weighted());
     let mut out: Vec<Ranked> = group
         .into_iter()

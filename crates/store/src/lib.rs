@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod activities;
+mod contribution;
 mod feedback;
 mod migrations;
 mod points;
@@ -18,6 +19,7 @@ mod records;
 mod sql;
 
 pub use activities::*;
+pub use contribution::*;
 pub use feedback::*;
 pub use points::*;
 pub use quality::*;
@@ -75,7 +77,14 @@ pub async fn connect(url: &str) -> Result<DynStore> {
 /// Everything Gongshu keeps about organizations, users, sessions, the catalog and classification.
 #[async_trait]
 pub trait Store:
-    FeedbackStore + PointsStore + ActivityStore + QualityStore + Send + Sync + 'static
+    FeedbackStore
+    + PointsStore
+    + ActivityStore
+    + QualityStore
+    + ContributionStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is: `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;

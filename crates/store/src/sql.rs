@@ -4,6 +4,7 @@
 //! which migrations they run (see [`crate::migrations`]).
 
 mod activities;
+mod contribution;
 mod feedback;
 mod methods;
 mod points;
@@ -11,6 +12,7 @@ mod quality;
 mod rows;
 
 use crate::activities::*;
+use crate::contribution::*;
 use crate::feedback::*;
 use crate::points::*;
 use crate::quality::*;
@@ -114,6 +116,8 @@ activities::impl_activity_store!(SqliteStore);
 activities::impl_activity_store!(PgStore);
 quality::impl_quality_store!(SqliteStore);
 quality::impl_quality_store!(PgStore);
+contribution::impl_contribution_store!(SqliteStore);
+contribution::impl_contribution_store!(PgStore);
 
 /// Runs the embedded migrations, after refusing a database that has migrations this build does
 /// not know: an older Gongshu must not run against a schema it does not understand.

@@ -954,6 +954,7 @@ async fn story(store: DynStore) -> String {
     points(&store, &staff, &admin).await;
     activities(&store, &staff).await;
     access_log(&store).await;
+    contribution(&store, &transport, &staff).await;
 
     // The name is free again; the caller's "kept" check reads this one back.
     store
@@ -2223,6 +2224,189 @@ async fn access_log(store: &DynStore) {
             }
         ]
     );
+}
+
+/// The contribution index's reads: versions and usage in a period, the latest version of each
+/// resource at a moment with its quality, demands due; and the incentive reports, once per
+/// period and kind.
+async fn contribution(store: &DynStore, transport: &Organization, staff: &User) {
+    const T9: i64 = T0 + 900 * MINUTE;
+    let d = store
+        .create_dataset(NewDataset {
+            name: "metro-flows".into(),
+            org_id: transport.id.clone(),
+            meta: meta("地铁客流", OpeningType::Unconditional),
+            grade: Grade::L1,
+            now: T9,
+        })
+        .await
+        .unwrap();
+    let r = store
+        .create_resource(NewResource {
+            dataset_id: d.id.clone(),
+            name: "flows".into(),
+            description: String::new(),
+            now: T9,
+        })
+        .await
+        .unwrap();
+    let v1 = store
+        .publish_version(NewVersion {
+            row_count: 10,
+            ..new_version(&r.id, "versions/metro-1.parquet", vec![], T9 + 1)
+        })
+        .await
+        .unwrap();
+    store
+        .publish_version(NewVersion {
+            row_count: 20,
+            ..new_version(&r.id, "versions/metro-2.parquet", vec![], T9 + 5)
+        })
+        .await
+        .unwrap();
+    store
+        .put_version_quality(&VersionQuality {
+            version_id: v1.id.clone(),
+            dataset_id: d.id.clone(),
+            resource_id: r.id.clone(),
+            rows: 10,
+            measured_at: T9 + 1,
+            score: 82.5,
+            letter: "B".into(),
+            measures: model::quality::VersionMeasures {
+                rows: 10,
+                columns: Vec::new(),
+                rows_checked: 10,
+                duplicate_rows: 0,
+                columns_added: Vec::new(),
+                columns_removed: Vec::new(),
+                columns_retyped: Vec::new(),
+                has_previous: false,
+            },
+            assessment: model::quality::assess([1.0; 4], 1.0, 0.5, Vec::new()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.versions_between(T9, T9 + 10).await.unwrap(),
+        [(d.id.clone(), 2)]
+    );
+    assert!(store
+        .versions_between(T9 + 6, T9 + 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let at = |facts: Vec<LatestVersionFact>| -> Vec<(i64, Option<f64>)> {
+        facts
+            .into_iter()
+            .filter(|f| f.dataset_id == d.id)
+            .map(|f| (f.rows, f.score))
+            .collect()
+    };
+    assert_eq!(
+        at(store.latest_versions_at(T9 + 2).await.unwrap()),
+        [(10, Some(82.5))]
+    );
+    assert_eq!(
+        at(store.latest_versions_at(T9 + 6).await.unwrap()),
+        [(20, None)]
+    );
+    assert!(at(store.latest_versions_at(T9).await.unwrap()).is_empty());
+    assert!(store
+        .dataset_facts()
+        .await
+        .unwrap()
+        .iter()
+        .any(|f| f.id == d.id && f.name == "metro-flows" && f.org_id == transport.id));
+
+    // Usage: leaves by dataset and kind, with the rows a data leaf delivered.
+    let size = store.log_size().await.unwrap();
+    let leaf = |i: i64, kind: &str, rows: Option<i64>| NewLogEntry {
+        data: match rows {
+            Some(n) => format!("{{\"n\":{i},\"rows\":{n}}}"),
+            None => format!("{{\"n\":{i}}}"),
+        },
+        kind: kind.into(),
+        dataset: Some("metro-flows".into()),
+        created_at: T9 + i,
+        salt: format!("{i:064x}"),
+        detail: "{}".into(),
+    };
+    store
+        .log_append(
+            size,
+            &[
+                leaf(1, "data.download", Some(25)),
+                leaf(2, "data.download", Some(5)),
+                leaf(3, "application.submitted", None),
+            ],
+            1_000,
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut usage = store.usage_between(T9, T9 + 10).await.unwrap();
+    usage.sort_by(|a, b| a.kind.cmp(&b.kind));
+    assert_eq!(
+        usage,
+        [
+            UsageCount {
+                dataset: "metro-flows".into(),
+                kind: "application.submitted".into(),
+                count: 1,
+                rows: 0
+            },
+            UsageCount {
+                dataset: "metro-flows".into(),
+                kind: "data.download".into(),
+                count: 2,
+                rows: 30
+            }
+        ]
+    );
+    assert!(store.results_between(T9, T9 + 10).await.unwrap().is_empty());
+    for d in store
+        .demands_due_between(0, i64::MAX, i64::MAX)
+        .await
+        .unwrap()
+    {
+        assert!(d.on_time <= d.due && d.due > 0, "{d:?}");
+    }
+
+    // Incentive reports: once per period and kind; the leaf's index is kept.
+    let report = IncentiveReport {
+        id: "r1".into(),
+        period: "2026-11".into(),
+        kind: "enterprise".into(),
+        sha256: "cd".repeat(32),
+        body: "rank,name\n1,x\n".into(),
+        entries: 1,
+        published_by: staff.id.clone(),
+        published_at: T9,
+        log_index: None,
+    };
+    store.put_incentive_report(&report).await.unwrap();
+    conflict_on(
+        store
+            .put_incentive_report(&IncentiveReport {
+                id: "r2".into(),
+                ..report.clone()
+            })
+            .await,
+        "period",
+    );
+    store.set_incentive_report_log_index("r1", 7).await.unwrap();
+    not_found(store.set_incentive_report_log_index("nope", 7).await);
+    let kept = store.get_incentive_report("r1").await.unwrap();
+    assert_eq!(
+        kept,
+        IncentiveReport {
+            log_index: Some(7),
+            ..report
+        }
+    );
+    assert_eq!(store.incentive_reports().await.unwrap(), [kept]);
+    not_found(store.get_incentive_report("nope").await);
 }
 
 /// Data demands: filing, listing with filters and orders, supports counted once per user,

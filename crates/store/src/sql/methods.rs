@@ -2306,15 +2306,20 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await?;
                 for (i, e) in entries.iter().enumerate() {
                     let idx = start + i as i64;
+                    // The rows a data leaf delivered, repeated for usage sums.
+                    let rows = serde_json::from_str::<serde_json::Value>(&e.data)
+                        .ok()
+                        .and_then(|v| v.get("rows").and_then(serde_json::Value::as_i64));
                     sqlx::query(
-                        "INSERT INTO log_leaves (idx, data, kind, dataset, created_at) \
-                         VALUES ($1, $2, $3, $4, $5)",
+                        "INSERT INTO log_leaves (idx, data, kind, dataset, created_at, rows) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
                     )
                     .bind(idx)
                     .bind(&e.data)
                     .bind(&e.kind)
                     .bind(&e.dataset)
                     .bind(e.created_at)
+                    .bind(rows)
                     .execute(&mut *tx)
                     .await
                     .map_err(taken)?;
