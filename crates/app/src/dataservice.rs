@@ -391,6 +391,7 @@ pub async fn deliver(
             client: asker.client,
             purpose,
             rows: Some(rows),
+            digest: None,
             detail: json!({
                 "request": delivery.request,
                 "resource": access.resource.name,

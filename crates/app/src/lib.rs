@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod consultations;
+pub mod contribution;
 pub mod dataservice;
 mod demand_stats;
 pub mod demands;

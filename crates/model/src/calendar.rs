@@ -16,9 +16,36 @@ pub fn cst_day_start(day: i64) -> i64 {
     day * DAY_MS - CST_OFFSET_MS
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (`month` 1–12, `day` 1–31).
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    // Howard Hinnant's days-from-civil algorithm.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The Unix-millisecond time at which a date begins in China Standard Time.
+pub fn cst_date_start(year: i64, month: i64, day: i64) -> i64 {
+    cst_day_start(days_from_civil(year, month, day))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_count_from_1970() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        // 2026-11-27T08:00:00Z is 16:00 in Beijing, that day.
+        assert_eq!(cst_day(1_795_766_400_123), days_from_civil(2026, 11, 27));
+        assert_eq!(cst_date_start(1970, 1, 2), 16 * 3_600_000);
+    }
 
     #[test]
     fn days_turn_at_midnight_in_china() {

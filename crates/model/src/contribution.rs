@@ -37,7 +37,111 @@
 //! Q_A = 0.9, Q_B = 0.6; U_A = 1, U_B = 0; R_A = 1, R_B = 0.5. Index A = 100 × (0.25 + 0.27 +
 //! 0.25 + 0.2) = 97, B = 100 × (0.125 + 0.18 + 0 + 0.1) = 40.5.
 
+use crate::calendar::{cst_date_start, DAY_MS};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A period of the index: a month (`2026-11`), a quarter (`2026-Q4`) or a year (`2026`), in
+/// China Standard Time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Period {
+    /// A month, 1–12.
+    Month(i64, i64),
+    /// A quarter, 1–4.
+    Quarter(i64, i64),
+    /// A year.
+    Year(i64),
+}
+
+impl Period {
+    /// Start (inclusive) and end (exclusive), Unix ms.
+    pub fn bounds(self) -> (i64, i64) {
+        match self {
+            Period::Month(y, m) => {
+                let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                (cst_date_start(y, m, 1), cst_date_start(ny, nm, 1))
+            }
+            Period::Quarter(y, q) => {
+                let m = (q - 1) * 3 + 1;
+                let (ny, nm) = if q == 4 { (y + 1, 1) } else { (y, m + 3) };
+                (cst_date_start(y, m, 1), cst_date_start(ny, nm, 1))
+            }
+            Period::Year(y) => (cst_date_start(y, 1, 1), cst_date_start(y + 1, 1, 1)),
+        }
+    }
+
+    /// Days of the period that have passed at `now` (all of them once it is over).
+    pub fn elapsed_days(self, now: i64) -> f64 {
+        let (from, to) = self.bounds();
+        ((now.min(to) - from).max(0)) as f64 / DAY_MS as f64
+    }
+
+    /// The month of a time, in China Standard Time.
+    pub fn month_of(ms: i64) -> Period {
+        let m = crate::feedback::cst_month(ms);
+        Period::Month(m / 100, m % 100)
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Period::Month(y, m) => write!(f, "{y:04}-{m:02}"),
+            Period::Quarter(y, q) => write!(f, "{y:04}-Q{q}"),
+            Period::Year(y) => write!(f, "{y:04}"),
+        }
+    }
+}
+
+/// A period that is not `YYYY-MM`, `YYYY-Qn` or `YYYY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadPeriod;
+
+impl fmt::Display for BadPeriod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a period is a month (2026-11), a quarter (2026-Q4) or a year (2026)")
+    }
+}
+
+impl FromStr for Period {
+    type Err = BadPeriod;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let year = |y: &str| -> Result<i64, BadPeriod> {
+            match y.parse::<i64>() {
+                Ok(y) if y.to_string().len() == 4 && (1970..=9999).contains(&y) => Ok(y),
+                _ => Err(BadPeriod),
+            }
+        };
+        match s.split_once('-') {
+            None => Ok(Period::Year(year(s)?)),
+            Some((y, rest)) => {
+                let y = year(y)?;
+                if let Some(q) = rest.strip_prefix('Q').or_else(|| rest.strip_prefix('q')) {
+                    match q.parse::<i64>() {
+                        Ok(q) if (1..=4).contains(&q) && q.to_string() == q_text(q, rest) => {
+                            Ok(Period::Quarter(y, q))
+                        }
+                        _ => Err(BadPeriod),
+                    }
+                } else {
+                    match rest.parse::<i64>() {
+                        Ok(m) if (1..=12).contains(&m) && rest.len() == 2 => {
+                            Ok(Period::Month(y, m))
+                        }
+                        _ => Err(BadPeriod),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The digits after `Q` as written (so `Q04` is refused).
+fn q_text(_q: i64, rest: &str) -> String {
+    rest[1..].to_string()
+}
 
 /// Weights of the usage events in `u`.
 pub const USAGE_WEIGHTS: Usage = Usage {
@@ -327,6 +431,43 @@ mod tests {
         assert_eq!(expected_versions(30.0, 92.0), 1);
         assert_eq!(expected_versions(30.0, 1.0), 30);
         assert_eq!(expected_versions(30.0, 0.0), 0);
+    }
+
+    #[test]
+    fn periods() {
+        let p: Period = "2026-11".parse().unwrap();
+        assert_eq!(p, Period::Month(2026, 11));
+        assert_eq!(p.to_string(), "2026-11");
+        let (from, to) = p.bounds();
+        assert_eq!(to - from, 30 * DAY_MS);
+        assert_eq!(from, cst_date_start(2026, 11, 1));
+        let q: Period = "2026-Q4".parse().unwrap();
+        assert_eq!(
+            q.bounds(),
+            (cst_date_start(2026, 10, 1), cst_date_start(2027, 1, 1))
+        );
+        assert_eq!(q.to_string(), "2026-Q4");
+        let y: Period = "2026".parse().unwrap();
+        assert_eq!(y.bounds().1 - y.bounds().0, 365 * DAY_MS);
+        assert_eq!(
+            Period::Month(2026, 12).bounds().1,
+            cst_date_start(2027, 1, 1)
+        );
+        for bad in [
+            "",
+            "26",
+            "2026-13",
+            "2026-1",
+            "2026-Q5",
+            "2026-Q04",
+            "x",
+            "2026-11-01",
+        ] {
+            assert_eq!(bad.parse::<Period>(), Err(BadPeriod), "{bad}");
+        }
+        assert_eq!(p.elapsed_days(from + 3 * DAY_MS), 3.0);
+        assert_eq!(p.elapsed_days(to + DAY_MS), 30.0);
+        assert_eq!(Period::month_of(from + DAY_MS), p);
     }
 
     #[test]

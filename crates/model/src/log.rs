@@ -91,6 +91,8 @@ string_enum! {
         PointsRedeemed => "points.redeemed", "积分兑换", "Points redeemed";
         /// The authority cancelled a redemption and gave the points back.
         RedemptionCancelled => "points.redemption_cancelled", "撤销兑换", "Redemption cancelled";
+        /// The authority published an incentive report; the leaf carries its SHA-256.
+        IncentiveReportPublished => "incentive.published", "发布激励报告", "Incentive report published";
         /// An auditor read the private detail of an entry.
         DetailRead => "audit.detail_read", "审计查阅", "Detail read by auditor";
     }
@@ -129,6 +131,10 @@ pub struct Leaf {
     /// Rows delivered, for data access.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<u64>,
+    /// Hex SHA-256 of a document the event published (an incentive report), so that anyone
+    /// holding the document can check that it is the one published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
     /// Hex SHA-256 of (salt ‖ detail record): binds the private detail without revealing it.
     pub commitment: String,
 }
@@ -160,6 +166,7 @@ mod tests {
             actor: "anonymous".into(),
             purpose: None,
             rows: Some(20),
+            digest: None,
             commitment: "00".repeat(32),
         };
         let line = leaf.to_line();

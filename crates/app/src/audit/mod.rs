@@ -41,6 +41,8 @@ pub struct Event<'a> {
     pub purpose: Option<PurposeCategory>,
     /// Rows delivered, for data access.
     pub rows: Option<u64>,
+    /// Hex SHA-256 of a document the event published, shown in the public leaf.
+    pub digest: Option<String>,
     /// Everything else about the event, recorded privately (the full query, ids, reasons).
     pub detail: Value,
 }
@@ -55,6 +57,7 @@ impl<'a> Event<'a> {
             client: None,
             purpose: None,
             rows: None,
+            digest: None,
             detail: Value::Null,
         }
     }
@@ -208,6 +211,7 @@ impl AuditLog {
             actor: self.actor_label(event.actor).await?,
             purpose: event.purpose.map(|p| p.code().to_string()),
             rows: event.rows,
+            digest: event.digest,
             commitment: commitment(&salt, &detail),
         };
         let data = leaf.to_line();

@@ -4,6 +4,7 @@ mod accounts;
 mod activities;
 mod applications;
 mod consultations;
+mod contribution;
 pub mod data;
 mod datasets;
 mod demands;
@@ -35,4 +36,5 @@ pub fn router() -> Router<SharedState> {
         .merge(points::router())
         .merge(activities::router())
         .merge(quality::router())
+        .merge(contribution::router())
 }

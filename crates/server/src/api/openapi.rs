@@ -7,8 +7,8 @@
 
 use super::schemas::*;
 use super::{
-    accounts, activities, applications, consultations, data, datasets, demands, feedback, points,
-    quality, requests,
+    accounts, activities, applications, consultations, contribution, data, datasets, demands,
+    feedback, points, quality, requests,
 };
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -132,13 +132,18 @@ use utoipa::{Modify, OpenApi};
         activities::show,
         activities::attempt,
         quality::show,
+        contribution::index,
+        contribution::reports,
+        contribution::publish,
+        contribution::report,
+        contribution::report_csv,
         crate::log::detail,
         crate::interop::opening_list::opening_list,
     ),
     components(schemas(
         ErrorBody, ErrorType, Role, OrgKind, Domain, Grade, OpeningType, Importance, Mode,
         PurposeCategory, ResultKind, ApplicationStatus, ReviewStep, RequestStatus, GrantState,
-        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption, FeedbackStatus, FeedbackEvent, AttributeType, PointsRule, EntryKind, TaskKind, QualityDimension,
+        FilterOp, Literal, Filters, Binary, DemandStatus, RejectionReason, Ownership, EnterpriseSize, Audience, Phase, Stance, Adoption, FeedbackStatus, FeedbackEvent, AttributeType, PointsRule, EntryKind, TaskKind, QualityDimension, OrgGroup,
     )),
     modifiers(&BearerToken),
     tags(
@@ -152,6 +157,7 @@ use utoipa::{Modify, OpenApi};
         (name = "consultations", description = "Policy consultations (意见征集): drafts in articles, comments with a stance, answers after the close, and the published result."),
         (name = "feedback", description = "Feedback on public services (诉求反馈): submitted by anyone, answered in public by the department responsible, rated by the submitter; the same data as Open311 GeoReport v2 at /open311/v2/."),
         (name = "points", description = "Points (积分): verified outcomes earn points, activities with tasks and quizzes, the reward catalog, atomic redemption, and the opt-in leaderboard."),
+        (name = "contribution", description = "The contribution index (贡献指数) of enterprises and departments, and the incentive reports the authority publishes, each with its SHA-256 in the access log."),
         (name = "log", description = "The private detail behind access-log entries, for auditors."),
         (name = "catalog", description = "The opening list (开放清单)."),
     )

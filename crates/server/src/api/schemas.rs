@@ -2464,3 +2464,80 @@ pub struct QualityView {
     /// The interval between versions the declared frequency promises, in days.
     interval_days: Option<f64>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// The contribution index and incentive reports (C9).
+
+code_enum! {
+    /// Which organizations are ranked together.
+    OrgGroup => ["enterprise", "department"].into_iter()
+}
+
+/// Usage of an organization's datasets in the period.
+#[derive(ToSchema)]
+pub struct ContributionUsage {
+    previews: i64,
+    queries: i64,
+    downloads: i64,
+    /// Rows delivered by previews, queries and downloads.
+    rows: i64,
+    applications: i64,
+    grants: i64,
+    results: i64,
+    demands_fulfilled: i64,
+}
+
+/// The figures an organization's index is computed from.
+#[derive(ToSchema)]
+pub struct OrgFigures {
+    org_id: String,
+    name: String,
+    title: String,
+    datasets: i64,
+    rows: i64,
+    versions: i64,
+    quality_row_sum: f64,
+    quality_rows: i64,
+    usage: ContributionUsage,
+    versions_on_time: i64,
+    versions_expected: i64,
+    demands_due: i64,
+    demands_on_time: i64,
+}
+
+/// One ranked organization.
+#[derive(ToSchema)]
+pub struct RankedOrg {
+    rank: i64,
+    figures: OrgFigures,
+    volume: f64,
+    quality: f64,
+    usage: f64,
+    regularity: f64,
+    /// Departments only.
+    responsiveness: Option<f64>,
+    /// 0 to 100.
+    index: f64,
+}
+
+/// The ranked index of a group for a period.
+#[derive(ToSchema)]
+pub struct Leaderboard {
+    period: String,
+    kind: OrgGroup,
+    entries: Vec<RankedOrg>,
+}
+
+/// A published incentive report.
+#[derive(ToSchema)]
+pub struct IncentiveReport {
+    id: String,
+    period: String,
+    kind: OrgGroup,
+    /// Hex SHA-256 of the CSV, also in the access-log leaf `log_index`.
+    sha256: String,
+    entries: i64,
+    published_by: String,
+    published_at: i64,
+    log_index: Option<i64>,
+}

@@ -7,6 +7,7 @@ mod activity;
 mod campaigns;
 mod charts;
 mod consultations;
+mod contribution;
 mod datasets;
 mod demand_stats;
 mod demands;
@@ -39,6 +40,7 @@ pub fn router() -> Router<SharedState> {
         .merge(points::router())
         .merge(campaigns::router())
         .merge(quality::router())
+        .merge(contribution::router())
         .merge(demand_stats::router())
         .merge(access::router())
         .merge(log::router())

@@ -9,6 +9,7 @@ mod adversarial;
 mod catalog;
 mod ckan;
 mod consultations;
+mod contribution;
 mod datarequests;
 mod demands;
 mod demo;
