@@ -456,6 +456,17 @@ test('a signed-in citizen reports a problem; its answer and rating earn points; 
   await visitor.goto(`${base}/lang/en?next=/points/rules`);
   await assertAccessible(visitor);
   assert.match(await visitor.textContent('main table'), /Feedback resolved/);
+  // Quality and contribution: a dataset's quality section, the leaderboard, the formulas.
+  await visitor.goto(`${base}/dataset/qiantang-deliveries`);
+  await assertAccessible(visitor);
+  assert.equal(await visitor.locator('#quality-history tbody tr').count(), 3);
+  await visitor.goto(`${base}/contribution`);
+  await assertAccessible(visitor);
+  assert.match(await visitor.textContent('#contribution'), /Hangzhou|杭州/);
+  for (const path of ['/contribution/formula', '/quality']) {
+    await visitor.goto(`${base}${path}`);
+    await assertAccessible(visitor);
+  }
 
   // The authority sees the redemptions with their codes and cancels one: the points come back.
   const adminCtx = await browser.newContext();

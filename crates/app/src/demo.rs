@@ -73,6 +73,13 @@ pub const USERS: &[DemoUser] = &[
         display: "西湖科技 陈经理",
     },
     DemoUser {
+        username: "logistics",
+        password: "logistics-demo-2026",
+        role: Role::Enterprise,
+        org: Some("qiantang-logistics"),
+        display: "钱塘物流 周主管",
+    },
+    DemoUser {
         username: "citizen",
         password: "citizen-demo-2026",
         role: Role::Citizen,
@@ -177,7 +184,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
         );
     }
     let now = now_ms();
-    let orgs: [(&str, &str, OrgKind, Option<String>); 6] = [
+    let orgs: [(&str, &str, OrgKind, Option<String>); 7] = [
         ("data-bureau", "市数据资源管理局", OrgKind::Authority, None),
         ("transport", "市交通运输局", OrgKind::Department, None),
         ("health", "市卫生健康委员会", OrgKind::Department, None),
@@ -188,6 +195,12 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
             "杭州西湖数智科技有限公司",
             OrgKind::Enterprise,
             Some(uscc("91330106MA2B3C4D5")),
+        ),
+        (
+            "qiantang-logistics",
+            "杭州钱塘物流科技有限公司",
+            OrgKind::Enterprise,
+            Some(uscc("91330114MA2H7K8L9")),
         ),
     ];
     for (name, title, kind, code) in orgs {
@@ -569,6 +582,60 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
     catalog::set_column_grade(app, &u, &d, &resource, "平均月薪", Grade::L2, "", now_ms())
         .await
         .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
+
+    // 8b. A second enterprise whose monthly data improved version by version: the first upload
+    // has empty cells, placeholders among the numbers and repeated rows; the third is clean.
+    // The quality history and the contribution leaderboard show the difference.
+    let (u, d) = dataset(app, Spec {
+        name: "qiantang-deliveries", org_user: "logistics", title: "钱塘区快递派送量",
+        description: "企业贡献数据：各街道每日快递派送量与平均时效。Contributed by an enterprise: daily parcel deliveries by subdistrict.",
+        themes: &["经济建设"], tags: &["物流", "企业数据"], frequency: "monthly",
+        domain: Domain::Enterprise, opening: OpeningType::Unconditional, importance: Importance::Ordinary,
+    }).await?;
+    let streets = [
+        "白杨街道",
+        "下沙街道",
+        "河庄街道",
+        "义蓬街道",
+        "新湾街道",
+        "临江街道",
+    ];
+    // (every n-th street empty, every n-th time empty, every n-th count a placeholder, rows
+    // repeated at the end); the counts stay mostly numbers, so the placeholders are invalid.
+    let rounds = [(2, 3, 6, 150), (10, 0, 12, 10), (0, 0, 300, 0)];
+    for (round, (gaps, time_gaps, placeholders, repeats)) in rounds.into_iter().enumerate() {
+        let mut text = String::from("日期,街道,派送量,平均时效（小时）\n");
+        for i in 0..300u32 {
+            let street = if gaps > 0 && i % gaps == 0 {
+                ""
+            } else {
+                streets[(i % 6) as usize]
+            };
+            let count = if i % placeholders == 0 {
+                "待统计".to_string()
+            } else {
+                (800 + g.below(1200)).to_string()
+            };
+            let hours = if time_gaps > 0 && i % time_gaps == 1 {
+                String::new()
+            } else {
+                format!("{:.1}", 6.0 + g.below(180) as f64 / 10.0)
+            };
+            let _ = writeln!(
+                text,
+                "2026-{:02}-{:02},{street},{count},{hours}",
+                9 + round,
+                1 + i / 12 % 28,
+            );
+        }
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        for r in 0..repeats {
+            let _ = writeln!(text, "{}", lines[1 + r]);
+        }
+        let file = dir.join(format!("deliveries-{round}.csv"));
+        std::fs::write(&file, text)?;
+        upload(app, &u, &d, "daily", &file).await?;
+    }
 
     applications(app).await?;
     demands(app).await?;

@@ -295,3 +295,46 @@ async fn demo_results_are_accepted_on_the_dataset_page() {
     assert_eq!(html.matches("已认可</span>").count(), 2, "{html}");
     assert!(!html.contains("action=\"/access/results/"), "{html}");
 }
+
+#[tokio::test]
+async fn demo_enterprises_differ_in_quality_and_fill_the_leaderboard() {
+    let s = TestServer::start_with(|c| {
+        c.demo = true;
+        c.max_upload_bytes = 64 << 20;
+    })
+    .await;
+    let (_, q) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets/qiantang-deliveries/quality"),
+        None,
+        None,
+    )
+    .await;
+    let scores: Vec<f64> = q["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(scores.len(), 3, "{q}");
+    assert!(scores[0] < scores[1] && scores[1] < scores[2], "{scores:?}");
+    assert!(scores[0] < 90.0 && scores[2] >= 90.0, "{scores:?}");
+    let (_, board) = call(
+        Method::GET,
+        &s.url("/api/v1/contribution?kind=enterprise"),
+        None,
+        None,
+    )
+    .await;
+    let names: Vec<&str> = board["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["figures"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{board}");
+    assert!(names.contains(&"xihu-tech") && names.contains(&"qiantang-logistics"));
+    assert!(board["entries"][0]["index"].as_f64().unwrap() > 0.0);
+    let html = page_text(&client(), s.url("/contribution")).await;
+    assert!(html.contains("杭州钱塘物流科技有限公司"), "{html}");
+}
