@@ -173,8 +173,21 @@ pub struct HistoryPoint {
 /// The quality of `dataset` now: its resources' latest versions weighted by rows, the
 /// metadata as it stands, and timeliness from the newest version's age.
 pub async fn of_dataset(app: &App, dataset: &Dataset, now: i64) -> AppResult<DatasetQuality> {
+    assess_dataset(app, dataset, now, true).await
+}
+
+async fn assess_dataset(
+    app: &App,
+    dataset: &Dataset,
+    now: i64,
+    with_history: bool,
+) -> AppResult<DatasetQuality> {
     let latest = app.store.latest_quality(&dataset.id).await?;
-    let history = app.store.dataset_quality_history(&dataset.id).await?;
+    let history = if with_history {
+        app.store.dataset_quality_history(&dataset.id).await?
+    } else {
+        Vec::new()
+    };
     let resources = app.store.list_resources(&dataset.id).await?;
     let name_of = |id: &str| {
         resources
@@ -184,9 +197,11 @@ pub async fn of_dataset(app: &App, dataset: &Dataset, now: i64) -> AppResult<Dat
             .unwrap_or_default()
     };
     let mut numbers = std::collections::HashMap::new();
-    for r in &resources {
-        for v in app.store.list_versions(&r.id).await? {
-            numbers.insert(v.id, v.number);
+    if with_history {
+        for r in &resources {
+            for v in app.store.list_versions(&r.id).await? {
+                numbers.insert(v.id, v.number);
+            }
         }
     }
     let history = history
@@ -242,7 +257,7 @@ pub async fn of_dataset(app: &App, dataset: &Dataset, now: i64) -> AppResult<Dat
 
 /// Recomputes a dataset's score now and keeps it for listings when it changed.
 pub async fn refresh_score(app: &App, dataset: &Dataset) -> AppResult<Option<f64>> {
-    let q = of_dataset(app, dataset, crate::clock::now_ms()).await?;
+    let q = assess_dataset(app, dataset, crate::clock::now_ms(), false).await?;
     let score = q.current.map(|a| a.score);
     if score != dataset.quality_score {
         app.store.set_quality_score(&dataset.id, score).await?;
@@ -255,42 +270,17 @@ pub async fn refresh_score(app: &App, dataset: &Dataset) -> AppResult<Option<f64
 /// refreshes every dataset's score (timeliness changes with the day). Returns the versions
 /// measured.
 pub async fn catch_up(app: &App) -> AppResult<usize> {
-    let mut measured = 0;
-    let mut offset = 0;
-    loop {
-        let page = app
-            .store
-            .list_datasets(&store::DatasetFilter {
-                offset,
-                limit: 500,
-                ..Default::default()
-            })
-            .await?;
-        let datasets = page.0;
-        if datasets.is_empty() {
-            break;
-        }
-        offset += datasets.len() as i64;
-        for dataset in &datasets {
-            let known: std::collections::HashSet<String> = app
-                .store
-                .dataset_quality_history(&dataset.id)
-                .await?
-                .into_iter()
-                .map(|q| q.version_id)
-                .collect();
-            for r in app.store.list_resources(&dataset.id).await? {
-                let mut versions = app.store.list_versions(&r.id).await?;
-                versions.sort_by_key(|v| v.number);
-                for v in versions.iter().filter(|v| !known.contains(&v.id)) {
-                    record(app, dataset, v, 0, 0).await?;
-                    measured += 1;
-                }
-            }
-            refresh_score(app, dataset).await?;
-        }
+    let missing = app.store.versions_without_quality().await?;
+    for (dataset_id, version_id) in &missing {
+        let dataset = app.store.get_dataset(dataset_id).await?;
+        let version = app.store.get_version(version_id).await?;
+        record(app, &dataset, &version, 0, 0).await?;
     }
-    Ok(measured)
+    for fact in app.store.dataset_facts().await? {
+        let dataset = app.store.get_dataset(&fact.id).await?;
+        refresh_score(app, &dataset).await?;
+    }
+    Ok(missing.len())
 }
 
 /// One dimension as the API and the portal show it.

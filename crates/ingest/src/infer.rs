@@ -174,6 +174,15 @@ impl Inference {
         }
     }
 
+    /// Without the shape counts of the quality measures (a benchmark's baseline).
+    pub(crate) fn measuring(mut self, on: bool) -> Self {
+        if !on {
+            self.shape.numbers = None;
+            self.shape.temporal = None;
+        }
+        self
+    }
+
     /// Takes one non-empty, trimmed value.
     pub(crate) fn observe(&mut self, v: &str) {
         self.values += 1;
@@ -244,6 +253,10 @@ impl Inference {
         let number = self.int.is_some() || self.float.is_some();
         let temporal = self.date.is_some() || self.timestamp.is_some();
         let strictness = self.strictness;
+        if self.shape.numbers.is_none() && self.shape.temporal.is_none() {
+            self.observe_text(v);
+            return;
+        }
         self.shape.observe(
             || number || value::parse_float(v, strictness).is_some(),
             || {

@@ -88,6 +88,7 @@ use columns::Columns;
 use encoding::TextEncoding;
 use infer::ColumnType;
 use output::{Converter, Published};
+pub use profile::set_quality_measures;
 use profile::{ColumnProfiler, RowHashes};
 use progress::Progress;
 use serde::Serialize;

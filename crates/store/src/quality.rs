@@ -38,6 +38,8 @@ pub trait QualityStore: Send + Sync {
     async fn dataset_quality_history(&self, dataset_id: &str) -> Result<Vec<VersionQuality>>;
     /// The latest version's quality of each resource of a dataset.
     async fn latest_quality(&self, dataset_id: &str) -> Result<Vec<VersionQuality>>;
+    /// Versions without a quality record, oldest first: (dataset id, version id).
+    async fn versions_without_quality(&self) -> Result<Vec<(String, String)>>;
     /// Sets the dataset's current score (`None`: not measured).
     async fn set_quality_score(&self, dataset_id: &str, score: Option<f64>) -> Result<()>;
 }

@@ -732,6 +732,9 @@ async fn story(store: DynStore) -> String {
         }
     };
     let (q1, q2) = (quality(&v1, 71.5), quality(&v2, 93.25));
+    let unmeasured = store.versions_without_quality().await.unwrap();
+    assert!(unmeasured.contains(&(bus.id.clone(), v1.id.clone())));
+    assert!(unmeasured.contains(&(bus.id.clone(), v2.id.clone())));
     store.put_version_quality(&q1).await.unwrap();
     store.put_version_quality(&q2).await.unwrap();
     conflict_on(store.put_version_quality(&q2).await, "version_id");
@@ -740,6 +743,9 @@ async fn story(store: DynStore) -> String {
         [q1.clone(), q2.clone()]
     );
     assert_eq!(store.latest_quality(&bus.id).await.unwrap(), [q2.clone()]);
+    let unmeasured = store.versions_without_quality().await.unwrap();
+    assert!(!unmeasured.iter().any(|(_, v)| v == &v1.id || v == &v2.id));
+
     assert!(store.latest_quality("nope").await.unwrap().is_empty());
     store.set_quality_score(&bus.id, Some(88.5)).await.unwrap();
     assert_eq!(

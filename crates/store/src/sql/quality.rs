@@ -82,6 +82,20 @@ macro_rules! impl_quality_store {
                 .collect()
             }
 
+            async fn versions_without_quality(&self) -> Result<Vec<(String, String)>> {
+                sqlx::query(
+                    "SELECT r.dataset_id, v.id FROM versions v \
+                     JOIN resources r ON r.id = v.resource_id \
+                     LEFT JOIN version_quality q ON q.version_id = v.id \
+                     WHERE q.version_id IS NULL ORDER BY v.created_at, v.number",
+                )
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.text("dataset_id")?, r.text("id")?)))
+                .collect()
+            }
+
             async fn set_quality_score(&self, dataset_id: &str, score: Option<f64>) -> Result<()> {
                 let done = sqlx::query("UPDATE datasets SET quality_score = $1 WHERE id = $2")
                     .bind(score)
