@@ -158,27 +158,15 @@ pub async fn compute(app: &App, period: Period, group: Group) -> AppResult<Leade
         }
     }
     // Usage in the period, from the access log's leaves and the reported results.
-    for u in app.store.usage_between(from, to).await? {
+    let (first, last) = period.months();
+    for u in app.store.usage_in_months(first, last).await? {
         let Some(id) = by_slug.get(u.dataset.as_str()) else {
             continue;
         };
         let Some(f) = org_of.get(id).and_then(|org| figures.get_mut(*org)) else {
             continue;
         };
-        let n = u.count.max(0) as u64;
-        let usage = &mut f.usage;
-        match u.kind.as_str() {
-            "data.preview" => usage.previews += n,
-            "data.query" | "data.aggregate" | "data.sql" | "data.datastore" => usage.queries += n,
-            "data.download" => usage.downloads += n,
-            "application.submitted" => usage.applications += n,
-            "application.approved" => usage.grants += n,
-            "demand.fulfilled" => usage.demands_fulfilled += n,
-            _ => {}
-        }
-        if u.kind.starts_with("data.") {
-            usage.rows += u.rows.max(0) as u64;
-        }
+        add_leaves(&mut f.usage, &u.kind, u.count, u.rows);
     }
     for (dataset_id, n) in app.store.results_between(from, to).await? {
         if let Some(f) = org_of
@@ -371,5 +359,61 @@ pub async fn report(app: &App, id: &str) -> AppResult<IncentiveReport> {
             "There is no such incentive report.",
         )),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The usage of one dataset in a period.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetUsage {
+    /// The dataset's slug.
+    pub dataset: String,
+    /// The period, as text.
+    pub period: String,
+    /// Previews, queries, downloads, rows delivered, applications, grants issued, results
+    /// reported and demands fulfilled, from the access log's leaves and the reported results.
+    pub usage: Usage,
+}
+
+/// How a dataset was used in a period (the figures the contribution index sums per
+/// organization).
+pub async fn dataset_usage(
+    app: &App,
+    dataset: &store::Dataset,
+    period: Period,
+) -> AppResult<DatasetUsage> {
+    let (from, to) = period.bounds();
+    let mut usage = Usage::default();
+    let (first, last) = period.months();
+    for u in app.store.usage_in_months(first, last).await? {
+        if u.dataset == dataset.name {
+            add_leaves(&mut usage, &u.kind, u.count, u.rows);
+        }
+    }
+    for (id, n) in app.store.results_between(from, to).await? {
+        if id == dataset.id {
+            usage.results += n.max(0) as u64;
+        }
+    }
+    Ok(DatasetUsage {
+        dataset: dataset.name.clone(),
+        period: period.to_string(),
+        usage,
+    })
+}
+
+/// Counts `count` leaves of `kind` (which delivered `rows`) into `usage`.
+fn add_leaves(usage: &mut Usage, kind: &str, count: i64, rows: i64) {
+    let n = count.max(0) as u64;
+    match kind {
+        "data.preview" => usage.previews += n,
+        "data.query" | "data.aggregate" | "data.sql" | "data.datastore" => usage.queries += n,
+        "data.download" => usage.downloads += n,
+        "application.submitted" => usage.applications += n,
+        "application.approved" => usage.grants += n,
+        "demand.fulfilled" => usage.demands_fulfilled += n,
+        _ => {}
+    }
+    if kind.starts_with("data.") {
+        usage.rows += rows.max(0) as u64;
     }
 }

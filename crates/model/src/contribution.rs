@@ -71,6 +71,15 @@ impl Period {
         }
     }
 
+    /// Its first and last months as `YYYYMM`.
+    pub fn months(self) -> (i64, i64) {
+        match self {
+            Period::Month(y, m) => (y * 100 + m, y * 100 + m),
+            Period::Quarter(y, q) => (y * 100 + (q - 1) * 3 + 1, y * 100 + q * 3),
+            Period::Year(y) => (y * 100 + 1, y * 100 + 12),
+        }
+    }
+
     /// Days of the period that have passed at `now` (all of them once it is over).
     pub fn elapsed_days(self, now: i64) -> f64 {
         let (from, to) = self.bounds();
@@ -468,6 +477,9 @@ mod tests {
         assert_eq!(p.elapsed_days(from + 3 * DAY_MS), 3.0);
         assert_eq!(p.elapsed_days(to + DAY_MS), 30.0);
         assert_eq!(Period::month_of(from + DAY_MS), p);
+        assert_eq!(p.months(), (202611, 202611));
+        assert_eq!(q.months(), (202610, 202612));
+        assert_eq!(y.months(), (202601, 202612));
     }
 
     #[test]

@@ -83,12 +83,14 @@ pub struct IncentiveReport {
 pub trait ContributionStore: Send + Sync {
     /// Every dataset, with its organization and frequency.
     async fn dataset_facts(&self) -> Result<Vec<DatasetFact>>;
-    /// Versions published in `[from, to)` per dataset id.
+    /// Versions published in `[from, to)` per dataset id (datasets with none may be left out or
+    /// listed with 0).
     async fn versions_between(&self, from: i64, to: i64) -> Result<Vec<(String, i64)>>;
     /// The latest version of every resource published before `at`, with its rows and score.
     async fn latest_versions_at(&self, at: i64) -> Result<Vec<LatestVersionFact>>;
-    /// Access-log leaves per dataset and kind in `[from, to)`, with the rows they delivered.
-    async fn usage_between(&self, from: i64, to: i64) -> Result<Vec<UsageCount>>;
+    /// Access-log leaves per dataset and kind in the months `first..=last` (`YYYYMM`, China
+    /// Standard Time), with the rows they delivered.
+    async fn usage_in_months(&self, first: i64, last: i64) -> Result<Vec<UsageCount>>;
     /// Results (成果) reported in `[from, to)` per dataset id.
     async fn results_between(&self, from: i64, to: i64) -> Result<Vec<(String, i64)>>;
     /// Per organization, the demands addressed to it whose deadline fell in `[from, to)` before

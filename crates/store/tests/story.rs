@@ -2293,15 +2293,24 @@ async fn contribution(store: &DynStore, transport: &Organization, staff: &User) 
         })
         .await
         .unwrap();
+    let published = |list: Vec<(String, i64)>| -> i64 {
+        list.into_iter()
+            .filter(|(id, _)| id == &d.id)
+            .map(|(_, n)| n)
+            .sum()
+    };
     assert_eq!(
-        store.versions_between(T9, T9 + 10).await.unwrap(),
-        [(d.id.clone(), 2)]
+        published(store.versions_between(T9, T9 + 10).await.unwrap()),
+        2
     );
-    assert!(store
-        .versions_between(T9 + 6, T9 + 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert_eq!(
+        published(store.versions_between(T9 + 2, T9 + 10).await.unwrap()),
+        1
+    );
+    assert_eq!(
+        published(store.versions_between(T9 + 6, T9 + 10).await.unwrap()),
+        0
+    );
     let at = |facts: Vec<LatestVersionFact>| -> Vec<(i64, Option<f64>)> {
         facts
             .into_iter()
@@ -2351,7 +2360,14 @@ async fn contribution(store: &DynStore, transport: &Organization, staff: &User) 
         )
         .await
         .unwrap();
-    let mut usage = store.usage_between(T9, T9 + 10).await.unwrap();
+    let month = model::feedback::cst_month(T9);
+    let mut usage: Vec<UsageCount> = store
+        .usage_in_months(month, month)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.dataset == "metro-flows")
+        .collect();
     usage.sort_by(|a, b| a.kind.cmp(&b.kind));
     assert_eq!(
         usage,
@@ -2370,6 +2386,12 @@ async fn contribution(store: &DynStore, transport: &Organization, staff: &User) 
             }
         ]
     );
+    assert!(store
+        .usage_in_months(month + 1, month + 1)
+        .await
+        .unwrap()
+        .iter()
+        .all(|u| u.dataset != "metro-flows"));
     assert!(store.results_between(T9, T9 + 10).await.unwrap().is_empty());
     for d in store
         .demands_due_between(0, i64::MAX, i64::MAX)

@@ -132,6 +132,7 @@ use utoipa::{Modify, OpenApi};
         activities::show,
         activities::attempt,
         quality::show,
+        quality::usage,
         contribution::index,
         contribution::reports,
         contribution::publish,

@@ -2541,3 +2541,11 @@ pub struct IncentiveReport {
     published_at: i64,
     log_index: Option<i64>,
 }
+
+/// How a dataset was used in a period.
+#[derive(ToSchema)]
+pub struct DatasetUsage {
+    dataset: String,
+    period: String,
+    usage: ContributionUsage,
+}

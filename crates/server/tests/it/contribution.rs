@@ -71,6 +71,25 @@ async fn enterprises_and_departments_are_ranked_and_reports_are_published_once()
         assert_eq!(st, StatusCode::OK, "{v}");
     }
 
+    // Per dataset and period: the three queries and the 15 rows they delivered.
+    let (st, u) = get(&s, "/api/v1/datasets/a-sales/usage").await;
+    assert_eq!(st, StatusCode::OK, "{u}");
+    assert_eq!(
+        (u["usage"]["queries"].as_i64(), u["usage"]["rows"].as_i64()),
+        (Some(3), Some(15)),
+        "{u}"
+    );
+    let (st, u) = get(&s, "/api/v1/datasets/a-sales/usage?period=2025").await;
+    assert_eq!(
+        (st, u["usage"]["queries"].as_i64()),
+        (StatusCode::OK, Some(0))
+    );
+    let (st, v) = get(&s, "/api/v1/datasets/a-sales/usage?period=soon").await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+    );
+
     let (st, board) = get(&s, "/api/v1/contribution?kind=enterprise").await;
     assert_eq!(st, StatusCode::OK, "{board}");
     let entries = board["entries"].as_array().unwrap();

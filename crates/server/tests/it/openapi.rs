@@ -60,6 +60,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/results"),
     ("POST", "/api/v1/results/{id}/accept"),
     ("GET", "/api/v1/datasets/{name}/quality"),
+    ("GET", "/api/v1/datasets/{name}/usage"),
     ("GET", "/api/v1/contribution"),
     ("GET", "/api/v1/incentive-reports"),
     ("POST", "/api/v1/incentive-reports"),

@@ -1,13 +1,26 @@
 -- The contribution index and the incentive report (C9), SQLite flavour; the same in
--- ../postgres/0012_contribution.sql but for the JSON function that fills `rows`.
+-- ../postgres/0012_contribution.sql but for the functions that read a
+-- leaf's month and rows.
 --
--- `rows` repeats the rows a data leaf delivered (the leaf's `rows` field), as `kind` and
--- `dataset` repeat theirs, so usage sums need not parse every leaf; the leaf's bytes are
--- untouched. Periods are read by time: leaves, versions and reuses get an index on it.
-ALTER TABLE log_leaves ADD COLUMN rows INTEGER;
-UPDATE log_leaves SET rows = json_extract(data, '$.rows');
-CREATE INDEX log_leaves_created ON log_leaves (created_at);
-CREATE INDEX versions_created ON versions (created_at);
+-- `usage_monthly` adds every leaf that names a dataset to its month (China Standard Time), with
+-- the rows a data leaf delivered, in the transaction that appends the leaf, so a
+-- period's usage (months, quarters and years are whole months) reads one row per dataset, kind
+-- and month instead of every leaf (bench/RESULTS.md, the contribution index at scale). A
+-- version's resource, time and number are indexed together: the versions of each resource in a
+-- period, and its latest version at a moment, are one index seek each.
+CREATE INDEX versions_resource_created ON versions (resource_id, created_at, number);
+CREATE TABLE usage_monthly (
+    month   INTEGER NOT NULL,
+    dataset TEXT    NOT NULL,
+    kind    TEXT    NOT NULL,
+    leaves  INTEGER NOT NULL,
+    rows    INTEGER NOT NULL,
+    PRIMARY KEY (month, dataset, kind)
+) STRICT;
+INSERT INTO usage_monthly (month, dataset, kind, leaves, rows)
+    SELECT CAST(strftime('%Y%m', created_at / 1000 + 28800, 'unixepoch') AS INTEGER), dataset, kind, COUNT(*), COALESCE(SUM(json_extract(data, '$.rows')), 0)
+    FROM log_leaves WHERE dataset IS NOT NULL
+    GROUP BY CAST(strftime('%Y%m', created_at / 1000 + 28800, 'unixepoch') AS INTEGER), dataset, kind;
 
 -- Published incentive reports: the exact CSV the authority published, its SHA-256 (also a
 -- leaf of the access log, whose index is kept), once per period and kind of organization.

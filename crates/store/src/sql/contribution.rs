@@ -46,10 +46,13 @@ macro_rules! impl_contribution_store {
             }
 
             async fn versions_between(&self, from: i64, to: i64) -> Result<Vec<(String, i64)>> {
+                // One seek of (resource, time) per resource, rather than a sort of every
+                // version of the period.
                 let rows = sqlx::query(
-                    "SELECT r.dataset_id AS id, COUNT(*) AS n FROM versions v \
-                     JOIN resources r ON r.id = v.resource_id \
-                     WHERE v.created_at >= $1 AND v.created_at < $2 GROUP BY r.dataset_id",
+                    "SELECT r.dataset_id AS id, \
+                     (SELECT COUNT(*) FROM versions v WHERE v.resource_id = r.id \
+                      AND v.created_at >= $1 AND v.created_at < $2) AS n \
+                     FROM resources r",
                 )
                 .bind(from)
                 .bind(to)
@@ -60,11 +63,10 @@ macro_rules! impl_contribution_store {
 
             async fn latest_versions_at(&self, at: i64) -> Result<Vec<LatestVersionFact>> {
                 sqlx::query(
-                    "SELECT r.dataset_id, v.row_count, q.score \
-                     FROM (SELECT resource_id, MAX(number) AS number FROM versions \
-                           WHERE created_at < $1 GROUP BY resource_id) l \
-                     JOIN versions v ON v.resource_id = l.resource_id AND v.number = l.number \
-                     JOIN resources r ON r.id = v.resource_id \
+                    "SELECT r.dataset_id, v.row_count, q.score FROM resources r \
+                     JOIN versions v ON v.id = (SELECT l.id FROM versions l \
+                       WHERE l.resource_id = r.id AND l.created_at < $1 \
+                       ORDER BY l.created_at DESC, l.number DESC LIMIT 1) \
                      LEFT JOIN version_quality q ON q.version_id = v.id",
                 )
                 .bind(at)
@@ -81,14 +83,15 @@ macro_rules! impl_contribution_store {
                 .collect()
             }
 
-            async fn usage_between(&self, from: i64, to: i64) -> Result<Vec<UsageCount>> {
+            async fn usage_in_months(&self, first: i64, last: i64) -> Result<Vec<UsageCount>> {
                 sqlx::query(
-                    "SELECT dataset, kind, COUNT(*) AS n, CAST(COALESCE(SUM(rows), 0) AS BIGINT) AS delivered \
-                     FROM log_leaves WHERE created_at >= $1 AND created_at < $2 \
-                     AND dataset IS NOT NULL GROUP BY dataset, kind",
+                    "SELECT dataset, kind, CAST(SUM(leaves) AS BIGINT) AS n, \
+                     CAST(SUM(rows) AS BIGINT) AS delivered \
+                     FROM usage_monthly WHERE month >= $1 AND month <= $2 \
+                     GROUP BY dataset, kind",
                 )
-                .bind(from)
-                .bind(to)
+                .bind(first)
+                .bind(last)
                 .fetch_all(&self.pool)
                 .await?
                 .iter()

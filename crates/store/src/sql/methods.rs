@@ -2306,20 +2306,15 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await?;
                 for (i, e) in entries.iter().enumerate() {
                     let idx = start + i as i64;
-                    // The rows a data leaf delivered, repeated for usage sums.
-                    let rows = serde_json::from_str::<serde_json::Value>(&e.data)
-                        .ok()
-                        .and_then(|v| v.get("rows").and_then(serde_json::Value::as_i64));
                     sqlx::query(
-                        "INSERT INTO log_leaves (idx, data, kind, dataset, created_at, rows) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        "INSERT INTO log_leaves (idx, data, kind, dataset, created_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
                     )
                     .bind(idx)
                     .bind(&e.data)
                     .bind(&e.kind)
                     .bind(&e.dataset)
                     .bind(e.created_at)
-                    .bind(rows)
                     .execute(&mut *tx)
                     .await
                     .map_err(taken)?;
@@ -2341,6 +2336,26 @@ macro_rules! impl_store {
                         .execute(&mut *tx)
                         .await
                         .map_err(taken)?;
+                    // The month's usage of the dataset, with the rows a data leaf delivered.
+                    if let Some(dataset) = &e.dataset {
+                        let rows = serde_json::from_str::<serde_json::Value>(&e.data)
+                            .ok()
+                            .and_then(|v| v.get("rows").and_then(serde_json::Value::as_i64))
+                            .unwrap_or(0);
+                        sqlx::query(
+                            "INSERT INTO usage_monthly (month, dataset, kind, leaves, rows) \
+                             VALUES ($1, $2, $3, 1, $4) \
+                             ON CONFLICT (month, dataset, kind) DO UPDATE SET \
+                             leaves = usage_monthly.leaves + 1, \
+                             rows = usage_monthly.rows + excluded.rows",
+                        )
+                        .bind(model::feedback::cst_month(e.created_at))
+                        .bind(dataset)
+                        .bind(&e.kind)
+                        .bind(rows)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
                 for (i, hash) in hashes.iter().enumerate() {
                     sqlx::query("INSERT INTO log_hashes (id, hash) VALUES ($1, $2)")
