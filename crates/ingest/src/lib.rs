@@ -279,17 +279,11 @@ fn two_passes(
     progress.start_pass(0);
     // Each profiling thread takes every `PROFILE_THREADS`th column, starting at its number; it
     // keeps a profiler for every column but feeds only its own.
-    // One more thread counts duplicate rows.
-    let profile = |(profilers, rows, hashes): &mut (Vec<ColumnProfiler>, u64, RowHashes),
+    let profile = |(profilers, rows): &mut (Vec<ColumnProfiler>, u64),
                    group: usize,
                    names: &[String],
                    row: &[&str]|
      -> Result<(), IngestError> {
-        if group == PROFILE_THREADS {
-            hashes.observe(row);
-            *rows += 1;
-            return Ok(());
-        }
         // JSON introduces columns as their keys first appear; earlier rows had nulls there.
         while profilers.len() < row.len() {
             let name = &names[profilers.len()];
@@ -330,16 +324,11 @@ fn two_passes(
             read_source(req, format, encoding, size, &mut pass, sink)
         },
         Some(&mut spill),
-        (0..=PROFILE_THREADS)
-            .map(|_| (Vec::new(), 0u64, RowHashes::default()))
-            .collect(),
+        (0..PROFILE_THREADS).map(|_| (Vec::new(), 0u64)).collect(),
         profile,
     )?;
-    let mut groups = groups;
-    let duplicates = groups
-        .pop()
-        .map(|g| g.2)
-        .ok_or_else(|| IngestError::internal("the duplicate counter returned nothing"))?;
+    // The spill's thread counted the duplicate rows as it wrote them.
+    let duplicates = spill.take_duplicates();
     let rows = groups.first().map_or(0, |g| g.1);
     // Every thread holds a profiler for every column; column `i` was fed by thread
     // `i % PROFILE_THREADS`.

@@ -185,14 +185,73 @@ pub const DUPLICATE_SAMPLE_ROWS: u64 = 2_000_000;
 /// first [`DUPLICATE_SAMPLE_ROWS`] rows; memory stays under about 50 MiB.
 #[derive(Debug, Default)]
 pub(crate) struct RowHashes {
-    seen: std::collections::HashSet<u64>,
+    /// The hashes are already mixed: the set uses them as they are.
+    seen: std::collections::HashSet<u64, std::hash::BuildHasherDefault<Identity>>,
     /// Rows counted.
     pub(crate) rows: u64,
     /// Rows equal to an earlier one.
     pub(crate) duplicates: u64,
 }
 
+/// A hasher for keys that are hashes already.
+#[derive(Debug, Default)]
+pub(crate) struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 impl RowHashes {
+    /// Takes every row of a batch: each row's cells lie side by side in the batch's text, so a
+    /// row is one hash of its bytes mixed with its cell boundaries (trailing empty cells, the
+    /// nulls of a shorter row, left out).
+    pub(crate) fn observe_batch(&mut self, batch: &crate::pipeline::RowBatch) {
+        if !quality_measures() {
+            return;
+        }
+        let mut first_cell = 0;
+        let mut text_start = 0;
+        for &row_end in &batch.row_ends {
+            if self.rows >= DUPLICATE_SAMPLE_ROWS {
+                return;
+            }
+            let ends = &batch.cell_ends[first_cell..row_end];
+            let start_of = |i: usize| if i == 0 { text_start } else { ends[i - 1] };
+            let mut width = ends.len();
+            while width > 0 && ends[width - 1] == start_of(width - 1) {
+                width -= 1;
+            }
+            let end = if width == 0 {
+                text_start
+            } else {
+                ends[width - 1]
+            };
+            let mut h = hash64(&batch.text[text_start..end]) ^ width as u64;
+            for &e in &ends[..width] {
+                h = (h.rotate_left(23) ^ (e - text_start) as u64)
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            }
+            self.rows += 1;
+            if !self.seen.insert(h) {
+                self.duplicates += 1;
+            }
+            if let Some(&last) = ends.last() {
+                text_start = last;
+            }
+            first_cell = row_end;
+        }
+    }
+
     /// Takes one row (cells beyond its end are nulls).
     pub(crate) fn observe(&mut self, row: &[&str]) {
         if self.rows >= DUPLICATE_SAMPLE_ROWS || !quality_measures() {

@@ -48,6 +48,9 @@ pub(crate) struct SpillWriter {
     unlink: Unlink,
     lengths: Vec<u8>,
     bytes: u64,
+    /// Duplicate rows, counted here because this thread has every row's cells side by side
+    /// and time to spare while it writes (the parser and the profilers are the critical path).
+    duplicates: crate::profile::RowHashes,
 }
 
 impl SpillWriter {
@@ -71,11 +74,18 @@ impl SpillWriter {
             unlink,
             lengths: Vec::new(),
             bytes: 0,
+            duplicates: crate::profile::RowHashes::default(),
         })
+    }
+
+    /// The duplicate rows among those written so far.
+    pub(crate) fn take_duplicates(&mut self) -> crate::profile::RowHashes {
+        std::mem::take(&mut self.duplicates)
     }
 
     /// Appends one batch.
     pub(crate) fn write(&mut self, batch: &RowBatch) -> Result<(), IngestError> {
+        self.duplicates.observe_batch(batch);
         self.lengths.clear();
         let mut start = 0;
         for &end in &batch.cell_ends {
