@@ -6,8 +6,8 @@
 
 use crate::audit::Event;
 use crate::error::{AppError, AppResult, Code};
+use crate::state::App;
 use crate::tables::{self, Cell};
-use crate::App;
 use model::contribution::{self, OrgFigures, Period, Ranked, Usage};
 use model::log::EventKind;
 use model::role::{OrgKind, Role};

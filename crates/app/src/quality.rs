@@ -4,7 +4,8 @@
 //! A version whose score reaches `quality_points_threshold` earns its uploader the
 //! `quality_passed` points, once per dataset and month.
 
-use crate::{App, AppResult};
+use crate::error::AppResult;
+use crate::state::App;
 use model::quality::{self, Assessment, ColumnMeasure, Issue, MetadataFacts, VersionMeasures};
 use serde::Serialize;
 use store::{Dataset, Resource, Version, VersionQuality};

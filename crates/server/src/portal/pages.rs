@@ -273,7 +273,7 @@ pub struct DatasetTpl {
     pub page: PageCtx,
     pub d: DatasetDisplay,
     pub pv: PreviewDisplay,
-    pub q: super::quality::QualityDisplay,
+    pub q: QualityDisplay,
     pub opening_types: Vec<(String, String)>,
     pub grades: Vec<&'static str>,
 }
@@ -412,4 +412,35 @@ pub struct ResultRow {
     pub description: String,
     pub url: String,
     pub date: String,
+}
+
+// The quality section of a dataset page (filled by `super::quality`).
+
+/// One thing to fix, as the dataset page lists it.
+pub struct IssueRow {
+    pub what: String,
+    pub column: String,
+    pub count: String,
+    pub points: String,
+}
+
+/// One measured version.
+pub struct HistoryRow {
+    pub label: String,
+    pub date: String,
+    pub score: String,
+    pub letter: String,
+}
+
+/// The quality section of a dataset page.
+#[derive(Default)]
+pub struct QualityDisplay {
+    /// Whether any version was measured.
+    pub measured: bool,
+    pub score: String,
+    pub letter: String,
+    /// (name, weight %, value %).
+    pub dimensions: Vec<(String, String, String)>,
+    pub issues: Vec<IssueRow>,
+    pub history: Vec<HistoryRow>,
 }

@@ -4,7 +4,7 @@
 
 use super::charts::{stacked_bars, svg_response, Bar};
 use super::page::{render, PageResult};
-use super::pages::{fmt_time, PageCtx};
+use super::pages::{fmt_time, HistoryRow, IssueRow, PageCtx, QualityDisplay};
 use crate::error::ApiError;
 use crate::extract::Visitor;
 use crate::i18n::{Lang, Tr};
@@ -23,35 +23,6 @@ pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/quality", get(formula_page))
         .route("/dataset/{name}/quality/{chart}", get(chart))
-}
-
-/// One thing to fix, as the dataset page lists it.
-pub struct IssueRow {
-    pub what: String,
-    pub column: String,
-    pub count: String,
-    pub points: String,
-}
-
-/// One measured version.
-pub struct HistoryRow {
-    pub label: String,
-    pub date: String,
-    pub score: String,
-    pub letter: String,
-}
-
-/// The quality section of a dataset page.
-#[derive(Default)]
-pub struct QualityDisplay {
-    /// Whether any version was measured.
-    pub measured: bool,
-    pub score: String,
-    pub letter: String,
-    /// (name, weight %, value %).
-    pub dimensions: Vec<(String, String, String)>,
-    pub issues: Vec<IssueRow>,
-    pub history: Vec<HistoryRow>,
 }
 
 fn percent(v: f64) -> String {
