@@ -302,9 +302,8 @@ async fn contribution(args: ContributionArgs) -> anyhow::Result<()> {
     use std::io::Write;
     std::io::stdout().write_all(&csv)?;
     eprintln!(
-        "{} {} of {}: {} organizations in {:.3} s",
+        "{} index of {}: {} organizations in {:.3} s",
         group.code(),
-        "index",
         board.period,
         board.entries.len(),
         took.as_secs_f64()

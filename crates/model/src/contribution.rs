@@ -9,14 +9,14 @@
 //! For each organization of the group (enterprises, or departments) and period (a month, a
 //! quarter or a year, in China Standard Time), five components, each 0 to 1:
 //!
-//! - **volume** `V = 0.4 × datasets / most datasets + 0.4 × ln(1 + rows) / ln(1 + most rows)
-//!   + 0.2 × versions / most versions`, where datasets are those with a version at the period's
+//! - **volume** `V = 0.4 × datasets / most datasets + 0.4 × ln(1 + rows) / ln(1 + most rows) +
+//!   0.2 × versions / most versions`, where datasets are those with a version at the period's
 //!   end, rows the rows of each resource's latest version then, versions those published in the
 //!   period, and "most" the largest value in the group (a component is 0 when the largest is 0);
 //! - **quality** `Q`: the mean quality score (0–100, [`crate::quality`]) of each resource's latest
 //!   version at the period's end, weighted by its rows, divided by 100;
-//! - **usage** `U = ln(1 + u) / ln(1 + most u)` with `u = previews + queries + downloads
-//!   + 5 × applications + 10 × grants issued + 20 × results reported + 20 × demands fulfilled`
+//! - **usage** `U = ln(1 + u) / ln(1 + most u)` with `u = previews + queries + downloads +
+//!   5 × applications + 10 × grants issued + 20 × results reported + 20 × demands fulfilled`
 //!   in the period, on the organization's datasets;
 //! - **regularity** `R`: over its datasets with a checkable update frequency, the versions
 //!   published in the period (each dataset counting at most the number expected) over the number

@@ -742,7 +742,10 @@ async fn story(store: DynStore) -> String {
         store.dataset_quality_history(&bus.id).await.unwrap(),
         [q1.clone(), q2.clone()]
     );
-    assert_eq!(store.latest_quality(&bus.id).await.unwrap(), [q2.clone()]);
+    assert_eq!(
+        store.latest_quality(&bus.id).await.unwrap(),
+        std::slice::from_ref(&q2)
+    );
     let unmeasured = store.versions_without_quality().await.unwrap();
     assert!(!unmeasured.iter().any(|(_, v)| v == &v1.id || v == &v2.id));
 
