@@ -277,11 +277,57 @@ pub async fn catch_up(app: &App) -> AppResult<usize> {
         let version = app.store.get_version(version_id).await?;
         record(app, &dataset, &version, 0, 0).await?;
     }
-    for fact in app.store.dataset_facts().await? {
+    refresh_all(app).await?;
+    Ok(missing.len())
+}
+
+/// Refreshes every dataset's kept score (its timeliness moves with the day); returns how many
+/// datasets were read.
+pub async fn refresh_all(app: &App) -> AppResult<usize> {
+    let facts = app.store.dataset_facts().await?;
+    for fact in &facts {
         let dataset = app.store.get_dataset(&fact.id).await?;
         refresh_score(app, &dataset).await?;
     }
-    Ok(missing.len())
+    Ok(facts.len())
+}
+
+/// Milliseconds from `now` to a minute past the next midnight in Beijing, when the scores kept
+/// for listings are refreshed.
+pub fn until_next_refresh(now: i64) -> i64 {
+    use model::calendar::{cst_day, cst_day_start};
+    cst_day_start(cst_day(now) + 1) + 60_000 - now
+}
+
+/// Refreshes every dataset's kept score a minute after each midnight in Beijing, for as long as
+/// the task runs (the server runs it beside its listener), so that listings, the DCAT-AP export
+/// and the CKAN extras follow timeliness even for datasets nobody opens.
+pub async fn refresh_daily(app: std::sync::Arc<App>) {
+    loop {
+        let wait = until_next_refresh(crate::clock::now_ms()).max(1_000);
+        tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+        match refresh_all(&app).await {
+            Ok(n) => tracing::info!(datasets = n, "refreshed the quality scores"),
+            Err(e) => tracing::warn!("quality scores not refreshed: {}", e.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_are_refreshed_just_after_midnight_in_beijing() {
+        use model::calendar::cst_date_start;
+        let midnight = cst_date_start(2026, 12, 7);
+        assert_eq!(until_next_refresh(midnight - 1), 60_001);
+        assert_eq!(until_next_refresh(midnight), 86_400_000 + 60_000);
+        assert_eq!(
+            until_next_refresh(midnight + 3_600_000),
+            86_400_000 + 60_000 - 3_600_000
+        );
+    }
 }
 
 /// One dimension as the API and the portal show it.

@@ -113,12 +113,16 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // Quality scores kept for listings follow the day (timeliness) while the server runs.
+    let refresher = tokio::spawn(app::quality::refresh_daily(server.app.clone()));
+    let served = axum::serve(
         listener,
         server
             .router
             .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    refresher.abort();
+    served
 }
