@@ -123,6 +123,7 @@ async fn main() {
                 ),
                 kind: "data.query".into(),
                 dataset: Some(format!("d{}", i % 100)),
+                rows: (i % 1000) as i64,
                 created_at: 0,
                 salt: String::new(),
                 detail: String::new(),

@@ -699,6 +699,8 @@ pub struct NewLogEntry {
     pub kind: String,
     /// Dataset slug, repeated from the leaf, if the event concerns one.
     pub dataset: Option<String>,
+    /// Rows delivered, repeated from the leaf (0 when it has none), for the monthly usage.
+    pub rows: i64,
     /// Unix milliseconds.
     pub created_at: i64,
     /// Hex salt of the leaf's commitment to the detail.

@@ -218,6 +218,7 @@ impl AuditLog {
         let entry = NewLogEntry {
             kind: event.kind.code().to_string(),
             dataset: leaf.dataset.clone(),
+            rows: leaf.rows.map_or(0, |r| r as i64),
             created_at: now,
             salt: hex::encode(salt),
             detail,

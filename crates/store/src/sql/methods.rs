@@ -2338,10 +2338,6 @@ macro_rules! impl_store {
                         .map_err(taken)?;
                     // The month's usage of the dataset, with the rows a data leaf delivered.
                     if let Some(dataset) = &e.dataset {
-                        let rows = serde_json::from_str::<serde_json::Value>(&e.data)
-                            .ok()
-                            .and_then(|v| v.get("rows").and_then(serde_json::Value::as_i64))
-                            .unwrap_or(0);
                         sqlx::query(
                             "INSERT INTO usage_monthly (month, dataset, kind, leaves, rows) \
                              VALUES ($1, $2, $3, 1, $4) \
@@ -2352,7 +2348,7 @@ macro_rules! impl_store {
                         .bind(model::feedback::cst_month(e.created_at))
                         .bind(dataset)
                         .bind(&e.kind)
-                        .bind(rows)
+                        .bind(e.rows)
                         .execute(&mut *tx)
                         .await?;
                     }
