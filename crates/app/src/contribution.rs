@@ -282,13 +282,14 @@ pub fn report_xlsx(board: &Leaderboard) -> AppResult<Vec<u8>> {
     )
 }
 
-/// Publishes the report of a finished period (the authority only): its CSV is kept exactly, its
-/// SHA-256 is a leaf of the access log, and a period and kind are published once.
+/// Publishes the report of a finished period (the authority only), the period and kind as
+/// written (`2026-11`, `enterprise`): its CSV is kept exactly, its SHA-256 is a leaf of the
+/// access log, and a period and kind are published once.
 pub async fn publish(
     app: &App,
     user: &User,
-    period: Period,
-    group: Group,
+    period: &str,
+    kind: &str,
 ) -> AppResult<IncentiveReport> {
     if user.role != Role::Authority {
         return Err(AppError::new(
@@ -296,6 +297,15 @@ pub async fn publish(
             "Only the data authority publishes incentive reports.",
         ));
     }
+    // Unlike a leaderboard, a publication names its period: no default month.
+    if period.trim().is_empty() {
+        return Err(AppError::new(
+            Code::InvalidField,
+            "Give the `period` to publish.",
+        ));
+    }
+    let period = parse_period(period)?;
+    let group = Group::parse(kind)?;
     let now = crate::clock::now_ms();
     if period.bounds().1 > now {
         return Err(AppError::new(

@@ -259,7 +259,12 @@ async fn assess_dataset(
 /// Recomputes a dataset's score now and keeps it for listings when it changed.
 pub async fn refresh_score(app: &App, dataset: &Dataset) -> AppResult<Option<f64>> {
     let q = assess_dataset(app, dataset, crate::clock::now_ms(), false).await?;
-    let score = q.current.map(|a| a.score);
+    keep_score(app, dataset, &q).await
+}
+
+/// Keeps a dataset's score now for listings, when it changed.
+async fn keep_score(app: &App, dataset: &Dataset, q: &DatasetQuality) -> AppResult<Option<f64>> {
+    let score = q.current.as_ref().map(|a| a.score);
     if score != dataset.quality_score {
         app.store.set_quality_score(&dataset.id, score).await?;
     }
@@ -369,10 +374,7 @@ pub struct QualityView {
 /// A dataset's quality now, for display; the score kept for listings follows it.
 pub async fn view(app: &App, dataset: &Dataset) -> AppResult<QualityView> {
     let q = of_dataset(app, dataset, crate::clock::now_ms()).await?;
-    let score = q.current.as_ref().map(|a| a.score);
-    if score != dataset.quality_score {
-        app.store.set_quality_score(&dataset.id, score).await?;
-    }
+    let score = keep_score(app, dataset, &q).await?;
     let (dimensions, issues) = match &q.current {
         Some(a) => (
             a.dimensions

@@ -127,29 +127,28 @@ impl FromStr for Period {
             None => Ok(Period::Year(year(s)?)),
             Some((y, rest)) => {
                 let y = year(y)?;
-                if let Some(q) = rest.strip_prefix('Q').or_else(|| rest.strip_prefix('q')) {
-                    match q.parse::<i64>() {
-                        Ok(q) if (1..=4).contains(&q) && q.to_string() == q_text(q, rest) => {
-                            Ok(Period::Quarter(y, q))
-                        }
-                        _ => Err(BadPeriod),
+                // Exactly `Qn` (n 1–4) or two digits of a month.
+                let (digits, quarter) = match rest.strip_prefix(['Q', 'q']) {
+                    Some(q) => (q, true),
+                    None => (rest, false),
+                };
+                let width = if quarter { 1 } else { 2 };
+                let n: i64 = match digits.parse() {
+                    Ok(n)
+                        if digits.len() == width && digits.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        n
                     }
-                } else {
-                    match rest.parse::<i64>() {
-                        Ok(m) if (1..=12).contains(&m) && rest.len() == 2 => {
-                            Ok(Period::Month(y, m))
-                        }
-                        _ => Err(BadPeriod),
-                    }
+                    _ => return Err(BadPeriod),
+                };
+                match (quarter, n) {
+                    (true, 1..=4) => Ok(Period::Quarter(y, n)),
+                    (false, 1..=12) => Ok(Period::Month(y, n)),
+                    _ => Err(BadPeriod),
                 }
             }
         }
     }
-}
-
-/// The digits after `Q` as written (so `Q04` is refused).
-fn q_text(_q: i64, rest: &str) -> String {
-    rest[1..].to_string()
 }
 
 /// Weights of the usage events in `u`.

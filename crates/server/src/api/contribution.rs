@@ -4,7 +4,7 @@
 use super::json::ApiJson;
 use super::params::bad_params;
 use super::schemas as doc;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::Caller;
 use crate::state::SharedState;
 use crate::tables::{attachment, table_format, TableFormat};
@@ -123,15 +123,7 @@ async fn publish(
     ApiJson(input): ApiJson<PublishInput>,
 ) -> ApiResult<(StatusCode, ApiJson<IncentiveReport>)> {
     let user = caller.require()?;
-    if input.period.trim().is_empty() {
-        return Err(ApiError::new(
-            app::Code::InvalidField,
-            "Give the `period` to publish.",
-        ));
-    }
-    let period = contribution::parse_period(&input.period)?;
-    let group = Group::parse(&input.kind)?;
-    let report = contribution::publish(&state, user, period, group).await?;
+    let report = contribution::publish(&state, user, &input.period, &input.kind).await?;
     Ok((StatusCode::CREATED, ApiJson(report)))
 }
 

@@ -245,19 +245,7 @@ async fn publish(
 ) -> PageResult {
     let user = require_user(&v, "/contribution")?;
     v.check_csrf(&f.csrf).or_page(&v)?;
-    let outcome = async {
-        if f.period.trim().is_empty() {
-            return Err(app::AppError::new(
-                app::Code::InvalidField,
-                "Give the period to publish.",
-            ));
-        }
-        let period = contribution::parse_period(&f.period)?;
-        let group = Group::parse(&f.kind)?;
-        contribution::publish(&state, &user, period, group).await
-    }
-    .await;
-    match outcome {
+    match contribution::publish(&state, &user, &f.period, &f.kind).await {
         Ok(r) => Ok(Redirect::to(&format!(
             "/contribution?period={}&kind={}&msg=published",
             r.period, r.kind
