@@ -129,7 +129,7 @@ async fn record(
     };
     app.store.put_version_quality(&record).await?;
     if record.score >= app.config.quality_points_threshold {
-        let month = model::feedback::cst_month(version.created_at);
+        let month = model::calendar::cst_month(version.created_at);
         crate::points::award(
             app,
             Some(&version.created_by),

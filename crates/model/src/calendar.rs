@@ -16,6 +16,28 @@ pub fn cst_day_start(day: i64) -> i64 {
     day * DAY_MS - CST_OFFSET_MS
 }
 
+/// The month (`YYYYMM`, China Standard Time) of a Unix-millisecond time.
+pub fn cst_month(ms: i64) -> i64 {
+    let (y, m, _) = civil_from_days(cst_day(ms));
+    y * 100 + m
+}
+
+/// Year, month and day of a day count since 1970-01-01 (proleptic Gregorian); the inverse of
+/// [`days_from_civil`].
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (`month` 1–12, `day` 1–31).
 pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     // Howard Hinnant's days-from-civil algorithm.
@@ -45,6 +67,10 @@ mod tests {
         // 2026-11-27T08:00:00Z is 16:00 in Beijing, that day.
         assert_eq!(cst_day(1_795_766_400_123), days_from_civil(2026, 11, 27));
         assert_eq!(cst_date_start(1970, 1, 2), 16 * 3_600_000);
+        for days in [-800_000, -1, 0, 11_017, 20_784, 2_000_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl Period {
 
     /// The month of a time, in China Standard Time.
     pub fn month_of(ms: i64) -> Period {
-        let m = crate::feedback::cst_month(ms);
+        let m = crate::calendar::cst_month(ms);
         Period::Month(m / 100, m % 100)
     }
 }

@@ -605,26 +605,8 @@ impl FeedbackCounts {
     }
 }
 
-/// The month (`YYYYMM`, China Standard Time) of a Unix-millisecond time, for the monthly trend.
-pub fn cst_month(ms: i64) -> i64 {
-    let (y, m, _) = civil_from_days(cst_day(ms));
-    y * 100 + m
-}
-
-/// Year, month and day of a day count since 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+/// The month (`YYYYMM`, China Standard Time) of a time, for the monthly trend.
+pub use crate::calendar::cst_month;
 
 impl FromStr for Position {
     type Err = FeedbackError;

@@ -132,7 +132,7 @@ pub fn expires_at(expiry: Expiry, earned_at: i64) -> Option<i64> {
         Expiry::Never => None,
         Expiry::Days(d) => Some(cst_day_start(cst_day(earned_at) + d.max(0) + 1)),
         Expiry::YearsAfter(n) => {
-            let year = crate::feedback::cst_month(earned_at) / 100;
+            let year = crate::calendar::cst_month(earned_at) / 100;
             Some(cst_day_start(days_from_civil(year + n.max(0) + 1, 1, 1)))
         }
     }

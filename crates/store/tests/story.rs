@@ -2365,7 +2365,7 @@ async fn contribution(store: &DynStore, transport: &Organization, staff: &User) 
         )
         .await
         .unwrap();
-    let month = model::feedback::cst_month(T9);
+    let month = model::calendar::cst_month(T9);
     let mut usage: Vec<UsageCount> = store
         .usage_in_months(month, month)
         .await
@@ -3687,7 +3687,7 @@ async fn feedback(store: &DynStore, transport: &Organization, other: &Organizati
     let months = store.feedback_months().await.unwrap();
     assert_eq!(months.len(), 1);
     assert_eq!((months[0].total, months[0].resolved), (2, 0));
-    assert_eq!(months[0].month, model::feedback::cst_month(T0));
+    assert_eq!(months[0].month, model::calendar::cst_month(T0));
 }
 
 /// Points: rules, credits once per key with daily caps, reversals, the leaderboard, rewards,

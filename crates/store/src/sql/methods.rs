@@ -2345,7 +2345,7 @@ macro_rules! impl_store {
                              leaves = usage_monthly.leaves + 1, \
                              rows = usage_monthly.rows + excluded.rows",
                         )
-                        .bind(model::feedback::cst_month(e.created_at))
+                        .bind(model::calendar::cst_month(e.created_at))
                         .bind(dataset)
                         .bind(&e.kind)
                         .bind(e.rows)
