@@ -9,6 +9,7 @@ pub mod access;
 pub mod application;
 pub mod calendar;
 pub mod classification;
+pub mod cleanroom;
 pub mod consultation;
 pub mod contribution;
 pub mod demand;

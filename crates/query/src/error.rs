@@ -58,6 +58,15 @@ pub enum QueryError {
     /// A download over the row limit of its format or of the service (`too_many_rows`).
     #[error("The result holds more than {0} rows, the most one download may hold; add filters or a limit and download it in parts.")]
     TooManyRows(u64),
+    /// A clean-room query that breaks one of the clean room's rules (`cleanroom_refused`); the
+    /// message names the rule.
+    #[error("Clean-room rule `{}` ({}): {detail}.", .rule.code(), .rule.label_en())]
+    CleanRoom {
+        /// The rule that failed.
+        rule: model::cleanroom::Rule,
+        /// What in the query broke it.
+        detail: String,
+    },
     /// Any other error the query itself caused (`query_failed`).
     #[error("{0}")]
     Failed(String),
@@ -98,6 +107,7 @@ impl QueryError {
             QueryError::Timeout(_) => "query_timeout",
             QueryError::Memory => "query_memory",
             QueryError::TooManyRows(_) => "too_many_rows",
+            QueryError::CleanRoom { .. } => "cleanroom_refused",
             QueryError::Failed(_) => "query_failed",
             QueryError::Internal(_) => "internal",
         }
@@ -168,6 +178,18 @@ impl Secrets {
                 words.push(file.to_string_lossy().to_lowercase());
             }
         }
+        words.sort();
+        words.dedup();
+        Secrets { words }
+    }
+
+    /// Secrets from a list of words (hidden column names, paths).
+    pub(crate) fn new(words: Vec<String>) -> Secrets {
+        let mut words: Vec<String> = words
+            .into_iter()
+            .map(|w| w.to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
         words.sort();
         words.dedup();
         Secrets { words }

@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cleanroom;
 mod conditions;
 mod error;
 pub mod export;
@@ -35,7 +36,9 @@ mod sql;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use cleanroom::{CleanRoomQuery, CleanRoomRows, CleanRoomTable, Noise};
 pub use error::QueryError;
+pub use policy::PseudonymKey;
 pub use rest::{AggFunc, AggregateQuery, Metric, RestQuery, SortKey, DEFAULT_LIMIT};
 pub use rows::{ColumnMeta, RowStream, Rows};
 
@@ -112,6 +115,18 @@ impl Engine {
     /// At most `max_rows` rows are returned; `truncated` says whether there were more.
     pub async fn sql(&self, tables: &[PolicyTable], sql: &str) -> Result<Rows, QueryError> {
         sql::run(self, tables, sql).await
+    }
+
+    /// Runs a clean-room query (DESIGN.md C6): one SELECT that must aggregate, checked on its
+    /// plan, over views whose join keys and entity columns are pseudonymised under `key`;
+    /// groups covering fewer than k entities of any table read are removed and counted, and
+    /// COUNT and SUM get Laplace noise when a table read requires it.
+    pub async fn cleanroom(
+        &self,
+        key: std::sync::Arc<PseudonymKey>,
+        q: CleanRoomQuery<'_>,
+    ) -> Result<CleanRoomRows, QueryError> {
+        cleanroom::run(self, key, q).await
     }
 
     /// Runs a REST query (filters, `q`, fields, sort, distinct, offset and limit) on one table.

@@ -44,7 +44,9 @@ use datafusion::logical_expr::{
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use datafusion::prelude::{SessionConfig, SessionContext};
+use hmac::{Hmac, Mac};
 use model::access::{Mask, Verdict};
+use sha2::{Digest, Sha256};
 
 use crate::conditions::{self, column};
 use crate::{Limits, PolicyTable, QueryError};
@@ -147,9 +149,9 @@ pub(crate) async fn register(
 /// Reads a Parquet file as a table, without treating any character of its path as a glob.
 async fn parquet_table(
     ctx: &SessionContext,
-    table: &PolicyTable,
+    parquet_path: &std::path::Path,
 ) -> Result<ListingTable, QueryError> {
-    let path = std::path::absolute(&table.parquet_path).map_err(QueryError::internal)?;
+    let path = std::path::absolute(parquet_path).map_err(QueryError::internal)?;
     let url = url::Url::from_file_path(&path)
         .map_err(|_| QueryError::internal(format!("not a file path: {}", path.display())))?;
     let table_url = ListingTableUrl::try_new(url, None).map_err(QueryError::internal)?;
@@ -162,6 +164,17 @@ async fn parquet_table(
         .await
         .map_err(QueryError::internal)?;
     ListingTable::try_new(config).map_err(QueryError::internal)
+}
+
+/// How one column of a view is projected.
+#[derive(Debug, Clone)]
+pub(crate) enum Projected {
+    /// As stored.
+    Raw,
+    /// Through a mask, under its own name.
+    Masked(Mask),
+    /// As its keyed pseudonym, under its own name (clean room).
+    Pseudonym(Arc<PseudonymKey>),
 }
 
 /// One table of a request as its decision shapes it.
@@ -179,56 +192,100 @@ impl PolicyView {
         if !decision.rows_allowed() {
             return Err(QueryError::TableNotFound(table.name.clone()));
         }
-        let source = parquet_table(ctx, table).await?;
+        let columns = decision
+            .visible()
+            .map(|(name, verdict)| {
+                let projected = match verdict {
+                    Verdict::Masked { mask } => Projected::Masked(mask),
+                    _ => Projected::Raw,
+                };
+                (name.to_string(), projected)
+            })
+            .collect::<Vec<_>>();
+        PolicyView::build_from(
+            ctx,
+            &table.name,
+            &table.parquet_path,
+            &decision.row_filter,
+            &columns,
+        )
+        .await
+    }
+
+    /// The view of `name`: the Parquet file, the row filter, then `columns` in order, each as
+    /// it is projected. Columns the version lacks are left out; a view without columns is a
+    /// table that is not there.
+    pub(crate) async fn build_from(
+        ctx: &SessionContext,
+        name: &str,
+        parquet_path: &std::path::Path,
+        row_filter: &[model::filter::Condition],
+        columns: &[(String, Projected)],
+    ) -> Result<PolicyView, QueryError> {
+        let source = parquet_table(ctx, parquet_path).await?;
         let file_schema = source.schema();
         let mut frame = ctx
             .read_table(Arc::new(source))
             .map_err(QueryError::internal)?;
         // A row filter that does not fit the file fails closed, as an internal error: the grant
         // is wrong, and the caller must not get rows it does not cover.
-        if let Some(predicate) = conditions::conjunction(&decision.row_filter, &file_schema)
-            .map_err(|e| QueryError::internal(format!("row filter of `{}`: {e:?}", table.name)))?
+        if let Some(predicate) = conditions::conjunction(row_filter, &file_schema)
+            .map_err(|e| QueryError::internal(format!("row filter of `{name}`: {e:?}")))?
         {
             frame = frame.filter(predicate).map_err(QueryError::internal)?;
         }
         let mut projection = Vec::new();
-        for (name, verdict) in decision.visible() {
-            let Ok(field) = file_schema.field_with_name(name) else {
+        for (column_name, projected) in columns {
+            let Ok(field) = file_schema.field_with_name(column_name) else {
                 // A column of the dataset that this version lacks: nothing to show.
                 continue;
             };
-            projection.push(match verdict {
-                Verdict::Masked { mask } => masked(name, field.data_type(), mask),
-                _ => column(name),
+            projection.push(match projected {
+                Projected::Raw => column(column_name),
+                Projected::Masked(mask) => masked(column_name, field.data_type(), *mask),
+                Projected::Pseudonym(key) => {
+                    pseudonymised(column_name, field.data_type(), Arc::clone(key))
+                }
             });
         }
         if projection.is_empty() {
             // Nothing to show; a table without columns is treated as one that is not there.
-            return Err(QueryError::TableNotFound(table.name.clone()));
+            return Err(QueryError::TableNotFound(name.to_string()));
         }
         let frame = frame.select(projection).map_err(QueryError::internal)?;
         let plan = frame.into_unoptimized_plan();
         let schema = Arc::new(plan.schema().as_arrow().clone());
         Ok(PolicyView {
-            name: table.name.clone(),
+            name: name.to_string(),
             plan,
             schema,
         })
     }
 }
 
-/// The masked form of a column, under the column's own name.
-fn masked(name: &str, data_type: &DataType, mask: Mask) -> Expr {
-    let value = if matches!(
+/// A column as text: text types as they are, anything else cast to Utf8 (which cannot fail).
+fn as_text(name: &str, data_type: &DataType) -> Expr {
+    if matches!(
         data_type,
         DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
     ) {
         column(name)
     } else {
         cast(column(name), DataType::Utf8)
-    };
+    }
+}
+
+/// The pseudonymised form of a column, under the column's own name.
+fn pseudonymised(name: &str, data_type: &DataType, key: Arc<PseudonymKey>) -> Expr {
+    ScalarUDF::from(PseudonymUdf::new(key))
+        .call(vec![as_text(name, data_type)])
+        .alias(name)
+}
+
+/// The masked form of a column, under the column's own name.
+fn masked(name: &str, data_type: &DataType, mask: Mask) -> Expr {
     ScalarUDF::from(MaskUdf::new(mask))
-        .call(vec![value])
+        .call(vec![as_text(name, data_type)])
         .alias(name)
 }
 
@@ -414,6 +471,154 @@ impl MaskUdf {
             }
         }
         out.finish()
+    }
+}
+
+/// The platform's secret for keyed pseudonyms (clean room): HMAC-SHA-256, so that one value gets
+/// one pseudonym in every dataset and nobody without the secret can link a pseudonym to its value.
+///
+/// Its `Debug` form and everything else it shows hold no part of the secret, so no plan display
+/// or error can carry it out.
+pub struct PseudonymKey {
+    mac: Hmac<Sha256>,
+    /// SHA-256 of a label and the secret, to compare keys without the secret.
+    fingerprint: [u8; 32],
+}
+
+impl PseudonymKey {
+    /// Bytes of pseudonym kept: 16, so that two values meet by chance once in 2^64 pairs.
+    pub const BYTES: usize = 16;
+
+    /// A key from the platform's secret (at least 32 bytes).
+    pub fn new(secret: &[u8]) -> Result<PseudonymKey, QueryError> {
+        if secret.len() < 32 {
+            return Err(QueryError::internal(
+                "the pseudonym secret is shorter than 32 bytes",
+            ));
+        }
+        let mac = Hmac::<Sha256>::new_from_slice(secret).map_err(QueryError::internal)?;
+        let mut digest = Sha256::new();
+        digest.update(b"gongshu pseudonym key fingerprint\n");
+        digest.update(secret);
+        Ok(PseudonymKey {
+            mac,
+            fingerprint: digest.finalize().into(),
+        })
+    }
+
+    /// The pseudonym of one value, as lower-case hex, appended to `out`.
+    pub fn pseudonym_into(&self, value: &str, out: &mut String) {
+        let mut mac = self.mac.clone();
+        mac.update(value.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        for byte in &tag[..Self::BYTES] {
+            out.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+            out.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+        }
+    }
+
+    /// The pseudonym of one value.
+    pub fn pseudonym(&self, value: &str) -> String {
+        let mut out = String::with_capacity(Self::BYTES * 2);
+        self.pseudonym_into(value, &mut out);
+        out
+    }
+}
+
+impl fmt::Debug for PseudonymKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PseudonymKey(..)")
+    }
+}
+
+/// The pseudonymising function of a clean-room view: text in, pseudonym out, nulls stay null.
+/// Like [`MaskUdf`], it is never registered, so a query cannot call it.
+#[derive(Debug)]
+pub(crate) struct PseudonymUdf {
+    key: Arc<PseudonymKey>,
+    signature: Signature,
+}
+
+impl PseudonymUdf {
+    fn new(key: Arc<PseudonymKey>) -> Self {
+        PseudonymUdf {
+            key,
+            signature: Signature::uniform(
+                1,
+                vec![DataType::Utf8View, DataType::Utf8, DataType::LargeUtf8],
+                Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+impl PartialEq for PseudonymUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.key.fingerprint == other.key.fingerprint
+    }
+}
+
+impl Eq for PseudonymUdf {}
+
+impl std::hash::Hash for PseudonymUdf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.fingerprint.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for PseudonymUdf {
+    fn name(&self) -> &str {
+        "pseudonym"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let [arg] = args.args.as_slice() else {
+            return Err(DataFusionError::Internal(
+                "pseudonym takes one argument".into(),
+            ));
+        };
+        let wrong = |t: &DataType| DataFusionError::Internal(format!("pseudonym got {t}"));
+        let all = |values: &mut dyn ExactSizeIterator<Item = Option<&str>>| {
+            let width = PseudonymKey::BYTES * 2;
+            let mut out = StringBuilder::with_capacity(values.len(), values.len() * width);
+            let mut buffer = String::with_capacity(width);
+            for value in values {
+                match value {
+                    Some(v) => {
+                        buffer.clear();
+                        self.key.pseudonym_into(v, &mut buffer);
+                        out.append_value(&buffer);
+                    }
+                    None => out.append_null(),
+                }
+            }
+            out.finish()
+        };
+        match arg {
+            ColumnarValue::Array(array) => {
+                let out = match array.data_type() {
+                    DataType::Utf8 => all(&mut array.as_string::<i32>().iter()),
+                    DataType::LargeUtf8 => all(&mut array.as_string::<i64>().iter()),
+                    DataType::Utf8View => all(&mut array.as_string_view().iter()),
+                    other => return Err(wrong(other)),
+                };
+                Ok(ColumnarValue::Array(Arc::new(out)))
+            }
+            ColumnarValue::Scalar(
+                ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v),
+            ) => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(
+                v.as_deref().map(|v| self.key.pseudonym(v)),
+            ))),
+            ColumnarValue::Scalar(other) => Err(wrong(&other.data_type())),
+        }
     }
 }
 

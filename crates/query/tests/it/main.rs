@@ -3,6 +3,7 @@
 //! One test binary (for link time); each module covers one area.
 
 mod adversarial;
+mod cleanroom;
 mod export;
 mod fixtures;
 mod limits;
