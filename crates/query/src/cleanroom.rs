@@ -812,7 +812,7 @@ async fn groups(
         filter_record_batch(&all, &BooleanArray::from(keep)).map_err(QueryError::internal)?;
     let target = checked.aggregate.schema.as_arrow();
     let groups = checked.aggregate.group_expr.len();
-    let noise = (noisy && checked.noisy > 0).then(|| Noise {
+    let noise = (noisy && checked.noisy > 0).then_some(Noise {
         epsilon,
         aggregates: checked.noisy,
     });
