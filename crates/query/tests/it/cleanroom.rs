@@ -45,7 +45,7 @@ fn wage(i: usize) -> f64 {
 }
 
 fn works(i: usize) -> bool {
-    i % 5 != 0
+    !i.is_multiple_of(5)
 }
 
 fn industry(i: usize) -> &'static str {
