@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod activities;
+mod cleanroom;
 mod contribution;
 mod feedback;
 mod migrations;
@@ -19,6 +20,7 @@ mod records;
 mod sql;
 
 pub use activities::*;
+pub use cleanroom::*;
 pub use contribution::*;
 pub use feedback::*;
 pub use points::*;
@@ -82,6 +84,7 @@ pub trait Store:
     + ActivityStore
     + QualityStore
     + ContributionStore
+    + CleanRoomStore
     + Send
     + Sync
     + 'static

@@ -4,6 +4,7 @@
 //! which migrations they run (see [`crate::migrations`]).
 
 mod activities;
+mod cleanroom;
 mod contribution;
 mod feedback;
 mod methods;
@@ -12,6 +13,7 @@ mod quality;
 mod rows;
 
 use crate::activities::*;
+use crate::cleanroom::*;
 use crate::contribution::*;
 use crate::feedback::*;
 use crate::points::*;
@@ -118,6 +120,8 @@ quality::impl_quality_store!(SqliteStore);
 quality::impl_quality_store!(PgStore);
 contribution::impl_contribution_store!(SqliteStore);
 contribution::impl_contribution_store!(PgStore);
+cleanroom::impl_cleanroom_store!(SqliteStore);
+cleanroom::impl_cleanroom_store!(PgStore);
 
 /// Runs the embedded migrations, after refusing a database that has migrations this build does
 /// not know: an older Gongshu must not run against a schema it does not understand.

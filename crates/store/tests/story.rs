@@ -964,6 +964,7 @@ async fn story(store: DynStore) -> String {
     activities(&store, &staff).await;
     access_log(&store).await;
     contribution(&store, &transport, &staff).await;
+    cleanroom(&store, &transport, &firm, &staff).await;
 
     // The name is free again; the caller's "kept" check reads this one back.
     store
@@ -4189,4 +4190,165 @@ async fn activities(store: &DynStore, user: &User) {
     let made = store.quiz_attempts("t-quiz", &user.id).await.unwrap();
     assert_eq!(made.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 2]);
     assert!(made[1].passed && made[1].answers == [Some(0)]);
+}
+
+/// Clean-room policies, clean rooms over several applications, and the ε budget, which never
+/// goes past what was granted.
+async fn cleanroom(store: &DynStore, transport: &Organization, firm: &Organization, staff: &User) {
+    const T: i64 = T0 + 1900 * MINUTE;
+    let dataset = |name: &str, org: &Organization| NewDataset {
+        name: name.into(),
+        org_id: org.id.clone(),
+        meta: meta(name, OpeningType::Conditional),
+        grade: Grade::L2,
+        now: T,
+    };
+    let insured = store
+        .create_dataset(dataset("insured", transport))
+        .await
+        .unwrap();
+    let employees = store
+        .create_dataset(dataset("employees", firm))
+        .await
+        .unwrap();
+    not_found(store.get_cleanroom_policy(&insured.id).await);
+    let mut policy = model::cleanroom::Policy::for_entity("citizen_id");
+    let declared = CleanRoomPolicy {
+        dataset_id: insured.id.clone(),
+        policy: policy.clone(),
+        updated_by: staff.id.clone(),
+        updated_at: T,
+    };
+    store.put_cleanroom_policy(&declared).await.unwrap();
+    assert_eq!(
+        store.get_cleanroom_policy(&insured.id).await.unwrap(),
+        declared
+    );
+    // A second declaration replaces the first.
+    policy.join_keys = vec!["citizen_id".into()];
+    policy.min_entities = 20;
+    let replaced = CleanRoomPolicy {
+        policy,
+        updated_at: T + 1,
+        ..declared
+    };
+    store.put_cleanroom_policy(&replaced).await.unwrap();
+    assert_eq!(
+        store.get_cleanroom_policy(&insured.id).await.unwrap(),
+        replaced
+    );
+
+    let researcher = store
+        .create_user(NewUser {
+            username: "researcher".into(),
+            display_name: "研究员".into(),
+            role: Role::Citizen,
+            org_id: None,
+            password_hash: "$argon2id$v=19$x".into(),
+            now: T,
+        })
+        .await
+        .unwrap();
+    let mut parts = Vec::new();
+    for d in [&insured, &employees] {
+        let a = store
+            .create_application(NewApplication {
+                applicant_id: researcher.id.clone(),
+                applicant_org_id: None,
+                dataset_id: d.id.clone(),
+                requested: Terms {
+                    columns: vec!["citizen_id".into()],
+                    row_filter: Vec::new(),
+                    modes: vec![Mode::CleanRoom],
+                    duration_days: 30,
+                    daily_row_quota: None,
+                },
+                purpose_category: PurposeCategory::Research,
+                purpose: "就业与社保".into(),
+                scenario: "按区和行业的平均工资".into(),
+                needs_authority: true,
+                now: T + 2,
+            })
+            .await
+            .unwrap();
+        parts.push((a.id, d.id.clone()));
+    }
+    let room = store
+        .create_cleanroom(NewCleanRoom {
+            title: "就业与社保".into(),
+            applicant_id: researcher.id.clone(),
+            applicant_org_id: None,
+            budget_micros: 1_000_000,
+            parts: parts.clone(),
+            now: T + 3,
+        })
+        .await
+        .unwrap();
+    assert_eq!(room.budget_micros, 1_000_000);
+    assert_eq!((room.spent_micros, room.queries), (0, 0));
+    assert_eq!(
+        room.parts
+            .iter()
+            .map(|p| (p.application_id.clone(), p.dataset_id.clone()))
+            .collect::<Vec<_>>(),
+        parts
+    );
+    assert_eq!(store.get_cleanroom(&room.id).await.unwrap(), room);
+    not_found(store.get_cleanroom("nope").await);
+    assert_eq!(
+        store.cleanroom_of_application(&parts[1].0).await.unwrap(),
+        Some(room.id.clone())
+    );
+    assert_eq!(store.cleanroom_of_application("nope").await.unwrap(), None);
+    // An application belongs to one clean room; a dataset appears once in each.
+    conflict_on(
+        store
+            .create_cleanroom(NewCleanRoom {
+                parts: vec![parts[0].clone()],
+                ..NewCleanRoom {
+                    title: "again".into(),
+                    applicant_id: researcher.id.clone(),
+                    applicant_org_id: None,
+                    budget_micros: 1,
+                    parts: Vec::new(),
+                    now: T + 4,
+                }
+            })
+            .await,
+        "dataset_id",
+    );
+    let listed = store
+        .list_cleanrooms_for_holder(Some(&researcher.id), None)
+        .await
+        .unwrap();
+    assert_eq!(listed, [room.clone()], "the failed one left nothing behind");
+    assert_eq!(
+        store.list_cleanrooms_on_org(&firm.id).await.unwrap(),
+        [room.clone()]
+    );
+    assert!(store
+        .list_cleanrooms_for_holder(Some(&staff.id), Some(&transport.id))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Spending: never past the budget, and a query without noise still counts.
+    let spent = store
+        .spend_cleanroom_budget(&room.id, 400_000)
+        .await
+        .unwrap();
+    assert_eq!((spent.spent_micros, spent.queries), (400_000, 1));
+    let spent = store.spend_cleanroom_budget(&room.id, 0).await.unwrap();
+    assert_eq!((spent.spent_micros, spent.queries), (400_000, 2));
+    let spent = store
+        .spend_cleanroom_budget(&room.id, 600_000)
+        .await
+        .unwrap();
+    assert_eq!(spent.spent_micros, 1_000_000);
+    conflict_on(store.spend_cleanroom_budget(&room.id, 1).await, "budget");
+    not_found(store.spend_cleanroom_budget("nope", 1).await);
+    assert_eq!(
+        store.get_cleanroom(&room.id).await.unwrap().spent_micros,
+        1_000_000
+    );
 }

@@ -439,6 +439,8 @@ macro_rules! impl_store {
                     "DELETE FROM grant_usage \
                      WHERE grant_id IN (SELECT id FROM grants WHERE dataset_id = $1)",
                     "DELETE FROM grants WHERE dataset_id = $1",
+                    "DELETE FROM cleanroom_parts WHERE dataset_id = $1",
+                    "DELETE FROM cleanroom_policies WHERE dataset_id = $1",
                     "DELETE FROM applications WHERE dataset_id = $1",
                     "DELETE FROM column_grades \
                      WHERE resource_id IN (SELECT id FROM resources WHERE dataset_id = $1)",
