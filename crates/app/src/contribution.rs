@@ -416,7 +416,9 @@ fn add_leaves(usage: &mut Usage, kind: &str, count: i64, rows: i64) {
     let n = count.max(0) as u64;
     match kind {
         "data.preview" => usage.previews += n,
-        "data.query" | "data.aggregate" | "data.sql" | "data.datastore" => usage.queries += n,
+        "data.query" | "data.aggregate" | "data.sql" | "data.datastore" | "data.cleanroom" => {
+            usage.queries += n
+        }
         "data.download" => usage.downloads += n,
         "application.submitted" => usage.applications += n,
         "application.approved" => usage.grants += n,

@@ -87,6 +87,13 @@ pub const USERS: &[DemoUser] = &[
         display: "市民 刘女士",
     },
     DemoUser {
+        username: "research",
+        password: "research-demo-2026",
+        role: Role::Citizen,
+        org: None,
+        display: "高校研究员 吴老师",
+    },
+    DemoUser {
         username: "auditor",
         password: "auditor-demo-2026",
         role: Role::Auditor,
@@ -642,6 +649,7 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
     consultations(app).await?;
     feedback(app).await?;
     points(app).await?;
+    cleanroom(app, dir, &mut g).await?;
 
     // 9. An important dataset: metadata listed, not open.
     let (u, d) = dataset(app, Spec {
@@ -1741,3 +1749,179 @@ fn demo_photo(seed: u8) -> Vec<u8> {
 fn date_text(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
+
+/// The clean room (C6): the human-resources department's insured wages and an enterprise's
+/// roster of flexible workers share generated citizen IDs; both owners declare a clean-room
+/// policy, and a researcher's clean room over the two is approved by each owner and the
+/// authority, and has answered one query, so its page has a working example.
+async fn cleanroom(app: &App, dir: &Path, g: &mut Gen) -> anyhow::Result<()> {
+    use crate::cleanroom::{self, CleanRoomInput, PartInput};
+    use crate::grants::{self, ReviewDecision, ReviewInput};
+    use model::application::PurposeCategory;
+    use model::cleanroom::{Bounds, Policy};
+    let fail = |what: &'static str| {
+        move |e: crate::error::AppError| anyhow::anyhow!("demo {what}: {}", e.message)
+    };
+    // 1,200 insured people in five districts (and five people in a sixth, a group under k),
+    // 800 of whom work through the enterprise, in four industries.
+    let districts = ["上城区", "拱墅区", "西湖区", "滨江区", "萧山区"];
+    let industries = ["信息技术", "物流运输", "批发零售", "住宿餐饮"];
+    let mut wages = String::from("身份证号,所在区,参保月数,月缴费工资\n");
+    let mut roster = String::from("身份证号,行业,岗位类别,月薪\n");
+    for i in 0..1205 {
+        let id = citizen_id(g);
+        let district = if i >= 1200 {
+            "淳安县"
+        } else {
+            g.pick(&districts)
+        };
+        let _ = writeln!(
+            wages,
+            "{id},{district},{},{}",
+            1 + g.below(120),
+            4000 + g.below(26000)
+        );
+        if i % 3 != 0 || i >= 1200 {
+            let _ = writeln!(
+                roster,
+                "{id},{},{},{}",
+                g.pick(&industries),
+                g.pick(&["骑手", "客服", "开发", "仓储", "店员"]),
+                3500 + g.below(20000)
+            );
+        }
+    }
+    for (name, user, title, description, domain, file, text, resource, measure) in [
+        (
+            "employment-insurance-wages",
+            "hrss",
+            "就业参保缴费工资（融合计算）",
+            "参保人员的所在区、参保月数与月缴费工资，仅供融合计算（可用不可见）。Insured wages by district, for the clean room only.",
+            Domain::Personal,
+            "insured_wages.csv",
+            &wages,
+            "wages",
+            "月缴费工资",
+        ),
+        (
+            "flexible-workers",
+            "enterprise",
+            "灵活用工人员名册（融合计算）",
+            "平台灵活用工人员的行业、岗位与月薪，仅供融合计算（可用不可见）。Flexible workers by industry, for the clean room only.",
+            Domain::Enterprise,
+            "flexible_workers.csv",
+            &roster,
+            "roster",
+            "月薪",
+        ),
+    ] {
+        let path = dir.join(file);
+        std::fs::write(&path, text)?;
+        let (u, d) = dataset(
+            app,
+            Spec {
+                name,
+                org_user: user,
+                title,
+                description,
+                themes: &["社会保障"],
+                tags: &["融合计算", "就业"],
+                frequency: "monthly",
+                domain,
+                opening: OpeningType::Conditional,
+                importance: Importance::Ordinary,
+            },
+        )
+        .await?;
+        upload(app, &u, &d, resource, &path).await?;
+        let r = app
+            .store
+            .list_resources(&d.id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("demo {name} has no resource"))?;
+        catalog::set_column_grade(app, &u, &d, &r, measure, Grade::L3, "", now_ms())
+            .await
+            .map_err(fail("clean-room grade"))?;
+        let mut policy = Policy::for_entity("身份证号");
+        policy.join_keys = vec!["身份证号".into()];
+        policy.bounds = vec![Bounds {
+            column: measure.into(),
+            lower: 0.0,
+            upper: 50_000.0,
+        }];
+        cleanroom::set_policy(app, &u, &d, policy)
+            .await
+            .map_err(fail("clean-room policy"))?;
+    }
+    let research = app.store.get_user_by_username("research").await?;
+    let hash = app.store.latest_agreement().await?.sha256;
+    let room = cleanroom::apply(
+        app,
+        &research,
+        CleanRoomInput {
+            title: "灵活就业人员收入与参保研究".into(),
+            datasets: vec![
+                PartInput {
+                    dataset: "employment-insurance-wages".into(),
+                    columns: ["身份证号", "所在区", "参保月数", "月缴费工资"]
+                        .map(String::from)
+                        .to_vec(),
+                },
+                PartInput {
+                    dataset: "flexible-workers".into(),
+                    columns: ["身份证号", "行业", "月薪"].map(String::from).to_vec(),
+                },
+            ],
+            purpose_category: PurposeCategory::Research,
+            purpose: "按区和行业研究灵活就业人员的收入与参保情况。Income and insurance of flexible workers by district and industry."
+                .into(),
+            scenario: "只取聚合结果，不接触任何个人明细。Aggregates only; no individual records."
+                .into(),
+            duration_days: 180,
+            epsilon_budget: None,
+            on_behalf_of_organization: Some(false),
+            accept_agreement: Some(hash),
+        },
+    )
+    .await
+    .map_err(fail("clean room"))?;
+    let approve = |note: &str| ReviewInput {
+        decision: ReviewDecision::Approve,
+        columns: None,
+        add_row_filter: Vec::new(),
+        modes: None,
+        duration_days: None,
+        daily_row_quota: None,
+        note: note.into(),
+    };
+    let admin = app.store.get_user_by_username("admin").await?;
+    for (part, owner) in room.parts.iter().zip(["hrss", "enterprise"]) {
+        let owner = app.store.get_user_by_username(owner).await?;
+        let a = grants::review(app, &owner, &part.application_id, approve("同意融合计算。"))
+            .await
+            .map_err(fail("clean-room review"))?;
+        if a.status != model::application::ApplicationStatus::Approved {
+            grants::review(app, &admin, &part.application_id, approve("复核同意。"))
+                .await
+                .map_err(fail("clean-room authority review"))?;
+        }
+    }
+    cleanroom::query(
+        app,
+        crate::dataservice::Asker {
+            user: Some(&research),
+            client: None,
+        },
+        &room.id,
+        EXAMPLE_CLEANROOM_SQL,
+        None,
+    )
+    .await
+    .map_err(fail("clean-room query"))?;
+    Ok(())
+}
+
+/// The demo's example clean-room query: average pay by district and industry.
+pub const EXAMPLE_CLEANROOM_SQL: &str = "SELECT w.所在区, f.行业, COUNT(*) AS 人数, AVG(f.月薪) AS 平均月薪, AVG(w.参保月数) AS 平均参保月数\nFROM employment_insurance_wages w\nJOIN flexible_workers f ON w.身份证号 = f.身份证号\nGROUP BY w.所在区, f.行业\nORDER BY w.所在区, f.行业";

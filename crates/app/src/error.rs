@@ -106,6 +106,12 @@ error_codes! {
     ActivityNotFound => "activity_not_found", "not_found";
     ActivityClosed => "activity_closed", "conflict";
     NoAttemptsLeft => "no_attempts_left", "conflict";
+    CleanRoomRefused => "cleanroom_refused", "invalid_request";
+    CleanRoomNotFound => "cleanroom_not_found", "not_found";
+    CleanRoomNotReady => "cleanroom_not_ready", "conflict";
+    BudgetExhausted => "budget_exhausted", "conflict";
+    NoCleanRoomPolicy => "no_cleanroom_policy", "invalid_request";
+    InvalidPolicy => "invalid_policy", "invalid_request";
     Internal => "internal", "internal";
     Unavailable => "unavailable", "internal";
 }
@@ -243,6 +249,7 @@ impl From<query::QueryError> for AppError {
             "query_memory" => Code::QueryMemory,
             "too_many_rows" => Code::TooManyRows,
             "query_failed" => Code::QueryFailed,
+            "cleanroom_refused" => Code::CleanRoomRefused,
             _ => return AppError::internal(format!("{e:?}")),
         };
         if !e.is_user_error() {

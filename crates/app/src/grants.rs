@@ -104,7 +104,7 @@ fn invalid_terms(message: impl Into<String>) -> AppError {
     AppError::new(Code::InvalidTerms, message)
 }
 
-fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
+pub(crate) fn text(field: &str, value: &str, max: usize, required: bool) -> AppResult<String> {
     let v = value.trim();
     if required && v.is_empty() {
         return Err(invalid_terms(format!("Fill in `{field}`.")));
@@ -175,7 +175,7 @@ async fn check_terms(app: &App, dataset: &Dataset, terms: &Terms) -> AppResult<V
     Ok(chosen)
 }
 
-fn capitalize(s: &str) -> String {
+pub(crate) fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str().trim_end_matches('.')),
@@ -185,6 +185,21 @@ fn capitalize(s: &str) -> String {
 
 /// Creates an application (and submits it when the input accepts the agreement).
 pub async fn apply(app: &App, user: &User, input: ApplicationInput) -> AppResult<Application> {
+    let accept = input.accept_agreement.clone();
+    let new = prepare(app, user, input).await?;
+    let application = app.store.create_application(new).await?;
+    match accept {
+        Some(hash) => submit(app, user, &application.id, &hash).await,
+        None => Ok(application),
+    }
+}
+
+/// Checks an application and returns the draft the store keeps for it, creating nothing.
+pub(crate) async fn prepare(
+    app: &App,
+    user: &User,
+    input: ApplicationInput,
+) -> AppResult<NewApplication> {
     let dataset = crate::catalog::load_dataset(app, &input.dataset).await?;
     if !application::accepts_applications(dataset.meta.opening_type, dataset.meta.importance) {
         return Err(AppError::new(
@@ -222,24 +237,17 @@ pub async fn apply(app: &App, user: &User, input: ApplicationInput) -> AppResult
     let grades = check_terms(app, &dataset, &requested).await?;
     let needs_authority =
         application::needs_authority(dataset.meta.domain, dataset.meta.importance, grades);
-    let application = app
-        .store
-        .create_application(NewApplication {
-            applicant_id: user.id.clone(),
-            applicant_org_id,
-            dataset_id: dataset.id.clone(),
-            requested,
-            purpose_category: input.purpose_category,
-            purpose: text("purpose", &input.purpose, 2000, true)?,
-            scenario: text("scenario", &input.scenario, 2000, true)?,
-            needs_authority,
-            now: crate::clock::now_ms(),
-        })
-        .await?;
-    match input.accept_agreement {
-        Some(hash) => submit(app, user, &application.id, &hash).await,
-        None => Ok(application),
-    }
+    Ok(NewApplication {
+        applicant_id: user.id.clone(),
+        applicant_org_id,
+        dataset_id: dataset.id.clone(),
+        requested,
+        purpose_category: input.purpose_category,
+        purpose: text("purpose", &input.purpose, 2000, true)?,
+        scenario: text("scenario", &input.scenario, 2000, true)?,
+        needs_authority,
+        now: crate::clock::now_ms(),
+    })
 }
 
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
@@ -759,6 +767,8 @@ pub struct GrantView {
     pub state: model::access::GrantState,
     /// Rows left today; none without a quota.
     pub quota_remaining: Option<i64>,
+    /// The clean room the grant is part of, if any.
+    pub cleanroom: Option<GrantCleanRoom>,
 }
 
 /// A grant as the API shows it.
@@ -767,6 +777,7 @@ pub async fn grant_view(app: &App, grant: GrantRecord) -> AppResult<GrantView> {
     let now = crate::clock::now_ms();
     let current = crate::dataservice::policy_grant(app, &grant, now).await?;
     Ok(GrantView {
+        cleanroom: cleanroom_of(app, &grant).await?,
         state: current.state(now),
         quota_remaining: current.quota_remaining(),
         grant,
@@ -825,4 +836,57 @@ pub async fn results(app: &App, dataset: Option<&Dataset>) -> AppResult<Vec<Reus
         .store
         .list_reuses(dataset.map(|d| d.id.as_str()))
         .await?)
+}
+
+/// The clean room a grant belongs to, as its details show it: the datasets, this grant's join
+/// keys and the budget.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrantCleanRoom {
+    /// The clean room.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its datasets' slugs.
+    pub datasets: Vec<String>,
+    /// The join keys this grant allows (the policy's, of the columns granted).
+    pub join_keys: Vec<String>,
+    /// ε granted.
+    pub epsilon_budget: f64,
+    /// ε left.
+    pub epsilon_left: f64,
+}
+
+/// The clean room of a grant, if it belongs to one.
+async fn cleanroom_of(app: &App, grant: &store::GrantRecord) -> AppResult<Option<GrantCleanRoom>> {
+    let Some(id) = app
+        .store
+        .cleanroom_of_application(&grant.application_id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let room = app.store.get_cleanroom(&id).await?;
+    let mut datasets = Vec::new();
+    for part in &room.parts {
+        datasets.push(app.store.get_dataset(&part.dataset_id).await?.name);
+    }
+    let dataset = app.store.get_dataset(&grant.dataset_id).await?;
+    let join_keys = match app.store.get_cleanroom_policy(&dataset.id).await {
+        Ok(p) => p
+            .policy
+            .join_keys
+            .into_iter()
+            .filter(|k| grant.terms.columns.contains(k))
+            .collect(),
+        Err(store::StoreError::NotFound) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(GrantCleanRoom {
+        id: room.id,
+        title: room.title,
+        datasets,
+        join_keys,
+        epsilon_budget: model::cleanroom::epsilon_of(room.budget_micros),
+        epsilon_left: model::cleanroom::epsilon_of(room.budget_micros - room.spent_micros),
+    }))
 }

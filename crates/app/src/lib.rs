@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 mod books;
 pub mod catalog;
+pub mod cleanroom;
 pub mod clock;
 pub mod config;
 pub mod consultations;
@@ -140,6 +141,7 @@ impl App {
             throttle: throttle::Throttle::new(config.login_attempts),
             demand_stats: Default::default(),
             feedback_stats: Default::default(),
+            cleanroom_key: Default::default(),
             engine,
             log,
             search,

@@ -33,6 +33,8 @@ pub struct App {
     pub(crate) throttle: Throttle,
     /// The demand statistics as last computed.
     pub(crate) demand_stats: crate::stats_cache::StatsCache<crate::demand_stats::DemandStats>,
+    /// The clean room's pseudonym key, loaded (or made) at first use.
+    pub(crate) cleanroom_key: std::sync::OnceLock<std::sync::Arc<query::PseudonymKey>>,
     /// The feedback statistics as last computed.
     pub(crate) feedback_stats: crate::stats_cache::StatsCache<crate::feedback_stats::FeedbackStats>,
 }

@@ -25,6 +25,8 @@ string_enum! {
         Download => "data.download", "下载", "Download";
         /// Rows returned through the CKAN DataStore actions.
         Datastore => "data.datastore", "DataStore 查询", "DataStore query";
+        /// A clean-room query (C6), one leaf per dataset read.
+        CleanRoom => "data.cleanroom", "融合计算", "Clean-room query";
         /// An application was submitted.
         ApplicationSubmitted => "application.submitted", "提交申请", "Application submitted";
         /// A department approved and forwarded an application to the authority.

@@ -24,6 +24,7 @@ pub fn status(code: Code) -> StatusCode {
         | BadAggregate
         | TypeMismatch
         | QueryFailed
+        | CleanRoomRefused
         | LogRange => StatusCode::BAD_REQUEST,
         InvalidField
         | InvalidName
@@ -36,6 +37,8 @@ pub fn status(code: Code) -> StatusCode {
         | InvalidLocation
         | InvalidAttribute
         | InvalidPhoto
+        | NoCleanRoomPolicy
+        | InvalidPolicy
         | QueryTimeout
         | QueryMemory
         | TooManyRows => StatusCode::UNPROCESSABLE_ENTITY,
@@ -47,7 +50,9 @@ pub fn status(code: Code) -> StatusCode {
         | RequestNotFound | TokenNotFound | ApplicationNotFound | GrantNotFound | NoData
         | ResultNotFound | TableNotFound | LogEntryNotFound | DemandNotFound
         | ConsultationNotFound | CommentNotFound | FeedbackNotFound | ServiceNotFound
-        | RewardNotFound | RedemptionNotFound | ActivityNotFound => StatusCode::NOT_FOUND,
+        | RewardNotFound | RedemptionNotFound | ActivityNotFound | CleanRoomNotFound => {
+            StatusCode::NOT_FOUND
+        }
         AgreementMismatch
         | NameTaken
         | AlreadyDecided
@@ -66,7 +71,9 @@ pub fn status(code: Code) -> StatusCode {
         | RedemptionLimit
         | AlreadyCancelled
         | ActivityClosed
-        | NoAttemptsLeft => StatusCode::CONFLICT,
+        | NoAttemptsLeft
+        | CleanRoomNotReady
+        | BudgetExhausted => StatusCode::CONFLICT,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -4321,10 +4321,14 @@ async fn cleanroom(store: &DynStore, transport: &Organization, firm: &Organizati
         .list_cleanrooms_for_holder(Some(&researcher.id), None)
         .await
         .unwrap();
-    assert_eq!(listed, [room.clone()], "the failed one left nothing behind");
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&room),
+        "the failed one left nothing behind"
+    );
     assert_eq!(
         store.list_cleanrooms_on_org(&firm.id).await.unwrap(),
-        [room.clone()]
+        std::slice::from_ref(&room)
     );
     assert!(store
         .list_cleanrooms_for_holder(Some(&staff.id), Some(&transport.id))

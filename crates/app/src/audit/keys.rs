@@ -67,7 +67,7 @@ pub(super) fn load_or_create(data_dir: &Path, origin: &str) -> anyhow::Result<Ke
 }
 
 /// Writes a new secret file, readable and writable by the owner only, fully or not at all.
-fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut f = fs::OpenOptions::new()
         .write(true)

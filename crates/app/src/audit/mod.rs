@@ -7,7 +7,7 @@
 //! C2SP signed notes made on demand with the log's Ed25519 key, which [`keys`] creates at first
 //! start in the data directory.
 
-mod keys;
+pub(crate) mod keys;
 mod writer;
 
 use crate::error::{AppError, AppResult, Code};

@@ -3,6 +3,7 @@
 mod accounts;
 mod activities;
 mod applications;
+mod cleanroom;
 mod consultations;
 mod contribution;
 pub mod data;
@@ -37,4 +38,5 @@ pub fn router() -> Router<SharedState> {
         .merge(activities::router())
         .merge(quality::router())
         .merge(contribution::router())
+        .merge(cleanroom::router())
 }

@@ -7,8 +7,8 @@
 
 use super::schemas::*;
 use super::{
-    accounts, activities, applications, consultations, contribution, data, datasets, demands,
-    feedback, points, quality, requests,
+    accounts, activities, applications, cleanroom, consultations, contribution, data, datasets,
+    demands, feedback, points, quality, requests,
 };
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -69,6 +69,12 @@ use utoipa::{Modify, OpenApi};
         applications::dataset_results,
         applications::all_results,
         applications::accept_result,
+        cleanroom::show_policy,
+        cleanroom::set_policy,
+        cleanroom::create,
+        cleanroom::mine,
+        cleanroom::show,
+        cleanroom::query,
         data::preview,
         data::query_get,
         data::query_post,
@@ -159,6 +165,7 @@ use utoipa::{Modify, OpenApi};
         (name = "feedback", description = "Feedback on public services (诉求反馈): submitted by anyone, answered in public by the department responsible, rated by the submitter; the same data as Open311 GeoReport v2 at /open311/v2/."),
         (name = "points", description = "Points (积分): verified outcomes earn points, activities with tasks and quizzes, the reward catalog, atomic redemption, and the opt-in leaderboard."),
         (name = "contribution", description = "The contribution index (贡献指数) of enterprises and departments, and the incentive reports the authority publishes, each with its SHA-256 in the access log."),
+        (name = "cleanroom", description = "The fusion clean room (融合计算, 可用不可见): owners' policies, clean rooms over datasets of several organizations with one ε budget, and aggregate-only queries whose groups cover at least k people or firms."),
         (name = "log", description = "The private detail behind access-log entries, for auditors."),
         (name = "catalog", description = "The opening list (开放清单)."),
     )

@@ -138,6 +138,12 @@ code_enum! {
     GrantState => GRANT_STATES.iter().copied()
 }
 code_enum! {
+    /// What a column is in a clean-room view: a dimension (L1, L2), a measure (L3, only inside
+    /// aggregates), a join key (a keyed pseudonym, only in equality joins) or an entity column
+    /// (never named; k is counted on it).
+    CleanRoomRole => ["dimension", "measure", "join_key", "entity"].into_iter()
+}
+code_enum! {
     /// A whitelisted filter operator.
     FilterOp => model::filter::Op::ALL.iter().map(|v| v.code())
 }
@@ -502,6 +508,21 @@ pub struct Grant {
     state: GrantState,
     /// Rows left today; null without a quota.
     quota_remaining: Option<i64>,
+    /// The clean room the grant is part of; null for an ordinary grant.
+    cleanroom: Option<GrantCleanRoom>,
+}
+
+/// The clean room a grant is part of.
+#[derive(ToSchema)]
+pub struct GrantCleanRoom {
+    id: String,
+    title: String,
+    /// The slugs of its datasets.
+    datasets: Vec<String>,
+    /// The join keys this grant allows: the owner's, of the columns granted.
+    join_keys: Vec<String>,
+    epsilon_budget: f64,
+    epsilon_left: f64,
 }
 
 /// A result (成果) reported by a grantee.
@@ -2548,4 +2569,155 @@ pub struct DatasetUsage {
     dataset: String,
     period: String,
     usage: ContributionUsage,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clean room.
+
+/// Declared per-entity bounds of a numeric column.
+#[derive(ToSchema)]
+pub struct CleanRoomBounds {
+    column: String,
+    lower: f64,
+    upper: f64,
+}
+
+/// A dataset's clean-room policy.
+#[derive(ToSchema)]
+pub struct CleanRoomPolicy {
+    /// Columns that identify a person or firm (at least one).
+    entity_columns: Vec<String>,
+    /// Columns others may join on, as keyed pseudonyms.
+    #[schema(default = json!([]))]
+    join_keys: Option<Vec<String>>,
+    /// k: the fewest distinct entities an output group may cover (2 to 100000, default 10).
+    #[schema(minimum = 2, maximum = 100000, default = 10)]
+    min_entities: Option<u32>,
+    /// Whether COUNT and SUM get Laplace noise charged to the ε budget.
+    #[schema(default = false)]
+    noise: Option<bool>,
+    /// Per-entity bounds of numeric columns, which noise needs for SUM and AVG.
+    #[schema(default = json!([]))]
+    bounds: Option<Vec<CleanRoomBounds>>,
+    /// The most rows one entity has in the table (1 to 1000, default 1).
+    #[schema(minimum = 1, maximum = 1000, default = 1)]
+    max_rows_per_entity: Option<u32>,
+}
+
+/// A dataset's clean-room policy as declared.
+#[derive(ToSchema)]
+pub struct CleanRoomPolicyView {
+    dataset: String,
+    /// Its table name in clean-room SQL.
+    table: String,
+    /// Null until the owner declares one.
+    policy: Option<CleanRoomPolicy>,
+    /// Unix ms.
+    updated_at: Option<i64>,
+}
+
+/// One dataset of a clean-room application.
+#[derive(ToSchema)]
+pub struct CleanRoomPartInput {
+    /// The dataset's slug.
+    dataset: String,
+    /// Columns asked for.
+    columns: Vec<String>,
+}
+
+/// A clean-room application.
+#[derive(ToSchema)]
+pub struct CleanRoomInput {
+    #[schema(max_length = 200)]
+    title: String,
+    /// Two to five datasets.
+    datasets: Vec<CleanRoomPartInput>,
+    purpose_category: PurposeCategory,
+    #[schema(max_length = 2000)]
+    purpose: String,
+    #[schema(max_length = 2000)]
+    scenario: String,
+    #[schema(minimum = 1, maximum = 365)]
+    duration_days: i64,
+    /// The ε budget asked for (default 1, at most 10).
+    epsilon_budget: Option<f64>,
+    on_behalf_of_organization: Option<bool>,
+    /// The agreement's SHA-256, to submit every part at once.
+    accept_agreement: Option<String>,
+}
+
+/// A column of a clean-room view.
+#[derive(ToSchema)]
+pub struct CleanRoomColumn {
+    name: String,
+    role: CleanRoomRole,
+    /// Whether k is counted on it.
+    entity: bool,
+    /// Declared bounds `[lower, upper]`, if any.
+    #[schema(value_type = Option<Vec<f64>>)]
+    bounds: Option<Vec<f64>>,
+}
+
+/// One dataset of a clean room.
+#[derive(ToSchema)]
+pub struct CleanRoomPart {
+    dataset: String,
+    title: String,
+    /// Its table name in clean-room SQL.
+    table: String,
+    application_id: String,
+    status: ApplicationStatus,
+    grant_id: Option<String>,
+    grant_state: Option<GrantState>,
+    policy: Option<CleanRoomPolicy>,
+    /// The join keys this clean room may use.
+    join_keys: Vec<String>,
+    /// The columns its view offers (for the holder, once the grant is active).
+    columns: Vec<CleanRoomColumn>,
+}
+
+/// A clean room.
+#[derive(ToSchema)]
+pub struct CleanRoom {
+    id: String,
+    title: String,
+    epsilon_budget: f64,
+    epsilon_spent: f64,
+    epsilon_left: f64,
+    queries: i64,
+    created_at: i64,
+    /// Whether every part's grant is active.
+    ready: bool,
+    /// The strictest k of its datasets.
+    min_entities: u32,
+    parts: Vec<CleanRoomPart>,
+}
+
+/// Clean rooms.
+#[derive(ToSchema)]
+pub struct CleanRoomList {
+    cleanrooms: Vec<CleanRoom>,
+}
+
+/// The groups of a clean-room query.
+#[derive(ToSchema)]
+pub struct CleanRoomResult {
+    fields: Vec<Field>,
+    /// One object per group, keyed by column name.
+    #[schema(value_type = Vec<Object>)]
+    records: Vec<serde_json::Value>,
+    row_count: u64,
+    truncated: bool,
+    /// Groups removed for covering fewer than `min_entities` distinct entities of a dataset.
+    suppressed_groups: u64,
+    min_entities: u32,
+    /// ε this query spent (0 without noise).
+    epsilon_spent: f64,
+    /// ε left in the clean room.
+    epsilon_left: f64,
+    /// Noisy values per group.
+    noisy_values: u64,
+    /// The tables read.
+    tables: Vec<String>,
+    log_index: Vec<u64>,
 }

@@ -8,6 +8,7 @@ mod accounts;
 mod adversarial;
 mod catalog;
 mod ckan;
+mod cleanroom;
 mod consultations;
 mod contribution;
 mod datarequests;

@@ -1,0 +1,470 @@
+//! The fusion clean room (C6) over HTTP on the demo: the researcher's clean room over the
+//! department's insured wages and the enterprise's roster, refusals that name their rule, who may
+//! see and query, the grant's details, the ε budget charged and exhausted, the auditor's detail,
+//! and applying for a clean room.
+
+use crate::access::{demo, token};
+use crate::common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const EXAMPLE: &str = app::demo::EXAMPLE_CLEANROOM_SQL;
+
+async fn room_id(s: &TestServer, research: &str) -> String {
+    let (st, v) = call(
+        Method::GET,
+        &s.url("/api/v1/cleanrooms"),
+        Some(research),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v["cleanrooms"][0]["id"].as_str().unwrap().to_string()
+}
+
+async fn run(
+    s: &TestServer,
+    who: &str,
+    room: &str,
+    sql: &str,
+    epsilon: Option<f64>,
+) -> (StatusCode, Value, Option<String>) {
+    let mut body = json!({"cleanroom": room, "sql": sql});
+    if let Some(e) = epsilon {
+        body["epsilon"] = json!(e);
+    }
+    let resp = client()
+        .post(s.url("/api/v1/cleanroom/query"))
+        .bearer_auth(who)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let header = resp
+        .headers()
+        .get("Gongshu-Log-Index")
+        .map(|h| h.to_str().unwrap().to_string());
+    let (st, v) = parse(resp).await;
+    (st, v, header)
+}
+
+/// Every citizen ID of the demo's clean-room tables, read as their owner.
+async fn citizen_ids(s: &TestServer) -> Vec<String> {
+    let hrss = token(s, "hrss").await;
+    let (st, v) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets/employment-insurance-wages/query?limit=2000&fields=身份证号"),
+        Some(&hrss),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["身份证号"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_demo_clean_room_answers_aggregates_and_refuses_the_rest() {
+    let s = demo().await;
+    let research = token(&s, "research").await;
+    let room = room_id(&s, &research).await;
+    let (st, v) = call(
+        Method::GET,
+        &s.url(&format!("/api/v1/cleanrooms/{room}")),
+        Some(&research),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["ready"], true, "{v}");
+    assert_eq!(v["min_entities"], 10);
+    assert_eq!(v["parts"][0]["table"], "employment_insurance_wages");
+    assert_eq!(v["parts"][1]["join_keys"], json!(["身份证号"]));
+    let roles: Vec<(String, String)> = v["parts"][0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        roles.contains(&("身份证号".into(), "join_key".into())),
+        "{roles:?}"
+    );
+    assert!(
+        roles.contains(&("月缴费工资".into(), "measure".into())),
+        "{roles:?}"
+    );
+    assert!(
+        roles.contains(&("所在区".into(), "dimension".into())),
+        "{roles:?}"
+    );
+
+    let ids = citizen_ids(&s).await;
+    assert!(ids.len() > 1000);
+    let (st, v, header) = run(&s, &research, &room, EXAMPLE, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let text = v.to_string();
+    assert!(
+        !ids.iter().any(|id| text.contains(id.as_str())),
+        "a raw ID in {text}"
+    );
+    assert!(
+        v["suppressed_groups"].as_u64().unwrap() >= 1,
+        "淳安县's few people: {v}"
+    );
+    assert!(!text.contains("淳安县"), "{text}");
+    let records = v["records"].as_array().unwrap();
+    assert_eq!(records.len(), 20, "five districts by four industries: {v}");
+    for r in records {
+        assert!(r["人数"].as_i64().unwrap() >= 10, "{r}");
+    }
+    assert_eq!(v["epsilon_spent"], 0.0, "the demo's policies need no noise");
+    // One leaf per dataset read, in the header and the body.
+    let indexes: Vec<u64> = header
+        .unwrap()
+        .split(',')
+        .map(|i| i.trim().parse().unwrap())
+        .collect();
+    assert_eq!(indexes.len(), 2);
+    assert_eq!(v["log_index"], json!(indexes));
+    // The auditor reads the query and the number of groups removed in the private detail.
+    let auditor = token(&s, "auditor").await;
+    let (st, d) = call(
+        Method::GET,
+        &s.url(&format!("/api/v1/log/entries/{}/detail", indexes[0])),
+        Some(&auditor),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    let detail = d.to_string();
+    assert!(detail.contains("suppressed_groups"), "{detail}");
+    assert!(detail.contains("flexible_workers"), "{detail}");
+
+    // Refusals name their rule; none carries a raw identifier.
+    for (sql, rule) in [
+        ("SELECT 身份证号 FROM employment_insurance_wages", "must_aggregate"),
+        (
+            "SELECT 身份证号, COUNT(*) FROM employment_insurance_wages GROUP BY 身份证号",
+            "identifier_use",
+        ),
+        (
+            "SELECT 所在区, MAX(月缴费工资) FROM employment_insurance_wages GROUP BY 所在区",
+            "extremes",
+        ),
+        (
+            "SELECT 月缴费工资, COUNT(*) FROM employment_insurance_wages GROUP BY 月缴费工资",
+            "dimension_grade",
+        ),
+        (
+            "SELECT w.所在区, COUNT(*) FROM employment_insurance_wages w JOIN flexible_workers f ON w.所在区 = f.行业 GROUP BY w.所在区",
+            "join_condition",
+        ),
+    ] {
+        let (st, v, header) = run(&s, &research, &room, sql, None).await;
+        assert_eq!(
+            (st, error_code(&v)),
+            (StatusCode::BAD_REQUEST, "cleanroom_refused"),
+            "{sql}: {v}"
+        );
+        assert!(v["error"]["message"].as_str().unwrap().contains(rule), "{sql}: {v}");
+        assert!(header.is_none(), "a refusal is not a delivery");
+        let text = v.to_string();
+        assert!(!ids.iter().any(|id| text.contains(id.as_str())), "{text}");
+    }
+
+    // The owners see the clean room but do not query it; others do not see it.
+    let hrss = token(&s, "hrss").await;
+    let (st, _) = call(
+        Method::GET,
+        &s.url(&format!("/api/v1/cleanrooms/{room}")),
+        Some(&hrss),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v, _) = run(&s, &hrss, &room, EXAMPLE, None).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::FORBIDDEN, "forbidden"),
+        "{v}"
+    );
+    let citizen = token(&s, "citizen").await;
+    for (st, v) in [
+        call(
+            Method::GET,
+            &s.url(&format!("/api/v1/cleanrooms/{room}")),
+            Some(&citizen),
+            None,
+        )
+        .await,
+        {
+            let (st, v, _) = run(&s, &citizen, &room, EXAMPLE, None).await;
+            (st, v)
+        },
+    ] {
+        assert_eq!(
+            (st, error_code(&v)),
+            (StatusCode::NOT_FOUND, "cleanroom_not_found"),
+            "{v}"
+        );
+    }
+
+    // The grant's details name the clean room, its datasets, the join keys and the budget.
+    let (st, grants) = call(Method::GET, &s.url("/api/v1/grants"), Some(&research), None).await;
+    assert_eq!(st, StatusCode::OK, "{grants}");
+    let grant_id = grants["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["dataset"] == "flexible-workers")
+        .and_then(|g| g["id"].as_str())
+        .unwrap()
+        .to_string();
+    let (st, g) = call(
+        Method::GET,
+        &s.url(&format!("/api/v1/grants/{grant_id}")),
+        Some(&research),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{g}");
+    assert_eq!(g["cleanroom"]["id"], json!(room), "{g}");
+    assert_eq!(g["cleanroom"]["join_keys"], json!(["身份证号"]));
+    assert_eq!(
+        g["cleanroom"]["datasets"],
+        json!(["employment-insurance-wages", "flexible-workers"])
+    );
+    assert_eq!(g["cleanroom"]["epsilon_budget"], 1.0);
+}
+
+#[tokio::test]
+async fn noise_spends_the_budget_until_it_is_exhausted() {
+    let s = demo().await;
+    let research = token(&s, "research").await;
+    let hrss = token(&s, "hrss").await;
+    let room = room_id(&s, &research).await;
+    // The department now requires noise on its table.
+    let (st, v) = call(
+        Method::PUT,
+        &s.url("/api/v1/datasets/employment-insurance-wages/cleanroom-policy"),
+        Some(&hrss),
+        Some(json!({
+            "entity_columns": ["身份证号"],
+            "join_keys": ["身份证号"],
+            "noise": true,
+            "bounds": [{"column": "月缴费工资", "lower": 0, "upper": 50000}],
+        })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["policy"]["noise"], true);
+    assert_eq!(v["policy"]["min_entities"], 10);
+    // The policy is public; a citizen may read it but not change it.
+    let citizen = token(&s, "citizen").await;
+    let (st, v) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets/employment-insurance-wages/cleanroom-policy"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st, v["policy"]["noise"].clone()),
+        (StatusCode::OK, json!(true))
+    );
+    let (st, v) = call(
+        Method::PUT,
+        &s.url("/api/v1/datasets/employment-insurance-wages/cleanroom-policy"),
+        Some(&citizen),
+        Some(json!({"entity_columns": ["身份证号"]})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::FORBIDDEN, "forbidden"),
+        "{v}"
+    );
+    let (st, v) = call(
+        Method::PUT,
+        &s.url("/api/v1/datasets/employment-insurance-wages/cleanroom-policy"),
+        Some(&hrss),
+        Some(json!({"entity_columns": ["nope"]})),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_policy"),
+        "{v}"
+    );
+
+    let sql = "SELECT 所在区, COUNT(*) AS n, SUM(月缴费工资) AS total FROM employment_insurance_wages GROUP BY 所在区";
+    let mut left = 1.0;
+    for _ in 0..2 {
+        let (st, v, _) = run(&s, &research, &room, sql, Some(0.4)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        left -= 0.4;
+        assert!(
+            (v["epsilon_spent"].as_f64().unwrap() - 0.4).abs() < 1e-9,
+            "{v}"
+        );
+        assert!(
+            (v["epsilon_left"].as_f64().unwrap() - left).abs() < 1e-9,
+            "{v}"
+        );
+        assert_eq!(v["noisy_values"], 2);
+    }
+    let (st, v, header) = run(&s, &research, &room, sql, Some(0.4)).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "budget_exhausted"),
+        "{v}"
+    );
+    assert!(header.is_none());
+    // What is left can still be spent; then nothing noisy runs, at any ε.
+    let (st, v, _) = run(&s, &research, &room, sql, Some(0.2)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(v["epsilon_left"].as_f64().unwrap().abs() < 1e-9, "{v}");
+    let (st, v, _) = run(&s, &research, &room, sql, Some(0.01)).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "budget_exhausted"),
+        "{v}"
+    );
+    // A bad ε is the caller's error.
+    let (st, v, _) = run(&s, &research, &room, sql, Some(-1.0)).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        "{v}"
+    );
+    let (st, v) = call(
+        Method::GET,
+        &s.url(&format!("/api/v1/cleanrooms/{room}")),
+        Some(&research),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["epsilon_spent"], 1.0, "{v}");
+}
+
+#[tokio::test]
+async fn a_clean_room_is_one_application_per_dataset() {
+    let s = demo().await;
+    let carol = token(&s, "citizen").await;
+    let (st, agreement) = call(Method::GET, &s.url("/api/v1/agreement"), None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let hash = agreement["sha256"].as_str().unwrap();
+    let input = |datasets: Value| {
+        json!({
+            "title": "测试融合",
+            "datasets": datasets,
+            "purpose_category": "research",
+            "purpose": "研究",
+            "scenario": "聚合分析",
+            "duration_days": 30,
+            "accept_agreement": hash,
+        })
+    };
+    let part = |d: &str, c: &[&str]| json!({"dataset": d, "columns": c});
+    // A dataset without a clean-room policy cannot be fused; one dataset is not a clean room.
+    let (st, v) = call(
+        Method::POST,
+        &s.url("/api/v1/cleanrooms"),
+        Some(&carol),
+        Some(input(json!([
+            part("flexible-workers", &["身份证号", "行业"]),
+            part("social-insurance-payers", &["所在区"]),
+        ]))),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "no_cleanroom_policy"),
+        "{v}"
+    );
+    let (st, v) = call(
+        Method::POST,
+        &s.url("/api/v1/cleanrooms"),
+        Some(&carol),
+        Some(input(json!([part("flexible-workers", &["行业"])]))),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_terms"),
+        "{v}"
+    );
+    let (st, apps) = call(
+        Method::GET,
+        &s.url("/api/v1/applications"),
+        Some(&carol),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let before = apps["applications"].as_array().unwrap().len();
+    let (st, v) = call(
+        Method::POST,
+        &s.url("/api/v1/cleanrooms"),
+        Some(&carol),
+        Some(input(json!([
+            part(
+                "employment-insurance-wages",
+                &["身份证号", "所在区", "月缴费工资"]
+            ),
+            part("flexible-workers", &["身份证号", "行业", "月薪"]),
+        ]))),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["ready"], false);
+    assert_eq!(v["epsilon_budget"], 1.0);
+    for p in v["parts"].as_array().unwrap() {
+        assert_eq!(p["status"], "submitted", "{p}");
+        assert!(p["grant_id"].is_null());
+    }
+    let (_, apps) = call(
+        Method::GET,
+        &s.url("/api/v1/applications"),
+        Some(&carol),
+        None,
+    )
+    .await;
+    assert_eq!(apps["applications"].as_array().unwrap().len(), before + 2);
+    // Each part waits in its owner's queue; until all are granted, queries wait too.
+    let enterprise = token(&s, "enterprise").await;
+    let (_, queue) = call(
+        Method::GET,
+        &s.url("/api/v1/reviews"),
+        Some(&enterprise),
+        None,
+    )
+    .await;
+    let part_id = v["parts"][1]["application_id"].as_str().unwrap();
+    assert!(
+        queue["applications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == part_id),
+        "{queue}"
+    );
+    let room = v["id"].as_str().unwrap();
+    let (st, v, _) = run(&s, &carol, room, EXAMPLE, None).await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::CONFLICT, "cleanroom_not_ready"),
+        "{v}"
+    );
+}
