@@ -512,3 +512,30 @@ test('a signed-in citizen reports a problem; its answer and rating earn points; 
   await visitorCtx.close();
   await adminCtx.close();
 });
+
+test('a researcher runs a clean-room query; the rules, the apply form and the owner policy form are accessible', async () => {
+  const ctx = await browser.newContext();
+  const research = await signIn(ctx, 'research');
+  await research.goto(`${base}/cleanroom`);
+  await assertAccessible(research);
+  assert.match(await research.textContent('#cleanroom-rules'), /identifier_use/);
+  await research.click('#cleanrooms a');
+  await assertAccessible(research);
+  await research.click('main form button[type=submit]');
+  await research.waitForSelector('#cleanroom-result');
+  await assertAccessible(research);
+  assert.ok(Number(await research.textContent('#suppressed')) >= 1);
+  assert.ok(await research.locator('#cleanroom-result tbody tr').count() >= 10);
+  assert.doesNotMatch(await research.textContent('main'), /\d{17}[\dX]/);
+  await research.goto(`${base}/cleanroom/apply`);
+  await assertAccessible(research);
+  await research.goto(`${base}/lang/en?next=/cleanroom`);
+  await assertAccessible(research);
+  assert.match(await research.textContent('main'), /Differencing/);
+
+  const ownerCtx = await browser.newContext();
+  const owner = await signIn(ownerCtx, 'hrss');
+  await owner.goto(`${base}/dataset/employment-insurance-wages`);
+  await assertAccessible(owner);
+  assert.equal(await owner.locator('form[action$="/cleanroom-policy"]').count(), 1);
+});

@@ -95,6 +95,41 @@ pub async fn policy(app: &App, dataset: &Dataset) -> AppResult<Option<CleanRoomP
     }
 }
 
+/// A dataset open to clean rooms: its owner declared a policy and it takes applications.
+#[derive(Debug, Clone, Serialize)]
+pub struct Available {
+    /// The dataset.
+    pub dataset: Dataset,
+    /// Its table name in clean-room SQL.
+    pub table: String,
+    /// The owner's policy.
+    pub policy: Policy,
+    /// Its columns.
+    pub columns: Vec<String>,
+}
+
+/// The datasets with a clean-room policy that take applications, by title (public).
+pub async fn available(app: &App) -> AppResult<Vec<Available>> {
+    let mut out = Vec::new();
+    for declared in app.store.list_cleanroom_policies().await? {
+        let dataset = app.store.get_dataset(&declared.dataset_id).await?;
+        if !model::application::accepts_applications(
+            dataset.meta.opening_type,
+            dataset.meta.importance,
+        ) {
+            continue;
+        }
+        out.push(Available {
+            table: table_name(&dataset.name),
+            columns: column_names(app, &dataset).await?,
+            policy: declared.policy,
+            dataset,
+        });
+    }
+    out.sort_by(|a, b| a.dataset.meta.title.cmp(&b.dataset.meta.title));
+    Ok(out)
+}
+
 /// Declares (or replaces) a dataset's clean-room policy: its owning organization's publishers.
 pub async fn set_policy(
     app: &App,
@@ -343,6 +378,8 @@ pub struct CleanRoomView {
     pub created_at: i64,
     /// Whether every part's grant is active, so queries can run.
     pub ready: bool,
+    /// Whether the viewer holds it (and so may query it).
+    pub holder: bool,
     /// The strictest k of its datasets.
     pub min_entities: u32,
     /// Its datasets.
@@ -414,6 +451,7 @@ async fn view_of(app: &App, user: &User, room: CleanRoom) -> AppResult<CleanRoom
         .filter_map(|p| p.policy.as_ref().map(|p| p.min_entities))
         .max()
         .unwrap_or(cleanroom::DEFAULT_MIN_ENTITIES);
+    let holder = holds(user, &room);
     Ok(CleanRoomView {
         id: room.id,
         title: room.title,
@@ -423,6 +461,7 @@ async fn view_of(app: &App, user: &User, room: CleanRoom) -> AppResult<CleanRoom
         queries: room.queries,
         created_at: room.created_at,
         ready,
+        holder,
         min_entities,
         parts,
     })

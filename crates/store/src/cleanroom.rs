@@ -77,6 +77,8 @@ pub trait CleanRoomStore: Send + Sync {
     async fn put_cleanroom_policy(&self, p: &CleanRoomPolicy) -> Result<()>;
     /// A dataset's clean-room policy; `NotFound` if none was declared.
     async fn get_cleanroom_policy(&self, dataset_id: &str) -> Result<CleanRoomPolicy>;
+    /// Every declared policy, by dataset id.
+    async fn list_cleanroom_policies(&self) -> Result<Vec<CleanRoomPolicy>>;
     /// Creates a clean room over applications already created, in one transaction.
     async fn create_cleanroom(&self, c: NewCleanRoom) -> Result<CleanRoom>;
     /// A clean room by id.

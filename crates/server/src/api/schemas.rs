@@ -2688,6 +2688,8 @@ pub struct CleanRoom {
     created_at: i64,
     /// Whether every part's grant is active.
     ready: bool,
+    /// Whether the caller holds it (and so may query it).
+    holder: bool,
     /// The strictest k of its datasets.
     min_entities: u32,
     parts: Vec<CleanRoomPart>,

@@ -2,7 +2,7 @@
 //! downloads, the application form, "my applications and grants", review queues, and the grants
 //! of a dataset with revocation. Every read goes through [`app::dataservice`].
 
-use super::page::{render, require_user, OrPage, PageError, PageResult};
+use super::page::{render, require_user, FormPairs, OrPage, PageError, PageResult};
 use super::pages::{fmt_time, PageCtx, PreviewColumn, PreviewDisplay, ResultRow};
 use crate::api::data::download_response;
 use crate::api::params::{parse_format, QueryParams};
@@ -39,55 +39,6 @@ pub fn router() -> Router<SharedState> {
         .route("/reviews", get(reviews_page))
         .route("/reviews/{id}", post(review_submit))
         .route("/grants/{id}/revoke", post(revoke_submit))
-}
-
-/// A url-encoded form with repeated keys (checkbox groups), which `axum::Form` cannot express.
-struct FormPairs(Vec<(String, String)>);
-
-impl FormPairs {
-    fn parse(body: &Bytes) -> Self {
-        FormPairs(
-            form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    /// Parses a form and checks its CSRF token.
-    fn checked(v: &Visitor, body: &Bytes) -> PageResult<Self> {
-        let f = FormPairs::parse(body);
-        v.check_csrf(f.get("csrf")).or_page(v)?;
-        Ok(f)
-    }
-
-    fn get(&self, key: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    }
-
-    fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
-    fn optional_int(&self, key: &str) -> Result<Option<i64>, ApiError> {
-        let v = self.get(key).trim();
-        if v.is_empty() {
-            return Ok(None);
-        }
-        v.parse::<i64>().map(Some).map_err(|_| {
-            ApiError::new(
-                Code::InvalidTerms,
-                format!("`{key}` must be a whole number."),
-            )
-        })
-    }
 }
 
 fn modes_from(values: Vec<String>) -> Result<Vec<Mode>, ApiError> {

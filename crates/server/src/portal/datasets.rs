@@ -51,6 +51,7 @@ fn flash_text(v: &Visitor, code: Option<&str>) -> String {
         Some("saved") => t.message_saved().to_string(),
         Some("requested") => t.message_request_filed().to_string(),
         Some("result_accepted") => t.message_result_accepted().to_string(),
+        Some("cleanroom_policy") => t.cleanroom_policy_saved().to_string(),
         _ => String::new(),
     }
 }
@@ -72,6 +73,7 @@ async fn dataset_page(
     let dataset = catalog::load_dataset(&state, &name).await.or_page(&v)?;
     let pv = access::preview(&state, &v, &dataset).await;
     let quality = super::quality::display(&state, v.lang, &dataset).await;
+    let cr = super::cleanroom::display(&state, &v, &dataset).await;
     let view = dataset_view(&state, dataset, v.user.as_ref())
         .await
         .or_page(&v)?;
@@ -87,6 +89,7 @@ async fn dataset_page(
         d: DatasetDisplay::new(&view, v.lang, &base),
         pv,
         q: quality,
+        cr,
         page,
         opening_types: options(OpeningType::ALL, v.lang),
         grades: Grade::ALL.iter().map(|g| g.code()).collect(),

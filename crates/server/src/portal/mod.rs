@@ -6,6 +6,7 @@ mod account;
 mod activity;
 mod campaigns;
 mod charts;
+mod cleanroom;
 mod consultations;
 mod contribution;
 mod datasets;
@@ -41,6 +42,7 @@ pub fn router() -> Router<SharedState> {
         .merge(campaigns::router())
         .merge(quality::router())
         .merge(contribution::router())
+        .merge(cleanroom::router())
         .merge(demand_stats::router())
         .merge(access::router())
         .merge(log::router())

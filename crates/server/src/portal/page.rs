@@ -161,3 +161,56 @@ where
     let page = form(message).await?;
     Ok((crate::error::status(e.code), page).into_response())
 }
+
+/// A url-encoded form with repeated keys (checkbox groups), which `axum::Form` cannot express.
+pub struct FormPairs(Vec<(String, String)>);
+
+impl FormPairs {
+    /// Parses a url-encoded body.
+    pub fn parse(body: &axum::body::Bytes) -> Self {
+        FormPairs(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// Parses a form and checks its CSRF token.
+    pub fn checked(v: &Visitor, body: &axum::body::Bytes) -> PageResult<Self> {
+        let f = FormPairs::parse(body);
+        v.check_csrf(f.get("csrf")).or_page(v)?;
+        Ok(f)
+    }
+
+    /// The first value of `key`, or empty.
+    pub fn get(&self, key: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// Every value of `key`, in order.
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// A whole number, or `None` when the field is empty.
+    pub fn optional_int(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        let v = self.get(key).trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse::<i64>().map(Some).map_err(|_| {
+            ApiError::new(
+                Code::InvalidTerms,
+                format!("`{key}` must be a whole number."),
+            )
+        })
+    }
+}

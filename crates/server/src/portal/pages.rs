@@ -274,6 +274,7 @@ pub struct DatasetTpl {
     pub d: DatasetDisplay,
     pub pv: PreviewDisplay,
     pub q: QualityDisplay,
+    pub cr: super::cleanroom::PolicyDisplay,
     pub opening_types: Vec<(String, String)>,
     pub grades: Vec<&'static str>,
 }

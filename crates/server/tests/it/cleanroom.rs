@@ -468,3 +468,151 @@ async fn a_clean_room_is_one_application_per_dataset() {
         "{v}"
     );
 }
+
+/// A client signed in to the portal as a demo user.
+async fn demo_sign_in(s: &TestServer, user: &str) -> reqwest::Client {
+    let c = client();
+    let csrf = login_form_token(&c, s).await;
+    let r = post_login(&c, s, user, &format!("{user}-demo-2026"), &csrf).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    c
+}
+
+#[tokio::test]
+async fn the_portal_explains_the_rules_runs_queries_and_takes_policies_and_applications() {
+    let s = demo().await;
+    let ids = citizen_ids(&s).await;
+    let research = demo_sign_in(&s, "research").await;
+    let overview = page_text(&research, s.url("/cleanroom")).await;
+    assert!(
+        overview.contains("灵活就业人员收入与参保研究"),
+        "{overview}"
+    );
+    for rule in [
+        "identifier_use",
+        "extremes",
+        "must_aggregate",
+        "join_condition",
+    ] {
+        assert!(overview.contains(rule), "the rules are listed: {rule}");
+    }
+    let marker = "href=\"/cleanroom/";
+    let start = overview.find(marker).unwrap() + marker.len();
+    let id: String = overview[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let page = page_text(&research, s.url(&format!("/cleanroom/{id}"))).await;
+    assert!(page.contains("employment_insurance_wages"), "{page}");
+    assert!(
+        page.contains("JOIN flexible_workers"),
+        "the example is filled in"
+    );
+    let csrf = hidden(&page, "csrf");
+    let post = |sql: &str| {
+        research
+            .post(s.url(&format!("/cleanroom/{id}")))
+            .form(&[("csrf", csrf.as_str()), ("sql", sql), ("epsilon", "")])
+            .send()
+    };
+    let r = post(EXAMPLE).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"cleanroom-result\""), "{html}");
+    let at = html.find("id=\"suppressed\">").unwrap() + "id=\"suppressed\">".len();
+    let suppressed: u64 = html[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    assert!(suppressed >= 1, "淳安县's groups are removed: {html}");
+    assert!(!ids.iter().any(|i| html.contains(i.as_str())));
+    let r = post("SELECT 身份证号, COUNT(*) FROM employment_insurance_wages GROUP BY 身份证号")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("identifier_use"), "{html}");
+    assert!(
+        html.contains("GROUP BY 身份证号</textarea>"),
+        "the query is kept: {html}"
+    );
+
+    // The owner declares a stricter policy on the dataset page.
+    let hrss = demo_sign_in(&s, "hrss").await;
+    let page = page_text(&hrss, s.url("/dataset/employment-insurance-wages")).await;
+    assert!(page.contains("action=\"/dataset/employment-insurance-wages/cleanroom-policy\""));
+    let r = hrss
+        .post(s.url("/dataset/employment-insurance-wages/cleanroom-policy"))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("entity_columns", "身份证号"),
+            ("join_keys", "身份证号"),
+            ("min_entities", "15"),
+            ("bounds", "月缴费工资 0 60000"),
+            ("max_rows_per_entity", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, v) = call(
+        Method::GET,
+        &s.url("/api/v1/datasets/employment-insurance-wages/cleanroom-policy"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(v["policy"]["min_entities"], 15, "{v}");
+    assert_eq!(v["policy"]["bounds"][0]["upper"], 60000.0, "{v}");
+    // Someone else's dataset page shows the policy without the form.
+    let citizen = demo_sign_in(&s, "citizen").await;
+    let page = page_text(&citizen, s.url("/dataset/employment-insurance-wages")).await;
+    assert!(page.contains("id=\"cleanroom\""));
+    assert!(!page.contains("/cleanroom-policy\""));
+
+    // A citizen applies through the form; the choices are kept after an error.
+    let form = page_text(&citizen, s.url("/cleanroom/apply")).await;
+    let csrf = hidden(&form, "csrf");
+    let sha = hidden(&form, "agreement_sha256");
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("csrf", &csrf),
+        ("agreement_sha256", &sha),
+        ("title", "门户申请"),
+        ("dataset", "employment-insurance-wages"),
+        ("columns:employment-insurance-wages", "身份证号"),
+        ("columns:employment-insurance-wages", "所在区"),
+        ("dataset", "flexible-workers"),
+        ("columns:flexible-workers", "身份证号"),
+        ("columns:flexible-workers", "行业"),
+        ("purpose_category", "research"),
+        ("purpose", "研究"),
+        ("scenario", "聚合"),
+        ("duration_days", "30"),
+        ("epsilon_budget", "2"),
+    ];
+    let r = citizen
+        .post(s.url("/cleanroom/apply"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the agreement is not ticked"
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains("value=\"门户申请\""), "{html}");
+    fields.push(("accept", "yes"));
+    let r = citizen
+        .post(s.url("/cleanroom/apply"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let overview = page_text(&citizen, s.url("/cleanroom?msg=applied")).await;
+    assert!(overview.contains("门户申请"), "{overview}");
+}

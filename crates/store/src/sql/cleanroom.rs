@@ -19,6 +19,15 @@ pub(super) fn cleanroom(r: &impl RowExt, parts: Vec<CleanRoomPart>) -> Result<Cl
     })
 }
 
+pub(super) fn policy(r: &impl RowExt) -> Result<CleanRoomPolicy> {
+    Ok(CleanRoomPolicy {
+        dataset_id: r.text("dataset_id")?,
+        policy: r.json("policy")?,
+        updated_by: r.text("updated_by")?,
+        updated_at: r.int("updated_at")?,
+    })
+}
+
 macro_rules! impl_cleanroom_store {
     ($store:ty) => {
         impl $store {
@@ -73,12 +82,16 @@ macro_rules! impl_cleanroom_store {
                     .fetch_optional(&self.pool)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                Ok(CleanRoomPolicy {
-                    dataset_id: r.text("dataset_id")?,
-                    policy: r.json("policy")?,
-                    updated_by: r.text("updated_by")?,
-                    updated_at: r.int("updated_at")?,
-                })
+                cleanroom::policy(&r)
+            }
+
+            async fn list_cleanroom_policies(&self) -> Result<Vec<CleanRoomPolicy>> {
+                sqlx::query("SELECT * FROM cleanroom_policies ORDER BY dataset_id")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(cleanroom::policy)
+                    .collect()
             }
 
             async fn create_cleanroom(&self, c: NewCleanRoom) -> Result<CleanRoom> {
