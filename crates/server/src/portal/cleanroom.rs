@@ -4,7 +4,7 @@
 //! ε left; and the owner's policy form on the dataset page. Everything is [`app::cleanroom`]'s.
 
 use super::page::{again, render, require_user, FormPairs, OrPage, PageResult};
-use super::pages::{fmt_time, PageCtx};
+use super::pages::{fmt_time, PageCtx, PolicyDisplay};
 use crate::error::ApiError;
 use crate::extract::Visitor;
 use crate::i18n::{Lang, Tr};
@@ -536,31 +536,6 @@ async fn room_query(
 
 // ---------------------------------------------------------------------------------------------
 // The owner's policy, on the dataset page.
-
-/// The clean-room section of a dataset page.
-#[derive(Default)]
-pub struct PolicyDisplay {
-    /// Whether the owner declared a policy.
-    pub declared: bool,
-    /// Entity columns, comma-separated.
-    pub entity: String,
-    /// Join keys, comma-separated.
-    pub join_keys: String,
-    /// k.
-    pub k: u32,
-    /// Whether noise is required.
-    pub noise: bool,
-    /// Bounds, one `column lower upper` per line.
-    pub bounds: String,
-    /// Most rows per entity.
-    pub max_rows: u32,
-    /// Its table name in clean-room SQL.
-    pub table: String,
-    /// Whether the visitor may declare it.
-    pub owns: bool,
-    /// When it was declared.
-    pub updated: String,
-}
 
 /// The section for a dataset page; a failure leaves it empty rather than failing the page.
 pub async fn display(state: &SharedState, v: &Visitor, dataset: &store::Dataset) -> PolicyDisplay {

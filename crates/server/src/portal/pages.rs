@@ -274,7 +274,7 @@ pub struct DatasetTpl {
     pub d: DatasetDisplay,
     pub pv: PreviewDisplay,
     pub q: QualityDisplay,
-    pub cr: super::cleanroom::PolicyDisplay,
+    pub cr: PolicyDisplay,
     pub opening_types: Vec<(String, String)>,
     pub grades: Vec<&'static str>,
 }
@@ -444,4 +444,29 @@ pub struct QualityDisplay {
     pub dimensions: Vec<(String, String, String)>,
     pub issues: Vec<IssueRow>,
     pub history: Vec<HistoryRow>,
+}
+
+/// The clean-room section of a dataset page.
+#[derive(Default)]
+pub struct PolicyDisplay {
+    /// Whether the owner declared a policy.
+    pub declared: bool,
+    /// Entity columns, comma-separated.
+    pub entity: String,
+    /// Join keys, comma-separated.
+    pub join_keys: String,
+    /// k.
+    pub k: u32,
+    /// Whether noise is required.
+    pub noise: bool,
+    /// Bounds, one `column lower upper` per line.
+    pub bounds: String,
+    /// Most rows per entity.
+    pub max_rows: u32,
+    /// Its table name in clean-room SQL.
+    pub table: String,
+    /// Whether the visitor may declare it.
+    pub owns: bool,
+    /// When it was declared.
+    pub updated: String,
 }
