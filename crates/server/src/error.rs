@@ -266,6 +266,12 @@ mod tests {
             ("activity_not_found", 404),
             ("activity_closed", 409),
             ("no_attempts_left", 409),
+            ("cleanroom_refused", 400),
+            ("cleanroom_not_found", 404),
+            ("cleanroom_not_ready", 409),
+            ("budget_exhausted", 409),
+            ("no_cleanroom_policy", 422),
+            ("invalid_policy", 422),
             ("internal", 500),
             ("unavailable", 503),
         ];
