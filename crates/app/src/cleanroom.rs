@@ -516,20 +516,11 @@ async fn open_part(
     let Some(declared) = policy(app, &dataset).await? else {
         return Err(not_ready("its owner withdrew the clean-room policy"));
     };
-    let resource = app
-        .store
-        .list_resources(&dataset.id)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| not_ready("it has no data"))?;
-    let version = app
-        .store
-        .list_versions(&resource.id)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| not_ready("it has no data"))?;
+    let (resource, version) = match dataservice::latest(app, &dataset, None).await {
+        Ok(found) => found,
+        Err(e) if e.code == Code::NoData => return Err(not_ready("it has no data")),
+        Err(e) => return Err(e),
+    };
     let dataset_policy = dataservice::dataset_policy(app, &dataset, &resource, &version).await?;
     let who = dataservice::principal(Some(user));
     let grants = [policy_grant];

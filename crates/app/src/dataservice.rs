@@ -205,17 +205,14 @@ async fn decide_for(
     Ok((decision, quota))
 }
 
-/// Opens one resource of a dataset for reading: 403 when no rows may be read, 429 when the
-/// grant's quota for today is spent.
-pub async fn open(
+/// A resource of a dataset (the one named, or the first) and its latest version: `no_data` when
+/// there is none.
+pub async fn latest(
     app: &App,
-    user: Option<&User>,
-    dataset: Dataset,
+    dataset: &Dataset,
     resource: Option<&str>,
-    mode: Mode,
-    wanted: Option<&[String]>,
-) -> AppResult<Access> {
-    let resource = pick_resource(app, &dataset, resource).await?;
+) -> AppResult<(Resource, Version)> {
+    let resource = pick_resource(app, dataset, resource).await?;
     let version = app
         .store
         .list_versions(&resource.id)
@@ -231,6 +228,20 @@ pub async fn open(
                 ),
             )
         })?;
+    Ok((resource, version))
+}
+
+/// Opens one resource of a dataset for reading: 403 when no rows may be read, 429 when the
+/// grant's quota for today is spent.
+pub async fn open(
+    app: &App,
+    user: Option<&User>,
+    dataset: Dataset,
+    resource: Option<&str>,
+    mode: Mode,
+    wanted: Option<&[String]>,
+) -> AppResult<Access> {
+    let (resource, version) = latest(app, &dataset, resource).await?;
     let (decision, daily_row_quota) =
         decide_for(app, user, &dataset, &resource, &version, mode, wanted).await?;
     check_rows_allowed(&dataset, &decision, mode)?;

@@ -668,7 +668,7 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
 /// masked columns, a row scope and a daily quota, with a reported result), and an enterprise's
 /// application waiting in the health department's queue.
 async fn applications(app: &App) -> anyhow::Result<()> {
-    use crate::grants::{self, ApplicationInput, ReuseInput, ReviewDecision, ReviewInput};
+    use crate::grants::{self, ApplicationInput, ReuseInput};
     use model::access::Mode;
     use model::application::{PurposeCategory, ResultKind};
     use model::filter::{Condition, Literal, Op};
@@ -706,15 +706,6 @@ async fn applications(app: &App) -> anyhow::Result<()> {
     )
     .await
     .map_err(fail("application"))?;
-    let approve = |note: &str| ReviewInput {
-        decision: ReviewDecision::Approve,
-        columns: None,
-        add_row_filter: Vec::new(),
-        modes: None,
-        duration_days: None,
-        daily_row_quota: None,
-        note: note.into(),
-    };
     grants::review(
         app,
         &user("hrss").await?,
@@ -785,6 +776,19 @@ async fn applications(app: &App) -> anyhow::Result<()> {
     .await
     .map_err(fail("enterprise application"))?;
     Ok(())
+}
+
+/// A reviewer's approval without narrowing.
+fn approve(note: &str) -> crate::grants::ReviewInput {
+    crate::grants::ReviewInput {
+        decision: crate::grants::ReviewDecision::Approve,
+        columns: None,
+        add_row_filter: Vec::new(),
+        modes: None,
+        duration_days: None,
+        daily_row_quota: None,
+        note: note.into(),
+    }
 }
 
 /// Demo demands, so the demand board has every state: open and supported, overdue, accepted
@@ -1756,7 +1760,7 @@ fn date_text(d: time::Date) -> String {
 /// authority, and has answered one query, so its page has a working example.
 async fn cleanroom(app: &App, dir: &Path, g: &mut Gen) -> anyhow::Result<()> {
     use crate::cleanroom::{self, CleanRoomInput, PartInput};
-    use crate::grants::{self, ReviewDecision, ReviewInput};
+    use crate::grants;
     use model::application::PurposeCategory;
     use model::cleanroom::{Bounds, Policy};
     let fail = |what: &'static str| {
@@ -1887,15 +1891,6 @@ async fn cleanroom(app: &App, dir: &Path, g: &mut Gen) -> anyhow::Result<()> {
     )
     .await
     .map_err(fail("clean room"))?;
-    let approve = |note: &str| ReviewInput {
-        decision: ReviewDecision::Approve,
-        columns: None,
-        add_row_filter: Vec::new(),
-        modes: None,
-        duration_days: None,
-        daily_row_quota: None,
-        note: note.into(),
-    };
     let admin = app.store.get_user_by_username("admin").await?;
     for (part, owner) in room.parts.iter().zip(["hrss", "enterprise"]) {
         let owner = app.store.get_user_by_username(owner).await?;

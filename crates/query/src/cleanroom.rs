@@ -114,14 +114,10 @@ pub(crate) async fn run(
     key: Arc<PseudonymKey>,
     q: CleanRoomQuery<'_>,
 ) -> Result<CleanRoomRows, QueryError> {
-    let mut words: Vec<String> = q.tables.iter().flat_map(|t| t.hidden.clone()).collect();
-    for t in q.tables {
-        words.push(t.parquet_path.to_string_lossy().into_owned());
-        if let Some(file) = t.parquet_path.file_name() {
-            words.push(file.to_string_lossy().into_owned());
-        }
-    }
-    let secrets = Secrets::new(words);
+    let secrets = Secrets::new(
+        q.tables.iter().flat_map(|t| t.hidden.clone()).collect(),
+        q.tables.iter().map(|t| t.parquet_path.as_path()),
+    );
     run_unredacted(engine, key, q)
         .await
         .map_err(|e| e.redact(&secrets))

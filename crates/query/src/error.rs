@@ -159,7 +159,7 @@ impl Secrets {
             .filter(|t| t.decision.rows_allowed())
             .flat_map(|t| t.decision.visible().map(|(name, _)| name.to_lowercase()))
             .collect();
-        let mut words: Vec<String> = tables
+        let hidden = tables
             .iter()
             .flat_map(|t| {
                 t.decision
@@ -167,24 +167,23 @@ impl Secrets {
                     .iter()
                     .map(|(name, _)| name.to_lowercase())
             })
-            .filter(|name| !name.is_empty() && !visible.contains(name))
+            .filter(|name| !visible.contains(name))
             .collect();
-        for t in tables {
-            let path = t.parquet_path.to_string_lossy().to_lowercase();
-            if !path.is_empty() {
-                words.push(path);
-            }
-            if let Some(file) = t.parquet_path.file_name() {
-                words.push(file.to_string_lossy().to_lowercase());
-            }
-        }
-        words.sort();
-        words.dedup();
-        Secrets { words }
+        Secrets::new(hidden, tables.iter().map(|t| t.parquet_path.as_path()))
     }
 
-    /// Secrets from a list of words (hidden column names, paths).
-    pub(crate) fn new(words: Vec<String>) -> Secrets {
+    /// Secrets from hidden column names and the Parquet files read (each path and file name).
+    pub(crate) fn new<'a>(
+        hidden: Vec<String>,
+        paths: impl IntoIterator<Item = &'a std::path::Path>,
+    ) -> Secrets {
+        let mut words = hidden;
+        for path in paths {
+            words.push(path.to_string_lossy().into_owned());
+            if let Some(file) = path.file_name() {
+                words.push(file.to_string_lossy().into_owned());
+            }
+        }
         let mut words: Vec<String> = words
             .into_iter()
             .map(|w| w.to_lowercase())

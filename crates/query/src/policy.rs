@@ -21,7 +21,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, AsArray, StringArray, StringBuilder};
+use datafusion::arrow::array::{Array, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -431,46 +431,60 @@ impl ScalarUDFImpl for MaskUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let [arg] = args.args.as_slice() else {
-            return Err(DataFusionError::Internal("mask takes one argument".into()));
-        };
-        let wrong = |t: &DataType| DataFusionError::Internal(format!("mask got {t}"));
-        match arg {
-            ColumnarValue::Array(array) => {
-                let masked = match array.data_type() {
-                    DataType::Utf8 => self.mask_all(array.as_string::<i32>().iter()),
-                    DataType::LargeUtf8 => self.mask_all(array.as_string::<i64>().iter()),
-                    DataType::Utf8View => self.mask_all(array.as_string_view().iter()),
-                    other => return Err(wrong(other)),
-                };
-                Ok(ColumnarValue::Array(Arc::new(masked)))
-            }
-            ColumnarValue::Scalar(
-                ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v),
-            ) => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(
-                v.as_deref().map(|v| self.mask.apply(v)),
-            ))),
-            ColumnarValue::Scalar(other) => Err(wrong(&other.data_type())),
-        }
+        map_text("mask", &args, 12, |v, out| self.mask.apply_into(v, out))
     }
 }
 
-impl MaskUdf {
-    /// Masks every value into one string array through one reused buffer.
-    fn mask_all<'a>(&self, values: impl ExactSizeIterator<Item = Option<&'a str>>) -> StringArray {
-        let mut out = StringBuilder::with_capacity(values.len(), values.len() * 12);
-        let mut buffer = String::new();
+/// Applies `f` to every text value of a one-argument string function (any string type, array
+/// or scalar) into one reused buffer; nulls stay null and the result is Utf8. `width` is the
+/// expected length of one output, for the first allocation.
+fn map_text(
+    name: &str,
+    args: &ScalarFunctionArgs,
+    width: usize,
+    f: impl Fn(&str, &mut String),
+) -> DfResult<ColumnarValue> {
+    let [arg] = args.args.as_slice() else {
+        return Err(DataFusionError::Internal(format!(
+            "{name} takes one argument"
+        )));
+    };
+    let wrong = |t: &DataType| DataFusionError::Internal(format!("{name} got {t}"));
+    let all = |values: &mut dyn ExactSizeIterator<Item = Option<&str>>| {
+        let mut out = StringBuilder::with_capacity(values.len(), values.len() * width);
+        let mut buffer = String::with_capacity(width);
         for value in values {
             match value {
                 Some(v) => {
                     buffer.clear();
-                    self.mask.apply_into(v, &mut buffer);
+                    f(v, &mut buffer);
                     out.append_value(&buffer);
                 }
                 None => out.append_null(),
             }
         }
         out.finish()
+    };
+    match arg {
+        ColumnarValue::Array(array) => {
+            let out = match array.data_type() {
+                DataType::Utf8 => all(&mut array.as_string::<i32>().iter()),
+                DataType::LargeUtf8 => all(&mut array.as_string::<i64>().iter()),
+                DataType::Utf8View => all(&mut array.as_string_view().iter()),
+                other => return Err(wrong(other)),
+            };
+            Ok(ColumnarValue::Array(Arc::new(out)))
+        }
+        ColumnarValue::Scalar(
+            ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v),
+        ) => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(v.as_deref().map(
+            |v| {
+                let mut out = String::with_capacity(width);
+                f(v, &mut out);
+                out
+            },
+        )))),
+        ColumnarValue::Scalar(other) => Err(wrong(&other.data_type())),
     }
 }
 
@@ -580,45 +594,9 @@ impl ScalarUDFImpl for PseudonymUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let [arg] = args.args.as_slice() else {
-            return Err(DataFusionError::Internal(
-                "pseudonym takes one argument".into(),
-            ));
-        };
-        let wrong = |t: &DataType| DataFusionError::Internal(format!("pseudonym got {t}"));
-        let all = |values: &mut dyn ExactSizeIterator<Item = Option<&str>>| {
-            let width = PseudonymKey::BYTES * 2;
-            let mut out = StringBuilder::with_capacity(values.len(), values.len() * width);
-            let mut buffer = String::with_capacity(width);
-            for value in values {
-                match value {
-                    Some(v) => {
-                        buffer.clear();
-                        self.key.pseudonym_into(v, &mut buffer);
-                        out.append_value(&buffer);
-                    }
-                    None => out.append_null(),
-                }
-            }
-            out.finish()
-        };
-        match arg {
-            ColumnarValue::Array(array) => {
-                let out = match array.data_type() {
-                    DataType::Utf8 => all(&mut array.as_string::<i32>().iter()),
-                    DataType::LargeUtf8 => all(&mut array.as_string::<i64>().iter()),
-                    DataType::Utf8View => all(&mut array.as_string_view().iter()),
-                    other => return Err(wrong(other)),
-                };
-                Ok(ColumnarValue::Array(Arc::new(out)))
-            }
-            ColumnarValue::Scalar(
-                ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v),
-            ) => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(
-                v.as_deref().map(|v| self.key.pseudonym(v)),
-            ))),
-            ColumnarValue::Scalar(other) => Err(wrong(&other.data_type())),
-        }
+        map_text("pseudonym", &args, PseudonymKey::BYTES * 2, |v, out| {
+            self.key.pseudonym_into(v, out)
+        })
     }
 }
 
@@ -720,7 +698,7 @@ mod tests {
 
     #[test]
     fn masks_keep_nulls_and_mask_everything_else_in_every_string_type() {
-        use datafusion::arrow::array::{ArrayRef, LargeStringArray, StringViewArray};
+        use datafusion::arrow::array::{ArrayRef, LargeStringArray, StringArray, StringViewArray};
         let udf = MaskUdf::new(Mask::Pii(PiiKind::Mobile));
         let values = [Some("13812341234"), None, Some("1"), Some("13912345678901")];
         let inputs: Vec<ArrayRef> = vec![
