@@ -35,7 +35,6 @@ use datafusion::catalog::MemTable;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, TableReference};
 use datafusion::datasource::provider_as_source;
-use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::expr::AggregateFunction;
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{
@@ -165,13 +164,7 @@ async fn run_unredacted(
             ctx.register_table(TableReference::bare(table.name.as_str()), Arc::new(view))
                 .map_err(QueryError::internal)?;
         }
-        let plan = ctx.state().statement_to_plan(parsed.statement).await?;
-        SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false)
-            .verify_plan(&plan)
-            .map_err(|_| QueryError::SqlNotSelect("a statement that is not a query".into()))?;
+        let plan = crate::sql::plan(&ctx, parsed.statement).await?;
         let noisy = read.iter().any(|t| t.noise);
         let checked = check(&ctx, &plan, &read, noisy)?;
         let k = read

@@ -190,6 +190,22 @@ impl Visitor for Checker {
     }
 }
 
+/// Plans a validated statement in `ctx`, with DataFusion's read-only check on the plan as a
+/// second line of defence.
+pub(crate) async fn plan(
+    ctx: &datafusion::prelude::SessionContext,
+    statement: DFStatement,
+) -> Result<datafusion::logical_expr::LogicalPlan, QueryError> {
+    let plan = ctx.state().statement_to_plan(statement).await?;
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+        .verify_plan(&plan)
+        .map_err(|_| QueryError::SqlNotSelect("a statement that is not a query".into()))?;
+    Ok(plan)
+}
+
 /// Runs `sql` over `tables` (see [`Engine::sql`]).
 pub(crate) async fn run(
     engine: &Engine,
@@ -231,13 +247,7 @@ async fn run_unredacted(
     let work = async move {
         let ctx = policy::new_session(limits)?;
         policy::register(&ctx, &read).await?;
-        let plan = ctx.state().statement_to_plan(parsed.statement).await?;
-        SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false)
-            .verify_plan(&plan)
-            .map_err(|_| QueryError::SqlNotSelect("a statement that is not a query".into()))?;
+        let plan = plan(&ctx, parsed.statement).await?;
         let frame = ctx.execute_logical_plan(plan).await?;
         let frame = policy::plain_strings(frame.limit(0, Some(max_rows.saturating_add(1)))?)?;
         let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
