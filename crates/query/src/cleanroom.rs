@@ -213,6 +213,9 @@ struct Origin {
     column: cleanroom::Column,
     /// Which table instance (scan) of the plan.
     scan: usize,
+    /// Columns of one class hold equal values on every row (an inner equality join made them
+    /// so); k is counted once per class.
+    class: usize,
     /// The most rows per entity of its table.
     rows_per_entity: u32,
 }
@@ -276,8 +279,21 @@ fn check(
             other => return Err(shape_refusal(other, false)),
         }
     };
-    let mut scans = 0usize;
-    let origins = origins(ctx, &aggregate.input, tables, &mut scans)?;
+    let mut walk = Walk::default();
+    let origins = origins(ctx, &aggregate.input, tables, &mut walk)?;
+    for (scan, name) in &walk.entities {
+        if !origins
+            .iter()
+            .any(|o| o.scan == *scan && &o.column.name == name)
+        {
+            return Err(refuse(
+                Rule::NestedAggregate,
+                format!(
+                    "a subquery leaves out `{name}`, which identifies the people or firms that k is counted on; select every column in subqueries (SELECT *)"
+                ),
+            ));
+        }
+    }
     let input_schema = aggregate.input.schema();
     let origin_of = |expr: &Expr| -> Option<&Origin> {
         match expr {
@@ -459,8 +475,9 @@ fn check(
         }
     }
     let mut entity_counts = Vec::new();
+    let mut counted = HashSet::new();
     for (i, origin) in origins.iter().enumerate() {
-        if origin.column.entity {
+        if origin.column.entity && counted.insert(origin.class) {
             let (qualifier, field) = input_schema.qualified_field(i);
             let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
             entity_counts.push(push(
@@ -624,13 +641,25 @@ fn first_column_rule(
     }
 }
 
+/// What the walk below the aggregation has seen.
+#[derive(Default)]
+struct Walk {
+    /// Table instances so far.
+    scans: usize,
+    /// Column classes so far.
+    classes: usize,
+    /// Every entity column of every table instance: (scan, column), each of which must reach
+    /// the aggregation so that k can be counted on it.
+    entities: Vec<(usize, String)>,
+}
+
 /// The view columns behind each output column of a plan below the aggregation, checking every
 /// node on the way.
 fn origins(
     ctx: &SessionContext,
     plan: &LogicalPlan,
     tables: &[&CleanRoomTable],
-    scans: &mut usize,
+    walk: &mut Walk,
 ) -> Result<Vec<Origin>, QueryError> {
     check_expressions(ctx, plan)?;
     match plan {
@@ -643,8 +672,11 @@ fn origins(
             if scan.fetch.is_some() {
                 return Err(shape_refusal(plan, true));
             }
-            let id = *scans;
-            *scans += 1;
+            let id = walk.scans;
+            walk.scans += 1;
+            for c in table.columns.iter().filter(|c| c.entity) {
+                walk.entities.push((id, c.name.clone()));
+            }
             scan.projected_schema
                 .fields()
                 .iter()
@@ -654,17 +686,19 @@ fn origins(
                         .iter()
                         .find(|c| &c.name == field.name())
                         .ok_or_else(|| QueryError::internal("a view column without a role"))?;
+                    walk.classes += 1;
                     Ok(Origin {
                         column: column.clone(),
                         scan: id,
+                        class: walk.classes,
                         rows_per_entity: table.max_rows_per_entity,
                     })
                 })
                 .collect()
         }
-        LogicalPlan::SubqueryAlias(a) => origins(ctx, &a.input, tables, scans),
+        LogicalPlan::SubqueryAlias(a) => origins(ctx, &a.input, tables, walk),
         LogicalPlan::Filter(f) => {
-            let input = origins(ctx, &f.input, tables, scans)?;
+            let input = origins(ctx, &f.input, tables, walk)?;
             let schema = f.input.schema();
             for conjunct in split_conjunction(&f.predicate) {
                 for c in conjunct.column_refs() {
@@ -694,8 +728,8 @@ fn origins(
             Ok(input)
         }
         LogicalPlan::Join(j) => {
-            let left = origins(ctx, &j.left, tables, scans)?;
-            let right = origins(ctx, &j.right, tables, scans)?;
+            let left = origins(ctx, &j.left, tables, walk)?;
+            let right = origins(ctx, &j.right, tables, walk)?;
             if j.join_type != JoinType::Inner {
                 return Err(refuse(
                     Rule::JoinCondition,
@@ -708,22 +742,21 @@ fn origins(
                 match e {
                     Expr::Column(c) => schema
                         .maybe_index_of_column(c)
-                        .filter(|i| side.get(*i).is_some_and(|o| o.column.role == Role::JoinKey))
-                        .map(|i| side[i].scan),
+                        .filter(|i| side.get(*i).is_some_and(|o| o.column.role == Role::JoinKey)),
                     _ => None,
                 }
             };
-            let pair = |l: &Expr, r: &Expr| -> bool {
+            // The positions, left then right, of two join keys of different table instances.
+            let pair = |l: &Expr, r: &Expr| -> Option<(usize, usize)> {
                 let direct = key(l, left_schema, &left).zip(key(r, right_schema, &right));
                 let swapped = key(r, left_schema, &left).zip(key(l, right_schema, &right));
-                direct.or(swapped).is_some_and(|(a, b)| a != b)
+                direct
+                    .or(swapped)
+                    .filter(|(a, b)| left[*a].scan != right[*b].scan)
             };
-            let mut equalities = 0;
+            let mut equal = Vec::new();
             for (l, r) in &j.on {
-                if !pair(l, r) {
-                    return Err(join_refusal());
-                }
-                equalities += 1;
+                equal.push(pair(l, r).ok_or_else(join_refusal)?);
             }
             if let Some(filter) = &j.filter {
                 for conjunct in split_conjunction(filter) {
@@ -732,18 +765,26 @@ fn origins(
                             left: l,
                             op: Operator::Eq,
                             right: r,
-                        }) if pair(l, r) => equalities += 1,
+                        }) => equal.push(pair(l, r).ok_or_else(join_refusal)?),
                         _ => return Err(join_refusal()),
                     }
                 }
             }
-            if equalities == 0 {
+            if equal.is_empty() {
                 return Err(join_refusal());
             }
-            Ok(left.into_iter().chain(right).collect())
+            let offset = left.len();
+            let mut all: Vec<Origin> = left.into_iter().chain(right).collect();
+            for (a, b) in equal {
+                let (keep, merge) = (all[a].class, all[offset + b].class);
+                for o in all.iter_mut().filter(|o| o.class == merge) {
+                    o.class = keep;
+                }
+            }
+            Ok(all)
         }
         LogicalPlan::Projection(p) => {
-            let input = origins(ctx, &p.input, tables, scans)?;
+            let input = origins(ctx, &p.input, tables, walk)?;
             let schema = p.input.schema();
             p.expr
                 .iter()

@@ -21,7 +21,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, AsArray, StringBuilder};
+use datafusion::arrow::array::{Array, AsArray, Decimal128Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -500,8 +500,11 @@ pub struct PseudonymKey {
 }
 
 impl PseudonymKey {
-    /// Bytes of pseudonym kept: 16, so that two values meet by chance once in 2^64 pairs.
-    pub const BYTES: usize = 16;
+    /// The type of a pseudonym: a 126-bit number, as a decimal of 38 digits, so that joins and
+    /// distinct counts compare fixed-width numbers rather than text, and two different values
+    /// meet by chance once in 2^63 pairs (a billion values hold a colliding pair with
+    /// probability about 10^-20).
+    pub const TYPE: DataType = DataType::Decimal128(38, 0);
 
     /// A key from the platform's secret (at least 32 bytes).
     pub fn new(secret: &[u8]) -> Result<PseudonymKey, QueryError> {
@@ -520,22 +523,15 @@ impl PseudonymKey {
         })
     }
 
-    /// The pseudonym of one value, as lower-case hex, appended to `out`.
-    pub fn pseudonym_into(&self, value: &str, out: &mut String) {
+    /// The pseudonym of one value: the first 126 bits of its HMAC-SHA-256, which fit the 38
+    /// digits of [`Self::TYPE`].
+    pub fn pseudonym(&self, value: &str) -> i128 {
         let mut mac = self.mac.clone();
         mac.update(value.as_bytes());
         let tag = mac.finalize().into_bytes();
-        for byte in &tag[..Self::BYTES] {
-            out.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-            out.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
-        }
-    }
-
-    /// The pseudonym of one value.
-    pub fn pseudonym(&self, value: &str) -> String {
-        let mut out = String::with_capacity(Self::BYTES * 2);
-        self.pseudonym_into(value, &mut out);
-        out
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&tag[..16]);
+        (u128::from_be_bytes(first) >> 2) as i128
     }
 }
 
@@ -590,13 +586,42 @@ impl ScalarUDFImpl for PseudonymUdf {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
-        Ok(DataType::Utf8)
+        Ok(PseudonymKey::TYPE)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        map_text("pseudonym", &args, PseudonymKey::BYTES * 2, |v, out| {
-            self.key.pseudonym_into(v, out)
-        })
+        let [arg] = args.args.as_slice() else {
+            return Err(DataFusionError::Internal(
+                "pseudonym takes one argument".into(),
+            ));
+        };
+        let wrong = |t: &DataType| DataFusionError::Internal(format!("pseudonym got {t}"));
+        let all = |values: &mut dyn ExactSizeIterator<Item = Option<&str>>| {
+            let mut out = Decimal128Builder::with_capacity(values.len());
+            for value in values {
+                out.append_option(value.map(|v| self.key.pseudonym(v)));
+            }
+            out.finish().with_precision_and_scale(38, 0)
+        };
+        match arg {
+            ColumnarValue::Array(array) => {
+                let out = match array.data_type() {
+                    DataType::Utf8 => all(&mut array.as_string::<i32>().iter()),
+                    DataType::LargeUtf8 => all(&mut array.as_string::<i64>().iter()),
+                    DataType::Utf8View => all(&mut array.as_string_view().iter()),
+                    other => return Err(wrong(other)),
+                }?;
+                Ok(ColumnarValue::Array(Arc::new(out)))
+            }
+            ColumnarValue::Scalar(
+                ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v),
+            ) => Ok(ColumnarValue::Scalar(ScalarValue::Decimal128(
+                v.as_deref().map(|v| self.key.pseudonym(v)),
+                38,
+                0,
+            ))),
+            ColumnarValue::Scalar(other) => Err(wrong(&other.data_type())),
+        }
     }
 }
 
