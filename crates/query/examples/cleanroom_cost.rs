@@ -12,7 +12,8 @@ use query::{CleanRoomQuery, CleanRoomTable, Engine, Limits, PseudonymKey};
 
 const JOIN: &str = "SELECT r.district, p.industry, COUNT(*) AS n, AVG(r.wage) AS avg_wage \
     FROM records r JOIN people p ON r.citizen_id = p.citizen_id GROUP BY r.district, p.industry";
-const ONE: &str = "SELECT r.district, COUNT(*) AS n, AVG(r.wage) AS avg_wage FROM records r GROUP BY r.district";
+const ONE: &str =
+    "SELECT r.district, COUNT(*) AS n, AVG(r.wage) AS avg_wage FROM records r GROUP BY r.district";
 
 fn table(name: &str, path: &str, columns: &[&str]) -> CleanRoomTable {
     let mut policy = Policy::for_entity("citizen_id");
@@ -21,7 +22,11 @@ fn table(name: &str, path: &str, columns: &[&str]) -> CleanRoomTable {
         columns: columns
             .iter()
             .map(|c| {
-                let v = if *c == "citizen_id" { Verdict::JoinKeyOnly } else { Verdict::Raw };
+                let v = if *c == "citizen_id" {
+                    Verdict::JoinKeyOnly
+                } else {
+                    Verdict::Raw
+                };
                 (c.to_string(), v)
             })
             .collect(),
@@ -46,8 +51,16 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (records, people) = (&args[1], &args[2]);
     let tables = vec![
-        table("records", records, &["citizen_id", "district", "month", "wage"]),
-        table("people", people, &["citizen_id", "industry", "size", "salary"]),
+        table(
+            "records",
+            records,
+            &["citizen_id", "district", "month", "wage"],
+        ),
+        table(
+            "people",
+            people,
+            &["citizen_id", "industry", "size", "salary"],
+        ),
     ];
     let engine = Engine::new(Limits {
         memory_bytes: 8 << 30,
