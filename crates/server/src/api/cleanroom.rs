@@ -1,7 +1,7 @@
 //! The fusion clean room (C6) in the JSON API, over [`app::cleanroom`]: owners' policies, clean
 //! rooms (several applications with one ε budget), and clean-room queries.
 
-use super::data::{attach_receipt, rows_json};
+use super::data::{logged, rows_json};
 use super::json::ApiJson;
 use super::schemas as doc;
 use crate::error::ApiResult;
@@ -11,7 +11,7 @@ use app::catalog::load_dataset;
 use app::cleanroom::{self, CleanRoomInput, CleanRoomView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use model::cleanroom::Policy;
@@ -210,7 +210,7 @@ async fn query(
         body.epsilon,
     )
     .await?;
-    let mut body = rows_json(
+    let body = rows_json(
         &result.rows,
         json!({
             "suppressed_groups": result.suppressed_groups,
@@ -221,10 +221,5 @@ async fn query(
             "tables": result.tables,
         }),
     );
-    if let Value::Object(b) = &mut body {
-        b.insert("log_index".into(), json!(result.receipt.0));
-    }
-    let mut response = ApiJson(body).into_response();
-    attach_receipt(&result.receipt, &mut response);
-    Ok(response)
+    Ok(logged(result.receipt, body))
 }

@@ -113,7 +113,7 @@ async fn answer(
 }
 
 /// A JSON answer that carries its log receipt, in the header and in the body.
-fn logged(receipt: Receipt, mut body: Value) -> Response {
+pub fn logged(receipt: Receipt, mut body: Value) -> Response {
     if let Value::Object(b) = &mut body {
         b.insert("log_index".into(), json!(receipt.0));
     }
