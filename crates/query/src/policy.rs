@@ -21,7 +21,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, AsArray, Decimal128Builder, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Decimal128Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -435,14 +435,13 @@ impl ScalarUDFImpl for MaskUdf {
     }
 }
 
-/// Applies `f` to every text value of a one-argument string function (any string type, array
-/// or scalar) into one reused buffer; nulls stay null and the result is Utf8. `width` is the
-/// expected length of one output, for the first allocation.
-fn map_text(
+/// The one argument of a string function (any string type, array or scalar), handed to `array`
+/// as an iterator of values or to `scalar` as one value; `name` is for internal errors.
+fn on_text(
     name: &str,
     args: &ScalarFunctionArgs,
-    width: usize,
-    f: impl Fn(&str, &mut String),
+    array: impl Fn(&mut dyn ExactSizeIterator<Item = Option<&str>>) -> DfResult<ArrayRef>,
+    scalar: impl Fn(Option<&str>) -> ScalarValue,
 ) -> DfResult<ColumnarValue> {
     let [arg] = args.args.as_slice() else {
         return Err(DataFusionError::Internal(format!(
@@ -450,42 +449,55 @@ fn map_text(
         )));
     };
     let wrong = |t: &DataType| DataFusionError::Internal(format!("{name} got {t}"));
-    let all = |values: &mut dyn ExactSizeIterator<Item = Option<&str>>| {
-        let mut out = StringBuilder::with_capacity(values.len(), values.len() * width);
-        let mut buffer = String::with_capacity(width);
-        for value in values {
-            match value {
-                Some(v) => {
-                    buffer.clear();
-                    f(v, &mut buffer);
-                    out.append_value(&buffer);
-                }
-                None => out.append_null(),
-            }
-        }
-        out.finish()
-    };
     match arg {
-        ColumnarValue::Array(array) => {
-            let out = match array.data_type() {
-                DataType::Utf8 => all(&mut array.as_string::<i32>().iter()),
-                DataType::LargeUtf8 => all(&mut array.as_string::<i64>().iter()),
-                DataType::Utf8View => all(&mut array.as_string_view().iter()),
-                other => return Err(wrong(other)),
-            };
-            Ok(ColumnarValue::Array(Arc::new(out)))
-        }
+        ColumnarValue::Array(values) => Ok(ColumnarValue::Array(match values.data_type() {
+            DataType::Utf8 => array(&mut values.as_string::<i32>().iter())?,
+            DataType::LargeUtf8 => array(&mut values.as_string::<i64>().iter())?,
+            DataType::Utf8View => array(&mut values.as_string_view().iter())?,
+            other => return Err(wrong(other)),
+        })),
         ColumnarValue::Scalar(
             ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v),
-        ) => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(v.as_deref().map(
-            |v| {
+        ) => Ok(ColumnarValue::Scalar(scalar(v.as_deref()))),
+        ColumnarValue::Scalar(other) => Err(wrong(&other.data_type())),
+    }
+}
+
+/// Applies `f` to every text value of a one-argument string function into one reused buffer;
+/// nulls stay null and the result is Utf8. `width` is the expected length of one output, for the
+/// first allocation.
+fn map_text(
+    name: &str,
+    args: &ScalarFunctionArgs,
+    width: usize,
+    f: impl Fn(&str, &mut String),
+) -> DfResult<ColumnarValue> {
+    on_text(
+        name,
+        args,
+        |values| {
+            let mut out = StringBuilder::with_capacity(values.len(), values.len() * width);
+            let mut buffer = String::with_capacity(width);
+            for value in values {
+                match value {
+                    Some(v) => {
+                        buffer.clear();
+                        f(v, &mut buffer);
+                        out.append_value(&buffer);
+                    }
+                    None => out.append_null(),
+                }
+            }
+            Ok(Arc::new(out.finish()))
+        },
+        |v| {
+            ScalarValue::Utf8(v.map(|v| {
                 let mut out = String::with_capacity(width);
                 f(v, &mut out);
                 out
-            },
-        )))),
-        ColumnarValue::Scalar(other) => Err(wrong(&other.data_type())),
-    }
+            }))
+        },
+    )
 }
 
 /// The platform's secret for keyed pseudonyms (clean room): HMAC-SHA-256, so that one value gets
@@ -590,38 +602,18 @@ impl ScalarUDFImpl for PseudonymUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let [arg] = args.args.as_slice() else {
-            return Err(DataFusionError::Internal(
-                "pseudonym takes one argument".into(),
-            ));
-        };
-        let wrong = |t: &DataType| DataFusionError::Internal(format!("pseudonym got {t}"));
-        let all = |values: &mut dyn ExactSizeIterator<Item = Option<&str>>| {
-            let mut out = Decimal128Builder::with_capacity(values.len());
-            for value in values {
-                out.append_option(value.map(|v| self.key.pseudonym(v)));
-            }
-            out.finish().with_precision_and_scale(38, 0)
-        };
-        match arg {
-            ColumnarValue::Array(array) => {
-                let out = match array.data_type() {
-                    DataType::Utf8 => all(&mut array.as_string::<i32>().iter()),
-                    DataType::LargeUtf8 => all(&mut array.as_string::<i64>().iter()),
-                    DataType::Utf8View => all(&mut array.as_string_view().iter()),
-                    other => return Err(wrong(other)),
-                }?;
-                Ok(ColumnarValue::Array(Arc::new(out)))
-            }
-            ColumnarValue::Scalar(
-                ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v),
-            ) => Ok(ColumnarValue::Scalar(ScalarValue::Decimal128(
-                v.as_deref().map(|v| self.key.pseudonym(v)),
-                38,
-                0,
-            ))),
-            ColumnarValue::Scalar(other) => Err(wrong(&other.data_type())),
-        }
+        on_text(
+            "pseudonym",
+            &args,
+            |values| {
+                let mut out = Decimal128Builder::with_capacity(values.len());
+                for value in values {
+                    out.append_option(value.map(|v| self.key.pseudonym(v)));
+                }
+                Ok(Arc::new(out.finish().with_precision_and_scale(38, 0)?))
+            },
+            |v| ScalarValue::Decimal128(v.map(|v| self.key.pseudonym(v)), 38, 0),
+        )
     }
 }
 
