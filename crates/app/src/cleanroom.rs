@@ -409,20 +409,14 @@ async fn view_of(app: &App, user: &User, room: CleanRoom) -> AppResult<CleanRoom
             .unwrap_or_else(|| application.approved.columns.clone());
         let join_keys = policy
             .as_ref()
-            .map(|p| {
-                p.join_keys
-                    .iter()
-                    .filter(|k| granted.contains(k))
-                    .cloned()
-                    .collect()
-            })
+            .map(|p| p.allowed_join_keys(&granted))
             .unwrap_or_default();
         let grant_state = match &grant {
             Some(g) => Some(dataservice::policy_grant(app, g, now).await?.state(now)),
             None => None,
         };
         let columns = if grant_state == Some(GrantState::Active) && holds(user, &room) {
-            match open_part(app, user, part).await {
+            match open_part(app, user, part, dataset.clone()).await {
                 Ok((table, _)) => table.columns,
                 Err(_) => Vec::new(),
             }
@@ -492,8 +486,8 @@ async fn open_part(
     app: &App,
     user: &User,
     part: &store::CleanRoomPart,
+    dataset: Dataset,
 ) -> AppResult<(CleanRoomTable, Access)> {
-    let dataset = app.store.get_dataset(&part.dataset_id).await?;
     let not_ready = |why: &str| {
         AppError::new(
             Code::CleanRoomNotReady,
@@ -648,7 +642,7 @@ pub async fn query(
         if !read.contains(&table_name(&dataset.name)) {
             continue;
         }
-        let (table, access) = open_part(app, user, part).await?;
+        let (table, access) = open_part(app, user, part, dataset).await?;
         tables.push(table);
         accesses.push(access);
     }

@@ -872,12 +872,7 @@ async fn cleanroom_of(app: &App, grant: &store::GrantRecord) -> AppResult<Option
     }
     let dataset = app.store.get_dataset(&grant.dataset_id).await?;
     let join_keys = match app.store.get_cleanroom_policy(&dataset.id).await {
-        Ok(p) => p
-            .policy
-            .join_keys
-            .into_iter()
-            .filter(|k| grant.terms.columns.contains(k))
-            .collect(),
+        Ok(p) => p.policy.allowed_join_keys(&grant.terms.columns),
         Err(store::StoreError::NotFound) => Vec::new(),
         Err(e) => return Err(e.into()),
     };

@@ -166,6 +166,15 @@ impl Policy {
         Ok(())
     }
 
+    /// The join keys a grant of `granted` columns may use: the declared ones it covers.
+    pub fn allowed_join_keys(&self, granted: &[String]) -> Vec<String> {
+        self.join_keys
+            .iter()
+            .filter(|k| granted.contains(k))
+            .cloned()
+            .collect()
+    }
+
     /// The declared bounds of a column.
     pub fn bounds_of(&self, column: &str) -> Option<(f64, f64)> {
         self.bounds
@@ -368,6 +377,8 @@ mod tests {
         p.bounds.pop();
         assert_eq!(p.validate(&cols), Ok(()));
         assert_eq!(p.bounds_of("wage"), Some((5.0, 50_000.0)));
+        assert_eq!(p.allowed_join_keys(&["id".into()]), ["id"]);
+        assert!(p.allowed_join_keys(&["wage".into()]).is_empty());
         p.entity_columns.clear();
         assert_eq!(p.validate(&cols), Err(PolicyError::NoEntity));
         let json: Policy = serde_json::from_str(r#"{"entity_columns": ["id"]}"#).unwrap();
