@@ -208,6 +208,21 @@ pub enum Role {
     Entity,
 }
 
+impl Role {
+    /// Every role.
+    pub const ALL: &'static [Role] = &[Role::Dimension, Role::Measure, Role::JoinKey, Role::Entity];
+
+    /// The stable code, as serialised.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Dimension => "dimension",
+            Role::Measure => "measure",
+            Role::JoinKey => "join_key",
+            Role::Entity => "entity",
+        }
+    }
+}
+
 /// One column of a clean-room view.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Column {
@@ -445,5 +460,8 @@ mod tests {
         assert_eq!(epsilon_micros(11.0), None);
         assert_eq!(epsilon_of(250_000), 0.25);
         assert_eq!(Rule::IdentifierUse.code(), "identifier_use");
+        for role in Role::ALL {
+            assert_eq!(serde_json::to_value(role).unwrap(), role.code());
+        }
     }
 }

@@ -141,7 +141,7 @@ code_enum! {
     /// What a column is in a clean-room view: a dimension (L1, L2), a measure (L3, only inside
     /// aggregates), a join key (a keyed pseudonym, only in equality joins) or an entity column
     /// (never named; k is counted on it).
-    CleanRoomRole => ["dimension", "measure", "join_key", "entity"].into_iter()
+    CleanRoomRole => model::cleanroom::Role::ALL.iter().map(|v| v.code())
 }
 code_enum! {
     /// A whitelisted filter operator.

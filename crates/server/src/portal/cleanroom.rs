@@ -39,15 +39,6 @@ fn role_label(t: Tr, role: Role) -> &'static str {
     }
 }
 
-fn role_code(role: Role) -> &'static str {
-    match role {
-        Role::Dimension => "dimension",
-        Role::Measure => "measure",
-        Role::JoinKey => "join_key",
-        Role::Entity => "entity",
-    }
-}
-
 fn yes_no(t: Tr, b: bool) -> &'static str {
     if b {
         t.yes()
@@ -434,7 +425,7 @@ async fn show_room(
                 .columns
                 .iter()
                 .filter(|c| c.role != Role::Entity)
-                .map(|c| (c.name.clone(), role_code(c.role), role_label(t, c.role)))
+                .map(|c| (c.name.clone(), c.role.code(), role_label(t, c.role)))
                 .collect(),
         })
         .collect();
