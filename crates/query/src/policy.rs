@@ -16,7 +16,7 @@
 //! that cannot fail are copied into the view (after the mask) for pruning; see
 //! [`is_infallible`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -24,6 +24,7 @@ use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Decimal128Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ScalarValue, TableReference};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -41,8 +42,14 @@ use datafusion::logical_expr::{
     cast, ColumnarValue, Expr, LogicalPlan, LogicalPlanBuilder, Operator, ScalarFunctionArgs,
     ScalarUDF, ScalarUDFImpl, Signature, TableProviderFilterPushDown, TableType, Volatility,
 };
-use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use datafusion::physical_expr::expressions::{Column as PhysicalColumn, DynamicFilterPhysicalExpr};
+use datafusion::physical_expr::{PhysicalExpr, PhysicalSortExpr};
+use datafusion::physical_plan::filter_pushdown::{
+    ChildFilterDescription, FilterDescription, FilterPushdownPhase,
+};
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SortOrderPushdownResult,
+};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use hmac::{Hmac, Mac};
 use model::access::{Mask, Verdict};
@@ -73,6 +80,8 @@ pub(crate) fn new_session(limits: &Limits) -> Result<SessionContext, QueryError>
         // cost). Masks read every string type and make Utf8; the outputs read every string type. Casts
         // written in SQL still make Utf8.
         options.sql_parser.map_string_types_to_utf8view = false;
+        options.execution.parquet.pushdown_filters = true;
+        options.execution.parquet.enable_page_index = false;
     }
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(GreedyMemoryPool::new(limits.memory_bytes)))
@@ -184,6 +193,9 @@ pub(crate) struct PolicyView {
     /// Row filter, then projection with masks.
     plan: LogicalPlan,
     schema: SchemaRef,
+    /// The view's columns that are projected as stored, the only ones a run-time filter from
+    /// above may read under the seal (see [`PolicyExec`]).
+    raw: Arc<HashSet<String>>,
 }
 
 impl PolicyView {
@@ -235,13 +247,17 @@ impl PolicyView {
             frame = frame.filter(predicate).map_err(QueryError::internal)?;
         }
         let mut projection = Vec::new();
+        let mut raw = HashSet::new();
         for (column_name, projected) in columns {
             let Ok(field) = file_schema.field_with_name(column_name) else {
                 // A column of the dataset that this version lacks: nothing to show.
                 continue;
             };
             projection.push(match projected {
-                Projected::Raw => column(column_name),
+                Projected::Raw => {
+                    raw.insert(column_name.clone());
+                    column(column_name)
+                }
                 Projected::Masked(mask) => masked(column_name, field.data_type(), *mask),
                 Projected::Pseudonym(key) => {
                     pseudonymised(column_name, field.data_type(), Arc::clone(key))
@@ -259,6 +275,7 @@ impl PolicyView {
             name: name.to_string(),
             plan,
             schema,
+            raw: Arc::new(raw),
         })
     }
 }
@@ -342,7 +359,11 @@ impl TableProvider for PolicyView {
         }
         let plan = builder.build()?;
         let inner = state.create_physical_plan(&plan).await?;
-        Ok(Arc::new(PolicyExec::new(self.name.clone(), inner)))
+        Ok(Arc::new(PolicyExec::new(
+            self.name.clone(),
+            Arc::clone(&self.raw),
+            inner,
+        )))
     }
 }
 
@@ -618,22 +639,70 @@ impl ScalarUDFImpl for PseudonymUdf {
 }
 
 /// The seal over a policy view's plan: it passes batches through and refuses every filter,
-/// projection and limit a parent would push into it.
+/// projection and limit a parent would push into it, with one exception.
+///
+/// A run-time filter that an operator above builds as rows arrive (a TopK's `id > the current
+/// 100th value`, a hash join's bounds of its build side) may cross the seal so that the Parquet
+/// reader can skip row groups, pages and rows that cannot reach the result. It crosses only when
+/// it can neither fail nor tell anything about a column the caller may not read:
+///
+/// - it is a [`DynamicFilterPhysicalExpr`], whose expression DataFusion builds as comparisons of
+///   its children with literals of their own type (comparisons that cannot fail), and
+/// - every child is a bare column that the view projects as stored, so a masked column, a
+///   pseudonym or a column the decision leaves out never takes part, and nothing but a comparison
+///   is ever evaluated on rows outside the row filter.
+///
+/// Such a filter only removes rows that could not have reached the operator's result, so the
+/// answer is the same with or without it. Every other filter stays above the seal. A request for
+/// a sort order is passed on under the same condition (bare raw columns), so the reader may visit
+/// row groups in an order that fills a TopK early; it changes which rows are read first, never
+/// which rows are returned.
 #[derive(Debug)]
 pub(crate) struct PolicyExec {
     table: String,
+    /// Names of the view's columns projected as stored.
+    raw: Arc<HashSet<String>>,
     input: Arc<dyn ExecutionPlan>,
     properties: Arc<PlanProperties>,
 }
 
 impl PolicyExec {
-    fn new(table: String, input: Arc<dyn ExecutionPlan>) -> Self {
+    fn new(table: String, raw: Arc<HashSet<String>>, input: Arc<dyn ExecutionPlan>) -> Self {
         let properties = Arc::clone(input.properties());
         PolicyExec {
             table,
+            raw,
             input,
             properties,
         }
+    }
+
+    /// Indices of this node's output columns that are raw columns of the view.
+    fn raw_indices(&self) -> HashSet<usize> {
+        self.schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| self.raw.contains(f.name()))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Whether `expr` is a bare column of this node's output that is a raw column of the view.
+    fn is_raw_column(&self, expr: &Arc<dyn PhysicalExpr>, raw: &HashSet<usize>) -> bool {
+        expr.downcast_ref::<PhysicalColumn>().is_some_and(|c| {
+            raw.contains(&c.index()) && self.schema().field(c.index()).name() == c.name()
+        })
+    }
+
+    /// Whether `filter` may cross the seal; see the type's documentation.
+    fn may_cross(&self, filter: &Arc<dyn PhysicalExpr>, raw: &HashSet<usize>) -> bool {
+        filter
+            .downcast_ref::<DynamicFilterPhysicalExpr>()
+            .is_some_and(|dynamic| {
+                let children = dynamic.children();
+                !children.is_empty() && children.iter().all(|c| self.is_raw_column(c, raw))
+            })
     }
 }
 
@@ -677,7 +746,52 @@ impl ExecutionPlan for PolicyExec {
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let [input] = <[_; 1]>::try_from(children)
             .map_err(|_| DataFusionError::Internal("PolicyExec has one child".into()))?;
-        Ok(Arc::new(PolicyExec::new(self.table.clone(), input)))
+        Ok(Arc::new(PolicyExec::new(
+            self.table.clone(),
+            Arc::clone(&self.raw),
+            input,
+        )))
+    }
+
+    fn gather_filters_for_pushdown(
+        &self,
+        phase: FilterPushdownPhase,
+        parent_filters: Vec<Arc<dyn PhysicalExpr>>,
+        _config: &ConfigOptions,
+    ) -> DfResult<FilterDescription> {
+        let raw = self.raw_indices();
+        // Run-time filters exist only in the late phase. Either every filter offered crosses
+        // or none does: a description cannot mix the two without rewriting the refused ones.
+        let cross = phase == FilterPushdownPhase::Post
+            && !parent_filters.is_empty()
+            && parent_filters.iter().all(|f| self.may_cross(f, &raw));
+        let child = if cross {
+            ChildFilterDescription::from_child_with_allowed_indices(
+                &parent_filters,
+                raw,
+                &self.input,
+            )?
+        } else {
+            ChildFilterDescription::all_unsupported(&parent_filters)
+        };
+        Ok(FilterDescription::new().with_child(child))
+    }
+
+    fn try_pushdown_sort(
+        &self,
+        order: &[PhysicalSortExpr],
+    ) -> DfResult<SortOrderPushdownResult<Arc<dyn ExecutionPlan>>> {
+        let raw = self.raw_indices();
+        if order.is_empty() || !order.iter().all(|s| self.is_raw_column(&s.expr, &raw)) {
+            return Ok(SortOrderPushdownResult::Unsupported);
+        }
+        self.input.try_pushdown_sort(order)?.try_map(|input| {
+            Ok(Arc::new(PolicyExec::new(
+                self.table.clone(),
+                Arc::clone(&self.raw),
+                input,
+            )) as Arc<dyn ExecutionPlan>)
+        })
     }
 
     fn execute(
@@ -695,6 +809,174 @@ mod tests {
     use datafusion::logical_expr::lit;
     use datafusion::prelude::ident;
     use model::pii::PiiKind;
+
+    /// A file of 200,000 rows in 20 row groups, ids ascending: `id` raw, `mobile` masked, `secret`
+    /// absent, and a row filter keeping even ids.
+    async fn sorted_view(dir: &std::path::Path) -> SessionContext {
+        use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+        use datafusion::arrow::datatypes::{Field, Schema};
+        use model::access::{Basis, Decision};
+        use model::filter::{Condition, Literal, Op};
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("mobile", DataType::Utf8, false),
+            Field::new("secret", DataType::Int64, false),
+            Field::new("parity", DataType::Int64, false),
+        ]));
+        let ids: Vec<i64> = (0..200_000).collect();
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from(ids.clone())),
+                Arc::new(StringArray::from_iter_values(
+                    ids.iter().map(|i| format!("139{:08}", 200_000 - i)),
+                )),
+                Arc::new(Int64Array::from_iter_values(ids.iter().map(|i| -i))),
+                Arc::new(Int64Array::from_iter_values(ids.iter().map(|i| i % 2))),
+            ],
+        )
+        .unwrap();
+        let path = dir.join("t.parquet");
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(10_000))
+            .build();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            schema,
+            Some(props),
+        )
+        .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let ctx = new_session(&crate::Limits::default()).unwrap();
+        let decision = Decision {
+            columns: vec![
+                ("id".into(), Verdict::Raw),
+                (
+                    "mobile".into(),
+                    Verdict::Masked {
+                        mask: Mask::Pii(PiiKind::Mobile),
+                    },
+                ),
+                ("secret".into(), Verdict::Absent),
+                ("parity".into(), Verdict::Raw),
+            ],
+            row_filter: vec![Condition {
+                column: "parity".into(),
+                op: Op::Eq,
+                value: Some(Literal::Int(0)),
+            }],
+            basis: Basis::Grant("g".into()),
+            quota_remaining: None,
+        };
+        register(
+            &ctx,
+            &[crate::PolicyTable {
+                name: "t".into(),
+                parquet_path: path,
+                decision,
+            }],
+        )
+        .await
+        .unwrap();
+        ctx
+    }
+
+    /// Runs `sql` and returns its rows as text and the executed plan with its metrics.
+    async fn run_with_metrics(ctx: &SessionContext, sql: &str) -> (String, String) {
+        use datafusion::physical_plan::{collect, displayable};
+        let plan = ctx
+            .sql(sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await.unwrap();
+        let rows = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        let shown = displayable(plan.as_ref()).indent(true).to_string();
+        let metrics = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+            plan.as_ref(),
+        )
+        .indent(true)
+        .to_string();
+        (rows, format!("{shown}\n{metrics}"))
+    }
+
+    /// The number after `name=` in the scan's metrics.
+    fn metric(plan: &str, name: &str) -> u64 {
+        let at = plan
+            .find(&format!("{name}="))
+            .unwrap_or_else(|| panic!("no {name} in {plan}"));
+        plan[at + name.len() + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_topk_on_a_raw_column_skips_row_groups_under_the_seal() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = sorted_view(dir.path()).await;
+        let (rows, plan) =
+            run_with_metrics(&ctx, "SELECT id, mobile FROM t ORDER BY id DESC LIMIT 3").await;
+        assert!(rows.contains("199998") && rows.contains("199994"), "{rows}");
+        assert!(
+            !rows.contains("199999") && !rows.contains("199992"),
+            "{rows}"
+        );
+        assert!(
+            rows.contains("139****0002"),
+            "masked on the way out: {rows}"
+        );
+        assert!(
+            plan.contains("DynamicFilter"),
+            "the TopK's filter reaches the scan: {plan}"
+        );
+        assert!(
+            metric(&plan, "row_groups_pruned_dynamic_filter") >= 10,
+            "most row groups were skipped: {plan}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_topk_on_a_masked_or_filtered_out_column_stays_above_the_seal() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = sorted_view(dir.path()).await;
+        for sql in [
+            // Masked: sorting by the masked text, never by the raw value.
+            "SELECT id FROM t ORDER BY mobile DESC LIMIT 3",
+            // An expression of a raw column could fail on rows outside the row filter.
+            "SELECT id FROM t ORDER BY 1000 / (id - 1) DESC LIMIT 3",
+            "SELECT id FROM t ORDER BY id + 0 DESC LIMIT 3",
+        ] {
+            let (_, plan) = run_with_metrics(&ctx, sql).await;
+            let scan = plan
+                .lines()
+                .find(|l| l.contains("DataSourceExec"))
+                .unwrap_or_else(|| panic!("no scan in {plan}"));
+            assert!(!scan.contains("DynamicFilter"), "{sql}: {plan}");
+        }
+        // The masked sort orders by the masked text, which keeps the last four digits: by the
+        // raw value id 0 (13900200000) would come first, by the masked text ids ending 0002 do.
+        let (rows, _) =
+            run_with_metrics(&ctx, "SELECT id FROM t ORDER BY mobile DESC, id LIMIT 3").await;
+        assert!(
+            rows.contains("| 2 ") && rows.contains("| 10002 ") && !rows.contains("| 0 "),
+            "{rows}"
+        );
+        // The division fails on id 1, which the row filter removes: no error, and no sign of it.
+        let (rows, _) = run_with_metrics(
+            &ctx,
+            "SELECT id FROM t ORDER BY 1000 / (id - 1) DESC LIMIT 1",
+        )
+        .await;
+        assert!(rows.contains("| 2 "), "{rows}");
+    }
 
     #[test]
     fn only_predicates_that_cannot_fail_are_copied_into_the_view() {

@@ -1,6 +1,8 @@
 //! Attempts to reach hidden columns, raw values or rows outside the filter through SQL.
 
 use crate::fixtures::*;
+use model::access::Mask;
+use model::pii::PiiKind;
 
 /// Runs `sql` and expects success with no raw value in the output.
 async fn clean(fx: &Fixture, sql: &str) -> query::Rows {
@@ -410,4 +412,100 @@ async fn referenced_tables_are_what_the_server_must_authorize() {
             .code(),
         "sql_multiple_statements"
     );
+}
+
+/// Sorting is an oracle only for what the caller may read: a TopK's run-time filter crosses the
+/// seal for raw columns alone, so sorting by a masked column orders by the masked text, sorting
+/// by an absent or aggregate-only column does not exist, and sorting by a raw column never
+/// reaches a row outside the filter, even with a limit of one.
+#[tokio::test]
+async fn sorting_reveals_nothing_a_masked_or_absent_column_holds() {
+    let fx = Fixture::new();
+    for sql in [
+        "SELECT age FROM persons ORDER BY citizen_id DESC LIMIT 1",
+        "SELECT age FROM persons ORDER BY citizen_id NULLS FIRST LIMIT 3",
+        "SELECT age FROM persons ORDER BY income LIMIT 1",
+        "SELECT age FROM persons ORDER BY persons.income DESC LIMIT 1",
+        "SELECT age FROM (SELECT age FROM persons ORDER BY citizen_id LIMIT 2) s",
+        "SELECT age FROM persons ORDER BY length(citizen_id), age LIMIT 1",
+        "SELECT age, row_number() OVER (ORDER BY citizen_id) FROM persons LIMIT 1",
+    ] {
+        let err = fx.sql_err(sql).await;
+        assert_eq!(err.code(), "column_not_found", "{sql}: {err}");
+        assert_message_clean(sql, &err);
+    }
+    // By a masked column: the order of the masked text, ties broken by age; never the order of
+    // the raw values.
+    let kept: Vec<Person> = persons().into_iter().filter(Person::kept).collect();
+    let cases: [(&str, fn(&Person) -> Option<String>, Mask); 3] = [
+        ("mobile", |p| p.mobile.clone(), Mask::Pii(PiiKind::Mobile)),
+        (
+            "name",
+            |p| Some(p.name.clone()),
+            Mask::Pii(PiiKind::PersonName),
+        ),
+        (
+            "birth",
+            |p| Some(p.birth_text()),
+            Mask::Pii(PiiKind::BirthDate),
+        ),
+    ];
+    for (column, value, mask) in cases {
+        for descending in [false, true] {
+            let mut expected: Vec<(Option<String>, i64)> = kept
+                .iter()
+                .map(|p| (value(p).map(|v| mask.apply(&v)), p.age))
+                .collect();
+            expected.sort_by(|a, b| {
+                let by_value = match (&a.0, &b.0) {
+                    (Some(x), Some(y)) if descending => y.cmp(x),
+                    (Some(x), Some(y)) => x.cmp(y),
+                    // NULLS LAST either way.
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, None) => std::cmp::Ordering::Equal,
+                };
+                by_value.then(a.1.cmp(&b.1))
+            });
+            let direction = if descending { "DESC" } else { "ASC" };
+            for limit in [1, 2, 3] {
+                let sql = format!(
+                    "SELECT age, {column} FROM persons ORDER BY {column} {direction} NULLS LAST, age LIMIT {limit}"
+                );
+                let rows = clean(&fx, &sql).await;
+                let ages: Vec<String> = column_texts(&rows, "age");
+                let want: Vec<String> = expected
+                    .iter()
+                    .take(limit)
+                    .map(|(_, age)| age.to_string())
+                    .collect();
+                assert_eq!(ages, want, "{sql}");
+            }
+        }
+    }
+    // By a raw column, with the row outside the filter holding the largest age: a limit of one
+    // still returns the largest age inside the filter.
+    let largest_kept = kept.iter().map(|p| p.age).max().unwrap();
+    assert!(OUTSIDE_AGE > largest_kept);
+    for sql in [
+        "SELECT age FROM persons ORDER BY age DESC LIMIT 1".to_string(),
+        "SELECT age FROM persons ORDER BY age DESC NULLS FIRST LIMIT 1".to_string(),
+        "SELECT age FROM (SELECT * FROM persons) s ORDER BY s.age DESC LIMIT 1".to_string(),
+        "SELECT p.age FROM persons p JOIN persons q ON p.age = q.age ORDER BY p.age DESC LIMIT 1"
+            .to_string(),
+        // Sort keys that fail on the row outside the filter: they are evaluated above the seal.
+        format!("SELECT age FROM persons ORDER BY 100 / (age - {OUTSIDE_AGE}) DESC, age DESC LIMIT 1"),
+        format!("SELECT age FROM persons ORDER BY CAST(CASE WHEN age = {OUTSIDE_AGE} THEN 'x' ELSE '1' END AS INT), age DESC LIMIT 1"),
+    ] {
+        let rows = fx.sql(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        assert_rows_clean(&sql, &rows);
+        let ages = column_texts(&rows, "age");
+        assert!(
+            !ages.contains(&OUTSIDE_AGE.to_string()),
+            "{sql}: {ages:?}"
+        );
+        if !sql.contains("100 /") {
+            assert_eq!(ages, [largest_kept.to_string()], "{sql}");
+        }
+    }
 }
