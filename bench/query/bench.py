@@ -1,41 +1,88 @@
 #!/usr/bin/env python3
-"""Times Gongshu's governed data service over HTTP against DuckDB and PostgreSQL 15 on the same
-10-million-row table, alternating runs, and reports median ratios.
+"""Times Gongshu's governed data service over HTTP against plain DataFusion, DuckDB and
+PostgreSQL 15 on the same table, for two table shapes, alternating runs, and prints one table per
+shape with medians and ratios.
 
-usage: bench.py FILE.csv GONGSHU_BINARY PG_URL [RUNS]
+usage: bench.py SHAPE=FILE.csv [SHAPE=FILE.csv ...] --gongshu BINARY --pg PG_URL [--runs N] [--download]
 
-Gongshu: the CSV is imported with `gongshu import`, a reader applies for a grant through the API
-(all columns but the citizen ID; the mobile column is L3 and so masked), the owning department and
-the authority approve, and every request is made as that reader, so HTTP, the access decision,
-masking and quota accounting are all included.
-DuckDB: the same SQL on the same Parquet file (the version Gongshu wrote), in process.
-PostgreSQL: the table loaded with COPY as CKAN's DataStore keeps it (a plain table, no extra
-indexes), queried through psycopg.
+Shapes (generate their CSVs first):
+  services  bench/import/gen_csv.py: 10.5 M service records (sequential id, citizen ID, mobile,
+            district, kind, amount, rate, active, paid_on)
+  readings  bench/query/gen_readings.py: 10 M air-quality readings (random reading id, station
+            code, ascending timestamp, pollutant, value, aqi, valid, operator mobile, remark)
 
-Queries:
-  (a) datastore_search-style: two filters, a sort, limit 100
-  (b) GROUP BY over the whole table
-  (c) a full CSV download
+Engines, each on the same data:
+  gongshu     the CSV imported with `gongshu import`; every request over HTTP by a reader holding a
+              grant (all columns but the citizen ID, the mobile masked), so HTTP, the access
+              decision, the policy view and quota accounting are all measured
+  datafusion  plain DataFusion 55 (the Python bindings, default settings) on Gongshu's Parquet
+  duckdb      DuckDB on Gongshu's Parquet
+  duckdb-own  DuckDB on a Parquet file DuckDB wrote itself from the CSV (its own layout)
+  postgres    the table loaded with COPY as CKAN's DataStore keeps it (no index), via psycopg
 
-Needs `pip install duckdb "psycopg[binary]"`.
+Queries per shape:
+  (a)      datastore_search-style: two filters, a sort, the first 100 rows
+  (b)      GROUP BY two columns with COUNT, SUM, AVG over the whole table
+  (lookup) equality on an identifier-like column, the first 100 rows
+  (scan)   equality on a column no statistic or bloom filter helps with: a full scan
+  (c)      with --download: the whole table as CSV
+
+Also printed: the time of `gongshu import` and of DuckDB's CSV -> Parquet for each shape (one run
+each; bench/import/bench.py measures import properly).
+
+Needs `pip install duckdb datafusion==55.0.0 "psycopg[binary]"`.
 """
+import argparse
 import json
 import os
 import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
 
-SQL_A = ("SELECT * FROM t WHERE district = '西湖区' AND amount > 30000 "
-         "ORDER BY id DESC LIMIT 100")
-SQL_B = ("SELECT district, kind, COUNT(*) AS n, SUM(amount) AS total, AVG(rate) AS rate "
-         "FROM t GROUP BY district, kind")
-COLUMNS = ["id", "mobile", "district", "kind", "amount", "rate", "active", "paid_on"]
+SHAPES = {
+    "services": {
+        "pg_columns": "id bigint, citizen_id text, mobile text, district text, kind text, amount bigint, "
+                      "rate double precision, active boolean, paid_on date",
+        "granted": ["id", "mobile", "district", "kind", "amount", "rate", "active", "paid_on"],
+        "masked": "mobile",
+        "queries": {
+            "a": ({"filters": [{"column": "district", "op": "eq", "value": "西湖区"},
+                               {"column": "amount", "op": "gt", "value": 30000}],
+                   "sort": "id desc", "limit": 100},
+                  "SELECT {cols} FROM t WHERE district = '西湖区' AND amount > 30000 ORDER BY id DESC LIMIT 100"),
+            "b": ({"group_by": "district,kind", "metrics": "count,sum:amount,avg:rate"},
+                  "SELECT district, kind, COUNT(*) AS n, SUM(amount) AS total, AVG(rate) AS rate FROM t GROUP BY district, kind"),
+            "lookup": ({"filters": [{"column": "id", "op": "eq", "value": 7654321}], "limit": 100},
+                       "SELECT {cols} FROM t WHERE id = 7654321 LIMIT 100"),
+            "scan": ({"filters": [{"column": "amount", "op": "eq", "value": 12345}], "limit": 100},
+                     "SELECT {cols} FROM t WHERE amount = 12345 LIMIT 100"),
+        },
+    },
+    "readings": {
+        "pg_columns": "reading_id text, station text, measured_at timestamp, pollutant text, value double precision, "
+                      "aqi bigint, valid boolean, operator_mobile text, remark text",
+        "granted": ["reading_id", "station", "measured_at", "pollutant", "value", "aqi", "valid", "operator_mobile", "remark"],
+        "masked": "operator_mobile",
+        "queries": {
+            "a": ({"filters": [{"column": "station", "op": "eq", "value": "330104-0042"},
+                               {"column": "value", "op": "gt", "value": 100}],
+                   "sort": "measured_at desc", "limit": 100},
+                  "SELECT {cols} FROM t WHERE station = '330104-0042' AND value > 100 ORDER BY measured_at DESC LIMIT 100"),
+            "b": ({"group_by": "pollutant,valid", "metrics": "count,sum:aqi,avg:value"},
+                  "SELECT pollutant, valid, COUNT(*) AS n, SUM(aqi) AS total, AVG(value) AS value FROM t GROUP BY pollutant, valid"),
+            # The identifier of a row in the middle of the file, read from the CSV at start.
+            "lookup": ({"filters": [{"column": "reading_id", "op": "eq", "value": "{needle}"}], "limit": 100},
+                       "SELECT {cols} FROM t WHERE reading_id = '{needle}' LIMIT 100"),
+            "scan": ({"filters": [{"column": "aqi", "op": "eq", "value": 499}], "limit": 100},
+                     "SELECT {cols} FROM t WHERE aqi = 499 LIMIT 100"),
+        },
+    },
+}
 
 
 def free_port():
@@ -75,29 +122,51 @@ def drain(url, token):
     return n
 
 
-def main():
-    csv_path, binary, pg_url = sys.argv[1], sys.argv[2], sys.argv[3]
-    runs = int(sys.argv[4]) if len(sys.argv) > 4 else 5
-    import duckdb
-    import psycopg
+def needle_of(csv_path):
+    """The first field of the row in the middle of the file."""
+    size = os.path.getsize(csv_path)
+    with open(csv_path, "rb") as f:
+        f.seek(size // 2)
+        f.readline()
+        return f.readline().decode().split(",")[0]
 
-    work = tempfile.mkdtemp(prefix="gongshu-query-bench-")
+
+def rest_path(dataset, kind, params, needle):
+    params = dict(params)
+    if "filters" in params:
+        params["filters"] = json.dumps(params["filters"], ensure_ascii=False).replace("{needle}", needle)
+    endpoint = "aggregate" if kind == "b" else "query"
+    return f"/api/v1/datasets/{dataset}/{endpoint}?" + urllib.parse.urlencode(params)
+
+
+def bench_shape(name, csv_path, args, pg):
+    import datafusion
+    import duckdb
+
+    shape = SHAPES[name]
+    work = tempfile.mkdtemp(prefix=f"gongshu-query-bench-{name}-")
     env = dict(os.environ, GONGSHU_DATA_DIR=work, GONGSHU_PASSWORD="bench password 1")
-    cli = lambda *args: subprocess.run([binary, *args], env=env, check=True, capture_output=True, text=True).stdout
+    cli = lambda *a: subprocess.run([args.gongshu, *a], env=env, check=True, capture_output=True, text=True).stdout
     cli("org", "create", "--name", "authority", "--title", "Authority", "--kind", "authority")
     cli("org", "create", "--name", "bench", "--title", "Bench", "--kind", "department")
     cli("user", "create", "--username", "owner", "--role", "staff", "--org", "bench")
     cli("user", "create", "--username", "admin", "--role", "authority", "--org", "authority")
     cli("user", "create", "--username", "reader", "--role", "citizen")
-    print("importing …", flush=True)
-    cli("import", csv_path, "--dataset", "bench", "--resource", "t", "--title", "Bench", "--as", "owner")
+    print(f"[{name}] importing …", flush=True)
+    import_time = timed(lambda: cli("import", csv_path, "--dataset", name, "--resource", "t", "--title", name, "--as", "owner"))
+    own = os.path.join(work, "duckdb-own.parquet")
+    duck_import = timed(lambda: duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_csv('{csv_path}')) TO '{own}' (FORMAT parquet)"))
+    print(f"[{name}] import: gongshu {import_time:.2f} s, duckdb csv->parquet {duck_import:.2f} s, "
+          f"ratio {import_time / duck_import:.2f}x", flush=True)
     tokens = {}
     for u in ["owner", "admin", "reader"]:
         out = cli("user", "token", u, "--name", "bench", "--days", "30")
         tokens[u] = next(w for w in out.split() if w.startswith("gs_"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}"], env=dict(env, GONGSHU_QUERY_TIMEOUT_SECS="600", GONGSHU_QUERY_MEMORY_MB="4096"),
+    server = subprocess.Popen([args.gongshu, "serve", "--listen", f"127.0.0.1:{port}"],
+                              env=dict(env, GONGSHU_QUERY_TIMEOUT_SECS="600", GONGSHU_QUERY_MEMORY_MB="4096"),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
@@ -108,7 +177,7 @@ def main():
                 time.sleep(0.2)
         agreement = api(base, "GET", "/api/v1/agreement")["sha256"]
         app = api(base, "POST", "/api/v1/applications", tokens["reader"], {
-            "dataset": "bench", "columns": COLUMNS, "modes": ["api", "download"], "duration_days": 30,
+            "dataset": name, "columns": shape["granted"], "modes": ["api", "download"], "duration_days": 30,
             "purpose_category": "research", "purpose": "benchmark", "scenario": "benchmark",
             "accept_agreement": agreement})
         for who in ["owner", "admin"]:
@@ -119,65 +188,119 @@ def main():
         found = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(work, "versions")) for f in fs if f.endswith(".parquet")]
         assert len(found) == 1, found
         parquet = found[0]
-        print("parquet:", parquet, flush=True)
+        meta = duckdb.connect().execute(
+            f"SELECT count(DISTINCT row_group_id), max(row_group_num_rows) FROM parquet_metadata('{parquet}')").fetchone()
+        own_meta = duckdb.connect().execute(
+            f"SELECT count(DISTINCT row_group_id), max(row_group_num_rows) FROM parquet_metadata('{own}')").fetchone()
+        print(f"[{name}] gongshu's file: {os.path.getsize(parquet) / 1e6:.0f} MB, {meta[0]} row groups of up to {meta[1]} rows; "
+              f"duckdb's: {os.path.getsize(own) / 1e6:.0f} MB, {own_meta[0]} row groups of up to {own_meta[1]} rows", flush=True)
 
         duck = duckdb.connect()
         duck.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{parquet}')")
-        pg = psycopg.connect(pg_url, autocommit=True)
+        duck_own = duckdb.connect()
+        duck_own.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{own}')")
+        fusion = datafusion.SessionContext()
+        fusion.register_parquet("t", parquet)
         with pg.cursor() as cur:
             cur.execute("DROP TABLE IF EXISTS t")
-            cur.execute("CREATE TABLE t (id bigint, citizen_id text, mobile text, district text, kind text, "
-                        "amount bigint, rate double precision, active boolean, paid_on date)")
-            print("loading PostgreSQL …", flush=True)
+            cur.execute(f"CREATE TABLE t ({shape['pg_columns']})")
+            print(f"[{name}] loading PostgreSQL …", flush=True)
             with open(csv_path, "rb") as f, cur.copy("COPY t FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
             cur.execute("ANALYZE t")
 
-        filters = json.dumps([{"column": "district", "op": "eq", "value": "西湖区"},
-                              {"column": "amount", "op": "gt", "value": 30000}], ensure_ascii=False)
-        q_a = "/api/v1/datasets/bench/query?" + urllib.parse.urlencode({"filters": filters, "sort": "id desc", "limit": 100})
-        q_b = "/api/v1/datasets/bench/aggregate?" + urllib.parse.urlencode({"group_by": "district,kind", "metrics": "count,sum:amount,avg:rate"})
-        q_c = base + "/api/v1/datasets/bench/download?format=csv"
-        rows_a = api(base, "GET", q_a, tokens["reader"])
-        assert rows_a["row_count"] == 100 and rows_a["access"]["basis"] == "grant", rows_a["access"]
-        assert "mobile" in rows_a["access"]["masked_columns"]
+        needle = needle_of(csv_path)
+        cols = ", ".join(shape["granted"])
 
         def pg_run(sql):
             with pg.cursor() as cur:
                 cur.execute(sql)
                 cur.fetchall()
 
-        def pg_copy():
-            with pg.cursor() as cur:
-                with cur.copy("COPY (SELECT id, mobile, district, kind, amount, rate, active, paid_on FROM t) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
-                    for _ in copy:
-                        pass
+        cases = {}
+        for kind, (params, sql) in shape["queries"].items():
+            path = rest_path(name, kind, params, needle)
+            sql = sql.replace("{cols}", cols).replace("{needle}", needle)
+            answer = api(base, "GET", path, tokens["reader"])
+            assert answer["access"]["basis"] == "grant", answer["access"]
+            if kind != "b":
+                assert shape["masked"] in answer["access"]["masked_columns"]
+            if kind == "a":
+                assert answer["row_count"] == 100, answer["row_count"]
+            if kind == "lookup":
+                assert answer["row_count"] == 1, (needle, answer["row_count"])
+            cases[kind] = {
+                "gongshu": (lambda p=path: api(base, "GET", p, tokens["reader"])),
+                "datafusion": (lambda s=sql: fusion.sql(s).collect()),
+                "duckdb": (lambda s=sql: duck.execute(s).fetchall()),
+                "duckdb-own": (lambda s=sql: duck_own.execute(s).fetchall()),
+                "postgres": (lambda s=sql: pg_run(s)),
+            }
+        if args.download:
+            out_csv = os.path.join(work, "duck.csv")
+            copy_sql = f"SELECT {cols} FROM t"
 
-        out_csv = os.path.join(work, "duck.csv")
-        cases = {
-            "a": (lambda: api(base, "GET", q_a, tokens["reader"]), lambda: duck.execute(SQL_A).fetchall(), lambda: pg_run(SQL_A)),
-            "b": (lambda: api(base, "GET", q_b, tokens["reader"]), lambda: duck.execute(SQL_B).fetchall(), lambda: pg_run(SQL_B)),
-            "c": (lambda: drain(q_c, tokens["reader"]),
-                  lambda: duck.execute(f"COPY (SELECT id, mobile, district, kind, amount, rate, active, paid_on FROM t) TO '{out_csv}' (HEADER)"),
-                  pg_copy),
-        }
+            def pg_copy():
+                with pg.cursor() as cur:
+                    with cur.copy(f"COPY ({copy_sql}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
+                        for _ in copy:
+                            pass
+            cases["c"] = {
+                "gongshu": lambda: drain(f"{base}/api/v1/datasets/{name}/download?format=csv", tokens["reader"]),
+                "duckdb": lambda: duck.execute(f"COPY ({copy_sql}) TO '{out_csv}' (HEADER)"),
+                "postgres": pg_copy,
+            }
         results = {}
-        for name, (ours, duckf, pgf) in cases.items():
-            times = {"gongshu": [], "duckdb": [], "postgres": []}
-            n = runs if name != "c" else max(3, runs // 2)
-            for i in range(n):
-                for label, fn in [("gongshu", ours), ("duckdb", duckf), ("postgres", pgf)]:
-                    times[label].append(timed(fn))
-            med = {k: statistics.median(v) for k, v in times.items()}
-            results[name] = med
-            print(f"({name}) gongshu {med['gongshu']*1000:.1f} ms, duckdb {med['duckdb']*1000:.1f} ms, postgres {med['postgres']*1000:.1f} ms; "
-                  f"gongshu/duckdb {med['gongshu']/med['duckdb']:.2f}x, postgres/gongshu {med['postgres']/med['gongshu']:.2f}x", flush=True)
-            print("    runs:", {k: [round(x * 1000, 1) for x in v] for k, v in times.items()}, flush=True)
+        for kind, engines in cases.items():
+            times = {e: [] for e in engines}
+            n = args.runs if kind != "c" else max(3, args.runs // 2)
+            for _ in range(n):
+                for engine, fn in engines.items():
+                    times[engine].append(timed(fn))
+            results[kind] = {e: statistics.median(v) for e, v in times.items()}
+            print(f"[{name}] ({kind}) runs in ms: " + "; ".join(
+                f"{e} {[round(x * 1000, 1) for x in v]}" for e, v in times.items()), flush=True)
+        return results, import_time, duck_import
     finally:
         server.terminate()
         server.wait()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def print_table(name, results, import_time, duck_import):
+    engines = ["gongshu", "datafusion", "duckdb", "duckdb-own", "postgres"]
+    print(f"\n### {name}\n")
+    print("| query | " + " | ".join(engines) + " | Gongshu / DuckDB own | PostgreSQL / Gongshu |")
+    print("|---" * (len(engines) + 3) + "|")
+    for kind, med in results.items():
+        cells = [f"{med[e] * 1000:,.1f} ms" if e in med else "–" for e in engines]
+        ratio_duck = f"{med['gongshu'] / med['duckdb-own']:.2f}×" if "duckdb-own" in med else "–"
+        ratio_pg = f"{med['postgres'] / med['gongshu']:.2f}×"
+        print(f"| ({kind}) | " + " | ".join(cells) + f" | {ratio_duck} | {ratio_pg} |")
+    if "lookup" in results and "scan" in results:
+        print(f"\nlookup against full scan, Gongshu: {results['scan']['gongshu'] / results['lookup']['gongshu']:.1f}× faster")
+    print(f"import: gongshu {import_time:.2f} s, DuckDB CSV -> Parquet {duck_import:.2f} s, ratio {import_time / duck_import:.2f}×")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("shapes", nargs="+", help="SHAPE=FILE.csv")
+    parser.add_argument("--gongshu", required=True)
+    parser.add_argument("--pg", required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--download", action="store_true")
+    args = parser.parse_args()
+    import psycopg
+    pg = psycopg.connect(args.pg, autocommit=True)
+    tables = []
+    for spec in args.shapes:
+        name, csv_path = spec.split("=", 1)
+        if name not in SHAPES:
+            raise SystemExit(f"unknown shape {name}; known: {', '.join(SHAPES)}")
+        tables.append((name, *bench_shape(name, os.path.abspath(csv_path), args, pg)))
+    for table in tables:
+        print_table(*table)
 
 
 if __name__ == "__main__":

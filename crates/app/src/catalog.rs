@@ -1010,3 +1010,128 @@ pub async fn change_requests(
 pub async fn resources(app: &App, dataset: &Dataset) -> AppResult<Vec<Resource>> {
     Ok(app.store.list_resources(&dataset.id).await?)
 }
+
+/// One version that [`rewrite_versions`] rewrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewrittenVersion {
+    /// Dataset name.
+    pub dataset: String,
+    /// Resource name.
+    pub resource: String,
+    /// Version number within the resource.
+    pub number: i64,
+    /// The layout the file had.
+    pub from_layout: u32,
+    /// Size before and after, in bytes.
+    pub bytes_before: i64,
+    /// Size after, in bytes.
+    pub bytes_after: i64,
+}
+
+/// Rewrites the files of stored versions in the current layout (`gongshu versions rewrite`):
+/// every version of `dataset` (of every dataset if `None`) whose file is in an older layout, or
+/// every one with `force`. Rows, values and types stay as they are; the file's size and SHA-256
+/// change, and the version row is updated to the new file in one statement, only if it still
+/// names the old one. A failure leaves the version on its old file (the new file is removed);
+/// the old file is removed once the row names the new one. Versions are never rewritten
+/// otherwise.
+pub async fn rewrite_versions(
+    app: &App,
+    dataset: Option<&str>,
+    force: bool,
+) -> AppResult<Vec<RewrittenVersion>> {
+    let store = app.books().store;
+    let versions = match dataset {
+        Some(name) => {
+            let dataset = store.get_dataset_by_name(name).await?;
+            let mut all = Vec::new();
+            for resource in store.list_resources(&dataset.id).await? {
+                let mut versions = store.list_versions(&resource.id).await?;
+                versions.reverse();
+                all.extend(versions);
+            }
+            all
+        }
+        None => store.all_versions().await?,
+    };
+    let mut done = Vec::new();
+    for version in versions {
+        let old = app.data_dir().join(&version.path);
+        let from_layout = {
+            let old = old.clone();
+            tokio::task::spawn_blocking(move || ingest::layout_version(&old))
+                .await
+                .map_err(AppError::internal)??
+        };
+        if from_layout >= ingest::LAYOUT_VERSION && !force {
+            continue;
+        }
+        let resource = store.get_resource(&version.resource_id).await?;
+        let dataset = store.get_dataset(&resource.dataset_id).await?;
+        let relative = PathBuf::from(VERSIONS_DIR)
+            .join(&dataset.id)
+            .join(format!("{}.parquet", uuid::Uuid::new_v4()));
+        let dest = app.data_dir().join(&relative);
+        std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(AppError::internal)?;
+        let known: Vec<ingest::KnownColumn> = version
+            .columns
+            .iter()
+            .map(|c| {
+                let number = |key: &str| c.profile.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
+                ingest::KnownColumn {
+                    name: c.name.clone(),
+                    values: number("count").saturating_sub(number("nulls")),
+                    nulls: number("nulls"),
+                    distinct: number("distinct_estimate"),
+                    personal: !c.findings.is_empty(),
+                }
+            })
+            .collect();
+        let (src, dest_clone) = (old.clone(), dest.clone());
+        let rewritten =
+            tokio::task::spawn_blocking(move || ingest::rewrite(&src, &dest_clone, &known))
+                .await
+                .map_err(AppError::internal)?;
+        let rewritten = match rewritten {
+            Ok(r) if r.rows == version.row_count as u64 => r,
+            Ok(r) => {
+                let _ = std::fs::remove_file(&dest);
+                return Err(AppError::internal(format!(
+                    "rewriting version {} copied {} of {} rows",
+                    version.id, r.rows, version.row_count
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let file = store::VersionFile {
+            path: relative.to_string_lossy().replace('\\', "/"),
+            byte_size: rewritten.byte_size as i64,
+            sha256: rewritten.sha256,
+        };
+        if let Err(e) = store
+            .replace_version_file(&version.id, &version.path, &file)
+            .await
+        {
+            let _ = std::fs::remove_file(&dest);
+            return Err(e.into());
+        }
+        // A file left here (removal failed, or a crash) is an orphan the sweep at start removes.
+        let _ = std::fs::remove_file(&old);
+        tracing::info!(
+            version = %version.id,
+            from_layout,
+            bytes_before = version.byte_size,
+            bytes_after = file.byte_size,
+            "rewrote a version in the current layout"
+        );
+        done.push(RewrittenVersion {
+            dataset: dataset.name,
+            resource: resource.name,
+            number: version.number,
+            from_layout,
+            bytes_before: version.byte_size,
+            bytes_after: file.byte_size,
+        });
+    }
+    Ok(done)
+}

@@ -35,6 +35,9 @@ pub enum Command {
     /// Read, update and delete datasets: list, show, update, delete, delete-resource.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Maintain stored versions: rewrite.
+    #[command(subcommand)]
+    Versions(VersionsCommand),
     /// Manage users: create, list, passwd, token.
     #[command(subcommand)]
     User(UserCommand),
@@ -171,6 +174,23 @@ pub enum DatasetCommand {
 }
 
 #[derive(Subcommand)]
+pub enum VersionsCommand {
+    /// Rewrite the Parquet files of stored versions in the current layout (row groups, bloom
+    /// filters, sorting columns), keeping every row and value. Only versions in an older layout
+    /// are rewritten, unless --force. Each version's size and SHA-256 change.
+    Rewrite {
+        /// Only this dataset's versions.
+        #[arg(long)]
+        dataset: Option<String>,
+        /// Rewrite versions already in the current layout too.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum UserCommand {
     /// Create a user. The password is read from GONGSHU_PASSWORD or --password.
     Create {
@@ -254,6 +274,30 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
         Command::Import(args) => import(args).await,
         Command::Contribution(args) => contribution(args).await,
         Command::Dataset(cmd) => dataset(cmd).await,
+        Command::Versions(VersionsCommand::Rewrite {
+            dataset,
+            force,
+            store,
+        }) => {
+            let app = store.open().await?;
+            let done = app::catalog::rewrite_versions(&app, dataset.as_deref(), force)
+                .await
+                .map_err(|e| anyhow!(e.message))?;
+            for v in &done {
+                println!(
+                    "{}/{} version {}: layout {} -> {}, {} -> {} bytes",
+                    v.dataset,
+                    v.resource,
+                    v.number,
+                    v.from_layout,
+                    ingest::LAYOUT_VERSION,
+                    v.bytes_before,
+                    v.bytes_after
+                );
+            }
+            println!("{} versions rewritten.", done.len());
+            Ok(())
+        }
         Command::User(cmd) => user(cmd).await,
         Command::Org(cmd) => org(cmd).await,
         Command::Log(cmd) => crate::logcmd::run(cmd).await,

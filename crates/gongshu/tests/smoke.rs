@@ -113,6 +113,40 @@ fn administration_and_import() {
     );
     assert!(ok && out.contains("version 2"), "{out}");
 
+    // Versions in the current layout are left alone unless forced; a forced rewrite replaces
+    // each file and removes the old one.
+    let parquet_files = || {
+        let mut found = Vec::new();
+        let mut dirs = vec![d.join("versions")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "parquet") {
+                    found.push(path);
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    let before = parquet_files();
+    assert_eq!(before.len(), 2);
+    let (ok, out, err) = gongshu(d, &["versions", "rewrite"]);
+    assert!(ok && out.contains("0 versions rewritten"), "{out}{err}");
+    let (ok, out, err) = gongshu(
+        d,
+        &["versions", "rewrite", "--dataset", "bus-stops", "--force"],
+    );
+    assert!(ok && out.contains("2 versions rewritten"), "{out}{err}");
+    assert!(out.contains("bus-stops/data version 1"), "{out}");
+    let after = parquet_files();
+    assert_eq!(after.len(), 2);
+    assert!(after.iter().all(|p| !before.contains(p)), "{after:?}");
+    let (ok, _, err) = gongshu(d, &["versions", "rewrite", "--dataset", "no-such"]);
+    assert!(!ok, "{err}");
+
     let bad = d.join("bad.csv");
     std::fs::write(&bad, "a,b\n1,2,3\n").unwrap();
     let (ok, _, err) = gongshu(

@@ -76,10 +76,12 @@ impl ColumnType {
     }
 }
 
-/// Running minimum and maximum.
+/// Running minimum and maximum, and whether the values came in ascending order.
 #[derive(Debug, Clone, Default)]
 struct MinMax<T> {
     range: Option<(T, T)>,
+    /// Some value was below the maximum before it, so the values are not in ascending order.
+    descended: bool,
 }
 
 impl<T: PartialOrd + Clone> MinMax<T> {
@@ -87,6 +89,9 @@ impl<T: PartialOrd + Clone> MinMax<T> {
         match &mut self.range {
             None => self.range = Some((v.clone(), v)),
             Some((lo, hi)) => {
+                if v < *hi {
+                    self.descended = true;
+                }
                 if v < *lo {
                     *lo = v;
                 } else if v > *hi {
@@ -317,6 +322,21 @@ impl Inference {
             }
         } else {
             ColumnType::String
+        }
+    }
+
+    /// Whether the column's values, read as `ty`, never decreased (nulls aside). Known for
+    /// integers, dates and times; never said of floats (NaN has no place in the order), booleans
+    /// or text (compared by a prefix only).
+    pub(crate) fn ascending(&self, ty: ColumnType) -> bool {
+        fn ascending<T>(m: &Option<MinMax<T>>) -> bool {
+            m.as_ref().is_some_and(|m| !m.descended)
+        }
+        match ty {
+            ColumnType::Int64 => ascending(&self.int),
+            ColumnType::Date => ascending(&self.date),
+            ColumnType::Timestamp { .. } => ascending(&self.timestamp),
+            ColumnType::Float64 | ColumnType::Boolean | ColumnType::String => false,
         }
     }
 

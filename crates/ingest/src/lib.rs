@@ -70,23 +70,28 @@ mod encoding;
 mod error;
 mod format;
 mod infer;
+mod layout;
 mod output;
 mod parquet_in;
 pub mod photo;
 mod pipeline;
 mod profile;
 mod progress;
+mod rewrite;
 mod source;
 mod spill;
 mod value;
 
 pub use error::IngestError;
 pub use format::{validate_file_name, SourceFormat};
+pub use layout::{LAYOUT_VERSION, ROW_GROUP_ROWS};
 pub use profile::{ColumnReport, Profile};
+pub use rewrite::{layout_version, rewrite, KnownColumn, Rewritten};
 
 use columns::Columns;
 use encoding::TextEncoding;
 use infer::ColumnType;
+use layout::{ColumnFacts, Layout};
 use output::{Converter, Published};
 pub use profile::set_quality_measures;
 use profile::{ColumnProfiler, RowHashes};
@@ -361,8 +366,27 @@ fn two_passes(
         .map(ColumnProfiler::inferred_type)
         .collect();
 
+    let reports: Vec<ColumnReport> = profilers
+        .iter()
+        .zip(&types)
+        .map(|(p, t)| p.report(*t))
+        .collect();
+    let facts: Vec<ColumnFacts> = profilers
+        .iter()
+        .zip(&reports)
+        .zip(&types)
+        .map(|((p, r), t)| ColumnFacts {
+            ty: *t,
+            values: r.profile.count - r.profile.nulls,
+            nulls: r.profile.nulls,
+            distinct: r.profile.distinct_estimate,
+            ascending: p.ascending(*t),
+            personal: !r.findings.is_empty(),
+        })
+        .collect();
+
     progress.start_pass(1);
-    let converter = Converter::new(req.dest, columns.names(), &types)?;
+    let converter = Converter::new(req.dest, columns.names(), &types, &Layout::choose(&facts))?;
     // Pass 1's rows read back here, converting and writing (the Parquet encoding and
     // compression) on a second thread.
     let mut rows_kept = spill.into_reader()?;
@@ -385,10 +409,5 @@ fn two_passes(
         )));
     }
     let published = converter.publish()?;
-    let reports = profilers
-        .iter()
-        .zip(types)
-        .map(|(p, t)| p.report(t))
-        .collect();
     Ok((rows, reports, published, duplicates))
 }

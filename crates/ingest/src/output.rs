@@ -7,6 +7,7 @@
 //! a sweeper recognise it.
 
 use crate::infer::ColumnType;
+use crate::layout::Layout;
 use crate::{value, IngestError};
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
@@ -15,8 +16,6 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -28,8 +27,6 @@ use std::thread::JoinHandle;
 pub(crate) const BATCH_ROWS: usize = 64 * 1024;
 /// Text bytes after which a batch is written early, so wide text columns cannot balloon it.
 const BATCH_TEXT_BYTES: usize = 64 * 1024 * 1024;
-/// Encoded bytes after which the writer closes a row group, bounding its buffer.
-const ROW_GROUP_BYTES: usize = 128 * 1024 * 1024;
 
 fn io_write(e: io::Error) -> IngestError {
     IngestError::Io {
@@ -96,7 +93,11 @@ pub(crate) struct ParquetOutput {
 }
 
 impl ParquetOutput {
-    pub(crate) fn create(dest: &Path, schema: SchemaRef) -> Result<ParquetOutput, IngestError> {
+    pub(crate) fn create(
+        dest: &Path,
+        schema: SchemaRef,
+        layout: &Layout,
+    ) -> Result<ParquetOutput, IngestError> {
         let file_name = dest.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
             IngestError::internal(format!("destination `{}` has no file name", dest.display()))
         })?;
@@ -114,11 +115,7 @@ impl ParquetOutput {
             path: temp_path,
             armed: true,
         };
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
-            .set_created_by(format!("gongshu-ingest {}", env!("CARGO_PKG_VERSION")))
-            .build();
+        let props = layout.properties(&schema);
         let sink = HashingWriter {
             inner: BufWriter::with_capacity(1024 * 1024, file),
             hasher: Sha256::new(),
@@ -340,6 +337,7 @@ impl Converter {
         dest: &Path,
         names: &[String],
         types: &[ColumnType],
+        layout: &Layout,
     ) -> Result<Converter, IngestError> {
         let fields: Vec<Field> = names
             .iter()
@@ -347,7 +345,7 @@ impl Converter {
             .map(|(n, t)| Field::new(n.as_str(), t.arrow_type(), true))
             .collect();
         let schema = Arc::new(Schema::new(fields));
-        let output = WriterThread::start(ParquetOutput::create(dest, schema.clone())?)?;
+        let output = WriterThread::start(ParquetOutput::create(dest, schema.clone(), layout)?)?;
         Ok(Converter {
             names: names.to_vec(),
             types: types.to_vec(),

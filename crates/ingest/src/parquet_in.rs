@@ -7,6 +7,7 @@
 use crate::columns::Columns;
 use crate::format::PARQUET_MAGIC;
 use crate::infer::ColumnType;
+use crate::layout::Layout;
 use crate::output::{ParquetOutput, Published, BATCH_ROWS};
 use crate::profile::{ColumnProfiler, ColumnReport, RowHashes, DUPLICATE_SAMPLE_ROWS};
 use crate::progress::Progress;
@@ -84,7 +85,7 @@ pub(crate) fn ingest(
         .map(|f| ColumnProfiler::new(f.name(), Strictness::Relaxed, 0))
         .collect();
     let reader = builder.build().map_err(corrupt)?;
-    let mut output = ParquetOutput::create(dest, schema.clone())?;
+    let mut output = ParquetOutput::create(dest, schema.clone(), &Layout::default())?;
     let options = FormatOptions::default();
     let mut text = String::new();
     let mut rows = 0u64;

@@ -126,6 +126,11 @@ impl ColumnProfiler {
         self.inference.resolve()
     }
 
+    /// Whether the column's values, stored as `ty`, came in ascending order (nulls aside).
+    pub(crate) fn ascending(&self, ty: ColumnType) -> bool {
+        self.inference.ascending(ty)
+    }
+
     /// The report for the column stored as `ty`.
     pub(crate) fn report(&self, ty: ColumnType) -> ColumnReport {
         let values = self.count - self.nulls;

@@ -10,6 +10,8 @@ mod support;
 mod errors;
 #[path = "ingest/json.rs"]
 mod json;
+#[path = "ingest/layout.rs"]
+mod layout;
 #[path = "ingest/parquet.rs"]
 mod parquet_files;
 #[path = "ingest/sheets.rs"]

@@ -172,6 +172,16 @@ pub trait Store:
     async fn get_version(&self, id: &str) -> Result<Version>;
     /// Every version file path the store knows (to clean orphans at start).
     async fn all_version_paths(&self) -> Result<Vec<String>>;
+    /// Every version of every resource, oldest first.
+    async fn all_versions(&self) -> Result<Vec<Version>>;
+    /// Points a version at a rewritten file holding the same rows (new path, size and SHA-256),
+    /// provided it still points at `old_path`; `Conflict` otherwise, `NotFound` without it.
+    async fn replace_version_file(
+        &self,
+        id: &str,
+        old_path: &str,
+        file: &VersionFile,
+    ) -> Result<()>;
 
     // Column grades.
     /// The grades of a resource's columns, in column order of their first version.

@@ -291,6 +291,18 @@ pub struct Version {
     pub created_at: i64,
 }
 
+/// The file of a version after a rewrite: same rows, new layout (see
+/// [`crate::Store::replace_version_file`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionFile {
+    /// Path relative to the data directory.
+    pub path: String,
+    /// Size in bytes.
+    pub byte_size: i64,
+    /// SHA-256 (hex).
+    pub sha256: String,
+}
+
 /// Input for [`crate::Store::publish_version`]; the store assigns id and number.
 #[derive(Debug, Clone)]
 pub struct NewVersion {

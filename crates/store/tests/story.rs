@@ -909,6 +909,42 @@ async fn story(store: DynStore) -> String {
     let none = request_ids(&store, Some(RequestStatus::Approved), Some(&other.id)).await;
     assert!(none.is_empty());
 
+    // A rewritten version points at its new file only if it still pointed at the old one.
+    let versions = store.all_versions().await.unwrap();
+    assert_eq!(versions.len(), 2 + 1 + 6);
+    let first = &versions[0];
+    let file = VersionFile {
+        path: format!("{}.rewritten", first.path),
+        byte_size: first.byte_size + 1,
+        sha256: "ab".repeat(32),
+    };
+    store
+        .replace_version_file(&first.id, &first.path, &file)
+        .await
+        .unwrap();
+    let now = store.get_version(&first.id).await.unwrap();
+    assert_eq!(
+        (now.path.as_str(), now.byte_size, now.sha256.as_str()),
+        (file.path.as_str(), file.byte_size, file.sha256.as_str())
+    );
+    assert_eq!(now.row_count, first.row_count);
+    assert!(matches!(
+        store
+            .replace_version_file(&first.id, &first.path, &file)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    not_found(store.replace_version_file("nope", &first.path, &file).await);
+    let back = VersionFile {
+        path: first.path.clone(),
+        byte_size: first.byte_size,
+        sha256: first.sha256.clone(),
+    };
+    store
+        .replace_version_file(&first.id, &file.path, &back)
+        .await
+        .unwrap();
+
     // Deleting a resource returns its version files and takes its versions and grades along.
     let mut all_paths = store.all_version_paths().await.unwrap();
     assert_eq!(all_paths.len(), 2 + 1 + 6);

@@ -645,6 +645,39 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn all_versions(&self) -> Result<Vec<Version>> {
+                sqlx::query("SELECT * FROM versions ORDER BY created_at, resource_id, number")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(rows::version)
+                    .collect()
+            }
+
+            async fn replace_version_file(
+                &self,
+                id: &str,
+                old_path: &str,
+                file: &VersionFile,
+            ) -> Result<()> {
+                let done = sqlx::query(
+                    "UPDATE versions SET path = $1, byte_size = $2, sha256 = $3 \
+                     WHERE id = $4 AND path = $5",
+                )
+                .bind(&file.path)
+                .bind(file.byte_size)
+                .bind(&file.sha256)
+                .bind(id)
+                .bind(old_path)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 {
+                    return Ok(());
+                }
+                self.get_version(id).await?;
+                Err(StoreError::Conflict("path".into()))
+            }
+
             // Column grades.
 
             async fn list_column_grades(&self, resource_id: &str) -> Result<Vec<ColumnGrade>> {
