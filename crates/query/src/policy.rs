@@ -13,8 +13,9 @@
 //! of the file, so that an expression failing on some value (a division by zero, a bad cast)
 //! would tell the caller about rows outside the filter. Behind the seal, the caller's
 //! expressions see only rows that passed the row filter and values already masked. Predicates
-//! that cannot fail are copied into the view (after the mask) for pruning; see
-//! [`is_infallible`].
+//! that cannot fail are moved into the view (after the mask), where the reader also uses them
+//! to skip row groups; see [`is_infallible`]. Run-time filters cross the seal only under the
+//! conditions [`PolicyExec`] states.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -320,13 +321,16 @@ impl TableProvider for PolicyView {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        // Inexact: DataFusion still applies every filter above the seal; the copy inside only
-        // lets the Parquet reader skip what cannot match.
+        // Exact: the view applies such a filter itself, in its own plan, after the row filter and
+        // the masks, where it sees exactly the values it would see above the seal; so no copy is
+        // kept above, and a sort over the view meets the view directly (its order, and a
+        // TopK's run-time filter, can then reach the reader). Inside, the Parquet reader uses it
+        // to skip what cannot match.
         Ok(filters
             .iter()
             .map(|f| {
                 if is_infallible(f) {
-                    TableProviderFilterPushDown::Inexact
+                    TableProviderFilterPushDown::Exact
                 } else {
                     TableProviderFilterPushDown::Unsupported
                 }
