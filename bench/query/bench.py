@@ -59,10 +59,12 @@ SHAPES = {
                   "SELECT district, kind, COUNT(*) AS n, SUM(amount) AS total, AVG(rate) AS rate FROM t GROUP BY district, kind"),
             "lookup": ({"filters": [{"column": "id", "op": "eq", "value": 7654321}], "limit": 100},
                        "SELECT {cols} FROM t WHERE id = 7654321 LIMIT 100"),
-            # The amount and rate of the row in the middle: a few matches spread over the file.
-            "scan": ({"filters": [{"column": "amount", "op": "eq", "value": "{field5}"},
+            # The kind, amount and rate of the row in the middle: they repeat every 120,000 rows,
+            # so about 90 matches spread over the file.
+            "scan": ({"filters": [{"column": "kind", "op": "eq", "value": "{field4}"},
+                                  {"column": "amount", "op": "eq", "value": "{field5}"},
                                   {"column": "rate", "op": "eq", "value": "{field6}"}], "limit": 100},
-                     "SELECT {cols} FROM t WHERE amount = {field5} AND rate = {field6} LIMIT 100"),
+                     "SELECT {cols} FROM t WHERE kind = '{field4}' AND amount = {field5} AND rate = {field6} LIMIT 100"),
         },
     },
     "readings": {
