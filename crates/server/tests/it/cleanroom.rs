@@ -10,6 +10,18 @@ use serde_json::{json, Value};
 
 const EXAMPLE: &str = app::demo::EXAMPLE_CLEANROOM_SQL;
 
+/// Calls and expects the refusal `(status, code)`.
+async fn refused(
+    method: Method,
+    url: &str,
+    who: Option<&str>,
+    body: Option<Value>,
+    expected: (StatusCode, &str),
+) {
+    let (st, v) = call(method, url, who, body).await;
+    assert_eq!((st, error_code(&v)), expected, "{v}");
+}
+
 async fn room_id(s: &TestServer, research: &str) -> String {
     let (st, v) = call(
         Method::GET,
@@ -282,30 +294,22 @@ async fn noise_spends_the_budget_until_it_is_exhausted() {
         (st, v["policy"]["noise"].clone()),
         (StatusCode::OK, json!(true))
     );
-    let (st, v) = call(
+    refused(
         Method::PUT,
         &s.url("/api/v1/datasets/employment-insurance-wages/cleanroom-policy"),
         Some(&citizen),
         Some(json!({"entity_columns": ["身份证号"]})),
+        (StatusCode::FORBIDDEN, "forbidden"),
     )
     .await;
-    assert_eq!(
-        (st, error_code(&v)),
-        (StatusCode::FORBIDDEN, "forbidden"),
-        "{v}"
-    );
-    let (st, v) = call(
+    refused(
         Method::PUT,
         &s.url("/api/v1/datasets/employment-insurance-wages/cleanroom-policy"),
         Some(&hrss),
         Some(json!({"entity_columns": ["nope"]})),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_policy"),
     )
     .await;
-    assert_eq!(
-        (st, error_code(&v)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_policy"),
-        "{v}"
-    );
 
     let sql = "SELECT 所在区, COUNT(*) AS n, SUM(月缴费工资) AS total FROM employment_insurance_wages GROUP BY 所在区";
     let mut left = 1.0;
@@ -393,18 +397,14 @@ async fn a_clean_room_is_one_application_per_dataset() {
         (StatusCode::UNPROCESSABLE_ENTITY, "no_cleanroom_policy"),
         "{v}"
     );
-    let (st, v) = call(
+    refused(
         Method::POST,
         &s.url("/api/v1/cleanrooms"),
         Some(&carol),
         Some(input(json!([part("flexible-workers", &["行业"])]))),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_terms"),
     )
     .await;
-    assert_eq!(
-        (st, error_code(&v)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_terms"),
-        "{v}"
-    );
     let (st, apps) = call(
         Method::GET,
         &s.url("/api/v1/applications"),

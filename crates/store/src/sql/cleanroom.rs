@@ -49,9 +49,12 @@ macro_rules! impl_cleanroom_store {
                 .collect()
             }
 
-            async fn with_parts(&self, mut rooms: Vec<CleanRoom>) -> Result<Vec<CleanRoom>> {
-                for room in &mut rooms {
-                    room.parts = self.cleanroom_parts(&room.id).await?;
+            /// The clean rooms of `rows`, each with its parts.
+            async fn with_parts(&self, rows: &[impl RowExt + Sync]) -> Result<Vec<CleanRoom>> {
+                let mut rooms = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let id = r.text("id")?;
+                    rooms.push(cleanroom::cleanroom(r, self.cleanroom_parts(&id).await?)?);
                 }
                 Ok(rooms)
             }
@@ -167,11 +170,8 @@ macro_rules! impl_cleanroom_store {
                 .bind(user_id)
                 .bind(org_id)
                 .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| cleanroom::cleanroom(r, Vec::new()))
-                .collect::<Result<Vec<_>>>()?;
-                self.with_parts(rows).await
+                .await?;
+                self.with_parts(&rows).await
             }
 
             async fn list_cleanrooms_on_org(&self, org_id: &str) -> Result<Vec<CleanRoom>> {
@@ -183,11 +183,8 @@ macro_rules! impl_cleanroom_store {
                 )
                 .bind(org_id)
                 .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| cleanroom::cleanroom(r, Vec::new()))
-                .collect::<Result<Vec<_>>>()?;
-                self.with_parts(rows).await
+                .await?;
+                self.with_parts(&rows).await
             }
 
             async fn spend_cleanroom_budget(&self, id: &str, micros: i64) -> Result<CleanRoom> {
