@@ -764,11 +764,7 @@ pub async fn publish_upload(
         .find(|r| r.name == resource_name);
     // The resource row is created only after a successful ingest, so a failed first upload
     // leaves nothing behind; hence the file is named by dataset, not by resource.
-    let relative = PathBuf::from(VERSIONS_DIR)
-        .join(&dataset.id)
-        .join(format!("{}.parquet", uuid::Uuid::new_v4()));
-    let dest = data_dir.join(&relative);
-    std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(AppError::internal)?;
+    let (relative, dest) = new_version_file(data_dir, &dataset.id)?;
     let (source, file_name_owned, limits, dest_clone) = (
         source.to_path_buf(),
         file_name.to_string(),
@@ -810,7 +806,7 @@ pub async fn publish_upload(
         let version = store
             .publish_version(NewVersion {
                 resource_id: resource.id.clone(),
-                path: relative.to_string_lossy().replace('\\', "/"),
+                path: relative,
                 source_format: outcome.format.code().to_string(),
                 source_name: file_name.to_string(),
                 source_encoding: outcome.encoding.clone(),
@@ -1011,6 +1007,17 @@ pub async fn resources(app: &App, dataset: &Dataset) -> AppResult<Vec<Resource>>
     Ok(app.store.list_resources(&dataset.id).await?)
 }
 
+/// A fresh name for a version file of `dataset_id`: as the store records it (relative to the
+/// data directory, `/`-separated), and as a path in the data directory, whose folder is created.
+fn new_version_file(data_dir: &Path, dataset_id: &str) -> AppResult<(String, PathBuf)> {
+    let relative = PathBuf::from(VERSIONS_DIR)
+        .join(dataset_id)
+        .join(format!("{}.parquet", uuid::Uuid::new_v4()));
+    let dest = data_dir.join(&relative);
+    std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(AppError::internal)?;
+    Ok((relative.to_string_lossy().replace('\\', "/"), dest))
+}
+
 /// One version that [`rewrite_versions`] rewrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RewrittenVersion {
@@ -1068,11 +1075,7 @@ pub async fn rewrite_versions(
         }
         let resource = store.get_resource(&version.resource_id).await?;
         let dataset = store.get_dataset(&resource.dataset_id).await?;
-        let relative = PathBuf::from(VERSIONS_DIR)
-            .join(&dataset.id)
-            .join(format!("{}.parquet", uuid::Uuid::new_v4()));
-        let dest = app.data_dir().join(&relative);
-        std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(AppError::internal)?;
+        let (relative, dest) = new_version_file(app.data_dir(), &dataset.id)?;
         let known: Vec<ingest::KnownColumn> = version
             .columns
             .iter()
@@ -1104,7 +1107,7 @@ pub async fn rewrite_versions(
             Err(e) => return Err(e.into()),
         };
         let file = store::VersionFile {
-            path: relative.to_string_lossy().replace('\\', "/"),
+            path: relative,
             byte_size: rewritten.byte_size as i64,
             sha256: rewritten.sha256,
         };
