@@ -15,10 +15,8 @@ The peers run the plain query on the Parquet files Gongshu wrote, joined on the 
 
 Needs `pip install duckdb datafusion==55.0.0`.
 """
-import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,36 +24,12 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import api, free_port, timed  # noqa: E402
+
 SQL = ("SELECT r.district, p.industry, COUNT(*) AS n, AVG(r.wage) AS avg_wage "
        "FROM records r JOIN people p ON r.citizen_id = p.citizen_id "
        "GROUP BY r.district, p.industry")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def api(base, method, path, token=None, body=None):
-    req = urllib.request.Request(base + path, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    data = None
-    if body is not None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, data=data, timeout=3600) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as e:
-        raise SystemExit(f"{method} {path}: {e.code} {e.read().decode()}")
-
-
-def timed(fn):
-    start = time.monotonic()
-    fn()
-    return time.monotonic() - start
 
 
 def main():

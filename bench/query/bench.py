@@ -36,13 +36,16 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import api, free_port, timed  # noqa: E402
 
 SHAPES = {
     "services": {
@@ -57,8 +60,9 @@ SHAPES = {
                   "SELECT {cols} FROM t WHERE district = '西湖区' AND amount > 30000 ORDER BY id DESC LIMIT 100"),
             "b": ({"group_by": "district,kind", "metrics": "count,sum:amount,avg:rate"},
                   "SELECT district, kind, COUNT(*) AS n, SUM(amount) AS total, AVG(rate) AS rate FROM t GROUP BY district, kind"),
-            "lookup": ({"filters": [{"column": "id", "op": "eq", "value": 7654321}], "limit": 100},
-                       "SELECT {cols} FROM t WHERE id = 7654321 LIMIT 100"),
+            # The id of the row in the middle of the file, read from the CSV at start.
+            "lookup": ({"filters": [{"column": "id", "op": "eq", "value": "{needle}"}], "limit": 100},
+                       "SELECT {cols} FROM t WHERE id = {needle} LIMIT 100"),
             # The kind, amount and rate of the row in the middle: they repeat every 120,000 rows,
             # so about 90 matches spread over the file.
             "scan": ({"filters": [{"column": "kind", "op": "eq", "value": "{field4}"},
@@ -88,30 +92,6 @@ SHAPES = {
         },
     },
 }
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def api(base, method, path, token=None, body=None):
-    req = urllib.request.Request(base + path, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, data=data, timeout=600) as resp:
-        return json.loads(resp.read())
-
-
-def timed(fn):
-    start = time.monotonic()
-    fn()
-    return time.monotonic() - start
 
 
 def drain(url, token):
