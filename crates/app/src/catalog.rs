@@ -1050,7 +1050,7 @@ pub async fn rewrite_versions(
     let store = app.books().store;
     let versions = match dataset {
         Some(name) => {
-            let dataset = store.get_dataset_by_name(name).await?;
+            let dataset = load_dataset(app, name).await?;
             let mut all = Vec::new();
             for resource in store.list_resources(&dataset.id).await? {
                 let mut versions = store.list_versions(&resource.id).await?;

@@ -295,7 +295,10 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
                     v.bytes_after
                 );
             }
-            println!("{} versions rewritten.", done.len());
+            match done.len() {
+                1 => println!("1 version rewritten."),
+                n => println!("{n} versions rewritten."),
+            }
             Ok(())
         }
         Command::User(cmd) => user(cmd).await,

@@ -145,7 +145,7 @@ fn administration_and_import() {
     assert_eq!(after.len(), 2);
     assert!(after.iter().all(|p| !before.contains(p)), "{after:?}");
     let (ok, _, err) = gongshu(d, &["versions", "rewrite", "--dataset", "no-such"]);
-    assert!(!ok, "{err}");
+    assert!(!ok && err.contains("no dataset named `no-such`"), "{err}");
 
     let bad = d.join("bad.csv");
     std::fs::write(&bad, "a,b\n1,2,3\n").unwrap();
