@@ -83,6 +83,17 @@ test('department staff upload a CSV with phone numbers and see proposed grades',
   assert.match(await count.locator('.proposed').textContent(), /L1/);
   assert.match(await page.textContent('.badges'), /有条件开放/);
 
+  // The data dictionary: describe a column and mark the key, on an accessible form.
+  await page.click('text=编辑数据字典');
+  await page.waitForURL(/\/dataset\/clinic-callbacks\/dictionary\?resource=callbacks$/);
+  await assertAccessible(page);
+  await page.fill('textarea[name=description] >> nth=2', '本季度电话回访的次数。');
+  await page.check('input[name=key][value="联系电话"]');
+  await page.click('main button[type=submit]');
+  await page.waitForURL(`${base}/dataset/clinic-callbacks?msg=dictionary`);
+  assert.match(await count.locator('.description').textContent(), /本季度电话回访的次数/);
+  assert.match(await phone.locator('th').textContent(), /主键/);
+
   // The language choice persists across pages.
   await page.click('text=English');
   await page.goto(`${base}/`);

@@ -765,6 +765,11 @@ pub async fn publish_upload(
     // The resource row is created only after a successful ingest, so a failed first upload
     // leaves nothing behind; hence the file is named by dataset, not by resource.
     let (relative, dest) = new_version_file(data_dir, &dataset.id)?;
+    // The key the data dictionary declares is checked as the rows are read.
+    let key = match &existing {
+        Some(r) => model::dictionary::key_columns(&store.column_notes(&r.id).await?),
+        None => Vec::new(),
+    };
     let (source, file_name_owned, limits, dest_clone) = (
         source.to_path_buf(),
         file_name.to_string(),
@@ -782,6 +787,7 @@ pub async fn publish_upload(
             dest: &dest_clone,
             limits: &limits,
             progress: progress_ref,
+            key: &key,
         })
     })
     .await
@@ -844,8 +850,7 @@ pub async fn publish_upload(
         app,
         dataset,
         &version,
-        outcome.rows_checked_for_duplicates,
-        outcome.duplicate_rows,
+        &crate::quality::RowChecks::of(&outcome),
     )
     .await;
     reconcile(books, Some(user), &dataset.id).await?;
@@ -961,6 +966,11 @@ pub async fn list_datasets(
 /// The versions of a resource, newest first.
 pub async fn versions(app: &App, resource: &Resource) -> AppResult<Vec<Version>> {
     Ok(app.store.list_versions(&resource.id).await?)
+}
+
+/// The latest version of a resource, if it has one.
+pub async fn latest_version(app: &App, resource: &Resource) -> AppResult<Option<Version>> {
+    Ok(versions(app, resource).await?.into_iter().next())
 }
 
 /// A change request with what a reader needs beside it.

@@ -69,13 +69,7 @@ pub fn table_name(dataset: &str) -> String {
 async fn column_names(app: &App, dataset: &Dataset) -> AppResult<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
     for resource in app.store.list_resources(&dataset.id).await? {
-        if let Some(version) = app
-            .store
-            .list_versions(&resource.id)
-            .await?
-            .into_iter()
-            .next()
-        {
+        if let Some(version) = crate::catalog::latest_version(app, &resource).await? {
             for c in version.columns {
                 if !names.contains(&c.name) {
                     names.push(c.name);

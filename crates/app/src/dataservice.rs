@@ -213,12 +213,8 @@ pub async fn latest(
     resource: Option<&str>,
 ) -> AppResult<(Resource, Version)> {
     let resource = pick_resource(app, dataset, resource).await?;
-    let version = app
-        .store
-        .list_versions(&resource.id)
+    let version = crate::catalog::latest_version(app, &resource)
         .await?
-        .into_iter()
-        .next()
         .ok_or_else(|| {
             AppError::new(
                 Code::NoData,

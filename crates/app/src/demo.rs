@@ -476,6 +476,27 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
+    // Its data dictionary: every column described, month and department the key.
+    let note = |column: &str, description: &str, key: bool| model::dictionary::ColumnNote {
+        column: column.into(),
+        description: description.into(),
+        key,
+    };
+    crate::dictionary::set(
+        app,
+        &u,
+        &d,
+        &resource,
+        &[
+            note("月份", "统计月份，格式 YYYY-MM。Month, as YYYY-MM.", true),
+            note("科室", "门诊科室名称。Outpatient department.", true),
+            note("门诊人次", "当月门诊就诊人次（含复诊）。Visits in the month, follow-ups included.", false),
+            note("平均候诊分钟", "从挂号到就诊的平均等待时间，单位分钟。Mean wait from registration to consultation, minutes.", false),
+        ],
+        now_ms(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo dictionary: {}", e.message))?;
 
     // 5. Social insurance payers: personal domain, generated citizen IDs and mobiles (L4, L3).
     let mut csv = String::from("姓名,身份证号,手机号,参保类型,月缴费基数,所在区\n");

@@ -218,6 +218,12 @@ pub async fn datapackage(
             Err(e) => return Err(e),
         };
         let grades = app.store.list_column_grades(&r.id).await?;
+        let notes = app.store.column_notes(&r.id).await?;
+        // The key is given only when every one of its columns is visible to this reader.
+        let key = model::dictionary::key_columns(&notes);
+        let key_visible = key
+            .iter()
+            .all(|k| access.decision.visible().any(|(c, _)| c == k.as_str()));
         let columns = access
             .decision
             .visible()
@@ -232,7 +238,8 @@ pub async fn datapackage(
                         info.map(|c| c.data_type.clone())
                             .unwrap_or_else(|| "Utf8".into())
                     },
-                    description: None,
+                    description: model::dictionary::description_of(&notes, column)
+                        .map(str::to_string),
                     grade: grades
                         .iter()
                         .find(|g| g.column == column)
@@ -241,6 +248,7 @@ pub async fn datapackage(
                         .map(|g| g.code().to_string())
                         .unwrap_or_default(),
                     masked,
+                    key: key_visible && key.iter().any(|k| k == column),
                 }
             })
             .collect();

@@ -121,13 +121,7 @@ pub(crate) fn text(field: &str, value: &str, max: usize, required: bool) -> AppR
 async fn column_grades(app: &App, dataset: &Dataset) -> AppResult<Vec<(String, Grade)>> {
     let mut out: Vec<(String, Grade)> = Vec::new();
     for resource in app.store.list_resources(&dataset.id).await? {
-        let Some(version) = app
-            .store
-            .list_versions(&resource.id)
-            .await?
-            .into_iter()
-            .next()
-        else {
+        let Some(version) = crate::catalog::latest_version(app, &resource).await? else {
             continue;
         };
         let policy = crate::dataservice::dataset_policy(app, dataset, &resource, &version).await?;

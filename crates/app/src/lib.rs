@@ -24,6 +24,7 @@ pub mod dataservice;
 mod demand_stats;
 pub mod demands;
 pub mod demo;
+pub mod dictionary;
 pub mod error;
 pub mod exports;
 pub mod feedback;

@@ -10,12 +10,40 @@ use model::quality::{self, Assessment, ColumnMeasure, Issue, MetadataFacts, Vers
 use serde::Serialize;
 use store::{Dataset, Resource, Version, VersionQuality};
 
+/// What ingest counted of a version's rows beyond its column profiles: duplicate rows, and the
+/// repeats and gaps of the key the data dictionary declared when it was uploaded.
+#[derive(Debug, Clone, Default)]
+pub struct RowChecks {
+    /// Rows examined.
+    pub rows_checked: u64,
+    /// Rows equal to an earlier one.
+    pub duplicate_rows: u64,
+    /// The key checked (empty: none declared, or a key column missing from the data).
+    pub key: Vec<String>,
+    /// Rows whose key equals an earlier row's.
+    pub duplicate_keys: u64,
+    /// Rows with an empty key column.
+    pub empty_keys: u64,
+}
+
+impl RowChecks {
+    /// What an ingest outcome counted.
+    pub fn of(outcome: &ingest::IngestOutcome) -> RowChecks {
+        RowChecks {
+            rows_checked: outcome.rows_checked_for_duplicates,
+            duplicate_rows: outcome.duplicate_rows,
+            key: outcome.key.clone(),
+            duplicate_keys: outcome.duplicate_keys,
+            empty_keys: outcome.empty_keys,
+        }
+    }
+}
+
 /// The measures of a version from its stored columns (their profiles carry the invalid cells)
-/// and ingest's duplicate count; `previous` is the resource's version before it, if any.
+/// and ingest's row checks; `previous` is the resource's version before it, if any.
 pub fn measures(
     version: &Version,
-    rows_checked: u64,
-    duplicate_rows: u64,
+    checks: &RowChecks,
     previous: Option<&Version>,
 ) -> VersionMeasures {
     let columns = version
@@ -36,8 +64,11 @@ pub fn measures(
     let mut m = VersionMeasures {
         rows: version.row_count.max(0) as u64,
         columns,
-        rows_checked,
-        duplicate_rows,
+        rows_checked: checks.rows_checked,
+        duplicate_rows: checks.duplicate_rows,
+        key: checks.key.clone(),
+        duplicate_keys: checks.duplicate_keys,
+        empty_keys: checks.empty_keys,
         columns_added: Vec::new(),
         columns_removed: Vec::new(),
         columns_retyped: Vec::new(),
@@ -53,8 +84,32 @@ pub fn measures(
     m
 }
 
-/// What the metadata dimension reads of a dataset.
-fn facts(dataset: &Dataset, resources: &[Resource], has_version: bool) -> MetadataFacts {
+/// Of the columns of each resource's latest version (resource id, column names), how many there
+/// are and how many the resources' data dictionaries describe.
+async fn column_coverage(app: &App, latest: &[(&str, Vec<&str>)]) -> AppResult<(usize, usize)> {
+    let (mut columns, mut described) = (0, 0);
+    for (resource_id, names) in latest {
+        let notes = app.store.column_notes(resource_id).await?;
+        columns += names.len();
+        described += names
+            .iter()
+            .filter(|n| model::dictionary::description_of(&notes, n).is_some())
+            .count();
+    }
+    Ok((columns, described))
+}
+
+fn column_names(m: &VersionMeasures) -> Vec<&str> {
+    m.columns.iter().map(|c| c.name.as_str()).collect()
+}
+
+/// What the metadata dimension reads of a dataset; `coverage` is [`column_coverage`]'s.
+fn facts(
+    dataset: &Dataset,
+    resources: &[Resource],
+    has_version: bool,
+    coverage: (usize, usize),
+) -> MetadataFacts {
     let m = &dataset.meta;
     let filled = |s: &str| !s.trim().is_empty();
     MetadataFacts {
@@ -68,6 +123,8 @@ fn facts(dataset: &Dataset, resources: &[Resource], has_version: bool) -> Metada
         frequency: filled(&m.update_frequency),
         resources: resources.len(),
         resources_described: resources.iter().filter(|r| filled(&r.description)).count(),
+        columns: coverage.0,
+        columns_described: coverage.1,
         has_version,
     }
 }
@@ -84,14 +141,8 @@ fn interval(dataset: &Dataset) -> Option<f64> {
 /// Records the quality of a version just published and refreshes its dataset's score; a
 /// failure is logged and leaves the version published (the next start measures it again from
 /// its stored profile).
-pub async fn record_published(
-    app: &App,
-    dataset: &Dataset,
-    version: &Version,
-    rows_checked: u64,
-    duplicate_rows: u64,
-) {
-    if let Err(e) = record(app, dataset, version, rows_checked, duplicate_rows).await {
+pub async fn record_published(app: &App, dataset: &Dataset, version: &Version, checks: &RowChecks) {
+    if let Err(e) = record(app, dataset, version, checks).await {
         tracing::warn!(version = %version.id, "quality not recorded: {e}");
     }
 }
@@ -100,8 +151,7 @@ async fn record(
     app: &App,
     dataset: &Dataset,
     version: &Version,
-    rows_checked: u64,
-    duplicate_rows: u64,
+    checks: &RowChecks,
 ) -> AppResult<()> {
     let previous = app
         .store
@@ -109,10 +159,19 @@ async fn record(
         .await?
         .into_iter()
         .find(|v| v.number == version.number - 1);
-    let m = measures(version, rows_checked, duplicate_rows, previous.as_ref());
+    let m = measures(version, checks, previous.as_ref());
     let resources = app.store.list_resources(&dataset.id).await?;
+    // The metadata as it stands with this version the latest of its resource.
+    let others = app.store.latest_quality(&dataset.id).await?;
+    let mut latest: Vec<(&str, Vec<&str>)> = others
+        .iter()
+        .filter(|q| q.resource_id != version.resource_id)
+        .map(|q| (q.resource_id.as_str(), column_names(&q.measures)))
+        .collect();
+    latest.push((version.resource_id.as_str(), column_names(&m)));
+    let coverage = column_coverage(app, &latest).await?;
     let (data, mut issues) = quality::data_dimensions(&m);
-    let (meta, meta_issues) = quality::metadata(&facts(dataset, &resources, true));
+    let (meta, meta_issues) = quality::metadata(&facts(dataset, &resources, true, coverage));
     issues.extend(meta_issues);
     // A version is assessed new: its timeliness is whole when it is published.
     let assessment = quality::assess(data, 1.0, meta, issues);
@@ -246,7 +305,12 @@ async fn assess_dataset(
     let age_days = (now - newest).max(0) as f64 / model::calendar::DAY_MS as f64;
     let (timely, timely_issue) = quality::timeliness(interval, age_days);
     issues.extend(timely_issue);
-    let (meta, meta_issues) = quality::metadata(&facts(dataset, &resources, true));
+    let columns: Vec<(&str, Vec<&str>)> = latest
+        .iter()
+        .map(|q| (q.resource_id.as_str(), column_names(&q.measures)))
+        .collect();
+    let coverage = column_coverage(app, &columns).await?;
+    let (meta, meta_issues) = quality::metadata(&facts(dataset, &resources, true, coverage));
     issues.extend(meta_issues);
     Ok(DatasetQuality {
         current: Some(quality::assess(data, timely, meta, issues)),
@@ -280,7 +344,7 @@ pub async fn catch_up(app: &App) -> AppResult<usize> {
     for (dataset_id, version_id) in &missing {
         let dataset = app.store.get_dataset(dataset_id).await?;
         let version = app.store.get_version(version_id).await?;
-        record(app, &dataset, &version, 0, 0).await?;
+        record(app, &dataset, &version, &RowChecks::default()).await?;
     }
     refresh_all(app).await?;
     Ok(missing.len())

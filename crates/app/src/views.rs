@@ -119,6 +119,18 @@ pub struct ColumnView {
     pub profile: serde_json::Value,
     /// Whether the profile's values were withheld.
     pub values_hidden: bool,
+    /// What the column holds, from the data dictionary; empty when undescribed.
+    pub description: String,
+    /// Part of the resource's declared key.
+    pub key: bool,
+}
+
+/// C5: a not-open dataset shows its metadata only, columns included, except to its owner and
+/// to the authority, which decides on its classification.
+pub fn columns_withheld(dataset: &Dataset, viewer: Option<&User>) -> bool {
+    let owner = viewer.is_some_and(|u| u.org_id.as_deref() == Some(dataset.org_id.as_str()));
+    let authority = viewer.is_some_and(|u| u.role == model::Role::Authority);
+    dataset.meta.opening_type == model::OpeningType::NotOpen && !owner && !authority
 }
 
 /// Builds the view of `dataset` for `viewer`.
@@ -133,15 +145,14 @@ pub async fn dataset_view(
     // Only the owner sees values of graded columns; the authority edits classification but, per
     // C5, is not exempt from data rules, so it too sees only the non-value profile.
     let owner = viewer.is_some_and(|u| u.org_id.as_deref() == Some(dataset.org_id.as_str()));
-    // C5: a not-open dataset shows its metadata only. The authority, which decides on its
-    // classification, still sees the columns and their grades, but no values.
+    // The authority still sees a not-open dataset's columns and their grades, but no values.
     let not_open = dataset.meta.opening_type == model::OpeningType::NotOpen;
-    let authority = viewer.is_some_and(|u| u.role == model::Role::Authority);
-    let columns_withheld = not_open && !owner && !authority;
+    let columns_withheld = columns_withheld(&dataset, viewer);
     let mut resources = Vec::new();
     for resource in store.list_resources(&dataset.id).await? {
         let versions = store.list_versions(&resource.id).await?;
         let grades = store.list_column_grades(&resource.id).await?;
+        let notes = store.column_notes(&resource.id).await?;
         let columns = match versions.first().filter(|_| !columns_withheld) {
             Some(latest) => latest
                 .columns
@@ -150,6 +161,7 @@ pub async fn dataset_view(
                     let g = grades.iter().find(|g| g.column == c.name);
                     let grade = g.map(|g| g.grade).unwrap_or(c.proposed_grade);
                     let hide = !owner && (grade > Grade::L1 || not_open);
+                    let note = notes.iter().find(|n| n.column == c.name);
                     ColumnView {
                         name: c.name.clone(),
                         data_type: c.data_type.clone(),
@@ -163,6 +175,8 @@ pub async fn dataset_view(
                             c.profile.clone()
                         },
                         values_hidden: hide,
+                        description: note.map(|n| n.description.clone()).unwrap_or_default(),
+                        key: note.is_some_and(|n| n.key),
                     }
                 })
                 .collect(),

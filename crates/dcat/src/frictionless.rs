@@ -117,7 +117,17 @@ fn resource(name: &str, title: &str, path: &str, columns: &[Column]) -> Value {
     r.insert("format".into(), json!("csv"));
     r.insert("mediatype".into(), json!("text/csv"));
     r.insert("encoding".into(), json!("utf-8"));
-    r.insert("schema".into(), json!({ "fields": fields }));
+    let mut schema = Map::new();
+    schema.insert("fields".into(), Value::Array(fields));
+    let key: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.key)
+        .map(|c| c.name.as_str())
+        .collect();
+    if !key.is_empty() {
+        schema.insert("primaryKey".into(), json!(key));
+    }
+    r.insert("schema".into(), Value::Object(schema));
     Value::Object(r)
 }
 

@@ -168,4 +168,7 @@ pub struct Column {
     pub grade: String,
     /// Whether the values in the file are masked (脱敏).
     pub masked: bool,
+    /// Part of the resource's declared key (the Table Schema's `primaryKey`).
+    #[serde(default)]
+    pub key: bool,
 }

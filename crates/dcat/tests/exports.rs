@@ -439,6 +439,13 @@ fn datapackage_follows_the_tabular_data_package_rules() {
     );
     assert_eq!(fields[6]["gongshu:masked"], true);
     assert_eq!(fields[6]["gongshu:grade"], "L3");
+    // The data dictionary: descriptions on their fields, the key as the primary key.
+    assert_eq!(fields[2]["description"], "当日刷卡进站人次");
+    assert!(fields[0].get("description").is_none());
+    assert_eq!(
+        resources[0]["schema"]["primaryKey"],
+        serde_json::json!(["线路", "日期"])
+    );
     assert_eq!(fields[0]["gongshu:masked"], false);
     let allowed = [
         "string",

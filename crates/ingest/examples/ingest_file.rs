@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             dest: &dest,
             limits: &limits,
             progress: None,
+            key: &[],
         })?;
         println!(
             "run {run}: {:.2} s, {} rows, {} bytes of Parquet",

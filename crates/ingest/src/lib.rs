@@ -141,6 +141,9 @@ pub struct IngestRequest<'a> {
     /// Called now and then with the bytes of the source consumed so far, scaled over the passes
     /// so that it rises steadily from 0 to the file size (suitable as a progress-bar position).
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// The key the data dictionary declares (column names; empty: none), whose repeats and
+    /// gaps are counted with the duplicate rows.
+    pub key: &'a [String],
 }
 
 /// What a successful ingest produced.
@@ -164,6 +167,12 @@ pub struct IngestOutcome {
     pub rows_checked_for_duplicates: u64,
     /// Rows among those equal in every cell to an earlier one.
     pub duplicate_rows: u64,
+    /// The declared key when every one of its columns is in the data; empty otherwise.
+    pub key: Vec<String>,
+    /// Rows among those checked whose key equals an earlier row's.
+    pub duplicate_keys: u64,
+    /// Rows among those checked with an empty key column.
+    pub empty_keys: u64,
 }
 
 /// Ingests one upload: validates it, writes the typed Parquet version to `req.dest` atomically,
@@ -214,7 +223,7 @@ fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
     let mut progress = Progress::new(req.progress, size, passes);
     let (encoding, rows, columns, published, duplicates) = match format {
         SourceFormat::Parquet => {
-            let r = parquet_in::ingest(req.source, req.dest, req.limits, &mut progress)?;
+            let r = parquet_in::ingest(req.source, req.dest, req.limits, req.key, &mut progress)?;
             (None, r.rows, r.columns, r.published, r.duplicates)
         }
         _ => {
@@ -244,6 +253,9 @@ fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
         columns,
         rows_checked_for_duplicates: duplicates.rows,
         duplicate_rows: duplicates.duplicates,
+        key: duplicates.key(),
+        duplicate_keys: duplicates.duplicate_keys,
+        empty_keys: duplicates.empty_keys,
     })
 }
 
@@ -319,7 +331,7 @@ fn two_passes(
         Ok(())
     };
     // Parsing here, profiling on other threads, and the parsed rows kept for pass 2.
-    let mut spill = SpillWriter::create(&output::parent_dir(req.dest))?;
+    let mut spill = SpillWriter::create(&output::parent_dir(req.dest), req.key)?;
     let groups = pipeline::run(
         |sink| {
             let mut pass = Pass {

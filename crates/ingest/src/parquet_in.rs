@@ -45,6 +45,7 @@ pub(crate) fn ingest(
     path: &Path,
     dest: &Path,
     limits: &Limits,
+    key: &[String],
     progress: &mut Progress<'_>,
 ) -> Result<ParquetResult, IngestError> {
     check_magic(
@@ -89,7 +90,9 @@ pub(crate) fn ingest(
     let options = FormatOptions::default();
     let mut text = String::new();
     let mut rows = 0u64;
-    let mut duplicates = RowHashes::default();
+    let mut duplicates = RowHashes::with_key(key);
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    duplicates.columns_reached(&names);
     // The formatted cells of the batch's rows, for the duplicate count.
     let mut cells: Vec<String> = Vec::new();
     for batch in reader {

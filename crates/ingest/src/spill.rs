@@ -54,8 +54,8 @@ pub(crate) struct SpillWriter {
 }
 
 impl SpillWriter {
-    /// A new spill file in `dir`.
-    pub(crate) fn create(dir: &Path) -> Result<SpillWriter, IngestError> {
+    /// A new spill file in `dir`, counting duplicate rows and duplicates of the `key` columns.
+    pub(crate) fn create(dir: &Path, key: &[String]) -> Result<SpillWriter, IngestError> {
         let path = dir.join(format!(".rows.{}.tmp", uuid::Uuid::new_v4().simple()));
         let file = OpenOptions::new()
             .read(true)
@@ -74,7 +74,7 @@ impl SpillWriter {
             unlink,
             lengths: Vec::new(),
             bytes: 0,
-            duplicates: crate::profile::RowHashes::default(),
+            duplicates: crate::profile::RowHashes::with_key(key),
         })
     }
 
@@ -276,7 +276,7 @@ mod tests {
             batch(&[], &[]),
             batch(&[&["3"], &["", "", "", "新"]], &["新列"]),
         ];
-        let mut w = SpillWriter::create(dir.path()).unwrap();
+        let mut w = SpillWriter::create(dir.path(), &[]).unwrap();
         for b in &batches {
             w.write(b).unwrap();
         }
@@ -296,7 +296,7 @@ mod tests {
     #[test]
     fn the_file_is_gone_once_opened_and_nothing_is_left() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = SpillWriter::create(dir.path()).unwrap();
+        let mut w = SpillWriter::create(dir.path(), &[]).unwrap();
         w.write(&batch(&[&["a"]], &["c"])).unwrap();
         let r = w.into_reader().unwrap();
         drop(r);

@@ -13,6 +13,7 @@ pub mod cleanroom;
 pub mod consultation;
 pub mod contribution;
 pub mod demand;
+pub mod dictionary;
 pub mod feedback;
 pub mod filter;
 pub mod ident;

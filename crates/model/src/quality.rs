@@ -12,10 +12,10 @@
 //! |---|---|---|
 //! | completeness (完整性) | 0.25 | non-empty cells / all cells, over every column |
 //! | validity (准确性, 规范性) | 0.20 | 1 − invalid cells / non-empty cells; a cell is invalid when its column is stored as text but at least 80 % of its values are numbers (or dates) and this one is not, or when the column holds identifiers (citizen ID, unified social credit code, bank card: at least half its values pass their check character) and this one fails the check |
-//! | uniqueness (唯一性) | 0.15 | 1 − duplicate rows / rows checked (every cell equal to an earlier row's; exact over the first two million rows) |
+//! | uniqueness (唯一性) | 0.15 | 1 − faulty rows / rows checked (exact over the first two million rows): a row is faulty when every cell equals an earlier row's, or, when the data dictionary declares a key, when its key equals an earlier row's or has an empty part; the larger of the two counts is taken (a duplicate row repeats its key too) |
 //! | consistency (一致性) | 0.10 | 1 − (columns added + removed + retyped since the previous version) / the larger column count; 1 for a first version |
 //! | timeliness (时效性) | 0.15 | 1 while the latest version is no older than the declared update interval, falling linearly to 0 at three intervals; 0.5 when no checkable frequency is declared (irregular, unknown, none) |
-//! | metadata (可访问性, MQA) | 0.15 | the mean of five MQA dimensions, each 0–1: findability (tags 0.3, themes 0.3, spatial 0.2, temporal coverage 0.2), accessibility (a version to download: 1), interoperability (machine-readable, typed columns: 1 with a version), reusability (licence 0.4, contact point 0.3, access rights 0.15, publisher 0.15), contextuality (a description of at least 20 characters 0.4, an update frequency 0.3, every resource described 0.3) |
+//! | metadata (可访问性, MQA) | 0.15 | the mean of five MQA dimensions, each 0–1: findability (tags 0.3, themes 0.3, spatial 0.2, temporal coverage 0.2), accessibility (a version to download: 1), interoperability (machine-readable, typed columns: 1 with a version), reusability (licence 0.4, contact point 0.3, access rights 0.15, publisher 0.15), contextuality (a description of at least 20 characters 0.4, an update frequency 0.3, every resource described 0.15, the share of columns the data dictionary describes 0.15) |
 //!
 //! The letter: A from 90, B from 80, C from 70, D from 60, E below.
 //!
@@ -156,6 +156,15 @@ pub struct VersionMeasures {
     pub rows_checked: u64,
     /// Of those, rows equal to an earlier one.
     pub duplicate_rows: u64,
+    /// The key the data dictionary declared when the version was measured (empty: none).
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// Of the rows checked, rows whose key equals an earlier row's.
+    #[serde(default)]
+    pub duplicate_keys: u64,
+    /// Of the rows checked, rows with an empty key column.
+    #[serde(default)]
+    pub empty_keys: u64,
     /// Columns added since the previous version of the resource.
     pub columns_added: Vec<String>,
     /// Columns removed.
@@ -221,6 +230,12 @@ pub struct MetadataFacts {
     pub resources: usize,
     /// Resources with a description.
     pub resources_described: usize,
+    /// Columns of the resources' latest versions.
+    #[serde(default)]
+    pub columns: usize,
+    /// Of those, columns the data dictionary describes.
+    #[serde(default)]
+    pub columns_described: usize,
     /// Whether any version can be downloaded.
     pub has_version: bool,
 }
@@ -305,15 +320,30 @@ pub fn data_dimensions(m: &VersionMeasures) -> ([f64; 4], Vec<Issue>) {
             }
         }
     }
-    let uniqueness = 1.0 - ratio(m.duplicate_rows, m.rows_checked);
-    if m.duplicate_rows > 0 {
-        issues.push(Issue {
-            dimension: Dimension::Uniqueness,
-            rule: "duplicate_rows".into(),
-            column: None,
-            count: m.duplicate_rows,
-            points: 100.0 * Dimension::Uniqueness.weight() * (1.0 - uniqueness),
-        });
+    // A row whose every cell repeats an earlier row's also repeats its key, so the worse of the
+    // two counts is what uniqueness loses; the issues share that loss in proportion.
+    let key_faults = m.duplicate_keys + m.empty_keys;
+    let faults = m.duplicate_rows.max(key_faults);
+    let uniqueness = 1.0 - ratio(faults, m.rows_checked);
+    let key = (!m.key.is_empty()).then(|| m.key.join(", "));
+    let listed = m.duplicate_rows + key_faults;
+    for (rule, column, count) in [
+        ("duplicate_rows", None, m.duplicate_rows),
+        ("duplicate_keys", key.clone(), m.duplicate_keys),
+        ("empty_keys", key, m.empty_keys),
+    ] {
+        if count > 0 {
+            issues.push(Issue {
+                dimension: Dimension::Uniqueness,
+                rule: rule.into(),
+                column,
+                count,
+                points: 100.0
+                    * Dimension::Uniqueness.weight()
+                    * (1.0 - uniqueness)
+                    * ratio(count, listed),
+            });
+        }
     }
     let changed = m.columns_added.len() + m.columns_removed.len() + m.columns_retyped.len();
     let before = m.columns.len() + m.columns_removed.len() - m.columns_added.len();
@@ -392,41 +422,52 @@ pub fn timeliness(interval: Option<f64>, age_days: f64) -> (f64, Option<Issue>) 
 
 /// The metadata dimension (0–1) and the fields that cost points.
 pub fn metadata(f: &MetadataFacts) -> (f64, Vec<Issue>) {
-    // (MQA dimension, field, share of that dimension, present)
+    // (MQA dimension, field, share of that dimension, part present 0–1)
     let described = f.resources > 0 && f.resources_described == f.resources;
-    let checks: [(usize, &str, f64, bool); 13] = [
-        (0, "tags", 0.3, f.tags > 0),
-        (0, "themes", 0.3, f.themes > 0),
-        (0, "spatial", 0.2, f.spatial),
-        (0, "temporal", 0.2, f.temporal),
-        (1, "download", 1.0, f.has_version),
-        (2, "typed_data", 1.0, f.has_version),
-        (3, "license", 0.4, f.license),
-        (3, "contact", 0.3, f.contact),
-        (3, "access_rights", 0.15, true),
-        (3, "publisher", 0.15, true),
+    let columns_described = if f.columns == 0 {
+        0.0
+    } else {
+        ratio(f.columns_described as u64, f.columns as u64)
+    };
+    let yes = |present: bool| if present { 1.0 } else { 0.0 };
+    let checks: [(usize, &str, f64, f64); 14] = [
+        (0, "tags", 0.3, yes(f.tags > 0)),
+        (0, "themes", 0.3, yes(f.themes > 0)),
+        (0, "spatial", 0.2, yes(f.spatial)),
+        (0, "temporal", 0.2, yes(f.temporal)),
+        (1, "download", 1.0, yes(f.has_version)),
+        (2, "typed_data", 1.0, yes(f.has_version)),
+        (3, "license", 0.4, yes(f.license)),
+        (3, "contact", 0.3, yes(f.contact)),
+        (3, "access_rights", 0.15, 1.0),
+        (3, "publisher", 0.15, 1.0),
         (
             4,
             "description",
             0.4,
-            f.description.trim().chars().count() >= MIN_DESCRIPTION_CHARS,
+            yes(f.description.trim().chars().count() >= MIN_DESCRIPTION_CHARS),
         ),
-        (4, "frequency", 0.3, f.frequency),
-        (4, "resource_descriptions", 0.3, described),
+        (4, "frequency", 0.3, yes(f.frequency)),
+        (4, "resource_descriptions", 0.15, yes(described)),
+        (4, "column_descriptions", 0.15, columns_described),
     ];
     let mut parts = [0.0f64; 5];
     let mut issues = Vec::new();
     let weight = Dimension::Metadata.weight();
     for (dim, field, share, present) in checks {
-        if present {
-            parts[dim] += share;
-        } else {
+        parts[dim] += share * present;
+        if present < 1.0 {
             issues.push(Issue {
                 dimension: Dimension::Metadata,
                 rule: format!("missing_{field}"),
                 column: None,
-                count: 0,
-                points: 100.0 * weight * share / 5.0,
+                // Columns without a description; 0 for a missing field.
+                count: if field == "column_descriptions" {
+                    (f.columns - f.columns_described) as u64
+                } else {
+                    0
+                },
+                points: 100.0 * weight * share * (1.0 - present) / 5.0,
             });
         }
     }
@@ -500,6 +541,9 @@ mod tests {
             columns,
             rows_checked: rows,
             duplicate_rows: duplicates,
+            key: Vec::new(),
+            duplicate_keys: 0,
+            empty_keys: 0,
             columns_added: Vec::new(),
             columns_removed: Vec::new(),
             columns_retyped: Vec::new(),
@@ -519,8 +563,56 @@ mod tests {
             frequency: true,
             resources: 1,
             resources_described: 1,
+            columns: 4,
+            columns_described: 4,
             has_version: true,
         }
+    }
+
+    #[test]
+    fn a_declared_key_costs_its_repeats_and_gaps_not_twice_with_duplicate_rows() {
+        let mut m = measures(vec![column("a", 100, 0, 0)], 100, 5);
+        m.key = vec!["站点".into(), "日期".into()];
+        m.duplicate_keys = 12;
+        m.empty_keys = 3;
+        let (data, issues) = data_dimensions(&m);
+        // 15 faulty rows of 100 (the 5 duplicate rows repeat their key too).
+        assert!((data[2] - 0.85).abs() < 1e-12);
+        let got: Vec<(&str, Option<&str>, u64)> = issues
+            .iter()
+            .map(|i| (i.rule.as_str(), i.column.as_deref(), i.count))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("duplicate_rows", None, 5),
+                ("duplicate_keys", Some("站点, 日期"), 12),
+                ("empty_keys", Some("站点, 日期"), 3)
+            ]
+        );
+        // The issues share the 0.15 lost: 100 × 0.15 × 0.15 = 2.25 points.
+        let lost: f64 = issues.iter().map(|i| i.points).sum();
+        assert!((lost - 2.25).abs() < 1e-9, "{lost}");
+        // Without a key, only the duplicate rows count.
+        m.key.clear();
+        m.duplicate_keys = 0;
+        m.empty_keys = 0;
+        assert!((data_dimensions(&m).0[2] - 0.95).abs() < 1e-12);
+    }
+
+    #[test]
+    fn undescribed_columns_cost_their_share_of_contextuality() {
+        let mut f = full_metadata();
+        f.columns_described = 1;
+        let (meta, issues) = metadata(&f);
+        // Contextuality loses 0.15 × 3/4; the metadata dimension is the mean of five.
+        assert!((meta - (1.0 - 0.15 * 0.75 / 5.0)).abs() < 1e-12);
+        assert_eq!(issues.len(), 1);
+        assert_eq!(
+            (issues[0].rule.as_str(), issues[0].count),
+            ("missing_column_descriptions", 3)
+        );
+        assert!((issues[0].points - 100.0 * 0.15 * 0.15 * 0.75 / 5.0).abs() < 1e-9);
     }
 
     #[test]
@@ -632,7 +724,7 @@ mod tests {
     fn metadata_in_the_manner_of_the_mqa() {
         let (v, issues) = metadata(&MetadataFacts::default());
         assert!((v - 0.06).abs() < 1e-12, "{v}");
-        assert_eq!(issues.len(), 11);
+        assert_eq!(issues.len(), 12);
         let mut f = full_metadata();
         f.license = false;
         let (v, issues) = metadata(&f);

@@ -331,10 +331,10 @@ messages! {
     quality_formula_intro => "每个维度得分 0 到 1，质量评分 = 100 × Σ 权重 × 维度得分。等级：90 分及以上为 A，80 分起为 B，70 分起为 C，60 分起为 D，其余为 E。版本的评分在发布时计算；数据集的评分按行数加权合并各资源最新版本的数据维度，并按当前的元数据和时间重新计算时效性，因此未按期更新的数据集评分会逐日下降。", "Each dimension scores from 0 to 1; the quality score is 100 × Σ weight × dimension. Letters: A from 90, B from 80, C from 70, D from 60, E below. A version is scored when it is published; a dataset's score combines its resources' latest versions weighted by rows with the metadata as it stands and timeliness as of today, so a dataset not updated on time loses points day by day.";
     quality_rule_completeness => "非空单元格占全部单元格的比例。", "Non-empty cells over all cells.";
     quality_rule_validity => "1 − 无效值 / 非空值。以文本存储、但至少 80% 的值为数字（或日期）的列中，其余的值无效；身份证号、统一社会信用代码、银行卡号列中校验位不正确的值无效。", "1 − invalid values / non-empty values. In a column stored as text whose values are at least 80 % numbers (or dates), the others are invalid; in a column of citizen IDs, unified social credit codes or bank cards, values failing their check character are invalid.";
-    quality_rule_uniqueness => "1 − 重复行 / 检查的行（每个单元格都与之前某行相同；前两百万行精确计数）。", "1 − duplicate rows / rows checked (every cell equal to an earlier row's; exact over the first two million rows).";
+    quality_rule_uniqueness => "1 − 问题行 / 检查的行（前两百万行精确计数）。问题行是每个单元格都与之前某行相同的行；数据字典声明了主键时，主键与之前某行相同或有字段为空的行也是问题行，取两种计数中较大者（重复的行也重复其主键）。", "1 − faulty rows / rows checked (exact over the first two million rows). A row is faulty when every cell equals an earlier row's; when the data dictionary declares a key, also when its key equals an earlier row's or has an empty part; the larger of the two counts is taken (a duplicate row repeats its key too).";
     quality_rule_consistency => "1 − 较上一版本新增、删除或改变类型的列数 / 列数；首个版本为 1。", "1 − columns added, removed or retyped since the previous version / columns; 1 for a first version.";
     quality_rule_timeliness => "最新版本未超过声明的更新周期时为 1，此后线性下降，到三个周期时为 0；未声明可核查的更新频率时为 0.5。", "1 while the latest version is within the declared update interval, then falling linearly to 0 at three intervals; 0.5 without a checkable declared frequency.";
-    quality_rule_metadata => "参照欧盟数据门户元数据质量评估（MQA）的五个方面取平均：可发现性（标签、主题、空间与时间范围）、可访问性（可下载的版本）、互操作性（带类型的机器可读数据）、可重用性（许可协议、联系方式、访问权限、发布者）、情境性（至少 20 字的描述、更新频率、资源说明）。", "The mean of five aspects in the manner of the European data portal's Metadata Quality Assessment: findability (tags, themes, spatial and temporal coverage), accessibility (a version to download), interoperability (typed, machine-readable data), reusability (licence, contact point, access rights, publisher) and contextuality (a description of at least 20 characters, update frequency, resource descriptions).";
+    quality_rule_metadata => "参照欧盟数据门户元数据质量评估（MQA）的五个方面取平均：可发现性（标签、主题、空间与时间范围）、可访问性（可下载的版本）、互操作性（带类型的机器可读数据）、可重用性（许可协议、联系方式、访问权限、发布者）、情境性（至少 20 字的描述 0.4、更新频率 0.3、资源说明 0.15、数据字典中有说明的字段比例 0.15）。", "The mean of five aspects in the manner of the European data portal's Metadata Quality Assessment: findability (tags, themes, spatial and temporal coverage), accessibility (a version to download), interoperability (typed, machine-readable data), reusability (licence, contact point, access rights, publisher) and contextuality (a description of at least 20 characters 0.4, update frequency 0.3, resource descriptions 0.15, the share of columns the data dictionary describes 0.15).";
     result_accepted => "已认可", "Accepted";
     accept_result => "认可成果（成果报告人获得积分）", "Accept the result (its reporter earns points)";
     message_result_accepted => "已认可该成果。", "The result was accepted.";
@@ -734,6 +734,13 @@ messages! {
     cleanroom_rule => "规则", "Rule";
     cleanroom_declared_at => "声明时间", "Declared";
     cleanroom_truncated => "结果超过行数上限，只显示前面的分组。", "The result has more groups than one answer may hold; the first ones are shown.";
+    dictionary => "数据字典", "Data dictionary";
+    dictionary_edit => "编辑数据字典", "Edit the data dictionary";
+    dictionary_help => "说明每个字段的含义、单位和口径，并标明能唯一确定一行的主键字段。字段说明公开展示，计入元数据质量；主键从下一次上传起检查，重复或为空的主键会扣减唯一性得分。", "Say what each column holds, its unit and how it is counted, and mark the columns that together identify a row (the key). Descriptions are public and count in the metadata quality; the key is checked from the next upload on, and repeated or empty keys cost uniqueness points.";
+    dictionary_key => "主键", "Key";
+    dictionary_described => "已说明字段", "Columns described";
+    dictionary_no_version => "上传第一个版本后才能编辑数据字典。", "Upload a first version to edit the data dictionary.";
+    dictionary_saved => "数据字典已保存。", "The data dictionary was saved.";
 }
 
 /// The Chinese explanation of an error code shown in the portal; the English message of the

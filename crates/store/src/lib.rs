@@ -189,6 +189,18 @@ pub trait Store:
     /// Sets (inserts or replaces) a column's grade.
     async fn set_column_grade(&self, grade: &ColumnGrade) -> Result<()>;
 
+    // The data dictionary.
+    /// A resource's data dictionary as last saved (empty when never saved).
+    async fn column_notes(&self, resource_id: &str) -> Result<Vec<model::dictionary::ColumnNote>>;
+    /// Replaces a resource's data dictionary.
+    async fn set_column_notes(
+        &self,
+        resource_id: &str,
+        notes: &[model::dictionary::ColumnNote],
+        by: &str,
+        now: i64,
+    ) -> Result<()>;
+
     // Requests to lower a grade or an opening type.
     /// Files a request.
     async fn create_change_request(&self, request: NewChangeRequest) -> Result<ChangeRequest>;

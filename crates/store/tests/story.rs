@@ -699,6 +699,32 @@ async fn story(store: DynStore) -> String {
         .collect();
     assert_eq!(ids, [v2.id.clone(), v1.id.clone()]);
     not_found(store.get_version("nope").await);
+
+    // The data dictionary: empty until saved, then replaced whole, and gone with its resource.
+    assert!(store.column_notes(&routes.id).await.unwrap().is_empty());
+    let note = |column: &str, description: &str, key: bool| model::dictionary::ColumnNote {
+        column: column.into(),
+        description: description.into(),
+        key,
+    };
+    let notes = vec![
+        note("线路", "公交线路编号", true),
+        note("票价", "单程票价，元", false),
+    ];
+    store
+        .set_column_notes(&routes.id, &notes, &staff.id, T0)
+        .await
+        .unwrap();
+    assert_eq!(store.column_notes(&routes.id).await.unwrap(), notes);
+    store
+        .set_column_notes(&routes.id, &notes[1..], &staff.id, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(store.column_notes(&routes.id).await.unwrap(), &notes[1..]);
+    store
+        .set_column_notes(&stops.id, &notes[..1], &staff.id, T0)
+        .await
+        .unwrap();
     not_found(
         store
             .publish_version(new_version("nope", "versions/x.parquet", vec![], T0))
@@ -713,6 +739,9 @@ async fn story(store: DynStore) -> String {
             columns: Vec::new(),
             rows_checked: 10,
             duplicate_rows: 1,
+            key: Vec::new(),
+            duplicate_keys: 0,
+            empty_keys: 0,
             columns_added: Vec::new(),
             columns_removed: Vec::new(),
             columns_retyped: Vec::new(),
@@ -954,6 +983,7 @@ async fn story(store: DynStore) -> String {
     not_found(store.get_resource(&stops.id).await);
     assert!(store.list_versions(&stops.id).await.unwrap().is_empty());
     not_found(store.delete_resource(&stops.id).await);
+    assert!(store.column_notes(&stops.id).await.unwrap().is_empty());
     all_paths.retain(|p| !stops_paths.contains(p));
     assert_eq!(store.all_version_paths().await.unwrap(), all_paths);
 
@@ -2325,6 +2355,9 @@ async fn contribution(store: &DynStore, transport: &Organization, staff: &User) 
                 columns: Vec::new(),
                 rows_checked: 10,
                 duplicate_rows: 0,
+                key: Vec::new(),
+                duplicate_keys: 0,
+                empty_keys: 0,
                 columns_added: Vec::new(),
                 columns_removed: Vec::new(),
                 columns_retyped: Vec::new(),

@@ -192,9 +192,10 @@ pub fn bus_columns() -> Vec<Column> {
     let column = |name: &str, data_type: &str, grade: &str, masked: bool| Column {
         name: name.into(),
         data_type: data_type.into(),
-        description: None,
+        description: (name == "客流量").then(|| "当日刷卡进站人次".to_string()),
         grade: grade.into(),
         masked,
+        key: matches!(name, "线路" | "日期"),
     };
     vec![
         column("线路", "Utf8", "L1", false),

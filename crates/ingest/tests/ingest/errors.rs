@@ -221,6 +221,7 @@ fn io_errors_are_not_user_errors() {
         dest: &dest,
         limits: &limits,
         progress: None,
+        key: &[],
     })
     .unwrap_err();
     assert_eq!(err.code(), "io");
@@ -238,6 +239,7 @@ fn io_errors_are_not_user_errors() {
         dest: &scene.dest(),
         limits: &limits,
         progress: None,
+        key: &[],
     })
     .unwrap_err();
     assert_eq!(err.code(), "io");

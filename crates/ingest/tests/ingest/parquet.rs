@@ -160,6 +160,7 @@ fn damaged_pages_leave_nothing_and_keep_an_existing_version() {
         dest: &dest,
         limits: &limits,
         progress: None,
+        key: &[],
     })
     .unwrap_err();
     assert_eq!(err.code(), "corrupt_parquet", "{err}");

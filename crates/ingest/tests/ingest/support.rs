@@ -43,6 +43,17 @@ impl Scene {
         bytes: &[u8],
         limits: &Limits,
     ) -> Result<IngestOutcome, IngestError> {
+        self.ingest_keyed(name, bytes, limits, &[])
+    }
+
+    /// Ingests with a declared key.
+    pub fn ingest_keyed(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        limits: &Limits,
+        key: &[String],
+    ) -> Result<IngestOutcome, IngestError> {
         let source = self.upload(bytes);
         let dest = self.dest();
         ingest::ingest_file(IngestRequest {
@@ -51,6 +62,7 @@ impl Scene {
             dest: &dest,
             limits,
             progress: None,
+            key,
         })
     }
 

@@ -333,6 +333,7 @@ fn streams_a_large_file() {
         dest: &dest,
         limits: &limits,
         progress: Some(&progress),
+        key: &[],
     })
     .unwrap();
     assert_eq!(outcome.row_count, ROWS);
@@ -435,5 +436,56 @@ fn quality_measures_come_from_the_same_pass() {
             p.outcome.duplicate_rows
         ),
         (30, 3)
+    );
+}
+
+#[test]
+fn a_declared_key_counts_its_repeats_and_gaps_in_csv_and_parquet() {
+    // Key (station, day): rows 3 and 4 repeat row 1's key with other counts, row 5 is row 1
+    // again (a duplicate row, and so a repeated key), row 6 has no station.
+    let csv = "station,day,count\n\
+               S1,2024-01-01,10\n\
+               S2,2024-01-01,11\n\
+               S1,2024-01-01,12\n\
+               S1,2024-01-01,13\n\
+               S1,2024-01-01,10\n\
+               ,2024-01-02,14\n\
+               S1,2024-01-02,15\n";
+    let key = ["station".to_string(), "day".to_string()];
+    let ws = Scene::new();
+    let out = ws
+        .ingest_keyed("keyed.csv", csv.as_bytes(), &Limits::default(), &key)
+        .unwrap();
+    assert_eq!(out.key, key);
+    assert_eq!(
+        (out.duplicate_rows, out.duplicate_keys, out.empty_keys),
+        (1, 3, 1)
+    );
+    // Without a key, or with a key naming a column the data lacks, only rows are counted.
+    let out = ws
+        .ingest_keyed("keyed.csv", csv.as_bytes(), &Limits::default(), &[])
+        .unwrap();
+    assert_eq!((out.duplicate_keys, out.empty_keys), (0, 0));
+    let missing = ["station".to_string(), "区县".to_string()];
+    let out = ws
+        .ingest_keyed("keyed.csv", csv.as_bytes(), &Limits::default(), &missing)
+        .unwrap();
+    assert!(out.key.is_empty());
+    assert_eq!((out.duplicate_rows, out.duplicate_keys), (1, 0));
+
+    // A Parquet upload of the same rows counts the same.
+    let t = ingest_ok("keyed.csv", csv.as_bytes());
+    let mut bytes = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut bytes, t.schema.clone(), None).unwrap();
+    for b in &t.batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    let out = ws
+        .ingest_keyed("keyed.parquet", &bytes, &Limits::default(), &key)
+        .unwrap();
+    assert_eq!(
+        (out.duplicate_rows, out.duplicate_keys, out.empty_keys),
+        (1, 3, 1)
     );
 }

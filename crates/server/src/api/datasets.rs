@@ -43,6 +43,10 @@ pub fn router() -> Router<SharedState> {
             "/api/v1/datasets/{name}/resources/{resource}/columns/{column}/grade",
             put(set_column_grade),
         )
+        .route(
+            "/api/v1/datasets/{name}/resources/{resource}/dictionary",
+            get(dictionary).put(set_dictionary),
+        )
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -352,6 +356,78 @@ async fn set_column_grade(
     )
     .await?;
     Ok((outcome_status(&outcome), ApiJson(outcome)))
+}
+
+/// The data dictionary of a resource: every column of its latest version with the publisher's
+/// description and whether it is part of the key.
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasets/{name}/resources/{resource}/dictionary",
+    tag = "datasets",
+    params(
+        ("name" = String, Path, description = "The dataset's slug."),
+        ("resource" = String, Path, description = "The resource's name."),
+    ),
+    responses(
+        (status = 200, description = "The dictionary.", body = doc::Dictionary),
+        (status = 404, description = "`dataset_not_found` or `resource_not_found`.", body = doc::ErrorBody),
+    ),
+)]
+async fn dictionary(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path((name, resource)): Path<(String, String)>,
+) -> ApiResult<ApiJson<app::dictionary::Dictionary>> {
+    let dataset = load(&state, &name).await?;
+    let resource = catalog::find_resource(&state, &dataset, &resource).await?;
+    Ok(ApiJson(
+        app::dictionary::of_resource(&state, caller.user.as_ref(), &dataset, &resource).await?,
+    ))
+}
+
+/// A resource's new data dictionary.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DictionaryInput {
+    /// The columns described or in the key; columns not listed are neither.
+    #[schema(value_type = Vec<doc::ColumnNote>)]
+    columns: Vec<model::dictionary::ColumnNote>,
+}
+
+/// Replaces the data dictionary of a resource (staff of the owning organization, or the
+/// authority). Descriptions count in the metadata quality at once; the key is checked from the
+/// next upload on.
+#[utoipa::path(
+    put,
+    path = "/api/v1/datasets/{name}/resources/{resource}/dictionary",
+    tag = "datasets",
+    params(
+        ("name" = String, Path, description = "The dataset's slug."),
+        ("resource" = String, Path, description = "The resource's name."),
+    ),
+    request_body = DictionaryInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The dictionary as saved.", body = doc::Dictionary),
+        (status = 400, description = "`invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
+        (status = 401, description = "`unauthenticated` or `invalid_token`.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`.", body = doc::ErrorBody),
+        (status = 404, description = "`dataset_not_found` or `resource_not_found`.", body = doc::ErrorBody),
+        (status = 422, description = "`invalid_field`: no version yet, an unknown or repeated column, a description too long, with control characters or personal information, or a key of more than 8 columns.", body = doc::ErrorBody),
+    ),
+)]
+async fn set_dictionary(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path((name, resource)): Path<(String, String)>,
+    ApiJson(input): ApiJson<DictionaryInput>,
+) -> ApiResult<ApiJson<app::dictionary::Dictionary>> {
+    let user = caller.require()?;
+    let dataset = load(&state, &name).await?;
+    let resource = catalog::find_resource(&state, &dataset, &resource).await?;
+    Ok(ApiJson(
+        app::dictionary::set(&state, user, &dataset, &resource, &input.columns, now_ms()).await?,
+    ))
 }
 
 /// Deletes a resource with its versions.

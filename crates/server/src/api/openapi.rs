@@ -51,6 +51,8 @@ use utoipa::{Modify, OpenApi};
         datasets::list_versions,
         datasets::remove_resource,
         datasets::set_column_grade,
+        datasets::dictionary,
+        datasets::set_dictionary,
         requests::list,
         requests::decide,
         applications::agreement,

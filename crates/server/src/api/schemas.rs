@@ -887,6 +887,48 @@ pub struct DatasetInput {
     importance: Option<Importance>,
 }
 
+/// What the publisher says about one column (the data dictionary).
+#[derive(ToSchema)]
+pub struct ColumnNote {
+    /// The column's name, as in the latest version.
+    column: String,
+    /// What the column holds (at most 500 characters; public).
+    #[schema(max_length = 500)]
+    description: Option<String>,
+    /// Part of the resource's key.
+    key: Option<bool>,
+}
+
+/// One column of a data dictionary.
+#[derive(ToSchema)]
+pub struct DictionaryColumn {
+    /// Name in the latest version.
+    name: String,
+    /// Stored type (`string`, `int64`, …).
+    data_type: String,
+    /// What the column holds; empty when undescribed.
+    description: String,
+    /// Part of the key.
+    key: bool,
+}
+
+/// A resource's data dictionary over its latest version's columns.
+#[derive(ToSchema)]
+pub struct Dictionary {
+    /// The resource's name.
+    resource: String,
+    /// The latest version's number; null before the first upload.
+    version: Option<i64>,
+    /// Every column of the latest version, in file order.
+    columns: Vec<DictionaryColumn>,
+    /// The key's columns (empty: none declared).
+    key: Vec<String>,
+    /// Columns with a description.
+    described: i64,
+    /// Whether the columns are withheld from this caller (a not-open dataset).
+    withheld: bool,
+}
+
 /// What happened to a requested classification change.
 #[derive(ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -1142,6 +1184,10 @@ pub struct ColumnView {
     profile: serde_json::Value,
     /// Whether the profile's values were withheld.
     values_hidden: bool,
+    /// What the column holds, from the data dictionary; empty when undescribed.
+    description: String,
+    /// Part of the resource's declared key.
+    key: bool,
 }
 
 /// One row of the list.
@@ -2322,6 +2368,21 @@ mod tests {
             findings: vec![],
             profile: json!({}),
             values_hidden: false,
+            description: "d".into(),
+            key: true,
+        });
+        documents_exactly::<Dictionary>(app::dictionary::Dictionary {
+            resource: "r".into(),
+            version: Some(1),
+            columns: vec![app::dictionary::DictionaryColumn {
+                name: "c".into(),
+                data_type: "string".into(),
+                description: "d".into(),
+                key: true,
+            }],
+            key: vec!["c".into()],
+            described: 1,
+            withheld: false,
         });
         documents_exactly::<VersionSummary>(app::views::VersionSummary {
             id: "v".into(),

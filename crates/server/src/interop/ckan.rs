@@ -662,9 +662,22 @@ async fn datastore_search(state: &SharedState, who: &CkanCaller, p: &Params) -> 
         &delivery,
     )
     .await?;
+    // The data dictionary's descriptions, where CKAN's DataStore keeps them (`info.notes`).
+    let notes = app::dictionary::notes(state, &record.resources[i].0).await?;
+    let fields: Vec<Value> = rows
+        .columns
+        .iter()
+        .map(|c| {
+            let mut f = json!({"id": c.name, "type": ckan_type(&c.data_type)});
+            if let Some(d) = model::dictionary::description_of(&notes, &c.name) {
+                f["info"] = json!({"notes": d});
+            }
+            f
+        })
+        .collect();
     let mut result = json!({
         "resource_id": id,
-        "fields": rows.columns.iter().map(|c| json!({"id": c.name, "type": ckan_type(&c.data_type)})).collect::<Vec<_>>(),
+        "fields": fields,
         "records": rows.records(),
         "limit": limit,
         "offset": offset,

@@ -31,6 +31,10 @@ pub fn router() -> Router<SharedState> {
             get(upload_page).post(upload_submit),
         )
         .route("/dataset/{name}/grade", post(grade_submit))
+        .route(
+            "/dataset/{name}/dictionary",
+            get(dictionary_page).post(dictionary_submit),
+        )
         .route("/dataset/{name}/opening-type", post(opening_submit))
         .route(
             "/publish/new",
@@ -52,6 +56,7 @@ fn flash_text(v: &Visitor, code: Option<&str>) -> String {
         Some("requested") => t.message_request_filed().to_string(),
         Some("result_accepted") => t.message_result_accepted().to_string(),
         Some("cleanroom_policy") => t.cleanroom_policy_saved().to_string(),
+        Some("dictionary") => t.dictionary_saved().to_string(),
         _ => String::new(),
     }
 }
@@ -172,6 +177,124 @@ async fn opening_submit(
         .await
         .or_page(&v)?;
     Ok(outcome_redirect(&name, &outcome))
+}
+
+#[derive(Deserialize)]
+struct ResourceQuery {
+    resource: String,
+}
+
+async fn dictionary_page(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(name): Path<String>,
+    Query(q): Query<ResourceQuery>,
+) -> PageResult {
+    let user = require_user(&v, &format!("/dataset/{name}"))?;
+    let dataset = catalog::load_dataset(&state, &name).await.or_page(&v)?;
+    catalog::require_edit(&user, &dataset).or_page(&v)?;
+    let resource = catalog::find_resource(&state, &dataset, &q.resource)
+        .await
+        .or_page(&v)?;
+    let d = app::dictionary::of_resource(&state, Some(&user), &dataset, &resource)
+        .await
+        .or_page(&v)?;
+    dictionary_form(
+        &v,
+        &dataset,
+        d.resource,
+        d.columns,
+        String::new(),
+        StatusCode::OK,
+    )
+}
+
+fn dictionary_form(
+    v: &Visitor,
+    dataset: &store::Dataset,
+    resource: String,
+    columns: Vec<app::dictionary::DictionaryColumn>,
+    error: String,
+    status: StatusCode,
+) -> PageResult {
+    let tpl = DictionaryTpl {
+        t: Tr(v.lang),
+        page: PageCtx::new(v, &format!("/dataset/{}/dictionary", dataset.name)),
+        name: dataset.name.clone(),
+        title: dataset.meta.title.clone(),
+        resource,
+        columns,
+        error,
+    };
+    Ok((status, render(tpl)).into_response())
+}
+
+/// The form sends, per row, `column` then `description`, and `key` once per checked column.
+async fn dictionary_submit(
+    State(state): State<SharedState>,
+    v: Visitor,
+    Path(name): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let user = require_user(&v, &format!("/dataset/{name}"))?;
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    v.check_csrf(&field("csrf")).or_page(&v)?;
+    let dataset = catalog::load_dataset(&state, &name).await.or_page(&v)?;
+    let resource = catalog::find_resource(&state, &dataset, &field("resource"))
+        .await
+        .or_page(&v)?;
+    let keys: Vec<&str> = pairs
+        .iter()
+        .filter(|(n, _)| n == "key")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let mut notes: Vec<model::dictionary::ColumnNote> = Vec::new();
+    for (n, value) in &pairs {
+        match n.as_str() {
+            "column" => notes.push(model::dictionary::ColumnNote {
+                column: value.clone(),
+                description: String::new(),
+                key: keys.contains(&value.as_str()),
+            }),
+            "description" => {
+                if let Some(last) = notes.last_mut() {
+                    last.description = value.clone();
+                }
+            }
+            _ => {}
+        }
+    }
+    match app::dictionary::set(&state, &user, &dataset, &resource, &notes, now_ms()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/dataset/{name}?msg=dictionary")).into_response()),
+        Err(e) if e.code == Code::Internal => Err(ApiError::from(e)).or_page(&v),
+        Err(e) => {
+            // Everything typed comes back with the reason.
+            let error = crate::i18n::error_message(v.lang, &e);
+            let status = ApiError::from(e).status();
+            let current = app::dictionary::of_resource(&state, Some(&user), &dataset, &resource)
+                .await
+                .or_page(&v)?;
+            let columns = current
+                .columns
+                .into_iter()
+                .map(|c| {
+                    let typed = notes.iter().find(|n| n.column == c.name);
+                    app::dictionary::DictionaryColumn {
+                        description: typed.map_or(c.description, |n| n.description.clone()),
+                        key: typed.map_or(c.key, |n| n.key),
+                        ..c
+                    }
+                })
+                .collect();
+            dictionary_form(&v, &dataset, resource.name, columns, error, status)
+        }
+    }
 }
 
 async fn upload_page(

@@ -131,6 +131,8 @@ pub struct ColumnDisplay {
     pub distinct: String,
     pub min_max: String,
     pub values_hidden: bool,
+    pub description: String,
+    pub key: bool,
 }
 
 pub struct VersionDisplay {
@@ -226,6 +228,8 @@ impl DatasetDisplay {
                                 (a, b) => format!("{a} / {b}"),
                             },
                             values_hidden: c.values_hidden,
+                            description: c.description.clone(),
+                            key: c.key,
                         }
                     })
                     .collect(),
@@ -324,6 +328,18 @@ pub struct NewDatasetTpl {
     pub domains: Vec<(String, String)>,
     pub opening_types: Vec<(String, String)>,
     pub importances: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "dictionary.html")]
+pub struct DictionaryTpl {
+    pub t: Tr,
+    pub page: PageCtx,
+    pub name: String,
+    pub title: String,
+    pub resource: String,
+    pub columns: Vec<app::dictionary::DictionaryColumn>,
+    pub error: String,
 }
 
 #[derive(Template)]

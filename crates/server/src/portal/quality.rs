@@ -40,6 +40,11 @@ pub fn rule_label(lang: Lang, rule: &str) -> String {
             "Identifiers failing their check character",
         ),
         "duplicate_rows" => ("重复的行", "Duplicate rows"),
+        "duplicate_keys" => (
+            "主键与之前某行重复的行",
+            "Rows repeating an earlier row's key",
+        ),
+        "empty_keys" => ("主键字段为空的行", "Rows with an empty key column"),
         "column_added" => (
             "较上一版本新增的列",
             "Column added since the previous version",
@@ -76,6 +81,10 @@ pub fn rule_label(lang: Lang, rule: &str) -> String {
                 ),
                 "frequency" => ("更新频率", "update frequency"),
                 "resource_descriptions" => ("每个资源的说明", "a description of every resource"),
+                "column_descriptions" => (
+                    "数据字典中的字段说明（缺少的字段数）",
+                    "column descriptions in the data dictionary (columns without one)",
+                ),
                 f => (f, f),
             };
             return if zh {

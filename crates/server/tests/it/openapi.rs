@@ -41,6 +41,14 @@ const ROUTES: &[(&str, &str)] = &[
         "PUT",
         "/api/v1/datasets/{name}/resources/{resource}/columns/{column}/grade",
     ),
+    (
+        "GET",
+        "/api/v1/datasets/{name}/resources/{resource}/dictionary",
+    ),
+    (
+        "PUT",
+        "/api/v1/datasets/{name}/resources/{resource}/dictionary",
+    ),
     ("GET", "/api/v1/change-requests"),
     ("POST", "/api/v1/change-requests/{id}/decision"),
     ("GET", "/api/v1/agreement"),

@@ -84,7 +84,7 @@ async fn versions_are_scored_as_documented_and_the_dataset_follows_the_clock() {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let (_, q) = get(&s, "/api/v1/datasets/stop-counts/quality").await;
     // completeness 1 − 6/60, validity 1 − 1/54, uniqueness, consistency and timeliness 1,
-    // metadata 1 − 0.3/5 (the resource has no description):
+    // metadata 1 − 0.3/5 (neither the resource nor its columns are described):
     // 100 × (0.25 × 0.9 + 0.2 × 53/54 + 0.15 + 0.1 + 0.15 + 0.15 × 0.94) = 96.23.
     assert!(close(&q["score"], 96.23), "{q}");
     assert_eq!(q["letter"], "A");
@@ -115,6 +115,7 @@ async fn versions_are_scored_as_documented_and_the_dataset_follows_the_clock() {
         [
             ("empty_cells", "a", 6),
             ("missing_resource_descriptions", "", 0),
+            ("missing_column_descriptions", "", 3),
             ("invalid_cells", "b", 1)
         ],
         "{q}"
@@ -219,5 +220,301 @@ async fn versions_are_scored_as_documented_and_the_dataset_follows_the_clock() {
     assert_eq!(
         (st, error_code(&v)),
         (StatusCode::NOT_FOUND, "dataset_not_found")
+    );
+}
+
+/// The first version's rows with ids that break the key: row 18 has no id, row 19 repeats id 3
+/// with other values (a repeated key, not a repeated row).
+fn keyed_csv() -> Vec<u8> {
+    let mut csv = String::from("id,a,b\n");
+    for i in 0..20 {
+        let id = match i {
+            18 => String::new(),
+            19 => "3".to_string(),
+            _ => i.to_string(),
+        };
+        csv.push_str(&format!("{id},站点{i},{}.5\n", i * 3));
+    }
+    csv.into_bytes()
+}
+
+#[tokio::test]
+async fn the_data_dictionary_describes_columns_and_its_key_is_checked_from_the_next_upload() {
+    let s = TestServer::start().await;
+    let cast = s.standard_cast().await;
+    let (st, v) = create_dataset(
+        &s,
+        &cast.alice,
+        "stop-counts",
+        json!({
+            "description": "全市公交站点每月客流统计，按站点汇总。Monthly passenger counts by stop.",
+            "opening_type": "unconditional"
+        }),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let path = "/api/v1/datasets/stop-counts/resources/counts/dictionary";
+    let put = |token: Option<&str>, body: Value| {
+        let (url, token) = (s.url(path), token.map(str::to_string));
+        async move { call(Method::PUT, &url, token.as_deref(), Some(body)).await }
+    };
+    // No resource yet, then a resource but nothing to describe before a version exists.
+    let (st, _) = get(&s, path).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, v) = upload(
+        &s,
+        &cast.alice,
+        "stop-counts",
+        "counts",
+        "counts.csv",
+        first_csv(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, d) = get(&s, path).await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    let names: Vec<&str> = d["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["id", "a", "b"]);
+    assert_eq!(
+        (d["version"].as_i64(), d["described"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let (_, q) = get(&s, "/api/v1/datasets/stop-counts/quality").await;
+    let before = q["score"].as_f64().unwrap();
+
+    // Bad input: a clear 4xx that changes nothing.
+    let good = json!({"columns": [
+        {"column": "id", "description": "站点编号", "key": true},
+        {"column": "a", "description": "站点名称"},
+        {"column": "b", "description": "月客流，万人次"}
+    ]});
+    let (st, _) = put(None, good.clone()).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, v) = put(Some(&cast.bob), good.clone()).await;
+    assert_eq!((st, error_code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    for (body, needle) in [
+        (
+            json!({"columns": [{"column": "区县", "description": "x"}]}),
+            "区县",
+        ),
+        (
+            json!({"columns": [{"column": "a"}, {"column": "a"}]}),
+            "twice",
+        ),
+        (
+            json!({"columns": [{"column": "a", "description": "长".repeat(501)}]}),
+            "500",
+        ),
+        (
+            json!({"columns": [{"column": "a", "description": "联系 13812345678"}]}),
+            "public",
+        ),
+        (json!({"columns": [{"column": "a", "description": 5}]}), ""),
+    ] {
+        let (st, v) = put(Some(&cast.alice), body.clone()).await;
+        assert!(st.is_client_error(), "{body} → {st} {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(needle),
+            "{v}"
+        );
+    }
+    let (_, d) = get(&s, path).await;
+    assert_eq!(d["described"], 0, "{d}");
+
+    // Saved: descriptions count in the metadata quality at once.
+    let (st, d) = put(Some(&cast.alice), good).await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    assert_eq!(
+        (d["described"].as_i64(), d["key"].clone()),
+        (Some(3), json!(["id"]))
+    );
+    assert_eq!(d["columns"][2]["description"], "月客流，万人次");
+    let (_, q) = get(&s, "/api/v1/datasets/stop-counts/quality").await;
+    assert!(close(&q["score"], before + 0.45), "{before} → {q}");
+    assert!(
+        !q["issues"]
+            .to_string()
+            .contains("missing_column_descriptions"),
+        "{q}"
+    );
+    // The dataset view and the Frictionless schema carry them.
+    let (_, view) = get(&s, "/api/v1/datasets/stop-counts").await;
+    assert_eq!(view["resources"][0]["columns"][0]["key"], true, "{view}");
+    assert_eq!(
+        view["resources"][0]["columns"][1]["description"],
+        "站点名称"
+    );
+    let (st, pkg) = get(&s, "/dataset/stop-counts/datapackage.json").await;
+    assert_eq!(st, StatusCode::OK, "{pkg}");
+    let schema = &pkg["resources"][0]["schema"];
+    assert_eq!(schema["primaryKey"], json!(["id"]), "{pkg}");
+    assert_eq!(schema["fields"][1]["description"], "站点名称");
+    // CKAN's DataStore gives them as its data dictionary does (`info.notes`).
+    let (_, p) = get(&s, "/api/3/action/package_show?id=stop-counts").await;
+    let id = p["result"]["resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, ds) = get(
+        &s,
+        &format!("/api/3/action/datastore_search?resource_id={id}&limit=1"),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{ds}");
+    let fields = ds["result"]["fields"].as_array().unwrap();
+    let b = fields.iter().find(|f| f["id"] == "b").unwrap();
+    assert_eq!(b["info"]["notes"], "月客流，万人次", "{ds}");
+
+    // The next upload checks the key: one repeated id and one empty id, no repeated row.
+    let (st, v) = upload(
+        &s,
+        &cast.alice,
+        "stop-counts",
+        "counts",
+        "counts.csv",
+        keyed_csv(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (_, q) = get(&s, "/api/v1/datasets/stop-counts/quality").await;
+    let found: Vec<(String, String, u64)> = q["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["dimension"] == "uniqueness")
+        .map(|i| {
+            (
+                i["rule"].as_str().unwrap().to_string(),
+                i["column"].as_str().unwrap_or("").to_string(),
+                i["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("duplicate_keys".to_string(), "id".to_string(), 1),
+            ("empty_keys".to_string(), "id".to_string(), 1)
+        ],
+        "{q}"
+    );
+    let uniqueness = q["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dimension"] == "uniqueness")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    assert!((uniqueness - 0.9).abs() < 1e-9, "{q}");
+
+    // The portal: the owner's form keeps what was typed when refused, then saves.
+    let c = sign_in(&s, "alice").await;
+    let form = page_text(&c, s.url("/dataset/stop-counts/dictionary?resource=counts")).await;
+    assert!(form.contains("月客流，万人次"), "{form}");
+    let csrf = hidden(&form, "csrf");
+    let send = |a: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("resource", "counts".to_string()),
+            ("column", "id".to_string()),
+            ("description", "站点编号".to_string()),
+            ("key", "id".to_string()),
+            ("column", "a".to_string()),
+            ("description", a.to_string()),
+            ("column", "b".to_string()),
+            ("description", "客流量（新说明）".to_string()),
+        ]
+    };
+    let r = c
+        .post(s.url("/dataset/stop-counts/dictionary"))
+        .form(&send("身份证 11010519491231002X"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("role=\"alert\"") && html.contains("客流量（新说明）"),
+        "{html}"
+    );
+    let r = c
+        .post(s.url("/dataset/stop-counts/dictionary"))
+        .form(&send("站点中文名"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = page_text(&c, s.url("/dataset/stop-counts?msg=dictionary")).await;
+    assert!(
+        page.contains("站点中文名") && page.contains("客流量（新说明）"),
+        "{page}"
+    );
+    // Another department's staff cannot open the form.
+    let other = sign_in(&s, "bob").await;
+    let r = other
+        .get(s.url("/dataset/stop-counts/dictionary?resource=counts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_not_open_datasets_dictionary_is_withheld_like_its_columns() {
+    let s = TestServer::start().await;
+    let cast = s.standard_cast().await;
+    let (st, v) = create_dataset(
+        &s,
+        &cast.alice,
+        "closed-counts",
+        json!({"opening_type": "not_open"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = upload(
+        &s,
+        &cast.alice,
+        "closed-counts",
+        "counts",
+        "counts.csv",
+        first_csv(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let path = "/api/v1/datasets/closed-counts/resources/counts/dictionary";
+    let (st, v) = call(
+        Method::PUT,
+        &s.url(path),
+        Some(&cast.alice),
+        Some(json!({"columns": [{"column": "a", "description": "站点名称"}]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, d) = get(&s, path).await;
+    assert_eq!(
+        (
+            d["withheld"].as_bool(),
+            d["columns"].as_array().map(Vec::len)
+        ),
+        (Some(true), Some(0)),
+        "{d}"
+    );
+    assert!(!d.to_string().contains("站点名称"));
+    let (_, d) = call(Method::GET, &s.url(path), Some(&cast.bob), None).await;
+    assert_eq!(d["withheld"], true);
+    let (_, d) = call(Method::GET, &s.url(path), Some(&cast.alice), None).await;
+    assert_eq!(
+        (d["withheld"].as_bool(), d["described"].as_i64()),
+        (Some(false), Some(1)),
+        "{d}"
     );
 }

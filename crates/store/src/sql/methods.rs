@@ -444,6 +444,8 @@ macro_rules! impl_store {
                     "DELETE FROM applications WHERE dataset_id = $1",
                     "DELETE FROM column_grades \
                      WHERE resource_id IN (SELECT id FROM resources WHERE dataset_id = $1)",
+                    "DELETE FROM resource_dictionaries \
+                     WHERE resource_id IN (SELECT id FROM resources WHERE dataset_id = $1)",
                     "DELETE FROM version_quality WHERE dataset_id = $1",
                     "DELETE FROM versions \
                      WHERE resource_id IN (SELECT id FROM resources WHERE dataset_id = $1)",
@@ -521,6 +523,7 @@ macro_rules! impl_store {
                         .collect::<Result<Vec<_>>>()?;
                 for statement in [
                     "DELETE FROM column_grades WHERE resource_id = $1",
+                    "DELETE FROM resource_dictionaries WHERE resource_id = $1",
                     "DELETE FROM version_quality WHERE resource_id = $1",
                     "DELETE FROM versions WHERE resource_id = $1",
                     "DELETE FROM resources WHERE id = $1",
@@ -707,6 +710,46 @@ macro_rules! impl_store {
                 .bind(grade.position)
                 .bind(grade.grade.code())
                 .bind(grade.confirmed)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+                Ok(())
+            }
+
+            // The data dictionary.
+
+            async fn column_notes(
+                &self,
+                resource_id: &str,
+            ) -> Result<Vec<model::dictionary::ColumnNote>> {
+                match sqlx::query("SELECT notes FROM resource_dictionaries WHERE resource_id = $1")
+                    .bind(resource_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                {
+                    Some(row) => row.json("notes"),
+                    None => Ok(Vec::new()),
+                }
+            }
+
+            async fn set_column_notes(
+                &self,
+                resource_id: &str,
+                notes: &[model::dictionary::ColumnNote],
+                by: &str,
+                now: i64,
+            ) -> Result<()> {
+                let json = rows::to_json(notes)?;
+                sqlx::query(
+                    "INSERT INTO resource_dictionaries (resource_id, notes, updated_by, updated_at) \
+                     VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (resource_id) DO UPDATE SET notes = excluded.notes, \
+                     updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                )
+                .bind(resource_id)
+                .bind(json)
+                .bind(by)
+                .bind(now)
                 .execute(&self.pool)
                 .await
                 .map_err(|e| write_error(e, &[]))?;
