@@ -159,6 +159,7 @@ pub async fn compute(app: &App, period: Period, group: Group) -> AppResult<Leade
     }
     // Usage in the period, from the access log's leaves and the reported results.
     let (first, last) = period.months();
+    crate::harvests::flush(app).await?;
     for u in app.store.usage_in_months(first, last).await? {
         let Some(id) = by_slug.get(u.dataset.as_str()) else {
             continue;
@@ -216,6 +217,7 @@ const HEADINGS: &[&str] = &[
     "grants",
     "results",
     "demands_fulfilled",
+    "harvests",
     "versions_on_time",
     "versions_expected",
     "demands_due",
@@ -259,6 +261,7 @@ fn rows(board: &Leaderboard) -> Vec<Vec<Cell>> {
                 int(u.grants),
                 int(u.results),
                 int(u.demands_fulfilled),
+                int(u.harvests),
                 int(f.versions_on_time),
                 int(f.versions_expected),
                 int(f.demands_due),
@@ -394,6 +397,7 @@ pub async fn dataset_usage(
     let (from, to) = period.bounds();
     let mut usage = Usage::default();
     let (first, last) = period.months();
+    crate::harvests::flush(app).await?;
     for u in app.store.usage_in_months(first, last).await? {
         if u.dataset == dataset.name {
             add_leaves(&mut usage, &u.kind, u.count, u.rows);
@@ -423,6 +427,7 @@ fn add_leaves(usage: &mut Usage, kind: &str, count: i64, rows: i64) {
         "application.submitted" => usage.applications += n,
         "application.approved" => usage.grants += n,
         "demand.fulfilled" => usage.demands_fulfilled += n,
+        "harvest.ckan" | "harvest.dcat" => usage.harvests += n,
         _ => {}
     }
     if kind.starts_with("data.") {

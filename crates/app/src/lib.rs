@@ -30,6 +30,7 @@ pub mod exports;
 pub mod feedback;
 mod feedback_stats;
 pub mod grants;
+pub mod harvests;
 mod index;
 pub mod metrics;
 pub mod opening_list;
@@ -40,6 +41,7 @@ pub mod state;
 mod stats_cache;
 pub mod status;
 pub mod tables;
+mod tally;
 mod throttle;
 pub mod views;
 
@@ -142,6 +144,7 @@ impl App {
             throttle: throttle::Throttle::new(config.login_attempts),
             demand_stats: Default::default(),
             feedback_stats: Default::default(),
+            harvests: Default::default(),
             cleanroom_key: Default::default(),
             engine,
             log,

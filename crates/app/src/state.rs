@@ -37,6 +37,9 @@ pub struct App {
     pub(crate) cleanroom_key: std::sync::OnceLock<std::sync::Arc<query::PseudonymKey>>,
     /// The feedback statistics as last computed.
     pub(crate) feedback_stats: crate::stats_cache::StatsCache<crate::feedback_stats::FeedbackStats>,
+    /// Catalog harvests (month, dataset slug, kind) counted since the last flush
+    /// ([`crate::harvests`]).
+    pub(crate) harvests: crate::tally::Tally<(i64, String, &'static str)>,
 }
 
 impl App {

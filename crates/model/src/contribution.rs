@@ -17,7 +17,8 @@
 //!   version at the period's end, weighted by its rows, divided by 100;
 //! - **usage** `U = ln(1 + u) / ln(1 + most u)` with `u = previews + queries + downloads +
 //!   5 × applications + 10 × grants issued + 20 × results reported + 20 × demands fulfilled`
-//!   in the period, on the organization's datasets;
+//!   in the period, on the organization's datasets (reads by catalog harvesters are reported
+//!   beside them but not counted: a harvester reads every record);
 //! - **regularity** `R`: over its datasets with a checkable update frequency, the versions
 //!   published in the period (each dataset counting at most the number expected) over the number
 //!   expected (`ceil(period days / interval)`); 0.5 when none declares a checkable frequency;
@@ -161,6 +162,7 @@ pub const USAGE_WEIGHTS: Usage = Usage {
     grants: 10,
     results: 20,
     demands_fulfilled: 20,
+    harvests: 0,
 };
 
 /// Regularity when no dataset declares a checkable frequency.
@@ -185,6 +187,11 @@ pub struct Usage {
     pub results: u64,
     /// Demands fulfilled with it.
     pub demands_fulfilled: u64,
+    /// Reads of its record by catalog harvesters (CKAN `package_show`/`package_search`, the
+    /// DCAT-AP catalog). Reported, not weighted: a harvester reads every record whether or not
+    /// anyone wants the data.
+    #[serde(default)]
+    pub harvests: u64,
 }
 
 impl Usage {
@@ -210,6 +217,7 @@ impl Usage {
         self.grants += o.grants;
         self.results += o.results;
         self.demands_fulfilled += o.demands_fulfilled;
+        self.harvests += o.harvests;
     }
 }
 
@@ -432,7 +440,9 @@ mod tests {
             grants: 1,
             results: 1,
             demands_fulfilled: 1,
+            harvests: 500,
         };
+        // Harvests carry no weight.
         assert_eq!(u.weighted(), 6 + 5 + 10 + 20 + 20);
         assert_eq!(expected_versions(31.0, 31.0), 1);
         assert_eq!(expected_versions(92.0, 31.0), 3);

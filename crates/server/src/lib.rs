@@ -115,6 +115,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Quality scores kept for listings follow the day (timeliness) while the server runs.
     let refresher = tokio::spawn(app::quality::refresh_daily(server.app.clone()));
+    // Catalog harvests are counted in memory and saved every few seconds, and once more at the end.
+    let harvests = tokio::spawn(app::harvests::flush_every(
+        server.app.clone(),
+        std::time::Duration::from_secs(5),
+    ));
+    let app = server.app.clone();
     let served = axum::serve(
         listener,
         server
@@ -124,5 +130,9 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     refresher.abort();
+    harvests.abort();
+    if let Err(e) = app::harvests::flush(&app).await {
+        tracing::warn!("harvest counts lost at shutdown: {}", e.message);
+    }
     served
 }

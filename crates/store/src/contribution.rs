@@ -91,6 +91,9 @@ pub trait ContributionStore: Send + Sync {
     /// Access-log leaves per dataset and kind in the months `first..=last` (`YYYYMM`, China
     /// Standard Time), with the rows they delivered.
     async fn usage_in_months(&self, first: i64, last: i64) -> Result<Vec<UsageCount>>;
+    /// Adds counts that are not leaves of the log (catalog harvests) to the monthly usage:
+    /// `(month YYYYMM, dataset slug, kind, count)`, in one transaction.
+    async fn add_usage(&self, counts: &[(i64, String, String, i64)]) -> Result<()>;
     /// Results (成果) reported in `[from, to)` per dataset id.
     async fn results_between(&self, from: i64, to: i64) -> Result<Vec<(String, i64)>>;
     /// Per organization, the demands addressed to it whose deadline fell in `[from, to)` before

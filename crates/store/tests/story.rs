@@ -2467,6 +2467,27 @@ async fn contribution(store: &DynStore, transport: &Organization, staff: &User) 
         .unwrap()
         .iter()
         .all(|u| u.dataset != "metro-flows"));
+    // Counts that are not leaves (catalog harvests) add up in the same table.
+    let harvest = |n: i64| {
+        (
+            month,
+            "metro-flows".to_string(),
+            "harvest.ckan".to_string(),
+            n,
+        )
+    };
+    store.add_usage(&[harvest(2)]).await.unwrap();
+    store.add_usage(&[harvest(3)]).await.unwrap();
+    store.add_usage(&[]).await.unwrap();
+    let harvested: Vec<(i64, i64)> = store
+        .usage_in_months(month, month)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|u| u.dataset == "metro-flows" && u.kind == "harvest.ckan")
+        .map(|u| (u.count, u.rows))
+        .collect();
+    assert_eq!(harvested, [(5, 0)]);
     assert!(store.results_between(T9, T9 + 10).await.unwrap().is_empty());
     for d in store
         .demands_due_between(0, i64::MAX, i64::MAX)

@@ -2567,6 +2567,8 @@ pub struct ContributionUsage {
     grants: i64,
     results: i64,
     demands_fulfilled: i64,
+    /// Reads of the records by CKAN and DCAT harvesters (reported, not weighted).
+    harvests: i64,
 }
 
 /// The figures an organization's index is computed from.

@@ -10,6 +10,7 @@ use crate::extract::ClientAddr;
 use crate::state::SharedState;
 use app::dataservice::{self, Delivery};
 use app::exports;
+use app::harvests::Harvest;
 use app::records::{org_dict, package_dict, resource_dict, Record};
 use app::Code;
 use axum::body::Bytes;
@@ -308,7 +309,9 @@ async fn load_package(state: &SharedState, id: &str) -> CkanResult<Record> {
 
 async fn package_show(state: &SharedState, p: &Params) -> CkanResult<Value> {
     let id = p.required("id")?;
-    Ok(package_dict(&load_package(state, &id).await?))
+    let record = load_package(state, &id).await?;
+    app::harvests::count(state, Harvest::Ckan, [record.dataset.name.as_str()]);
+    Ok(package_dict(&record))
 }
 
 async fn package_list(state: &SharedState, p: &Params) -> CkanResult<Value> {
@@ -505,6 +508,11 @@ async fn package_search(state: &SharedState, p: &Params) -> CkanResult<Answer> {
         Code::BadRequest => CkanError::SearchQuery(e.message),
         _ => CkanError::Internal,
     })?;
+    app::harvests::count(
+        state,
+        Harvest::Ckan,
+        result.hits.iter().map(|h| h.name.as_str()),
+    );
     let mut results: Vec<Box<RawValue>> = Vec::with_capacity(result.hits.len());
     for hit in std::mem::take(&mut result.hits) {
         // The stored dict is checked to be JSON, not parsed into values.

@@ -45,8 +45,19 @@ pub async fn catalog_ttl(
 ) -> ApiResult<Response> {
     let base = base_url(&state, &headers);
     Ok(turtle(dcat::catalog_turtle(
-        &exports::catalog(&state, &base).await?,
+        &harvested(&state, &base).await?,
     )))
+}
+
+/// The DCAT-AP catalog, each of its datasets counted as harvested.
+async fn harvested(state: &SharedState, base: &str) -> ApiResult<dcat::Catalog> {
+    let catalog = exports::catalog(state, base).await?;
+    app::harvests::count(
+        state,
+        app::harvests::Harvest::Dcat,
+        catalog.datasets.iter().map(|d| d.identifier.as_str()),
+    );
+    Ok(catalog)
 }
 
 /// `GET /catalog.jsonld`.
@@ -56,7 +67,7 @@ pub async fn catalog_jsonld(
 ) -> ApiResult<Response> {
     let base = base_url(&state, &headers);
     Ok(jsonld(dcat::catalog_jsonld(
-        &exports::catalog(&state, &base).await?,
+        &harvested(&state, &base).await?,
     )))
 }
 
@@ -77,6 +88,7 @@ pub async fn dataset_document(
     Some(
         async {
             let doc = exports::dataset_document(state, &base_url(state, headers), slug).await?;
+            app::harvests::count(state, app::harvests::Harvest::Dcat, [slug]);
             Ok(if turtle_wanted {
                 turtle(dcat::dataset_turtle(&doc))
             } else {

@@ -249,3 +249,87 @@ async fn enterprises_and_departments_are_ranked_and_reports_are_published_once()
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.unwrap().contains("role=\"alert\""));
 }
+
+#[tokio::test]
+async fn catalog_harvests_count_in_usage_but_not_in_the_index() {
+    let s = TestServer::start().await;
+    let cast = s.standard_cast().await;
+    for name in ["stop-counts", "bus-lines"] {
+        let (st, v) = create_dataset(&s, &cast.alice, name, json!({})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let harvests = |name: &'static str| {
+        let url = s.url(&format!("/api/v1/datasets/{name}/usage"));
+        async move {
+            let (st, u) = call(Method::GET, &url, None, None).await;
+            assert_eq!(st, StatusCode::OK, "{u}");
+            u["usage"]["harvests"].as_i64().unwrap()
+        }
+    };
+    let (_, deps) = get(&s, "/api/v1/contribution?kind=department").await;
+    let index_before = deps["entries"][0]["index"].clone();
+    assert_eq!(
+        (harvests("stop-counts").await, harvests("bus-lines").await),
+        (0, 0)
+    );
+
+    // CKAN: two package_show of one record, one package_search; DCAT: the catalog in both
+    // serialisations and one dataset document.
+    for _ in 0..2 {
+        let (st, v) = get(&s, "/api/3/action/package_show?id=stop-counts").await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    let (st, found) = get(&s, "/api/3/action/package_search?rows=10").await;
+    assert_eq!(st, StatusCode::OK, "{found}");
+    let listed = |name: &str| {
+        found["result"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["name"] == name)
+            .count() as i64
+    };
+    // A search that returns no records harvests nothing.
+    let (st, _) = get(&s, "/api/3/action/package_search?rows=0").await;
+    assert_eq!(st, StatusCode::OK);
+    for path in [
+        "/catalog.ttl",
+        "/catalog.jsonld",
+        "/dataset/stop-counts.ttl",
+    ] {
+        let r = client().get(s.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    // A plain page view is not a harvest.
+    let r = client()
+        .get(s.url("/dataset/stop-counts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    assert_eq!(harvests("stop-counts").await, 2 + listed("stop-counts") + 3);
+    assert_eq!(harvests("bus-lines").await, listed("bus-lines") + 2);
+    // Reported with the organization's usage, but not weighted in its index.
+    let (_, deps) = get(&s, "/api/v1/contribution?kind=department").await;
+    let transport = deps["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["figures"]["name"] == "transport")
+        .unwrap();
+    assert_eq!(
+        transport["figures"]["usage"]["harvests"].as_i64(),
+        Some((2 + listed("stop-counts") + 3) + (listed("bus-lines") + 2)),
+        "{deps}"
+    );
+    assert_eq!(deps["entries"][0]["index"], index_before, "{deps}");
+    // The report lists them.
+    let r = client()
+        .get(s.url("/api/v1/contribution?kind=department&format=csv"))
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.lines().next().unwrap().contains("harvests"), "{text}");
+}

@@ -106,6 +106,29 @@ macro_rules! impl_contribution_store {
                 .collect()
             }
 
+            async fn add_usage(&self, counts: &[(i64, String, String, i64)]) -> Result<()> {
+                if counts.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await?;
+                for (month, dataset, kind, n) in counts {
+                    sqlx::query(
+                        "INSERT INTO usage_monthly (month, dataset, kind, leaves, rows) \
+                         VALUES ($1, $2, $3, $4, 0) \
+                         ON CONFLICT (month, dataset, kind) DO UPDATE SET \
+                         leaves = usage_monthly.leaves + excluded.leaves",
+                    )
+                    .bind(month)
+                    .bind(dataset)
+                    .bind(kind)
+                    .bind(n)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn results_between(&self, from: i64, to: i64) -> Result<Vec<(String, i64)>> {
                 let rows = sqlx::query(
                     "SELECT dataset_id AS id, COUNT(*) AS n FROM reuses \
