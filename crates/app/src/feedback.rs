@@ -9,6 +9,7 @@ use crate::clock::now_ms;
 use crate::error::{AppError, AppResult, Code, Found};
 pub use crate::feedback_stats::{FeedbackStats, MonthRow, StatRow};
 use crate::state::App;
+use crate::stats_cache::Rendered;
 use crate::tables::Cell;
 use model::calendar::cst_day;
 use model::feedback::{
@@ -400,7 +401,7 @@ pub async fn save_service(app: &App, user: &User, input: ServiceInput) -> AppRes
     } else {
         app.store.create_feedback_service(&service).await?;
     }
-    app.feedback_stats.invalidate();
+    changed(app);
     Ok(service_view(service, &app.store.list_orgs().await?))
 }
 
@@ -558,7 +559,7 @@ pub(crate) async fn submit_at(
             return Err(e);
         }
     };
-    app.feedback_stats.invalidate();
+    changed(app);
     let mut event = Event::new(EventKind::FeedbackSubmitted, user);
     event.client = client;
     event.detail = json!({"feedback_id": stored.id, "service_code": stored.service_code});
@@ -652,6 +653,28 @@ pub async fn by_token(app: &App, token: &str) -> AppResult<Feedback> {
         .get_feedback_by_token(token)
         .await
         .or_missing(missing)
+}
+
+/// Marks everything computed from the feedback out of date: the statistics and the kept answers.
+fn changed(app: &App) {
+    app.feedback_stats.invalidate();
+    app.feedback_answers.invalidate();
+}
+
+/// A public answer built from the feedback lists (Open311's request lists, up to a thousand
+/// requests each), kept by `key` (the whole request: format, base address and query) and built
+/// by `build` again only after a change made through this process, when a day begins in Beijing,
+/// or 5 seconds after it was built: the bound on how late another server's changes show, as
+/// for the statistics. Requests for a key being built wait for that build. Failures are not
+/// kept.
+pub async fn cached_answer<F, Fut, E>(app: &App, key: &str, build: F) -> Result<Rendered, E>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Rendered, E>>,
+{
+    app.feedback_answers
+        .get_or_build(key, now_ms, |_| build())
+        .await
 }
 
 /// A page of items, newest first.
@@ -897,9 +920,9 @@ async fn apply(
         )
         .await
     {
-        Ok(changed) => {
-            app.feedback_stats.invalidate();
-            Ok(changed)
+        Ok(item) => {
+            changed(app);
+            Ok(item)
         }
         Err(store::StoreError::Conflict(_)) => Err(AppError::new(lost.0, lost.1)),
         Err(e) => Err(e.into()),

@@ -39,6 +39,7 @@ pub mod quality;
 pub mod records;
 pub mod state;
 mod stats_cache;
+pub use stats_cache::Rendered;
 pub mod status;
 pub mod tables;
 mod tally;
@@ -145,6 +146,7 @@ impl App {
             demand_stats: Default::default(),
             feedback_stats: Default::default(),
             harvests: Default::default(),
+            feedback_answers: Default::default(),
             cleanroom_key: Default::default(),
             engine,
             log,

@@ -37,6 +37,8 @@ pub struct App {
     pub(crate) cleanroom_key: std::sync::OnceLock<std::sync::Arc<query::PseudonymKey>>,
     /// The feedback statistics as last computed.
     pub(crate) feedback_stats: crate::stats_cache::StatsCache<crate::feedback_stats::FeedbackStats>,
+    /// Open311's request lists as last sent, by request ([`crate::feedback::cached_answer`]).
+    pub(crate) feedback_answers: crate::stats_cache::KeyedCache<crate::stats_cache::Rendered>,
     /// Catalog harvests (month, dataset slug, kind) counted since the last flush
     /// ([`crate::harvests`]).
     pub(crate) harvests: crate::tally::Tally<(i64, String, &'static str)>,

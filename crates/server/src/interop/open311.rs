@@ -102,18 +102,22 @@ impl IntoResponse for Failure {
 
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
+        let status = self.status;
+        let (media_type, body) = self.render();
+        (status, [(header::CONTENT_TYPE, media_type)], body).into_response()
+    }
+}
+
+impl Answer {
+    /// The media type and the body.
+    fn render(self) -> (&'static str, String) {
         match self.format {
             Format::Json => {
                 let value = match self.body {
                     Body::One(f) => object(f),
                     Body::Many(list) => Value::Array(list.into_iter().map(object).collect()),
                 };
-                (
-                    self.status,
-                    [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-                    value.to_string(),
-                )
-                    .into_response()
+                ("application/json; charset=utf-8", value.to_string())
             }
             Format::Xml => {
                 let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
@@ -132,12 +136,7 @@ impl IntoResponse for Answer {
                     }
                 }
                 out.push_str(&format!("</{}>", self.root));
-                (
-                    self.status,
-                    [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-                    out,
-                )
-                    .into_response()
+                ("text/xml; charset=utf-8", out)
             }
         }
     }
@@ -306,14 +305,36 @@ async fn get_root(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Answer, Failure> {
+) -> Result<Response, Failure> {
     let (name, format) = split(&file)?;
     let p = params(query.as_deref());
     match name {
-        "discovery" => Ok(discovery(&state, &headers, format)),
-        "services" => services(&state, format).await,
-        "requests" => requests(&state, &headers, format, &p).await,
-        "servicerequestupdates" => updates(&state, format, &p).await,
+        "discovery" => Ok(discovery(&state, &headers, format).into_response()),
+        "services" => Ok(services(&state, format).await?.into_response()),
+        "requests" => {
+            // A list of up to a thousand requests is built once and kept for the identical
+            // request (app::feedback::cached_answer says how long).
+            let key = format!(
+                "{}\n{}\n{}",
+                file,
+                base_url(&state, &headers),
+                query.as_deref().unwrap_or_default()
+            );
+            let answer = feedback::cached_answer(&state, &key, || async {
+                let (media_type, body) = requests(&state, &headers, format, &p).await?.render();
+                Ok::<_, Failure>(app::Rendered {
+                    media_type,
+                    body: body.into(),
+                })
+            })
+            .await?;
+            Ok((
+                [(header::CONTENT_TYPE, answer.media_type)],
+                answer.body.to_string(),
+            )
+                .into_response())
+        }
+        "servicerequestupdates" => Ok(updates(&state, format, &p).await?.into_response()),
         _ => Err(Failure::new(
             format,
             StatusCode::NOT_FOUND,

@@ -660,6 +660,15 @@ async fn open311_speaks_georeport_v2() {
         get(&s, &format!("/open311/v2/requests/{id}.json")).await[0]["status"],
         "closed"
     );
+    // Lists are kept for identical requests, but a change made here shows at once.
+    assert_eq!(
+        get(&s, "/open311/v2/requests.json?status=open").await,
+        json!([])
+    );
+    assert_eq!(
+        get(&s, "/open311/v2/requests.json?status=closed").await[0]["service_request_id"],
+        id.as_str()
+    );
     let (st, _) = get_status(&s, "/open311/v2/services.yaml").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
