@@ -126,8 +126,46 @@ def generate(binary, data, n, csv_path):
     db.close()
 
 
+# Lists of many feeds (24 services, open and closed) in turn, as many clients polling their
+# feeds; and lists that are all different (a start date one second further back each time), so
+# that no answer is ever served twice.
+FEEDS_LUA = """
+local paths = {}
+for i = 0, 23 do
+  for _, s in ipairs({"open", "closed"}) do
+    paths[#paths + 1] = string.format("/open311/v2/requests.json?service_code=svc-%02d&status=%s", i, s)
+  end
+end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n % #paths) + 1])
+end
+"""
+UNIQUE_LUA = """
+local n = 0
+request = function()
+  n = n + 1
+  local t = os.time() - 7 * 86400 - n
+  return wrk.format("GET", "/open311/v2/requests.json?service_code=svc-03&start_date=" .. os.date("!%Y-%m-%dT%H:%M:%SZ", t))
+end
+"""
+
+
+def script(text):
+    f = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
 def wrk(url, path, seconds):
-    out = subprocess.run(["wrk", "-t2", "-c32", "-d%ds" % seconds, "--latency", url + path],
+    """`path` is a path, or ("lua", script text) for requests a script makes."""
+    if isinstance(path, tuple):
+        target = ["-s", script(path[1]), url]
+    else:
+        target = [url + path]
+    out = subprocess.run(["wrk", "-t2", "-c32", "-d%ds" % seconds, "--latency"] + target,
                          check=True, capture_output=True, text=True).stdout
     if "Non-2xx" in out:
         raise SystemExit("wrk saw errors on %s:\n%s" % (path, out))
@@ -195,6 +233,8 @@ def main():
             ("Open311 requests.json, two services, last 7 days", "/open311/v2/requests.json?service_code=svc-03,svc-07&start_date=" + week),
             ("  the same, 50 a page (page_size)", "/open311/v2/requests.json?service_code=svc-03,svc-07&page_size=50&start_date=" + week),
             ("Open311 requests.xml, closed, last 7 days", "/open311/v2/requests.xml?status=closed&start_date=" + week),
+            ("Open311 requests.json, 48 feeds in turn", ("lua", FEEDS_LUA)),
+            ("Open311 requests.json, every list different", ("lua", UNIQUE_LUA)),
             ("API list, one department, overdue", "/api/v1/feedback?department=dept-05&overdue=true"),
             ("API list, newest 50", "/api/v1/feedback"),
             ("API statistics", "/api/v1/feedback/stats"),

@@ -5,7 +5,6 @@
 //! [`STATS_TTL_MS`]; one computation at a time. A leaf module: the running `App` holds one cache
 //! per kind of statistics.
 
-use crate::error::AppResult;
 use model::calendar::cst_day;
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,14 +23,23 @@ pub struct StatsCache<T> {
     /// otherwise wait for that computation instead of starting their own.
     computing: tokio::sync::Mutex<()>,
     last: std::sync::Mutex<Option<Cached<T>>>,
+    /// How long a computation is served, at most [`STATS_TTL_MS`].
+    ttl: i64,
 }
 
 impl<T> Default for StatsCache<T> {
     fn default() -> Self {
+        StatsCache::with_ttl(STATS_TTL_MS)
+    }
+}
+
+impl<T> StatsCache<T> {
+    fn with_ttl(ttl: i64) -> Self {
         StatsCache {
             generation: AtomicU64::new(0),
             computing: tokio::sync::Mutex::new(()),
             last: std::sync::Mutex::new(None),
+            ttl: ttl.min(STATS_TTL_MS),
         }
     }
 }
@@ -51,14 +59,14 @@ impl<T: Clone> StatsCache<T> {
 
     /// The statistics as of now: the cached ones while current, else computed by `compute`
     /// (given the time) by one caller while the others get the previous ones or wait.
-    pub(crate) async fn get_or_compute<F, Fut>(
+    pub(crate) async fn get_or_compute<F, Fut, E>(
         &self,
         now: impl Fn() -> i64,
         compute: F,
-    ) -> AppResult<T>
+    ) -> Result<T, E>
     where
         F: FnOnce(i64) -> Fut,
-        Fut: Future<Output = AppResult<T>>,
+        Fut: Future<Output = Result<T, E>>,
     {
         if let Some(s) = self.get(now(), false) {
             return Ok(s);
@@ -100,7 +108,7 @@ impl<T: Clone> StatsCache<T> {
             .filter(|c| {
                 c.generation == generation
                     && c.day == cst_day(now)
-                    && (stale_ok || now - c.at < STATS_TTL_MS)
+                    && (stale_ok || now - c.at < self.ttl)
             })
             .map(|c| c.stats.clone())
     }
@@ -118,32 +126,37 @@ pub struct Rendered {
 /// Most answers a [`KeyedCache`] keeps; when full, it starts again empty.
 const KEYED_ENTRIES: usize = 64;
 
-/// Public answers that are expensive to build (a page of up to a thousand Open311 requests),
-/// kept by the text of their request under the same rules as [`StatsCache`]: built again after a
-/// change made through this process, when a day begins in China Standard Time, and at least
-/// every [`STATS_TTL_MS`]; one build per key at a time, later requests for the key waiting for
-/// it. At most [`KEYED_ENTRIES`] keys are kept.
-pub struct KeyedCache<V> {
-    generation: AtomicU64,
-    slots: std::sync::Mutex<HashMap<String, Slot<V>>>,
+/// The time a key's answer is served: from 4 to 5 seconds by the key, so that answers built at
+/// the same moment (many feeds polled at once) are not all built again at the same moment.
+fn ttl_of(key: &str) -> i64 {
+    let spread = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }) % 1_000;
+    STATS_TTL_MS - spread as i64
 }
 
-/// One key's answer, locked while it is built.
-type Slot<V> = Arc<tokio::sync::Mutex<Option<Cached<V>>>>;
+/// Public answers that are expensive to build (a page of up to a thousand Open311 requests),
+/// kept by the text of their request, each under the rules of a [`StatsCache`]: built again
+/// after a change made through this process (which empties the cache), when a day begins in
+/// China Standard Time, and at least every [`STATS_TTL_MS`]; one build per key at a time, other
+/// requests for the key meanwhile answered with its previous answer when only its time is up,
+/// else waiting for the build. At most [`KEYED_ENTRIES`] keys are kept.
+pub struct KeyedCache<V> {
+    slots: std::sync::Mutex<HashMap<String, Arc<StatsCache<V>>>>,
+}
 
 impl<V> Default for KeyedCache<V> {
     fn default() -> Self {
         KeyedCache {
-            generation: AtomicU64::new(0),
             slots: std::sync::Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl<V: Clone> KeyedCache<V> {
-    /// Marks every answer out of date.
+    /// Marks every answer out of date: builds under way finish into slots no longer kept.
     pub(crate) fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.slots.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// The answer for `key`: the kept one while current, else built by `build` (given the time)
@@ -163,24 +176,12 @@ impl<V: Clone> KeyedCache<V> {
             if slots.len() >= KEYED_ENTRIES && !slots.contains_key(key) {
                 slots.clear();
             }
-            slots.entry(key.to_string()).or_default().clone()
+            slots
+                .entry(key.to_string())
+                .or_insert_with(|| Arc::new(StatsCache::with_ttl(ttl_of(key))))
+                .clone()
         };
-        let mut kept = slot.lock().await;
-        let at = now();
-        let generation = self.generation.load(Ordering::SeqCst);
-        if let Some(c) = kept.as_ref().filter(|c| {
-            c.generation == generation && c.day == cst_day(at) && at - c.at < STATS_TTL_MS
-        }) {
-            return Ok(c.stats.clone());
-        }
-        let value = build(at).await?;
-        *kept = Some(Cached {
-            generation,
-            day: cst_day(at),
-            at,
-            stats: value.clone(),
-        });
-        Ok(value)
+        slot.get_or_compute(now, build).await
     }
 }
 
@@ -213,15 +214,17 @@ mod tests {
             }
         };
         assert_eq!(get("a", NOON).await, format!("a@{NOON}"));
-        assert_eq!(get("a", NOON + 4_999).await, format!("a@{NOON}"));
+        let ttl = ttl_of("a");
+        assert_eq!(get("a", NOON + ttl - 1).await, format!("a@{NOON}"));
         assert_eq!(builds.load(Ordering::SeqCst), 1);
         // Another key is its own answer.
         assert_eq!(get("b", NOON + 1).await, format!("b@{}", NOON + 1));
-        // Five seconds on, it is built again.
-        assert_eq!(get("a", NOON + 5_000).await, format!("a@{}", NOON + 5_000));
+        // Its time on (4 to 5 seconds), it is built again.
+        let later = NOON + ttl;
+        assert_eq!(get("a", later).await, format!("a@{later}"));
         // A change made through this process: built again at once.
         cache.invalidate();
-        assert_eq!(get("a", NOON + 5_001).await, format!("a@{}", NOON + 5_001));
+        assert_eq!(get("a", later + 1).await, format!("a@{}", later + 1));
         assert_eq!(builds.load(Ordering::SeqCst), 4);
         // A failure is returned and not kept.
         let failed: Result<String, &str> = cache
@@ -229,6 +232,19 @@ mod tests {
             .await;
         assert_eq!(failed, Err("no"));
         assert_eq!(get("c", NOON).await, format!("c@{NOON}"));
+    }
+
+    #[test]
+    fn keys_are_served_for_four_to_five_seconds_not_all_alike() {
+        let ttls: std::collections::BTreeSet<i64> = (0..48)
+            .map(|i| {
+                ttl_of(&format!(
+                    "/open311/v2/requests.json?service_code=svc-{i:02}"
+                ))
+            })
+            .collect();
+        assert!(ttls.iter().all(|t| (4_001..=5_000).contains(t)), "{ttls:?}");
+        assert!(ttls.len() > 40, "{ttls:?}");
     }
 
     #[tokio::test]
@@ -260,6 +276,45 @@ mod tests {
             assert_eq!(t.await.unwrap(), Ok(7));
         }
         assert_eq!(builds.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn while_a_key_is_rebuilt_after_its_time_the_previous_answer_is_served() {
+        let cache: Arc<KeyedCache<u32>> = Arc::default();
+        let first = cache
+            .get_or_build("k", || NOON, |_| async { Ok::<_, ()>(1) })
+            .await;
+        assert_eq!(first, Ok(1));
+        let (release, mut wait) = tokio::sync::watch::channel(false);
+        let rebuild = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .get_or_build(
+                        "k",
+                        || NOON + 6_000,
+                        |_| async move {
+                            let _ = wait.wait_for(|go| *go).await;
+                            Ok::<_, ()>(2)
+                        },
+                    )
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        // Only its time is up: the previous answer, at once.
+        let meanwhile = cache
+            .get_or_build("k", || NOON + 6_000, |_| async { Ok::<_, ()>(99) })
+            .await;
+        assert_eq!(meanwhile, Ok(1));
+        release.send(true).unwrap();
+        assert_eq!(rebuild.await.unwrap(), Ok(2));
+        // After a change nothing previous is served.
+        cache.invalidate();
+        let after = cache
+            .get_or_build("k", || NOON + 6_001, |_| async { Ok::<_, ()>(3) })
+            .await;
+        assert_eq!(after, Ok(3));
     }
 
     #[tokio::test]

@@ -321,7 +321,18 @@ async fn get_root(
                 query.as_deref().unwrap_or_default()
             );
             let answer = feedback::cached_answer(&state, &key, || async {
-                let (media_type, body) = requests(&state, &headers, format, &p).await?.render();
+                let list = requests(&state, &headers, format, &p).await?;
+                // Half a megabyte of text is written off the request threads, so that the
+                // requests served meanwhile are not held up behind it.
+                let (media_type, body) = tokio::task::spawn_blocking(move || list.render())
+                    .await
+                    .map_err(|_| {
+                    Failure::new(
+                        format,
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "The list could not be written.",
+                    )
+                })?;
                 Ok::<_, Failure>(app::Rendered {
                     media_type,
                     body: body.into(),
