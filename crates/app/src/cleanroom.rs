@@ -232,7 +232,9 @@ pub async fn apply(app: &App, user: &User, input: CleanRoomInput) -> AppResult<C
             ));
         }
     }
-    let mut drafts = Vec::new();
+    // Each part: an application to another organization, or none for the holder's own data.
+    let mut drafts: Vec<(Option<store::NewApplication>, Dataset)> = Vec::new();
+    let who = dataservice::principal(Some(user));
     for (i, part) in input.datasets.iter().enumerate() {
         if input.datasets[..i]
             .iter()
@@ -253,6 +255,11 @@ pub async fn apply(app: &App, user: &User, input: CleanRoomInput) -> AppResult<C
                 ),
             ));
         }
+        if who.owns(&dataset.org_id) {
+            // Its own organization sees it already: no application, the same rules in the room.
+            drafts.push((None, dataset));
+            continue;
+        }
         let draft = grants::prepare(
             app,
             user,
@@ -271,13 +278,23 @@ pub async fn apply(app: &App, user: &User, input: CleanRoomInput) -> AppResult<C
             },
         )
         .await?;
-        drafts.push((draft, dataset));
+        drafts.push((Some(draft), dataset));
     }
-    let applicant_org_id = drafts[0].0.applicant_org_id.clone();
+    let Some(applicant_org_id) = drafts
+        .iter()
+        .find_map(|(d, _)| d.as_ref().map(|d| d.applicant_org_id.clone()))
+    else {
+        return Err(invalid(
+            "A clean room fuses data of other organizations; your organization's own datasets you may already query directly.".into(),
+        ));
+    };
     let mut parts = Vec::new();
     for (draft, dataset) in drafts {
-        let created = app.store.create_application(draft).await?;
-        parts.push((created.id, dataset.id));
+        let application = match draft {
+            Some(draft) => Some(app.store.create_application(draft).await?.id),
+            None => None,
+        };
+        parts.push((application, dataset.id));
     }
     let room = app
         .store
@@ -291,7 +308,7 @@ pub async fn apply(app: &App, user: &User, input: CleanRoomInput) -> AppResult<C
         })
         .await?;
     if let Some(hash) = &input.accept_agreement {
-        for (application_id, _) in &parts {
+        for application_id in parts.iter().filter_map(|(a, _)| a.as_deref()) {
             grants::submit(app, user, application_id, hash).await?;
         }
     }
@@ -337,10 +354,12 @@ pub struct PartView {
     pub title: String,
     /// Its table name in clean-room SQL.
     pub table: String,
-    /// The application for it.
-    pub application_id: String,
-    /// Where the application stands.
-    pub status: ApplicationStatus,
+    /// Whether it is the holder's own organization's data (no application needed).
+    pub own: bool,
+    /// The application for it (none for own data).
+    pub application_id: Option<String>,
+    /// Where the application stands (none for own data).
+    pub status: Option<ApplicationStatus>,
     /// The grant, once approved.
     pub grant_id: Option<String>,
     /// Where the grant stands now.
@@ -370,7 +389,7 @@ pub struct CleanRoomView {
     pub queries: i64,
     /// Unix ms.
     pub created_at: i64,
-    /// Whether every part's grant is active, so queries can run.
+    /// Whether every part's grant is active (own data needs none), so queries can run.
     pub ready: bool,
     /// Whether the viewer holds it (and so may query it).
     pub holder: bool,
@@ -391,16 +410,21 @@ async fn view_of(app: &App, user: &User, room: CleanRoom) -> AppResult<CleanRoom
     let mut parts = Vec::new();
     for part in &room.parts {
         let dataset = app.store.get_dataset(&part.dataset_id).await?;
-        let application = app.store.get_application(&part.application_id).await?;
-        let grant = match &application.grant_id {
+        let application = match &part.application_id {
+            Some(id) => Some(app.store.get_application(id).await?),
+            None => None,
+        };
+        let grant = match application.as_ref().and_then(|a| a.grant_id.as_ref()) {
             Some(g) => Some(app.store.get_grant(g).await?),
             None => None,
         };
         let policy = policy(app, &dataset).await?.map(|p| p.policy);
-        let granted = grant
-            .as_ref()
-            .map(|g| g.terms.columns.clone())
-            .unwrap_or_else(|| application.approved.columns.clone());
+        let granted = match (&grant, &application) {
+            (Some(g), _) => g.terms.columns.clone(),
+            (None, Some(a)) => a.approved.columns.clone(),
+            // Own data: every column is the organization's to use.
+            (None, None) => column_names(app, &dataset).await?,
+        };
         let join_keys = policy
             .as_ref()
             .map(|p| p.allowed_join_keys(&granted))
@@ -409,7 +433,9 @@ async fn view_of(app: &App, user: &User, room: CleanRoom) -> AppResult<CleanRoom
             Some(g) => Some(dataservice::policy_grant(app, g, now).await?.state(now)),
             None => None,
         };
-        let columns = if grant_state == Some(GrantState::Active) && holds(user, &room) {
+        let own = application.is_none();
+        let usable = own || grant_state == Some(GrantState::Active);
+        let columns = if usable && holds(user, &room) {
             match open_part(app, user, part, dataset.clone()).await {
                 Ok((table, _)) => table.columns,
                 Err(_) => Vec::new(),
@@ -421,9 +447,10 @@ async fn view_of(app: &App, user: &User, room: CleanRoom) -> AppResult<CleanRoom
             table: table_name(&dataset.name),
             dataset: dataset.name,
             title: dataset.meta.title,
-            application_id: application.id,
-            status: application.status,
-            grant_id: application.grant_id,
+            own,
+            application_id: application.as_ref().map(|a| a.id.clone()),
+            status: application.as_ref().map(|a| a.status),
+            grant_id: application.and_then(|a| a.grant_id),
             grant_state,
             policy,
             join_keys,
@@ -433,7 +460,7 @@ async fn view_of(app: &App, user: &User, room: CleanRoom) -> AppResult<CleanRoom
     let ready = !parts.is_empty()
         && parts
             .iter()
-            .all(|p| p.grant_state == Some(GrantState::Active));
+            .all(|p| p.own || p.grant_state == Some(GrantState::Active));
     let min_entities = parts
         .iter()
         .filter_map(|p| p.policy.as_ref().map(|p| p.min_entities))
@@ -491,16 +518,27 @@ async fn open_part(
             ),
         )
     };
-    let application = app.store.get_application(&part.application_id).await?;
-    let Some(grant_id) = application.grant_id.clone() else {
-        return Err(not_ready("its application is not approved"));
-    };
-    let grant = app.store.get_grant(&grant_id).await?;
     let now = crate::clock::now_ms();
-    let policy_grant = dataservice::policy_grant(app, &grant, now).await?;
-    if policy_grant.state(now) != GrantState::Active {
-        return Err(not_ready("its grant is not active"));
-    }
+    // Another organization's data is read under its grant; the holder's own as its owner.
+    let (grants, basis, daily_row_quota) = match &part.application_id {
+        Some(id) => {
+            let application = app.store.get_application(id).await?;
+            let Some(grant_id) = application.grant_id.clone() else {
+                return Err(not_ready("its application is not approved"));
+            };
+            let grant = app.store.get_grant(&grant_id).await?;
+            let policy_grant = dataservice::policy_grant(app, &grant, now).await?;
+            if policy_grant.state(now) != GrantState::Active {
+                return Err(not_ready("its grant is not active"));
+            }
+            (
+                vec![policy_grant],
+                Basis::Grant(grant.id.clone()),
+                grant.terms.daily_row_quota,
+            )
+        }
+        None => (Vec::new(), Basis::Owner, None),
+    };
     let Some(declared) = policy(app, &dataset).await? else {
         return Err(not_ready("its owner withdrew the clean-room policy"));
     };
@@ -511,7 +549,6 @@ async fn open_part(
     };
     let dataset_policy = dataservice::dataset_policy(app, &dataset, &resource, &version).await?;
     let who = dataservice::principal(Some(user));
-    let grants = [policy_grant];
     let decision = access::decide(AccessRequest {
         principal: &who,
         dataset: &dataset_policy,
@@ -520,8 +557,12 @@ async fn open_part(
         mode: Mode::CleanRoom,
         now,
     });
-    if decision.basis != Basis::Grant(grant.id.clone()) {
-        return Err(not_ready("its grant does not apply to you"));
+    if decision.basis != basis {
+        return Err(not_ready(if basis == Basis::Owner {
+            "it is no longer your organization's data"
+        } else {
+            "its grant does not apply to you"
+        }));
     }
     let identifiers: Vec<String> = version
         .columns
@@ -553,7 +594,7 @@ async fn open_part(
         max_rows_per_entity: declared.policy.max_rows_per_entity,
     };
     let access = Access {
-        daily_row_quota: grant.terms.daily_row_quota,
+        daily_row_quota,
         table: PolicyTable {
             name,
             parquet_path,

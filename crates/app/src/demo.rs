@@ -1913,17 +1913,58 @@ async fn cleanroom(app: &App, dir: &Path, g: &mut Gen) -> anyhow::Result<()> {
     .await
     .map_err(fail("clean room"))?;
     let admin = app.store.get_user_by_username("admin").await?;
-    for (part, owner) in room.parts.iter().zip(["hrss", "enterprise"]) {
-        let owner = app.store.get_user_by_username(owner).await?;
-        let a = grants::review(app, &owner, &part.application_id, approve("同意融合计算。"))
-            .await
-            .map_err(fail("clean-room review"))?;
-        if a.status != model::application::ApplicationStatus::Approved {
-            grants::review(app, &admin, &part.application_id, approve("复核同意。"))
-                .await
-                .map_err(fail("clean-room authority review"))?;
+    let review = |room: cleanroom::CleanRoomView, owners: &'static [&'static str]| {
+        let admin = admin.clone();
+        async move {
+            for (part, owner) in room.parts.iter().zip(owners) {
+                let Some(application_id) = part.application_id.as_deref() else {
+                    continue;
+                };
+                let owner = app.store.get_user_by_username(owner).await?;
+                let a = grants::review(app, &owner, application_id, approve("同意融合计算。"))
+                    .await
+                    .map_err(fail("clean-room review"))?;
+                if a.status != model::application::ApplicationStatus::Approved {
+                    grants::review(app, &admin, application_id, approve("复核同意。"))
+                        .await
+                        .map_err(fail("clean-room authority review"))?;
+                }
+            }
+            anyhow::Ok(())
         }
-    }
+    };
+    review(room.clone(), &["hrss", "enterprise"]).await?;
+    // The enterprise fuses its own workers with the bureau's insurance records: its own part
+    // needs no application, the bureau's does.
+    let enterprise = app.store.get_user_by_username("enterprise").await?;
+    let own = cleanroom::apply(
+        app,
+        &enterprise,
+        CleanRoomInput {
+            title: "本企业灵活就业人员的参保情况".into(),
+            datasets: vec![
+                PartInput {
+                    dataset: "flexible-workers".into(),
+                    columns: Vec::new(),
+                },
+                PartInput {
+                    dataset: "employment-insurance-wages".into(),
+                    columns: ["身份证号", "所在区", "参保月数"].map(String::from).to_vec(),
+                },
+            ],
+            purpose_category: PurposeCategory::Research,
+            purpose: "了解本企业灵活就业人员在各区的参保月数。Insurance months of our flexible workers by district."
+                .into(),
+            scenario: "只取按区和行业的聚合。Aggregates by district and industry only.".into(),
+            duration_days: 90,
+            epsilon_budget: None,
+            on_behalf_of_organization: Some(true),
+            accept_agreement: Some(app.store.latest_agreement().await?.sha256),
+        },
+    )
+    .await
+    .map_err(fail("own clean room"))?;
+    review(own, &["enterprise", "hrss"]).await?;
     cleanroom::query(
         app,
         crate::dataservice::Asker {

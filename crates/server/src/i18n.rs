@@ -676,7 +676,7 @@ messages! {
     cleanroom_intro => "融合计算让获批的使用方在不同部门和企业的数据之间做聚合分析：数据不离开平台，使用方只得到保护每个人和每家企业的聚合结果，看不到任何一条明细。", "The clean room lets an approved party run aggregate analyses across data of different departments and enterprises: the data never leaves the platform, and the party gets only aggregates that protect every person and firm, never a single record.";
     cleanroom_how_title => "如何使用", "How it works";
     cleanroom_how_policy => "数据所有者为数据集声明融合计算策略：哪些列标识个人或企业（主体列）、哪些列允许作为连接键、每个结果分组至少覆盖的主体数 k（默认 10），以及是否加噪。", "Each owner declares a clean-room policy for its dataset: the columns that identify a person or firm (entity columns), the columns allowed as join keys, the fewest distinct entities k an output group may cover (10 by default), and whether noise is required.";
-    cleanroom_how_apply => "使用方为一个用途申请融合多个数据集，每个数据集的所有者分别审核自己的部分（涉及三、四级数据或个人数据时还需数据主管部门复核）；全部批准后即可查询，获批时给定一个 ε 隐私预算。", "A party applies to fuse several datasets for one purpose; each owner reviews its own part (and the data authority too where sensitive or personal data is involved). Once every part is approved the clean room can be queried, with one ε privacy budget.";
+    cleanroom_how_apply => "使用方为一个用途申请融合多个数据集，每个数据集的所有者分别审核自己的部分（涉及三、四级数据或个人数据时还需数据主管部门复核）；全部批准后即可查询，获批时给定一个 ε 隐私预算。本单位自己的数据集无需申请，可与其他单位的数据一起放入融合计算，同样只能得到聚合结果，但至少要有一个其他单位的数据集。", "A party applies to fuse several datasets for one purpose; each owner reviews its own part (and the data authority too where sensitive or personal data is involved). Once every part is approved the clean room can be queried, with one ε privacy budget. Your organization's own datasets need no application: they join the others under the same rules, aggregates only, beside at least one other organization's dataset.";
     cleanroom_how_keys => "连接键在视图中被替换为平台密钥下的 HMAC-SHA-256 假名：同一身份证号在不同数据集中得到同一假名，可以等值连接，但任何一方都拿不到对方的标识，原始值也不进入查询计划。密钥只保存在服务器上。", "Join keys are replaced in the views by keyed pseudonyms (HMAC-SHA-256 under a secret that never leaves the server): the same ID gets the same pseudonym in every dataset, so tables can be joined on it, but no party learns the other's identifiers and the raw value never enters the plan.";
     cleanroom_roles_title => "列的用途", "What each column can do";
     cleanroom_role_dimension => "维度（一、二级列）：可用于 GROUP BY、WHERE 和聚合。", "Dimension (L1, L2): usable in GROUP BY, WHERE and aggregates.";
@@ -733,6 +733,7 @@ messages! {
     cleanroom_sign_in => "登录后可申请和使用融合计算。", "Sign in to apply for and use clean rooms.";
     cleanroom_rule => "规则", "Rule";
     cleanroom_declared_at => "声明时间", "Declared";
+    cleanroom_own_data => "本单位数据，无需申请", "Our own data: no application needed";
     cleanroom_truncated => "结果超过行数上限，只显示前面的分组。", "The result has more groups than one answer may hold; the first ones are shown.";
     dictionary => "数据字典", "Data dictionary";
     dictionary_edit => "编辑数据字典", "Edit the data dictionary";

@@ -24,8 +24,8 @@ pub struct CleanRoomPolicy {
 /// dataset's part).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CleanRoomPart {
-    /// The application.
-    pub application_id: String,
+    /// The application; `None` for a dataset of the holder's own organization, which needs none.
+    pub application_id: Option<String>,
     /// The dataset.
     pub dataset_id: String,
 }
@@ -64,8 +64,9 @@ pub struct NewCleanRoom {
     pub applicant_org_id: Option<String>,
     /// Budget in millionths of ε.
     pub budget_micros: i64,
-    /// The parts: (application id, dataset id), each application already created.
-    pub parts: Vec<(String, String)>,
+    /// The parts: (application id, dataset id), each application already created; no
+    /// application for a dataset of the holder's own organization.
+    pub parts: Vec<(Option<String>, String)>,
     /// Unix ms.
     pub now: i64,
 }

@@ -4361,7 +4361,7 @@ async fn cleanroom(store: &DynStore, transport: &Organization, firm: &Organizati
             })
             .await
             .unwrap();
-        parts.push((a.id, d.id.clone()));
+        parts.push((Some(a.id), d.id.clone()));
     }
     let room = store
         .create_cleanroom(NewCleanRoom {
@@ -4386,7 +4386,10 @@ async fn cleanroom(store: &DynStore, transport: &Organization, firm: &Organizati
     assert_eq!(store.get_cleanroom(&room.id).await.unwrap(), room);
     not_found(store.get_cleanroom("nope").await);
     assert_eq!(
-        store.cleanroom_of_application(&parts[1].0).await.unwrap(),
+        store
+            .cleanroom_of_application(parts[1].0.as_deref().unwrap())
+            .await
+            .unwrap(),
         Some(room.id.clone())
     );
     assert_eq!(store.cleanroom_of_application("nope").await.unwrap(), None);
@@ -4425,6 +4428,82 @@ async fn cleanroom(store: &DynStore, transport: &Organization, firm: &Organizati
         .await
         .unwrap()
         .is_empty());
+
+    // A dataset of the holder's own organization is a part without an application, in its place.
+    let theirs = store
+        .create_application(NewApplication {
+            applicant_id: staff.id.clone(),
+            applicant_org_id: Some(transport.id.clone()),
+            dataset_id: employees.id.clone(),
+            requested: Terms {
+                columns: vec!["citizen_id".into()],
+                row_filter: Vec::new(),
+                modes: vec![Mode::CleanRoom],
+                duration_days: 30,
+                daily_row_quota: None,
+            },
+            purpose_category: PurposeCategory::Research,
+            purpose: "参保与就业".into(),
+            scenario: "本部门参保人员的就业行业分布".into(),
+            needs_authority: true,
+            now: T + 5,
+        })
+        .await
+        .unwrap();
+    let own_parts = vec![
+        (None, insured.id.clone()),
+        (Some(theirs.id.clone()), employees.id.clone()),
+    ];
+    let own = store
+        .create_cleanroom(NewCleanRoom {
+            title: "参保与就业".into(),
+            applicant_id: staff.id.clone(),
+            applicant_org_id: Some(transport.id.clone()),
+            budget_micros: 1_000_000,
+            parts: own_parts.clone(),
+            now: T + 6,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        own.parts
+            .iter()
+            .map(|p| (p.application_id.clone(), p.dataset_id.clone()))
+            .collect::<Vec<_>>(),
+        own_parts
+    );
+    assert_eq!(store.get_cleanroom(&own.id).await.unwrap(), own);
+    assert_eq!(
+        store
+            .list_cleanrooms_for_holder(Some(&staff.id), Some(&transport.id))
+            .await
+            .unwrap(),
+        std::slice::from_ref(&own)
+    );
+    // Each organization whose data is in it sees it, through either kind of part.
+    for org in [&transport, &firm] {
+        let ids: Vec<String> = store
+            .list_cleanrooms_on_org(&org.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, [own.id.clone(), room.id.clone()]);
+    }
+    conflict_on(
+        store
+            .create_cleanroom(NewCleanRoom {
+                title: "twice".into(),
+                applicant_id: staff.id.clone(),
+                applicant_org_id: Some(transport.id.clone()),
+                budget_micros: 1,
+                parts: vec![(None, insured.id.clone()), (None, insured.id.clone())],
+                now: T + 7,
+            })
+            .await,
+        "dataset_id",
+    );
 
     // Spending: never past the budget, and a query without noise still counts.
     let spent = store

@@ -2728,8 +2728,12 @@ pub struct CleanRoomPart {
     title: String,
     /// Its table name in clean-room SQL.
     table: String,
-    application_id: String,
-    status: ApplicationStatus,
+    /// Whether it is the holder's own organization's data, which needs no application.
+    own: bool,
+    /// The application for it (null for own data).
+    application_id: Option<String>,
+    /// Where the application stands (null for own data).
+    status: Option<ApplicationStatus>,
     grant_id: Option<String>,
     grant_state: Option<GrantState>,
     policy: Option<CleanRoomPolicy>,

@@ -405,7 +405,10 @@ async fn show_room(
             dataset: p.dataset.clone(),
             title: p.title.clone(),
             table: p.table.clone(),
-            status: p.status.label(lang).to_string(),
+            status: p.status.map_or_else(
+                || t.cleanroom_own_data().to_string(),
+                |s| s.label(lang).to_string(),
+            ),
             grant_state: p
                 .grant_state
                 .map(|s| grant_state_label(v.lang, s).to_string())

@@ -616,3 +616,156 @@ async fn the_portal_explains_the_rules_runs_queries_and_takes_policies_and_appli
     let overview = page_text(&citizen, s.url("/cleanroom?msg=applied")).await;
     assert!(overview.contains("门户申请"), "{overview}");
 }
+
+#[tokio::test]
+async fn an_organization_fuses_its_own_data_under_the_same_rules() {
+    let s = demo().await;
+    let enterprise = token(&s, "enterprise").await;
+    let (st, v) = call(
+        Method::GET,
+        &s.url("/api/v1/cleanrooms"),
+        Some(&enterprise),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let own = v["cleanrooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["title"] == "本企业灵活就业人员的参保情况")
+        .unwrap_or_else(|| panic!("the demo's own-data clean room: {v}"))
+        .clone();
+    // Its own part has no application; the bureau's was approved; so it is ready.
+    assert_eq!(own["holder"], true, "{own}");
+    let (mine, theirs) = (&own["parts"][0], &own["parts"][1]);
+    assert_eq!(mine["dataset"], "flexible-workers");
+    assert_eq!(
+        (
+            mine["own"].as_bool(),
+            mine["application_id"].is_null(),
+            mine["status"].is_null()
+        ),
+        (Some(true), true, true),
+        "{mine}"
+    );
+    assert_eq!(
+        (theirs["own"].as_bool(), theirs["status"].as_str()),
+        (Some(false), Some("approved"))
+    );
+    assert_eq!(own["ready"], true, "{own}");
+    // Its own identifiers are pseudonyms like the bureau's, and k counts on both tables.
+    let roles: Vec<(String, String)> = mine["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        roles.contains(&("身份证号".to_string(), "join_key".to_string())),
+        "{roles:?}"
+    );
+    let room = own["id"].as_str().unwrap();
+    let sql = "SELECT w.所在区, COUNT(*) AS 人数, AVG(w.参保月数) AS 平均参保月数 \
+               FROM flexible_workers f JOIN employment_insurance_wages w ON f.身份证号 = w.身份证号 \
+               GROUP BY w.所在区";
+    let (st, v, receipt) = run(&s, &enterprise, room, sql, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(receipt.is_some());
+    let rows = v["records"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{v}");
+    assert!(
+        rows.iter().all(|r| r["人数"].as_i64().unwrap() >= 10),
+        "{v}"
+    );
+    let text = v.to_string();
+    for id in citizen_ids(&s).await {
+        assert!(!text.contains(&id));
+    }
+    // Its own identifier column cannot be output or grouped on either.
+    for bad in [
+        "SELECT f.身份证号, COUNT(*) FROM flexible_workers f JOIN employment_insurance_wages w ON f.身份证号 = w.身份证号 GROUP BY f.身份证号",
+        "SELECT w.所在区, MAX(f.月薪) FROM flexible_workers f JOIN employment_insurance_wages w ON f.身份证号 = w.身份证号 GROUP BY w.所在区",
+    ] {
+        let (st, v, _) = run(&s, &enterprise, room, bad, None).await;
+        assert_eq!((st, error_code(&v)), (StatusCode::BAD_REQUEST, "cleanroom_refused"), "{bad}: {v}");
+    }
+    // The bureau sees the clean room its data is in, and may not query it.
+    let hrss = token(&s, "hrss").await;
+    let (_, v) = call(Method::GET, &s.url("/api/v1/cleanrooms"), Some(&hrss), None).await;
+    let seen = v["cleanrooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room)
+        .unwrap()
+        .clone();
+    assert_eq!(seen["holder"], false);
+    let (st, v, _) = run(&s, &hrss, room, sql, None).await;
+    assert!(st.is_client_error(), "{v}");
+
+    // A clean room of nothing but its own data is refused: it may query that directly.
+    let (st, v) = call(
+        Method::POST,
+        &s.url("/api/v1/datasets"),
+        Some(&enterprise),
+        Some(json!({"name": "worker-shifts", "title": "班次记录"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let mut csv = String::from("身份证号,班次\n");
+    for id in citizen_ids(&s).await.iter().take(30) {
+        csv.push_str(&format!("{id},早班\n"));
+    }
+    let (st, v) = upload(
+        &s,
+        &enterprise,
+        "worker-shifts",
+        "shifts",
+        "shifts.csv",
+        csv.into_bytes(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = call(
+        Method::PUT,
+        &s.url("/api/v1/datasets/worker-shifts/cleanroom-policy"),
+        Some(&enterprise),
+        Some(json!({"entity_columns": ["身份证号"], "join_keys": ["身份证号"]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, agreement) = call(Method::GET, &s.url("/api/v1/agreement"), None, None).await;
+    let (st, v) = call(
+        Method::POST,
+        &s.url("/api/v1/cleanrooms"),
+        Some(&enterprise),
+        Some(json!({
+            "title": "只有自己的数据",
+            "datasets": [
+                {"dataset": "flexible-workers", "columns": []},
+                {"dataset": "worker-shifts", "columns": []}
+            ],
+            "purpose_category": "research",
+            "purpose": "研究",
+            "scenario": "聚合分析",
+            "duration_days": 30,
+            "accept_agreement": agreement["sha256"],
+        })),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_terms"),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("own"),
+        "{v}"
+    );
+}

@@ -33,8 +33,10 @@ macro_rules! impl_cleanroom_store {
         impl $store {
             async fn cleanroom_parts(&self, id: &str) -> Result<Vec<CleanRoomPart>> {
                 sqlx::query(
-                    "SELECT application_id, dataset_id FROM cleanroom_parts \
-                     WHERE cleanroom_id = $1 ORDER BY position",
+                    "SELECT application_id, dataset_id, position FROM cleanroom_parts \
+                     WHERE cleanroom_id = $1 \
+                     UNION ALL SELECT CAST(NULL AS TEXT), dataset_id, position \
+                     FROM cleanroom_own_parts WHERE cleanroom_id = $1 ORDER BY position",
                 )
                 .bind(id)
                 .fetch_all(&self.pool)
@@ -42,7 +44,7 @@ macro_rules! impl_cleanroom_store {
                 .iter()
                 .map(|r| {
                     Ok(CleanRoomPart {
-                        application_id: r.text("application_id")?,
+                        application_id: r.text_opt("application_id")?,
                         dataset_id: r.text("dataset_id")?,
                     })
                 })
@@ -114,20 +116,27 @@ macro_rules! impl_cleanroom_store {
                 .await
                 .map_err(|e| write_error(e, &[]))?;
                 for (position, (application_id, dataset_id)) in c.parts.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO cleanroom_parts (application_id, cleanroom_id, dataset_id, \
-                         position) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(application_id)
-                    .bind(&id)
-                    .bind(dataset_id)
-                    .bind(position as i64)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| match write_error(e, &[]) {
-                        StoreError::Conflict(_) => StoreError::Conflict("dataset_id".into()),
-                        other => other,
-                    })?;
+                    let insert = match application_id {
+                        Some(application_id) => sqlx::query(
+                            "INSERT INTO cleanroom_parts (application_id, cleanroom_id, \
+                             dataset_id, position) VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(application_id),
+                        None => sqlx::query(
+                            "INSERT INTO cleanroom_own_parts (cleanroom_id, dataset_id, \
+                             position) VALUES ($1, $2, $3)",
+                        ),
+                    };
+                    insert
+                        .bind(&id)
+                        .bind(dataset_id)
+                        .bind(position as i64)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| match write_error(e, &[]) {
+                            StoreError::Conflict(_) => StoreError::Conflict("dataset_id".into()),
+                            other => other,
+                        })?;
                 }
                 tx.commit().await?;
                 self.get_cleanroom(&id).await
@@ -179,6 +188,9 @@ macro_rules! impl_cleanroom_store {
                     "SELECT * FROM cleanrooms c WHERE EXISTS (SELECT 1 FROM cleanroom_parts p \
                      JOIN datasets d ON d.id = p.dataset_id \
                      WHERE p.cleanroom_id = c.id AND d.org_id = $1) \
+                     OR EXISTS (SELECT 1 FROM cleanroom_own_parts o \
+                     JOIN datasets d ON d.id = o.dataset_id \
+                     WHERE o.cleanroom_id = c.id AND d.org_id = $1) \
                      ORDER BY c.created_at DESC, c.id",
                 )
                 .bind(org_id)

@@ -440,6 +440,7 @@ macro_rules! impl_store {
                      WHERE grant_id IN (SELECT id FROM grants WHERE dataset_id = $1)",
                     "DELETE FROM grants WHERE dataset_id = $1",
                     "DELETE FROM cleanroom_parts WHERE dataset_id = $1",
+                    "DELETE FROM cleanroom_own_parts WHERE dataset_id = $1",
                     "DELETE FROM cleanroom_policies WHERE dataset_id = $1",
                     "DELETE FROM applications WHERE dataset_id = $1",
                     "DELETE FROM column_grades \
