@@ -60,6 +60,21 @@ async fn run(
     (st, v, header)
 }
 
+/// The (column, role) pairs of a part's clean-room view.
+fn roles(part: &Value) -> Vec<(String, String)> {
+    part["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Every citizen ID of the demo's clean-room tables, read as their owner.
 async fn citizen_ids(s: &TestServer) -> Vec<String> {
     let hrss = token(s, "hrss").await;
@@ -96,17 +111,7 @@ async fn the_demo_clean_room_answers_aggregates_and_refuses_the_rest() {
     assert_eq!(v["min_entities"], 10);
     assert_eq!(v["parts"][0]["table"], "employment_insurance_wages");
     assert_eq!(v["parts"][1]["join_keys"], json!(["身份证号"]));
-    let roles: Vec<(String, String)> = v["parts"][0]["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["role"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let roles = roles(&v["parts"][0]);
     assert!(
         roles.contains(&("身份证号".into(), "join_key".into())),
         "{roles:?}"
@@ -655,17 +660,7 @@ async fn an_organization_fuses_its_own_data_under_the_same_rules() {
     );
     assert_eq!(own["ready"], true, "{own}");
     // Its own identifiers are pseudonyms like the bureau's, and k counts on both tables.
-    let roles: Vec<(String, String)> = mine["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["role"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let roles = roles(mine);
     assert!(
         roles.contains(&("身份证号".to_string(), "join_key".to_string())),
         "{roles:?}"
