@@ -793,7 +793,7 @@ impl ExecutionPlan for PolicyExec {
             Ok(Arc::new(PolicyExec::new(
                 self.table.clone(),
                 Arc::clone(&self.raw),
-                input,
+                whole_files(input),
             )) as Arc<dyn ExecutionPlan>)
         })
     }
@@ -805,6 +805,41 @@ impl ExecutionPlan for PolicyExec {
     ) -> DfResult<SendableRecordBatchStream> {
         self.input.execute(partition, context)
     }
+}
+
+/// A scan that reads each file as one range, on one partition. When the order a sort asks for
+/// reaches the file (a TopK reading the row groups from the end), one reader going through the
+/// row groups in that order stops as soon as the TopK's run-time filter rules the rest out; a
+/// file split into byte ranges on several partitions has a reader start at the middle of the
+/// file, which the filter cannot stop until the other reader has found enough rows, and which
+/// then reads its whole half (bench/RESULTS.md, query speed).
+fn whole_files(plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+    use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig, FileScanConfigBuilder};
+    use datafusion::datasource::source::DataSourceExec;
+    let Some(config) = plan
+        .downcast_ref::<DataSourceExec>()
+        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+    else {
+        return plan;
+    };
+    if config.file_groups.len() < 2 {
+        return plan;
+    }
+    let mut files: Vec<datafusion::datasource::listing::PartitionedFile> = Vec::new();
+    for file in config.file_groups.iter().flat_map(|g| g.files()) {
+        if !files
+            .iter()
+            .any(|f| f.object_meta.location == file.object_meta.location)
+        {
+            let mut whole = file.clone();
+            whole.range = None;
+            files.push(whole);
+        }
+    }
+    let one = FileScanConfigBuilder::from(config.clone())
+        .with_file_groups(vec![FileGroup::new(files)])
+        .build();
+    DataSourceExec::from_data_source(one)
 }
 
 #[cfg(test)]
@@ -853,16 +888,16 @@ mod tests {
         writer.write(&batch).unwrap();
         writer.close().unwrap();
         let ctx = new_session(&crate::Limits::default()).unwrap();
-        // One partition, so the file is read as one range from its end and a row group is read
-        // only when the TopK asks for it. With two, the range holding the smaller ids is read
-        // concurrently and may run ahead of the threshold by any number of row groups, which
-        // would make the count of skipped row groups depend on scheduling.
-        ctx.state_ref()
-            .write()
-            .config_mut()
-            .options_mut()
-            .execution
-            .target_partitions = 1;
+        // Two partitions, and files of any size split into byte ranges: a scan that keeps the
+        // ranges has a reader start in the middle of the file and read that half whole; one
+        // whose order reaches the file must read it as one range from its end.
+        {
+            let state = ctx.state_ref();
+            let mut state = state.write();
+            let options = state.config_mut().options_mut();
+            options.execution.target_partitions = 2;
+            options.optimizer.repartition_file_min_size = 0;
+        }
         let decision = Decision {
             columns: vec![
                 ("id".into(), Verdict::Raw),
@@ -952,9 +987,22 @@ mod tests {
             "the TopK's filter reaches the scan: {plan}"
         );
         assert!(
-            metric(&plan, "row_groups_pruned_dynamic_filter") >= 10,
+            plan.contains("file_groups={1 group"),
+            "the file is read as one range: {plan}"
+        );
+        assert!(
+            metric(&plan, "row_groups_pruned_dynamic_filter") >= 15,
             "most row groups were skipped: {plan}"
         );
+    }
+
+    #[tokio::test]
+    async fn without_a_sort_reaching_the_file_it_is_still_read_in_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = sorted_view(dir.path()).await;
+        let (rows, plan) = run_with_metrics(&ctx, "SELECT count(*) FROM t").await;
+        assert!(rows.contains("100000"), "{rows}");
+        assert!(plan.contains("file_groups={2 groups"), "{plan}");
     }
 
     #[tokio::test]
