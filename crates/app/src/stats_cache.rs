@@ -119,8 +119,8 @@ impl<T: Clone> StatsCache<T> {
 pub struct Rendered {
     /// E.g. `application/json; charset=utf-8`.
     pub media_type: &'static str,
-    /// The body, shared by every request the answer serves.
-    pub body: Arc<str>,
+    /// The body, shared by every request the answer serves (cloning it copies no bytes).
+    pub body: bytes::Bytes,
 }
 
 /// Most answers a [`KeyedCache`] keeps; when full, it starts again empty.

@@ -339,11 +339,7 @@ async fn get_root(
                 })
             })
             .await?;
-            Ok((
-                [(header::CONTENT_TYPE, answer.media_type)],
-                answer.body.to_string(),
-            )
-                .into_response())
+            Ok(([(header::CONTENT_TYPE, answer.media_type)], answer.body).into_response())
         }
         "servicerequestupdates" => Ok(updates(&state, format, &p).await?.into_response()),
         _ => Err(Failure::new(
