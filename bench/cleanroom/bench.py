@@ -11,6 +11,8 @@ ID as entity and join key, k = 10); a researcher applies for a clean room over b
 the authority approve, and every query is the researcher's `POST /api/v1/cleanroom/query`, so
 HTTP, the plan check, the keyed pseudonyms (HMAC-SHA-256 of every citizen ID on both sides), the
 distinct-entity counts, the suppression, the ε bookkeeping and the access log are all included.
+The first query, not timed, writes the keyed copies of both versions (their citizen IDs already
+pseudonymised) that every later query reads.
 The peers run the plain query on the Parquet files Gongshu wrote, joined on the raw IDs.
 
 Needs `pip install duckdb datafusion==55.0.0`.

@@ -22,6 +22,18 @@ use store::{
 pub const VERSIONS_DIR: &str = "versions";
 /// Where uploads wait while they are ingested.
 pub const STAGING_DIR: &str = "staging";
+/// Where the clean room keeps keyed copies of versions (`query::Engine::with_keyed_copies`).
+pub const KEYED_DIR: &str = "keyed";
+
+/// Removes the version file at `relative` (under the data directory) and every keyed copy made
+/// from it. Failures are left to the sweep at start ([`clean_data_dir`]).
+fn remove_version_file(data_dir: &Path, relative: &str) {
+    let path = data_dir.join(relative);
+    for copy in query::keyed_copies_of(&data_dir.join(KEYED_DIR), &path) {
+        let _ = std::fs::remove_file(copy);
+    }
+    let _ = std::fs::remove_file(path);
+}
 
 /// Whether `user` may change `dataset`: the owning organization's publishers and the authority.
 pub fn can_edit(user: &User, dataset: &Dataset) -> bool {
@@ -680,7 +692,7 @@ pub async fn delete_dataset(app: &App, user: &User, dataset: &Dataset) -> AppRes
     require_edit(user, dataset)?;
     let paths = store.delete_dataset(&dataset.id).await?;
     for p in paths {
-        let _ = std::fs::remove_file(data_dir.join(p));
+        remove_version_file(data_dir, &p);
     }
     let _ = std::fs::remove_dir_all(data_dir.join(VERSIONS_DIR).join(&dataset.id));
     books.refresh(&dataset.id).await;
@@ -699,7 +711,7 @@ pub async fn delete_resource(
     let data_dir = app.data_dir();
     require_edit(user, dataset)?;
     for p in store.delete_resource(&resource.id).await? {
-        let _ = std::fs::remove_file(data_dir.join(p));
+        remove_version_file(data_dir, &p);
     }
     reconcile(books, Some(user), &dataset.id).await?;
     Ok(())
@@ -857,8 +869,9 @@ pub async fn publish_upload(
     Ok((resource, version))
 }
 
-/// Removes what an interrupted ingest may have left: the staging directory, temporary files, and
-/// Parquet files no version refers to. Called at start.
+/// Removes what an interrupted ingest may have left: the staging directory, temporary files,
+/// Parquet files no version refers to, and keyed copies of versions that are gone or that were
+/// left half written. Called at start.
 pub async fn clean_data_dir(store: &DynStore, data_dir: &Path) -> anyhow::Result<usize> {
     let _ = std::fs::remove_dir_all(data_dir.join(STAGING_DIR));
     let known: std::collections::HashSet<PathBuf> = store
@@ -878,6 +891,24 @@ pub async fn clean_data_dir(store: &DynStore, data_dir: &Path) -> anyhow::Result
             if path.is_dir() {
                 stack.push(path);
             } else if !known.contains(&path) {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+    }
+    // Keyed copies of versions that are gone, and copies left half written.
+    let stems: std::collections::HashSet<String> = known
+        .iter()
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(data_dir.join(KEYED_DIR)) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let of_known = name
+                .split_once('.')
+                .is_some_and(|(stem, _)| stems.contains(stem));
+            if !of_known || name.ends_with(".tmp") {
                 std::fs::remove_file(&path)?;
                 removed += 1;
             }
@@ -1129,7 +1160,7 @@ pub async fn rewrite_versions(
             return Err(e.into());
         }
         // A file left here (removal failed, or a crash) is an orphan the sweep at start removes.
-        let _ = std::fs::remove_file(&old);
+        remove_version_file(app.data_dir(), &version.path);
         tracing::info!(
             version = %version.id,
             from_layout,

@@ -135,7 +135,8 @@ impl App {
             timeout: std::time::Duration::from_secs(config.query_timeout_secs),
             max_rows: config.query_max_rows,
             max_download_rows: config.download_max_rows,
-        });
+        })
+        .with_keyed_copies(config.data_dir.join(catalog::KEYED_DIR));
         App {
             limits: ingest::Limits {
                 max_upload_bytes: config.max_upload_bytes,

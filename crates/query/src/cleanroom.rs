@@ -15,8 +15,8 @@
 //! from, and each use is checked against that column's role. A refusal names its [`Rule`].
 //!
 //! The query then runs in two steps. First the aggregation itself, to which the platform adds
-//! `COUNT(DISTINCT e)` for every entity column `e` of every table instance it reads, so the
-//! counting happens in the same plan over the same rows. Groups where any of those counts is
+//! a count of the distinct values of every entity column `e` of every table instance it reads,
+//! up to k ([`crate::entities`]), so the counting happens in the same plan over the same rows. Groups where any of those counts is
 //! below the strictest k of the tables read are removed and only their number is kept; when a
 //! table requires it, COUNT and SUM get Laplace noise (sums over values clamped to the declared
 //! bounds, AVG as a noisy sum over a noisy count). Then the query's own plan above the
@@ -140,15 +140,33 @@ async fn run_unredacted(
         .collect();
     let limits = engine.limits();
     let work = async {
-        let ctx = policy::new_session(limits)?;
+        let ctx = policy::new_session(engine)?;
         for table in &read {
+            let keys: Vec<String> = table
+                .columns
+                .iter()
+                .filter(|c| matches!(c.role, Role::JoinKey | Role::Entity))
+                .map(|c| c.name.clone())
+                .collect();
+            // A keyed copy holds the pseudonyms already; a row filter on a key column needs
+            // the raw values, so such a view pseudonymises in its plan.
+            let copy = match &engine.keyed {
+                Some(copies) if !table.row_filter.iter().any(|c| keys.contains(&c.column)) => Some(
+                    copies
+                        .copy(&table.parquet_path, &key, &keys, engine)
+                        .await?,
+                ),
+                _ => None,
+            };
             let columns: Vec<(String, Projected)> = table
                 .columns
                 .iter()
                 .map(|c| {
                     let projected = match c.role {
-                        Role::JoinKey | Role::Entity => Projected::Pseudonym(Arc::clone(&key)),
-                        Role::Dimension | Role::Measure => Projected::Raw,
+                        Role::JoinKey | Role::Entity if copy.is_none() => {
+                            Projected::Pseudonym(Arc::clone(&key))
+                        }
+                        _ => Projected::Raw,
                     };
                     (c.name.clone(), projected)
                 })
@@ -156,7 +174,7 @@ async fn run_unredacted(
             let view = PolicyView::build_from(
                 &ctx,
                 &table.name,
-                &table.parquet_path,
+                copy.as_deref().unwrap_or(&table.parquet_path),
                 &table.row_filter,
                 &columns,
             )
@@ -166,12 +184,12 @@ async fn run_unredacted(
         }
         let plan = crate::sql::plan(&ctx, parsed.statement).await?;
         let noisy = read.iter().any(|t| t.noise);
-        let checked = check(&ctx, &plan, &read, noisy)?;
         let k = read
             .iter()
             .map(|t| t.min_entities)
             .max()
             .unwrap_or(cleanroom::DEFAULT_MIN_ENTITIES);
+        let checked = check(&ctx, &plan, &read, noisy, k)?;
         let (groups, suppressed, noise) = groups(&ctx, &checked, k, noisy, q.epsilon).await?;
         let upper = replace_aggregate(&plan, groups)?;
         let frame = ctx.execute_logical_plan(upper).await?;
@@ -255,6 +273,7 @@ fn check(
     plan: &LogicalPlan,
     tables: &[&CleanRoomTable],
     noisy: bool,
+    k: u32,
 ) -> Result<Checked, QueryError> {
     let mut node = plan;
     let aggregate = loop {
@@ -481,7 +500,7 @@ fn check(
             let (qualifier, field) = input_schema.qualified_field(i);
             let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
             entity_counts.push(push(
-                datafusion::functions_aggregate::expr_fn::count_distinct(column),
+                crate::entities::at_least(column, k),
                 &mut first_aggregates,
             ));
         }

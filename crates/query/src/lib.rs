@@ -26,18 +26,22 @@
 
 mod cleanroom;
 mod conditions;
+mod entities;
 mod error;
 pub mod export;
+mod keyed;
 mod policy;
 mod rest;
 mod rows;
 mod sql;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use cleanroom::{CleanRoomQuery, CleanRoomRows, CleanRoomTable, Noise};
 pub use error::QueryError;
+pub use keyed::copies_of as keyed_copies_of;
 pub use policy::PseudonymKey;
 pub use rest::{AggFunc, AggregateQuery, Metric, RestQuery, SortKey, DEFAULT_LIMIT};
 pub use rows::{ColumnMeta, RowStream, Rows};
@@ -89,12 +93,28 @@ pub struct PolicyTable {
 #[derive(Debug, Clone)]
 pub struct Engine {
     limits: Limits,
+    keyed: Option<Arc<keyed::KeyedCopies>>,
+    caches: policy::SharedCaches,
 }
 
 impl Engine {
     /// An engine enforcing `limits` on every query.
     pub fn new(limits: Limits) -> Engine {
-        Engine { limits }
+        Engine {
+            limits,
+            keyed: None,
+            caches: policy::SharedCaches::new(),
+        }
+    }
+
+    /// The same engine keeping clean-room keyed copies of versions (their join keys and entity
+    /// columns already pseudonymised) in `dir`, written at first use and read by later clean-room
+    /// queries instead of pseudonymising every value again. Without it every clean-room query
+    /// pseudonymises in its plan. The caller removes a version's copies with the version
+    /// ([`keyed_copies_of`]).
+    pub fn with_keyed_copies(mut self, dir: PathBuf) -> Engine {
+        self.keyed = Some(Arc::new(keyed::KeyedCopies::new(dir)));
+        self
     }
 
     /// The limits in force.

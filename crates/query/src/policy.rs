@@ -27,7 +27,7 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{Column, ScalarValue, TableReference};
+use datafusion::common::{Column, ScalarValue, Statistics, TableReference};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -48,6 +48,7 @@ use datafusion::physical_expr::{PhysicalExpr, PhysicalSortExpr};
 use datafusion::physical_plan::filter_pushdown::{
     ChildFilterDescription, FilterDescription, FilterPushdownPhase,
 };
+use datafusion::physical_plan::statistics::{ChildStats, StatisticsArgs};
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SortOrderPushdownResult,
 };
@@ -57,7 +58,7 @@ use model::access::{Mask, Verdict};
 use sha2::{Digest, Sha256};
 
 use crate::conditions::{self, column};
-use crate::{Limits, PolicyTable, QueryError};
+use crate::{PolicyTable, QueryError};
 
 /// Table functions a query may call: they make numbers and read nothing.
 const TABLE_FUNCTIONS: &[&str] = &["generate_series", "range"];
@@ -67,10 +68,42 @@ pub(crate) fn is_allowed_table_function(name: &str) -> bool {
     TABLE_FUNCTIONS.contains(&name)
 }
 
+/// What the sessions of one engine share: the parsed Parquet footers (with their statistics and
+/// page indexes) and the statistics of the files, so a query does not read and decode a
+/// version's metadata again. Versions never change under one path (a new version or a rewrite is
+/// a new file), and each entry is checked against the file's size and modification time.
+/// Metadata holds no value that the query may not see through its view: the caches sit below the
+/// seal, with the files.
+#[derive(Clone)]
+pub(crate) struct SharedCaches(Arc<datafusion::execution::cache::cache_manager::CacheManager>);
+
+impl SharedCaches {
+    pub(crate) fn new() -> SharedCaches {
+        let config = datafusion::execution::cache::cache_manager::CacheManagerConfig::default();
+        SharedCaches(
+            datafusion::execution::cache::cache_manager::CacheManager::try_new(&config)
+                .expect("the default cache configuration is valid"),
+        )
+    }
+
+    fn config(&self) -> datafusion::execution::cache::cache_manager::CacheManagerConfig {
+        datafusion::execution::cache::cache_manager::CacheManagerConfig::default()
+            .with_file_metadata_cache(Some(self.0.get_file_metadata_cache()))
+            .with_file_statistics_cache(self.0.get_file_statistic_cache())
+    }
+}
+
+impl std::fmt::Debug for SharedCaches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedCaches(..)")
+    }
+}
+
 /// A fresh session: memory limited, no spilling, no information schema, no URL tables, no table
 /// factories or file formats (so no `CREATE EXTERNAL TABLE` or `COPY`, even if a statement got
-/// that far), and only the harmless table functions.
-pub(crate) fn new_session(limits: &Limits) -> Result<SessionContext, QueryError> {
+/// that far), and only the harmless table functions. It shares the engine's metadata caches.
+pub(crate) fn new_session(engine: &crate::Engine) -> Result<SessionContext, QueryError> {
+    let limits = engine.limits();
     let mut config = SessionConfig::new()
         .with_information_schema(false)
         .with_create_default_catalog_and_schema(true);
@@ -85,6 +118,7 @@ pub(crate) fn new_session(limits: &Limits) -> Result<SessionContext, QueryError>
         options.execution.parquet.enable_page_index = false;
     }
     let runtime = RuntimeEnvBuilder::new()
+        .with_cache_manager(engine.caches.config())
         .with_memory_pool(Arc::new(GreedyMemoryPool::new(limits.memory_bytes)))
         .with_disk_manager_builder(
             DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
@@ -157,7 +191,7 @@ pub(crate) async fn register(
 }
 
 /// Reads a Parquet file as a table, without treating any character of its path as a glob.
-async fn parquet_table(
+pub(crate) async fn parquet_table(
     ctx: &SessionContext,
     parquet_path: &std::path::Path,
 ) -> Result<ListingTable, QueryError> {
@@ -294,7 +328,7 @@ fn as_text(name: &str, data_type: &DataType) -> Expr {
 }
 
 /// The pseudonymised form of a column, under the column's own name.
-fn pseudonymised(name: &str, data_type: &DataType, key: Arc<PseudonymKey>) -> Expr {
+pub(crate) fn pseudonymised(name: &str, data_type: &DataType, key: Arc<PseudonymKey>) -> Expr {
     ScalarUDF::from(PseudonymUdf::new(key))
         .call(vec![as_text(name, data_type)])
         .alias(name)
@@ -560,6 +594,11 @@ impl PseudonymKey {
         })
     }
 
+    /// SHA-256 of a label and the secret: tells keys apart without revealing the secret.
+    pub(crate) fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
+    }
+
     /// The pseudonym of one value: the first 126 bits of its HMAC-SHA-256, which fit the 38
     /// digits of [`Self::TYPE`].
     pub fn pseudonym(&self, value: &str) -> i128 {
@@ -737,6 +776,28 @@ impl ExecutionPlan for PolicyExec {
         vec![false]
     }
 
+    /// Only the size of what the view reads, as an estimate, so that the planner puts the
+    /// smaller side of a join where its hash table is built; nothing about the values (bounds,
+    /// distinct counts, nulls), which for masked and pseudonymised columns would describe what
+    /// the view hides. Never exact, so no aggregate is answered from statistics instead of rows
+    /// that passed the row filter.
+    fn statistics_from_inputs(
+        &self,
+        input_stats: &[Arc<Statistics>],
+        _args: &StatisticsArgs,
+    ) -> DfResult<Arc<Statistics>> {
+        let mut statistics = Statistics::new_unknown(&self.schema());
+        if let [inner] = input_stats {
+            statistics.num_rows = inner.num_rows.to_inexact();
+            statistics.total_byte_size = inner.total_byte_size.to_inexact();
+        }
+        Ok(Arc::new(statistics))
+    }
+
+    fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
+        vec![ChildStats::At(partition)]
+    }
+
     fn apply_expressions(
         &self,
         _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
@@ -887,7 +948,7 @@ mod tests {
         .unwrap();
         writer.write(&batch).unwrap();
         writer.close().unwrap();
-        let ctx = new_session(&crate::Limits::default()).unwrap();
+        let ctx = new_session(&crate::Engine::new(crate::Limits::default())).unwrap();
         // Two partitions, and files of any size split into byte ranges: a scan that keeps the
         // ranges has a reader start in the middle of the file and read that half whole; one
         // whose order reaches the file must read it as one range from its end.

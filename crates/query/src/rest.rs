@@ -209,7 +209,7 @@ async fn session(engine: &Engine, table: &PolicyTable) -> Result<SessionContext,
     if !table.decision.rows_allowed() {
         return Err(QueryError::TableNotFound(table.name.clone()));
     }
-    let ctx = policy::new_session(engine.limits())?;
+    let ctx = policy::new_session(engine)?;
     policy::register(&ctx, std::slice::from_ref(table)).await?;
     Ok(ctx)
 }

@@ -245,7 +245,7 @@ async fn run_unredacted(
     let limits = engine.limits();
     let max_rows = limits.max_rows;
     let work = async move {
-        let ctx = policy::new_session(limits)?;
+        let ctx = policy::new_session(engine)?;
         policy::register(&ctx, &read).await?;
         let plan = plan(&ctx, parsed.statement).await?;
         let frame = ctx.execute_logical_plan(plan).await?;

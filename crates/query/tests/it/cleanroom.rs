@@ -9,7 +9,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use model::access::{Basis, Decision, Verdict};
 use model::cleanroom::{self, Bounds, Policy};
-use query::{CleanRoomQuery, CleanRoomRows, CleanRoomTable, PseudonymKey, QueryError};
+use query::{CleanRoomQuery, CleanRoomRows, CleanRoomTable, Engine, PseudonymKey, QueryError};
 use tempfile::TempDir;
 
 use crate::fixtures::{engine, texts, write_parquet};
@@ -115,9 +115,11 @@ fn decision(columns: &[(&str, Verdict)]) -> Decision {
 }
 
 struct Room {
-    _dir: TempDir,
+    dir: TempDir,
     tables: Vec<CleanRoomTable>,
     key: Arc<PseudonymKey>,
+    /// As the platform runs it: with keyed copies in the room's directory.
+    engine: Engine,
 }
 
 impl Room {
@@ -186,15 +188,17 @@ impl Room {
                 max_rows_per_entity: 1,
             },
         ];
+        let engine = engine().with_keyed_copies(dir.path().join("keyed"));
         Room {
-            _dir: dir,
+            dir,
             tables,
             key: Arc::new(PseudonymKey::new(&[7u8; 32]).unwrap()),
+            engine,
         }
     }
 
     async fn run(&self, sql: &str, epsilon: f64) -> Result<CleanRoomRows, QueryError> {
-        engine()
+        self.engine
             .cleanroom(
                 Arc::clone(&self.key),
                 CleanRoomQuery {
@@ -316,6 +320,125 @@ async fn pseudonyms_are_keyed_and_equal_across_tables() {
         .ok("SELECT COUNT(*) FROM insured i JOIN employees e ON i.citizen_id = e.citizen_id")
         .await;
     assert_eq!(r.rows.rows()[0][0].as_i64(), Some(240));
+}
+
+/// The files in the room's keyed directory, by name.
+fn keyed_files(room: &Room) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(room.dir.path().join("keyed"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn keyed_copies_are_written_once_hold_no_identifier_and_answer_alike() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let room = Room::new(false);
+    let sql = "SELECT i.district, e.industry, COUNT(*) AS n, AVG(e.salary) AS s \
+               FROM insured i JOIN employees e ON i.citizen_id = e.citizen_id \
+               GROUP BY i.district, e.industry ORDER BY i.district, e.industry";
+    assert!(keyed_files(&room).is_empty());
+    let first = room.ok(sql).await;
+    let files = keyed_files(&room);
+    assert_eq!(files.len(), 2, "one copy per table: {files:?}");
+    let written: Vec<_> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().modified().unwrap())
+        .collect();
+    // Each copy holds every row, its key columns as 126-bit numbers and no raw identifier.
+    // (The company code is an entity column of `employees`, so it is pseudonymised too.)
+    for file in &files {
+        let reader = SerializedFileReader::new(std::fs::File::open(file).unwrap()).unwrap();
+        let rows = reader.metadata().file_metadata().num_rows() as usize;
+        assert!(rows == PEOPLE || rows == 240, "{file:?}: {rows} rows");
+        let decoded = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(file).unwrap(),
+        )
+        .unwrap();
+        let schema = decoded.schema();
+        assert_eq!(
+            schema.field_with_name("citizen_id").unwrap().data_type(),
+            &PseudonymKey::TYPE
+        );
+        for batch in decoded.build().unwrap() {
+            let batch = batch.unwrap();
+            for c in 0..batch.num_columns() {
+                let cast = arrow::compute::cast(batch.column(c), &DataType::Utf8).unwrap();
+                let cast = cast.as_any().downcast_ref::<StringArray>().unwrap();
+                for v in cast.iter().flatten() {
+                    assert!(
+                        !(0..PEOPLE).any(|i| v == citizen_id(i) || v == company(i)),
+                        "{file:?} holds a raw identifier: {v}"
+                    );
+                }
+            }
+        }
+    }
+    // A second query reads the copies as they are.
+    let second = room.ok(sql).await;
+    assert_eq!(keyed_files(&room), files);
+    for (file, before) in files.iter().zip(&written) {
+        assert_eq!(
+            &std::fs::metadata(file).unwrap().modified().unwrap(),
+            before
+        );
+    }
+    // Pseudonymising in the plan gives the same answer.
+    let in_plan = engine()
+        .cleanroom(
+            Arc::clone(&room.key),
+            CleanRoomQuery {
+                tables: &room.tables,
+                sql,
+                epsilon: 0.1,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(texts(&first.rows), texts(&in_plan.rows));
+    assert_eq!(texts(&second.rows), texts(&in_plan.rows));
+    assert_eq!(first.suppressed_groups, in_plan.suppressed_groups);
+    // Another secret is another copy; the copies of a version are found by its file.
+    let other = room
+        .engine
+        .cleanroom(
+            Arc::new(PseudonymKey::new(&[9u8; 32]).unwrap()),
+            CleanRoomQuery {
+                tables: &room.tables,
+                sql,
+                epsilon: 0.1,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(texts(&other.rows), texts(&first.rows));
+    assert_eq!(keyed_files(&room).len(), 4);
+    let of_insured =
+        query::keyed_copies_of(&room.dir.path().join("keyed"), &room.tables[0].parquet_path);
+    assert_eq!(of_insured.len(), 2);
+    // A row filter on a key column needs the raw values: no copy, the same rules.
+    let mut filtered = room.tables.clone();
+    filtered[0].row_filter = vec![model::filter::Condition {
+        column: "citizen_id".into(),
+        op: model::filter::Op::NotNull,
+        value: None,
+    }];
+    let r = room
+        .engine
+        .cleanroom(
+            Arc::clone(&room.key),
+            CleanRoomQuery {
+                tables: &filtered,
+                sql,
+                epsilon: 0.1,
+            },
+        )
+        .await
+        .unwrap();
+    assert_clean(sql, &r, &room.key);
+    assert_eq!(texts(&r.rows), texts(&first.rows));
+    assert_eq!(keyed_files(&room).len(), 4);
 }
 
 #[tokio::test]

@@ -764,3 +764,51 @@ async fn an_organization_fuses_its_own_data_under_the_same_rules() {
         "{v}"
     );
 }
+
+/// The files in the data directory's keyed copies.
+fn keyed_copies(s: &TestServer) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(s.data_dir.join(app::catalog::KEYED_DIR))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn keyed_copies_are_made_once_and_go_with_their_versions() {
+    let s = demo().await;
+    let research = token(&s, "research").await;
+    let room = room_id(&s, &research).await;
+    let (st, first, _) = run(&s, &research, &room, EXAMPLE, None).await;
+    assert_eq!(st, StatusCode::OK, "{first}");
+    let copies = keyed_copies(&s);
+    assert_eq!(copies.len(), 2, "one per dataset of the room: {copies:?}");
+    let (st, second, _) = run(&s, &research, &room, EXAMPLE, None).await;
+    assert_eq!(st, StatusCode::OK, "{second}");
+    assert_eq!(first["records"], second["records"]);
+    assert_eq!(keyed_copies(&s), copies, "read, not written again");
+    // Files in the keyed directory that belong to no version, or were left half written, are
+    // removed at start; the copies of versions that exist are kept.
+    std::fs::write(s.data_dir.join("keyed/0000-gone.0123.parquet"), b"PAR1").unwrap();
+    let half = copies[0].with_extension("parquet.00ff.tmp");
+    std::fs::write(&half, b"PAR1").unwrap();
+    let store = store::connect(&s.config.effective_database_url())
+        .await
+        .unwrap();
+    let removed = app::catalog::clean_data_dir(&store, &s.data_dir)
+        .await
+        .unwrap();
+    assert_eq!(removed, 2);
+    assert_eq!(keyed_copies(&s), copies);
+    // Deleting a dataset deletes its copies with its versions.
+    let hrss = token(&s, "hrss").await;
+    let (st, v) = call(
+        Method::DELETE,
+        &s.url("/api/v1/datasets/employment-insurance-wages"),
+        Some(&hrss),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(keyed_copies(&s).len(), 1, "{:?}", keyed_copies(&s));
+}
