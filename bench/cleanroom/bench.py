@@ -3,7 +3,7 @@
 DataFusion (the Python bindings, DataFusion 55) and in DuckDB on the raw Parquet files, side by
 side, alternating runs, and reports median ratios.
 
-usage: bench.py DATA_DIR GONGSHU_BINARY [RUNS]
+usage: bench.py DATA_DIR GONGSHU_BINARY [RUNS] [--noise]
 
 DATA_DIR holds people.csv and records.csv from gen.py. Gongshu: a department imports records.csv
 and an enterprise people.csv with `gongshu import`; both declare a clean-room policy (the citizen
@@ -14,6 +14,10 @@ distinct-entity counts, the suppression, the ε bookkeeping and the access log a
 The first query, not timed, writes the keyed copies of both versions (their citizen IDs already
 pseudonymised) that every later query reads.
 The peers run the plain query on the Parquet files Gongshu wrote, joined on the raw IDs.
+
+With --noise both policies require noise (bounds on wage and salary; at most 10 records and 1
+person row per citizen ID, as gen.py writes them), so every query also bounds each person's rows
+and draws Laplace noise (ε 0.01 per query from a budget of 10).
 
 Needs `pip install duckdb datafusion==55.0.0`.
 """
@@ -35,8 +39,10 @@ SQL = ("SELECT r.district, p.industry, COUNT(*) AS n, AVG(r.wage) AS avg_wage "
 
 
 def main():
-    data_dir, binary = sys.argv[1], sys.argv[2]
-    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    noise = "--noise" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--noise"]
+    data_dir, binary = args[0], args[1]
+    runs = int(args[2]) if len(args) > 2 else 5
     import datafusion
     import duckdb
 
@@ -70,13 +76,17 @@ def main():
                 break
             except Exception:
                 time.sleep(0.2)
-        for name, user in [("records", "hrss"), ("people", "firm")]:
-            api(base, "PUT", f"/api/v1/datasets/{name}/cleanroom-policy", tokens[user],
-                {"entity_columns": ["citizen_id"], "join_keys": ["citizen_id"]})
+        for name, user, measure, rows in [("records", "hrss", "wage", 10), ("people", "firm", "salary", 1)]:
+            policy = {"entity_columns": ["citizen_id"], "join_keys": ["citizen_id"]}
+            if noise:
+                policy.update({"noise": True, "max_rows_per_entity": rows,
+                               "bounds": [{"column": measure, "lower": 0, "upper": 50000}]})
+            api(base, "PUT", f"/api/v1/datasets/{name}/cleanroom-policy", tokens[user], policy)
         agreement = api(base, "GET", "/api/v1/agreement")["sha256"]
         room = api(base, "POST", "/api/v1/cleanrooms", tokens["research"], {
             "title": "bench", "purpose_category": "research", "purpose": "benchmark",
             "scenario": "benchmark", "duration_days": 30, "accept_agreement": agreement,
+            "epsilon_budget": 10,
             "datasets": [
                 {"dataset": "records", "columns": ["citizen_id", "district", "month", "wage"]},
                 {"dataset": "people", "columns": ["citizen_id", "industry", "size", "salary"]},
@@ -104,6 +114,8 @@ def main():
         ctx.register_parquet("people", people_path)
 
         body = {"cleanroom": room["id"], "sql": SQL}
+        if noise:
+            body["epsilon"] = 0.01
         first = api(base, "POST", "/api/v1/cleanroom/query", tokens["research"], body)
         plain = ctx.sql(SQL).collect()
         groups = sum(b.num_rows for b in plain)

@@ -22,8 +22,9 @@
 //! is the most one entity can change the value: 1 for a count and `max(|lower|, |upper|)` for a
 //! sum of values clamped to the declared bounds, both multiplied by the declared most rows one
 //! entity has in each table the query reads. Groups are disjoint, so one entity affects one group
-//! per table row it has; that is what the row bound covers. The bound is the owner's declaration
-//! and is not measured. Two queries whose difference is one person (a differencing pair) are
+//! per table row it has; that is what the row bound covers. The bound is the owner's declaration,
+//! and the query engine makes it hold: under noise each table read passes at most that many rows
+//! of one entity to the aggregates (the rest of that entity's rows are dropped). Two queries whose difference is one person (a differencing pair) are
 //! exactly what noise and the budget defend against: each costs ε, and once the grant's budget is
 //! spent no further noisy query runs.
 
@@ -83,7 +84,9 @@ pub struct Policy {
     /// Per-entity bounds of numeric columns, which noise needs for SUM and AVG.
     #[serde(default)]
     pub bounds: Vec<Bounds>,
-    /// The most rows one entity has in the table (the owner's declaration, used for noise).
+    /// The most rows one entity has in the table (the owner's declaration, used for noise; a
+    /// noisy query passes at most this many rows of one entity to its aggregates, whatever the
+    /// data holds).
     #[serde(default = "one")]
     pub max_rows_per_entity: u32,
 }

@@ -141,6 +141,7 @@ async fn run_unredacted(
     let limits = engine.limits();
     let work = async {
         let ctx = policy::new_session(engine)?;
+        let noisy = read.iter().any(|t| t.noise);
         for table in &read {
             let keys: Vec<String> = table
                 .columns
@@ -179,11 +180,23 @@ async fn run_unredacted(
                 &columns,
             )
             .await?;
+            // Under noise every table read contributes at most its declared rows per entity,
+            // which the noise's sensitivity assumes.
+            let view = if noisy {
+                let entities = table
+                    .columns
+                    .iter()
+                    .filter(|c| c.entity)
+                    .map(|c| c.name.clone())
+                    .collect();
+                view.bounded(entities, table.max_rows_per_entity)
+            } else {
+                view
+            };
             ctx.register_table(TableReference::bare(table.name.as_str()), Arc::new(view))
                 .map_err(QueryError::internal)?;
         }
         let plan = crate::sql::plan(&ctx, parsed.statement).await?;
-        let noisy = read.iter().any(|t| t.noise);
         let k = read
             .iter()
             .map(|t| t.min_entities)

@@ -231,6 +231,8 @@ pub(crate) struct PolicyView {
     /// The view's columns that are projected as stored, the only ones a run-time filter from
     /// above may read under the seal (see [`PolicyExec`]).
     raw: Arc<HashSet<String>>,
+    /// Entity columns and the most rows one entity may contribute ([`crate::bound`]).
+    bound: Option<(Vec<String>, u32)>,
 }
 
 impl PolicyView {
@@ -311,7 +313,15 @@ impl PolicyView {
             plan,
             schema,
             raw: Arc::new(raw),
+            bound: None,
         })
+    }
+
+    /// The same view passing at most `max_rows` rows per entity of each of `entities` (clean
+    /// room under noise; [`crate::bound`]).
+    pub(crate) fn bounded(mut self, entities: Vec<String>, max_rows: u32) -> PolicyView {
+        self.bound = Some((entities, max_rows));
+        self
     }
 }
 
@@ -387,6 +397,54 @@ impl TableProvider for PolicyView {
             .collect::<DfResult<_>>()?;
         if let Some(predicate) = datafusion::logical_expr::utils::conjunction(copied) {
             builder = builder.filter(predicate)?;
+        }
+        if let Some((entities, max_rows)) = &self.bound {
+            // The bound sees every row that passed the filters, before projection and limit.
+            let inner = state.create_physical_plan(&builder.build()?).await?;
+            let schema = inner.schema();
+            let columns: Vec<usize> = entities
+                .iter()
+                .filter_map(|e| schema.index_of(e).ok())
+                .collect();
+            if columns.is_empty() {
+                return Err(DataFusionError::Internal(
+                    "a bounded view without entity columns".into(),
+                ));
+            }
+            let mut exec: Arc<dyn ExecutionPlan> =
+                Arc::new(crate::bound::BoundExec::new(inner, columns, *max_rows));
+            if let Some(indices) = projection {
+                let exprs = indices
+                    .iter()
+                    .map(|&i| {
+                        let name = self.schema.field(i).name();
+                        let at = exec.schema().index_of(name)?;
+                        Ok((
+                            Arc::new(PhysicalColumn::new(name, at)) as Arc<dyn PhysicalExpr>,
+                            name.clone(),
+                        ))
+                    })
+                    .collect::<DfResult<Vec<_>>>()?;
+                exec = Arc::new(
+                    datafusion::physical_plan::projection::ProjectionExec::try_new(exprs, exec)?,
+                );
+            }
+            if let Some(limit) = limit {
+                exec = Arc::new(datafusion::physical_plan::limit::GlobalLimitExec::new(
+                    Arc::new(
+                        datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec::new(
+                            exec,
+                        ),
+                    ),
+                    0,
+                    Some(limit),
+                ));
+            }
+            return Ok(Arc::new(PolicyExec::new(
+                self.name.clone(),
+                Arc::clone(&self.raw),
+                exec,
+            )));
         }
         if let Some(indices) = projection {
             let columns = indices.iter().map(|i| column(self.schema.field(*i).name()));
@@ -786,12 +844,7 @@ impl ExecutionPlan for PolicyExec {
         input_stats: &[Arc<Statistics>],
         _args: &StatisticsArgs,
     ) -> DfResult<Arc<Statistics>> {
-        let mut statistics = Statistics::new_unknown(&self.schema());
-        if let [inner] = input_stats {
-            statistics.num_rows = inner.num_rows.to_inexact();
-            statistics.total_byte_size = inner.total_byte_size.to_inexact();
-        }
-        Ok(Arc::new(statistics))
+        Ok(size_only(&self.schema(), input_stats))
     }
 
     fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
@@ -866,6 +919,17 @@ impl ExecutionPlan for PolicyExec {
     ) -> DfResult<SendableRecordBatchStream> {
         self.input.execute(partition, context)
     }
+}
+
+/// Statistics of a node under the seal: its single input's estimated row count and byte size,
+/// inexact, and nothing about values.
+pub(crate) fn size_only(schema: &SchemaRef, input_stats: &[Arc<Statistics>]) -> Arc<Statistics> {
+    let mut statistics = Statistics::new_unknown(schema);
+    if let [inner] = input_stats {
+        statistics.num_rows = inner.num_rows.to_inexact();
+        statistics.total_byte_size = inner.total_byte_size.to_inexact();
+    }
+    Arc::new(statistics)
 }
 
 /// A scan that reads each file as one range, on one partition. When the order a sort asks for

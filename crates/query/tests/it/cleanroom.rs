@@ -673,3 +673,96 @@ fn pairs_first(result: &CleanRoomRows) -> HashSet<String> {
         .map(|r| r[0].as_str().unwrap().to_string())
         .collect()
 }
+
+/// 30 people with one visit each and one with 500, all in one district; the owner declares at
+/// most two rows per person.
+fn visits(dir: &std::path::Path, noise: bool) -> CleanRoomTable {
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(citizen_id(i));
+    }
+    for _ in 0..500 {
+        ids.push(citizen_id(99));
+    }
+    let n = ids.len();
+    let schema = Schema::new(vec![
+        Field::new("citizen_id", DataType::Utf8, false),
+        Field::new("district", DataType::Utf8, false),
+        Field::new("amount", DataType::Float64, false),
+    ]);
+    let batch = RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            strings(ids.into_iter()),
+            strings((0..n).map(|_| "西湖区".to_string())),
+            Arc::new(Float64Array::from_iter_values((0..n).map(|_| 10.0))),
+        ],
+    )
+    .unwrap();
+    let path = dir.join(if noise {
+        "noisy.parquet"
+    } else {
+        "exact.parquet"
+    });
+    write_parquet(&path, &batch);
+    let mut policy = Policy::for_entity("citizen_id");
+    policy.noise = noise;
+    policy.max_rows_per_entity = 2;
+    policy.bounds = vec![Bounds {
+        column: "amount".into(),
+        lower: 0.0,
+        upper: 100.0,
+    }];
+    let decision = decision(&[
+        ("citizen_id", Verdict::JoinKeyOnly),
+        ("district", Verdict::Raw),
+        ("amount", Verdict::AggregateOnly),
+    ]);
+    CleanRoomTable {
+        name: "visits".into(),
+        parquet_path: path,
+        row_filter: Vec::new(),
+        columns: cleanroom::columns(&decision, &policy, &[]),
+        hidden: Vec::new(),
+        min_entities: 10,
+        noise,
+        max_rows_per_entity: 2,
+    }
+}
+
+#[tokio::test]
+async fn under_noise_one_entity_contributes_at_most_its_declared_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Arc::new(PseudonymKey::new(&[7u8; 32]).unwrap());
+    let sql = "SELECT district, COUNT(*) AS n, SUM(amount) AS s FROM visits GROUP BY district";
+    let keyed = engine().with_keyed_copies(dir.path().join("keyed"));
+    for noise in [true, false] {
+        let tables = vec![visits(dir.path(), noise)];
+        for engine in [engine(), keyed.clone()] {
+            // A very large ε, so the noise is far below one and the counts are exact.
+            let r = engine
+                .cleanroom(
+                    Arc::clone(&key),
+                    CleanRoomQuery {
+                        tables: &tables,
+                        sql,
+                        epsilon: 1e7,
+                    },
+                )
+                .await
+                .unwrap();
+            let row = &r.rows.rows()[0];
+            let (n, s) = (row[1].as_f64().unwrap(), row[2].as_f64().unwrap());
+            if noise {
+                // 30 people with one row and the 500 rows of one person counted as 2.
+                assert_eq!(n, 32.0, "{row:?}");
+                assert!((s - 320.0).abs() < 0.01, "{row:?}");
+                assert!(r.noise.is_some());
+            } else {
+                // Without noise nothing is bounded: k holds and the exact answer is the answer.
+                assert_eq!(n, 530.0, "{row:?}");
+                assert_eq!(s, 5300.0, "{row:?}");
+            }
+        }
+    }
+}
