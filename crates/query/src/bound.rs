@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, AsArray, BooleanArray, Decimal128Array};
@@ -35,8 +36,33 @@ use futures::StreamExt;
 /// What one counted entity costs in memory, roughly (key, count, hash table overhead).
 const ENTRY_BYTES: usize = 48;
 
-/// Rows kept so far, per entity, per entity column.
-type Counts = Vec<HashMap<Option<i128>, u32>>;
+/// Rows kept so far, per entity, per entity column; a null entity is [`NULL_ENTITY`].
+type Counts = Vec<HashMap<i128, u32, BuildHasherDefault<PseudonymHasher>>>;
+
+/// The key of a null entity: pseudonyms are never negative.
+const NULL_ENTITY: i128 = -1;
+
+/// A pseudonym is the first bits of an HMAC, uniform to anyone without the platform's secret,
+/// so its own bits are a good hash, and nobody can choose values whose pseudonyms collide in
+/// them; hashing them again (SipHash) was most of what the bound cost.
+#[derive(Default)]
+struct PseudonymHasher(u64);
+
+impl Hasher for PseudonymHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_i128(&mut self, value: i128) {
+        self.0 = (value as u64) ^ ((value >> 64) as u64);
+    }
+}
 
 /// Passes at most `max_rows` rows per entity of each of `columns`; see the module documentation.
 pub(crate) struct BoundExec {
@@ -52,7 +78,7 @@ impl BoundExec {
     pub(crate) fn new(input: Arc<dyn ExecutionPlan>, columns: Vec<usize>, max_rows: u32) -> Self {
         let properties = Arc::clone(input.properties());
         BoundExec {
-            counts: Arc::new(Mutex::new(vec![HashMap::new(); columns.len()])),
+            counts: Arc::new(Mutex::new(vec![HashMap::default(); columns.len()])),
             input,
             columns,
             max_rows: max_rows.max(1),
@@ -167,7 +193,13 @@ fn bound(
                 })
         })
         .collect::<DfResult<_>>()?;
-    let key = |array: &Decimal128Array, row: usize| (!array.is_null(row)).then(|| array.value(row));
+    let key = |array: &Decimal128Array, row: usize| {
+        if array.is_null(row) {
+            NULL_ENTITY
+        } else {
+            array.value(row)
+        }
+    };
     let mut counts = counts
         .lock()
         .map_err(|_| DataFusionError::Internal("entity counts poisoned".into()))?;
