@@ -1056,6 +1056,81 @@ mod tests {
         ctx
     }
 
+    /// Writes a table of `rows` rows (`id`, `v`) and returns its policy table, every column raw.
+    fn plain_table(dir: &std::path::Path, name: &str, rows: i64) -> crate::PolicyTable {
+        use datafusion::arrow::array::{Int64Array, RecordBatch};
+        use datafusion::arrow::datatypes::{Field, Schema};
+        use model::access::{Basis, Decision};
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("v", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from_iter_values(0..rows)),
+                Arc::new(Int64Array::from_iter_values((0..rows).map(|i| i % 7))),
+            ],
+        )
+        .unwrap();
+        let path = dir.join(format!("{name}.parquet"));
+        let mut writer = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            schema,
+            None,
+        )
+        .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        crate::PolicyTable {
+            name: name.into(),
+            parquet_path: path,
+            decision: Decision {
+                columns: vec![("id".into(), Verdict::Raw), ("v".into(), Verdict::Raw)],
+                row_filter: Vec::new(),
+                basis: Basis::Grant("g".into()),
+                quota_remaining: None,
+            },
+        }
+    }
+
+    /// A view tells the planner how many rows it reads, so a join builds its hash table on the
+    /// smaller side whichever way the query is written; and an estimate only, so a count is
+    /// still counted from the rows that pass the row filter.
+    #[tokio::test]
+    async fn a_join_builds_on_the_smaller_view_and_counts_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = new_session(&crate::Engine::new(crate::Limits::default())).unwrap();
+        register(
+            &ctx,
+            &[
+                plain_table(dir.path(), "big", 50_000),
+                plain_table(dir.path(), "small", 100),
+            ],
+        )
+        .await
+        .unwrap();
+        for sql in [
+            "SELECT COUNT(*) FROM big b JOIN small s ON b.id = s.id",
+            "SELECT COUNT(*) FROM small s JOIN big b ON b.id = s.id",
+        ] {
+            let (rows, plan) = run_with_metrics(&ctx, sql).await;
+            assert!(rows.contains("| 100 "), "{sql}: {rows}");
+            let join = plan.find("HashJoinExec").expect("a hash join");
+            let first = plan[join..].find("PolicyExec: table=").unwrap();
+            assert!(
+                plan[join + first..].starts_with("PolicyExec: table=small"),
+                "{sql}: the build side is not the small table:\n{plan}"
+            );
+        }
+        let filtered = sorted_view(dir.path()).await;
+        let (rows, _) = run_with_metrics(&filtered, "SELECT COUNT(*) FROM t").await;
+        assert!(
+            rows.contains("| 100000 "),
+            "the row filter keeps even ids: {rows}"
+        );
+    }
+
     /// Runs `sql` and returns its rows as text and the executed plan with its metrics.
     async fn run_with_metrics(ctx: &SessionContext, sql: &str) -> (String, String) {
         use datafusion::physical_plan::{collect, displayable};
