@@ -114,6 +114,26 @@ fn decision(columns: &[(&str, Verdict)]) -> Decision {
     }
 }
 
+/// `sql` over `tables` on `engine` under `key`.
+async fn answer(
+    engine: &Engine,
+    key: &Arc<PseudonymKey>,
+    tables: &[CleanRoomTable],
+    sql: &str,
+    epsilon: f64,
+) -> Result<CleanRoomRows, QueryError> {
+    engine
+        .cleanroom(
+            Arc::clone(key),
+            CleanRoomQuery {
+                tables,
+                sql,
+                epsilon,
+            },
+        )
+        .await
+}
+
 struct Room {
     dir: TempDir,
     tables: Vec<CleanRoomTable>,
@@ -198,16 +218,7 @@ impl Room {
     }
 
     async fn run(&self, sql: &str, epsilon: f64) -> Result<CleanRoomRows, QueryError> {
-        self.engine
-            .cleanroom(
-                Arc::clone(&self.key),
-                CleanRoomQuery {
-                    tables: &self.tables,
-                    sql,
-                    epsilon,
-                },
-            )
-            .await
+        answer(&self.engine, &self.key, &self.tables, sql, epsilon).await
     }
 
     async fn ok(&self, sql: &str) -> CleanRoomRows {
@@ -385,31 +396,15 @@ async fn keyed_copies_are_written_once_hold_no_identifier_and_answer_alike() {
         );
     }
     // Pseudonymising in the plan gives the same answer.
-    let in_plan = engine()
-        .cleanroom(
-            Arc::clone(&room.key),
-            CleanRoomQuery {
-                tables: &room.tables,
-                sql,
-                epsilon: 0.1,
-            },
-        )
+    let in_plan = answer(&engine(), &room.key, &room.tables, sql, 0.1)
         .await
         .unwrap();
     assert_eq!(texts(&first.rows), texts(&in_plan.rows));
     assert_eq!(texts(&second.rows), texts(&in_plan.rows));
     assert_eq!(first.suppressed_groups, in_plan.suppressed_groups);
     // Another secret is another copy; the copies of a version are found by its file.
-    let other = room
-        .engine
-        .cleanroom(
-            Arc::new(PseudonymKey::new(&[9u8; 32]).unwrap()),
-            CleanRoomQuery {
-                tables: &room.tables,
-                sql,
-                epsilon: 0.1,
-            },
-        )
+    let other_key = Arc::new(PseudonymKey::new(&[9u8; 32]).unwrap());
+    let other = answer(&room.engine, &other_key, &room.tables, sql, 0.1)
         .await
         .unwrap();
     assert_eq!(texts(&other.rows), texts(&first.rows));
@@ -424,16 +419,7 @@ async fn keyed_copies_are_written_once_hold_no_identifier_and_answer_alike() {
         op: model::filter::Op::NotNull,
         value: None,
     }];
-    let r = room
-        .engine
-        .cleanroom(
-            Arc::clone(&room.key),
-            CleanRoomQuery {
-                tables: &filtered,
-                sql,
-                epsilon: 0.1,
-            },
-        )
+    let r = answer(&room.engine, &room.key, &filtered, sql, 0.1)
         .await
         .unwrap();
     assert_clean(sql, &r, &room.key);
@@ -740,17 +726,7 @@ async fn under_noise_one_entity_contributes_at_most_its_declared_rows() {
         let tables = vec![visits(dir.path(), noise)];
         for engine in [engine(), keyed.clone()] {
             // A very large ε, so the noise is far below one and the counts are exact.
-            let r = engine
-                .cleanroom(
-                    Arc::clone(&key),
-                    CleanRoomQuery {
-                        tables: &tables,
-                        sql,
-                        epsilon: 1e7,
-                    },
-                )
-                .await
-                .unwrap();
+            let r = answer(&engine, &key, &tables, sql, 1e7).await.unwrap();
             let row = &r.rows.rows()[0];
             let (n, s) = (row[1].as_f64().unwrap(), row[2].as_f64().unwrap());
             if noise {
