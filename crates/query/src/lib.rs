@@ -32,6 +32,7 @@ mod error;
 pub mod export;
 mod keyed;
 mod policy;
+mod ranges;
 mod rest;
 mod rows;
 mod sql;

@@ -35,6 +35,7 @@ use datafusion::datasource::listing::{
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::GreedyMemoryPool;
+use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::SessionStateDefaults;
@@ -69,27 +70,44 @@ pub(crate) fn is_allowed_table_function(name: &str) -> bool {
 }
 
 /// What the sessions of one engine share: the parsed Parquet footers (with their statistics and
-/// page indexes) and the statistics of the files, so a query does not read and decode a
-/// version's metadata again. Versions never change under one path (a new version or a rewrite is
+/// page indexes), the statistics of the files and the ranges read one at a time (bloom filters,
+/// see [`crate::ranges`]), so a query does not read and decode a version's metadata again. Versions never change under one path (a new version or a rewrite is
 /// a new file), and each entry is checked against the file's size and modification time.
 /// Metadata holds no value that the query may not see through its view: the caches sit below the
 /// seal, with the files.
 #[derive(Clone)]
-pub(crate) struct SharedCaches(Arc<datafusion::execution::cache::cache_manager::CacheManager>);
+pub(crate) struct SharedCaches {
+    metadata: Arc<datafusion::execution::cache::cache_manager::CacheManager>,
+    stores: Arc<DefaultObjectStoreRegistry>,
+}
+
+/// How many bytes of single ranges the engine keeps: the bloom filters of an identifier column
+/// over 10 million rows are about 20 MB.
+const RANGE_CACHE_BYTES: usize = 128 << 20;
 
 impl SharedCaches {
     pub(crate) fn new() -> SharedCaches {
         let config = datafusion::execution::cache::cache_manager::CacheManagerConfig::default();
-        SharedCaches(
-            datafusion::execution::cache::cache_manager::CacheManager::try_new(&config)
+        let stores = DefaultObjectStoreRegistry::new();
+        let local = url::Url::parse("file://").expect("a valid URL");
+        stores.register_store(
+            &local,
+            Arc::new(crate::ranges::RangeCache::new(
+                Arc::new(datafusion::object_store::local::LocalFileSystem::new()),
+                RANGE_CACHE_BYTES,
+            )),
+        );
+        SharedCaches {
+            metadata: datafusion::execution::cache::cache_manager::CacheManager::try_new(&config)
                 .expect("the default cache configuration is valid"),
-        )
+            stores: Arc::new(stores),
+        }
     }
 
     fn config(&self) -> datafusion::execution::cache::cache_manager::CacheManagerConfig {
         datafusion::execution::cache::cache_manager::CacheManagerConfig::default()
-            .with_file_metadata_cache(Some(self.0.get_file_metadata_cache()))
-            .with_file_statistics_cache(self.0.get_file_statistic_cache())
+            .with_file_metadata_cache(Some(self.metadata.get_file_metadata_cache()))
+            .with_file_statistics_cache(self.metadata.get_file_statistic_cache())
     }
 }
 
@@ -119,6 +137,7 @@ pub(crate) fn new_session(engine: &crate::Engine) -> Result<SessionContext, Quer
     }
     let runtime = RuntimeEnvBuilder::new()
         .with_cache_manager(engine.caches.config())
+        .with_object_store_registry(engine.caches.stores.clone())
         .with_memory_pool(Arc::new(GreedyMemoryPool::new(limits.memory_bytes)))
         .with_disk_manager_builder(
             DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
