@@ -78,7 +78,7 @@ pub async fn login(
     password: &str,
     client: Option<IpAddr>,
 ) -> AppResult<User> {
-    if let Some(wait) = app.throttle.attempt(username, client) {
+    if let Some(wait) = app.throttle.attempt(&app.store, username, client).await? {
         let mut e = AppError::new(
             Code::TooManyAttempts,
             format!(
@@ -102,7 +102,7 @@ pub async fn login(
         .map_err(AppError::internal)?;
     match user {
         Some(u) if ok => {
-            app.throttle.succeed(username, client);
+            app.throttle.succeed(&app.store, username, client).await?;
             Ok(u)
         }
         _ => Err(AppError::new(

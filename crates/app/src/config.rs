@@ -219,6 +219,7 @@ impl Config {
             query_timeout_secs,
             query_memory_mb,
             query_max_rows,
+            log_origin,
             download_max_rows,
             demand_answer_days,
             consultation_answer_days,
@@ -371,6 +372,19 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.session_hours, 3);
         assert_eq!(c.login_attempts, 5);
+    }
+
+    #[test]
+    fn the_log_origin_comes_from_the_file_too() {
+        // Every node of a deployment names the one log alike, from its configuration file.
+        let c = load(&["x"], Some("log_origin = \"data.example.gov.cn/log\"\n")).unwrap();
+        assert_eq!(c.log_origin(), "data.example.gov.cn/log");
+        let c = load(
+            &["x", "--log-origin", "other.example/log"],
+            Some("log_origin = \"data.example.gov.cn/log\"\n"),
+        )
+        .unwrap();
+        assert_eq!(c.log_origin(), "other.example/log");
     }
 
     #[test]

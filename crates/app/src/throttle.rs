@@ -1,16 +1,17 @@
-//! Login throttling: failed sign-ins counted per account and per client address.
+//! Login throttling: failed sign-ins counted per account and per client address, in the store,
+//! so that every server of a deployment counts the same attempts.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-/// Counts failed logins per account and per client address, and refuses further attempts for a
-/// while once a key has failed too often.
+use crate::clock::now_ms;
+use crate::error::AppResult;
+use store::DynStore;
+
+/// Refuses further sign-in attempts for a while once an account or a client address has failed
+/// too often.
 pub struct Throttle {
     max_failures: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    window_ms: i64,
 }
 
 impl Throttle {
@@ -18,50 +19,48 @@ impl Throttle {
     pub fn new(max_failures: u32) -> Self {
         Throttle {
             max_failures,
-            window: Duration::from_secs(15 * 60),
-            failures: Mutex::new(HashMap::new()),
+            window_ms: 15 * 60 * 1000,
         }
     }
 
-    fn keys(username: &str, addr: Option<IpAddr>) -> Vec<String> {
-        let mut keys = vec![format!("user:{}", username.to_lowercase())];
-        if let Some(a) = addr {
-            keys.push(format!("addr:{a}"));
-        }
-        keys
+    fn account(username: &str) -> String {
+        format!("user:{}", username.to_lowercase())
+    }
+
+    fn address(addr: IpAddr) -> String {
+        format!("addr:{addr}")
     }
 
     /// Starts an attempt: seconds to wait if this account or address is locked out, else counts
-    /// the attempt as a failure until [`Throttle::succeed`] takes it back. Checking and counting
-    /// under one lock means parallel requests cannot all slip past the check before the slow
-    /// password hash records their failures.
-    pub fn attempt(&self, username: &str, addr: Option<IpAddr>) -> Option<u64> {
-        let mut map = self.failures.lock().expect("throttle lock");
-        // Forget stale entries so the map cannot grow without bound under a spray of names.
-        let window = self.window;
-        map.retain(|_, (_, since)| since.elapsed() < window);
-        let keys = Self::keys(username, addr);
-        let locked = keys.iter().find_map(|k| {
-            let (count, since) = map.get(k)?;
-            (*count >= self.max_failures).then(|| (window - since.elapsed()).as_secs().max(1))
-        });
-        if locked.is_none() {
-            for k in keys {
-                map.entry(k).or_insert((0, Instant::now())).0 += 1;
-            }
-        }
-        locked
+    /// the attempt as a failure until [`Throttle::succeed`] takes it back. The store checks and
+    /// counts in one transaction, so parallel requests cannot all slip past the check before the
+    /// slow password hash records their failures.
+    pub async fn attempt(
+        &self,
+        store: &DynStore,
+        username: &str,
+        addr: Option<IpAddr>,
+    ) -> AppResult<Option<u64>> {
+        let mut keys = vec![Self::account(username)];
+        keys.extend(addr.map(Self::address));
+        let wait = store
+            .login_attempt(&keys, self.max_failures, self.window_ms, now_ms())
+            .await?;
+        Ok(wait.map(|ms| (ms as u64).div_ceil(1000).max(1)))
     }
 
     /// Takes back the attempt of a successful login and clears the account's failures.
-    pub fn succeed(&self, username: &str, addr: Option<IpAddr>) {
-        let mut map = self.failures.lock().expect("throttle lock");
-        map.remove(&format!("user:{}", username.to_lowercase()));
-        if let Some(a) = addr {
-            if let Some(entry) = map.get_mut(&format!("addr:{a}")) {
-                entry.0 = entry.0.saturating_sub(1);
-            }
-        }
+    pub async fn succeed(
+        &self,
+        store: &DynStore,
+        username: &str,
+        addr: Option<IpAddr>,
+    ) -> AppResult<()> {
+        let address = addr.map(Self::address);
+        store
+            .login_succeeded(&Self::account(username), address.as_deref())
+            .await?;
+        Ok(())
     }
 }
 
@@ -69,21 +68,53 @@ impl Throttle {
 mod tests {
     use super::*;
 
-    #[test]
-    fn throttle_locks_after_max_failures() {
+    #[tokio::test]
+    async fn throttle_locks_after_max_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+        let store = store::connect(&url).await.unwrap();
         let t = Throttle::new(3);
         let addr: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..3 {
-            assert!(t.attempt("alice", Some(addr)).is_none());
+            assert!(t
+                .attempt(&store, "alice", Some(addr))
+                .await
+                .unwrap()
+                .is_none());
         }
-        assert!(t.attempt("ALICE", None).is_some(), "locked by account");
-        assert!(t.attempt("bob", Some(addr)).is_some(), "locked by address");
-        assert!(t.attempt("bob", None).is_none());
+        let wait = t.attempt(&store, "ALICE", None).await.unwrap();
+        assert!(
+            wait.is_some_and(|s| (1..=900).contains(&s)),
+            "locked by account: {wait:?}"
+        );
+        assert!(
+            t.attempt(&store, "bob", Some(addr))
+                .await
+                .unwrap()
+                .is_some(),
+            "locked by address"
+        );
+        assert!(t.attempt(&store, "bob", None).await.unwrap().is_none());
         // A success takes its attempt back.
         let t = Throttle::new(2);
+        let other: IpAddr = "10.0.0.2".parse().unwrap();
         for _ in 0..5 {
-            assert!(t.attempt("carol", Some(addr)).is_none());
-            t.succeed("carol", Some(addr));
+            assert!(t
+                .attempt(&store, "carol", Some(other))
+                .await
+                .unwrap()
+                .is_none());
+            t.succeed(&store, "carol", Some(other)).await.unwrap();
         }
+        // Another server on the same store counts the same failures.
+        let elsewhere = Throttle::new(2);
+        for _ in 0..2 {
+            assert!(elsewhere
+                .attempt(&store, "dave", None)
+                .await
+                .unwrap()
+                .is_none());
+        }
+        assert!(t.attempt(&store, "dave", None).await.unwrap().is_some());
     }
 }

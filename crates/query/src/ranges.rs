@@ -26,8 +26,8 @@ use bytes::Bytes;
 use datafusion::object_store::path::Path;
 use datafusion::object_store::{
     CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload, ListResult, MultipartUpload,
-    ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
-    RenameOptions, Result,
+    ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
+    Result,
 };
 use futures::stream::{BoxStream, StreamExt};
 
@@ -202,7 +202,9 @@ fn cacheable(options: &GetOptions) -> Option<Range<u64>> {
         && options.version.is_none()
         && !options.head;
     match &options.range {
-        Some(GetRange::Bounded(r)) if plain && r.end - r.start <= MAX_ENTRY_BYTES => Some(r.clone()),
+        Some(GetRange::Bounded(r)) if plain && r.end - r.start <= MAX_ENTRY_BYTES => {
+            Some(r.clone())
+        }
         _ => None,
     }
 }
@@ -254,8 +256,11 @@ impl ObjectStore for RangeCache {
             return Ok(hit);
         }
         let result = self.inner.get_opts(location, options).await?;
-        let (meta, answered, attributes) =
-            (result.meta.clone(), result.range.clone(), result.attributes.clone());
+        let (meta, answered, attributes) = (
+            result.meta.clone(),
+            result.range.clone(),
+            result.attributes.clone(),
+        );
         let bytes = result.bytes().await?;
         self.state().insert(
             location,
@@ -375,7 +380,8 @@ mod tests {
             self.inner.get_opts(l, o).await
         }
         async fn get_ranges(&self, l: &Path, r: &[Range<u64>]) -> Result<Vec<Bytes>> {
-            self.reads.fetch_add(r.len(), std::sync::atomic::Ordering::SeqCst);
+            self.reads
+                .fetch_add(r.len(), std::sync::atomic::Ordering::SeqCst);
             self.inner.get_ranges(l, r).await
         }
         fn delete_stream(
@@ -422,7 +428,11 @@ mod tests {
             let got = cache.get_ranges(&path, &[0..10, 20..30]).await.unwrap();
             assert_eq!(got[1][0], 20);
         }
-        assert_eq!(reads(&counting), 5, "two ranges, twice, each from the store");
+        assert_eq!(
+            reads(&counting),
+            5,
+            "two ranges, twice, each from the store"
+        );
         assert_eq!(cache.used(), 10, "nothing of them kept");
 
         // Another range of the same file is another read.
@@ -434,22 +444,28 @@ mod tests {
     async fn a_changed_or_deleted_file_loses_its_ranges() {
         let (counting, cache, path) = setup(1 << 20).await;
         cache.get_range(&path, 0..4).await.unwrap();
-        assert_eq!(cache.get_range(&path, 0..4).await.unwrap()[..], [0, 1, 2, 3]);
+        assert_eq!(
+            cache.get_range(&path, 0..4).await.unwrap()[..],
+            [0, 1, 2, 3]
+        );
         assert_eq!(reads(&counting), 1);
 
         // Written behind the cache's back: the next look-up of the file notices.
         counting.put(&path, vec![9u8; 64].into()).await.unwrap();
         cache.head(&path).await.unwrap();
         assert_eq!(cache.used(), 0);
-        assert_eq!(cache.get_range(&path, 0..4).await.unwrap()[..], [9, 9, 9, 9]);
+        assert_eq!(
+            cache.get_range(&path, 0..4).await.unwrap()[..],
+            [9, 9, 9, 9]
+        );
         assert_eq!(reads(&counting), 2);
 
         // Written through it: dropped at once.
-        cache
-            .put(&path, vec![7u8; 64].into())
-            .await
-            .unwrap();
-        assert_eq!(cache.get_range(&path, 0..4).await.unwrap()[..], [7, 7, 7, 7]);
+        cache.put(&path, vec![7u8; 64].into()).await.unwrap();
+        assert_eq!(
+            cache.get_range(&path, 0..4).await.unwrap()[..],
+            [7, 7, 7, 7]
+        );
 
         cache.delete(&path).await.unwrap();
         assert_eq!(cache.used(), 0);

@@ -125,6 +125,22 @@ pub trait Store:
     /// Deletes a session (logout).
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
 
+    // Login throttling: failed sign-ins per key (an account, a client address).
+    /// Counts an attempt against each of `keys`, at `now`, unless one of them has had `max`
+    /// attempts within the `window` before; then counts nothing and returns the time until that
+    /// key's window ends (at least 1). Times in milliseconds. A key whose window has passed
+    /// counts from one again. Checking and counting are one transaction, so parallel attempts
+    /// (on any server) cannot all slip past the check.
+    async fn login_attempt(
+        &self,
+        keys: &[String],
+        max: u32,
+        window: i64,
+        now: i64,
+    ) -> Result<Option<i64>>;
+    /// Takes back a successful attempt: clears `account` and lowers `address` by one.
+    async fn login_succeeded(&self, account: &str, address: Option<&str>) -> Result<()>;
+
     // API tokens. Only the hash is stored.
     /// Stores a new token.
     async fn create_token(&self, token: ApiToken) -> Result<()>;

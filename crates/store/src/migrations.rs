@@ -23,7 +23,8 @@ pub(crate) const SQLITE: Embedded = Embedded(embedded!(
     "sqlite": "0001_initial.sql", "0002_applications.sql", "0003_log.sql", "0004_demands.sql",
         "0005_consultations.sql", "0006_feedback.sql", "0007_points.sql", "0008_activities.sql",
         "0009_feedback_department.sql", "0010_result_acceptance.sql", "0011_quality.sql",
-        "0012_contribution.sql", "0013_cleanroom.sql", "0014_dictionary.sql", "0015_cleanroom_own.sql"
+        "0012_contribution.sql", "0013_cleanroom.sql", "0014_dictionary.sql", "0015_cleanroom_own.sql",
+        "0016_login_failures.sql"
 ));
 
 /// The PostgreSQL migrations.
@@ -31,7 +32,8 @@ pub(crate) const POSTGRES: Embedded = Embedded(embedded!(
     "postgres": "0001_initial.sql", "0002_applications.sql", "0003_log.sql", "0004_demands.sql",
         "0005_consultations.sql", "0006_feedback.sql", "0007_points.sql", "0008_activities.sql",
         "0009_feedback_department.sql", "0010_result_acceptance.sql", "0011_quality.sql",
-        "0012_contribution.sql", "0013_cleanroom.sql", "0014_dictionary.sql", "0015_cleanroom_own.sql"
+        "0012_contribution.sql", "0013_cleanroom.sql", "0014_dictionary.sql", "0015_cleanroom_own.sql",
+        "0016_login_failures.sql"
 ));
 
 /// The migrations of one backend.

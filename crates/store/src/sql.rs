@@ -35,6 +35,9 @@ use sqlx::{Database, Pool};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The PostgreSQL advisory lock key of access log appends (`gongshu-log` in ASCII).
+const LOG_APPEND_LOCK: i64 = 0x676f_6e67_7368_756c;
+
 /// Rows a listing returns when the caller asks for none in particular.
 const DEFAULT_PAGE: i64 = 100;
 
@@ -52,6 +55,12 @@ impl SqliteStore {
     /// The turn of a points ledger write (see `gate`).
     async fn gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         Some(self.gate.lock().await)
+    }
+
+    /// The turn of an access log append: nothing to take, since the append's first insert takes
+    /// SQLite's one write lock and the check after it relies on that.
+    async fn log_turn(&self, _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<()> {
+        Ok(())
     }
 
     /// Opens (creating if missing) the SQLite file named by `url` and migrates it.
@@ -91,6 +100,19 @@ pub(crate) struct PgStore {
 }
 
 impl PgStore {
+    /// The turn of an access log append. Inserts at different indexes do not wait for each
+    /// other on PostgreSQL, so several servers appending to one log take turns on a
+    /// transaction-scoped advisory lock; an append whose size is stale then fails on its first
+    /// insert (the index is taken) or on the check of the leaf before, never after another
+    /// server's concurrent append has slipped in between.
+    async fn log_turn(&self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOG_APPEND_LOCK)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// PostgreSQL locks rows, so the points ledger's writes need no gate here.
     async fn gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         None
@@ -125,11 +147,36 @@ cleanroom::impl_cleanroom_store!(PgStore);
 
 /// Runs the embedded migrations, after refusing a database that has migrations this build does
 /// not know: an older Gongshu must not run against a schema it does not understand.
+///
+/// Everything happens under the migrator's lock (on PostgreSQL a session advisory lock for the
+/// database, on SQLite nothing: the database file serialises writers), so several nodes starting
+/// at once on one database migrate it once, one after the other; the first creates the
+/// bookkeeping table, the others find it.
 async fn migrate<DB: Database>(pool: &Pool<DB>, migrator: &Migrator) -> Result<()>
 where
     DB::Connection: Migrate,
 {
     let mut conn = pool.acquire().await?;
+    conn.lock().await?;
+    let outcome = migrate_locked(&mut conn, migrator).await;
+    match conn.unlock().await {
+        Ok(()) => outcome,
+        Err(e) => {
+            // A connection still holding the lock must not go back to the pool: closing it
+            // releases the lock.
+            drop(conn.detach());
+            outcome.and(Err(e.into()))
+        }
+    }
+}
+
+async fn migrate_locked<DB: Database>(
+    conn: &mut sqlx::pool::PoolConnection<DB>,
+    migrator: &Migrator,
+) -> Result<()>
+where
+    DB::Connection: Migrate,
+{
     // Creating the bookkeeping table is what the migrator would do first anyway; it makes the
     // listing below work on a fresh database without a backend-specific "does it exist" query.
     conn.ensure_migrations_table().await?;
@@ -143,8 +190,9 @@ where
     if let Some(version) = unknown {
         return Err(StoreError::NewerSchema(version));
     }
-    // The migrator checks again under its lock, in case a newer Gongshu migrated in between.
-    migrator.run_direct(&mut *conn).await.map_err(|e| match e {
+    // The migrator takes the same lock again (advisory locks nest within a session) and
+    // unlocks it once when done; ours is released by the caller.
+    migrator.run_direct(&mut **conn).await.map_err(|e| match e {
         MigrateError::VersionMissing(version) => StoreError::NewerSchema(version),
         e => e.into(),
     })

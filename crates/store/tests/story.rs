@@ -220,6 +220,7 @@ fn new_version(resource_id: &str, path: &str, columns: Vec<ColumnInfo>, now: i64
 /// Walks through every method of the store; returns the name of a dataset it leaves behind.
 async fn story(store: DynStore) -> String {
     store.ping().await.unwrap();
+    login_throttling(&store).await;
 
     // Organizations: unique name and credit code; several may have no credit code.
     let new_org = |name: &str, kind: OrgKind, uscc: Option<&str>| NewOrganization {
@@ -4524,4 +4525,72 @@ async fn cleanroom(store: &DynStore, transport: &Organization, firm: &Organizati
         store.get_cleanroom(&room.id).await.unwrap().spent_micros,
         1_000_000
     );
+}
+
+/// Login failures: counted per key, refused once `max` are in the window (a refused attempt
+/// counts nothing and names the wait), counted from one again after the window, and taken back
+/// by a success. Then many attempts at once: exactly `max` get through.
+async fn login_throttling(store: &DynStore) {
+    let keys = |k: &[&str]| k.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    let window = 15 * MINUTE;
+    let a = keys(&["user:a", "addr:1"]);
+    for i in 0..3 {
+        let got = store.login_attempt(&a, 3, window, T0 + i).await.unwrap();
+        assert_eq!(got, None);
+    }
+    let wait = store.login_attempt(&a, 3, window, T0 + 10).await.unwrap();
+    assert_eq!(wait, Some(window - 10));
+    // The account is locked, whatever the address; the address too, whatever the account.
+    assert!(store
+        .login_attempt(&keys(&["user:a"]), 3, window, T0 + 11)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .login_attempt(&keys(&["user:b", "addr:1"]), 3, window, T0 + 12)
+        .await
+        .unwrap()
+        .is_some());
+    // The refusals counted nothing: user:b is free on another address.
+    assert_eq!(
+        store
+            .login_attempt(&keys(&["user:b", "addr:2"]), 3, window, T0 + 13)
+            .await
+            .unwrap(),
+        None
+    );
+    // After the window, counting starts again.
+    assert_eq!(
+        store
+            .login_attempt(&a, 3, window, T0 + window)
+            .await
+            .unwrap(),
+        None
+    );
+    // A success clears the account and takes one back from the address.
+    store
+        .login_succeeded("user:a", Some("addr:1"))
+        .await
+        .unwrap();
+    for i in 0..3 {
+        let got = store
+            .login_attempt(&a, 3, window, T0 + window + 1 + i)
+            .await
+            .unwrap();
+        assert_eq!(got, None, "attempt {i}");
+    }
+    assert!(store
+        .login_attempt(&a, 3, window, T0 + window + 5)
+        .await
+        .unwrap()
+        .is_some());
+
+    let many = keys(&["user:many"]);
+    let attempts = (0..20).map(|_| store.login_attempt(&many, 5, window, T0));
+    let passed = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(None)))
+        .count();
+    assert_eq!(passed, 5);
 }

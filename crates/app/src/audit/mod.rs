@@ -487,6 +487,79 @@ pub fn commitment(salt: &[u8], detail: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Three servers' logs on one PostgreSQL database (three pools, one key directory), each
+    /// appending 40 events at once: 120 dense indexes, no two alike, and the signed root is the
+    /// root of the leaves as stored. Runs when `GONGSHU_TEST_DATABASE_URL` names a server (CI
+    /// sets it), in a database of its own.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn several_servers_append_to_one_log_on_postgres() {
+        use sqlx::{Connection, Executor};
+        let Ok(admin_url) = std::env::var("GONGSHU_TEST_DATABASE_URL") else {
+            eprintln!("skipped: set GONGSHU_TEST_DATABASE_URL=postgres://… to run it");
+            return;
+        };
+        let name = format!("gongshu_nodes_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        let outcome = tokio::spawn(async move {
+            let keys = tempfile::tempdir().unwrap();
+            // The nodes start at once: the migrations run once, under their lock.
+            let stores = futures::future::try_join_all((0..3).map(|_| store::connect(&url)))
+                .await
+                .unwrap();
+            let logs: Vec<std::sync::Arc<AuditLog>> = stores
+                .into_iter()
+                .map(|s| {
+                    std::sync::Arc::new(AuditLog::open(keys.path(), "test.example/log", s).unwrap())
+                })
+                .collect();
+            let mut tasks = Vec::new();
+            for log in &logs {
+                for _ in 0..40 {
+                    let log = std::sync::Arc::clone(log);
+                    tasks.push(tokio::spawn(async move {
+                        log.append(Event::new(EventKind::Query, None))
+                            .await
+                            .unwrap()
+                            .unwrap()
+                    }));
+                }
+            }
+            let mut indexes = Vec::new();
+            for t in tasks {
+                indexes.push(t.await.unwrap());
+            }
+            indexes.sort_unstable();
+            assert_eq!(indexes, (0..120).collect::<Vec<u64>>());
+
+            let signed = logs[2].checkpoint().await.unwrap();
+            assert_eq!(signed.checkpoint.size, 120);
+            let mut tree = tlog::tree::TreeBuilder::new();
+            while tree.size() < 120 {
+                let (_, entries) = logs[0].entries(tree.size(), Some(120)).await.unwrap();
+                assert!(!entries.is_empty());
+                for e in entries {
+                    tree.push(tlog::leaf_hash(e.data.as_bytes()));
+                }
+            }
+            assert_eq!(tree.size(), 120);
+            assert_eq!(tree.root(), signed.checkpoint.root);
+        })
+        .await;
+        admin
+            .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+            .await
+            .unwrap();
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+
     #[test]
     fn the_commitment_binds_salt_and_detail() {
         let a = commitment(&[1; 32], "{}");

@@ -194,6 +194,72 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn login_attempt(
+                &self,
+                keys: &[String],
+                max: u32,
+                window: i64,
+                now: i64,
+            ) -> Result<Option<i64>> {
+                let stale = now - window;
+                let mut tx = self.pool.begin().await?;
+                // Starts with a write (see the module); keeps the table to the current windows.
+                sqlx::query("DELETE FROM login_failures WHERE since <= $1")
+                    .bind(stale)
+                    .execute(&mut *tx)
+                    .await?;
+                let mut locked: Option<i64> = None;
+                for key in keys {
+                    // The row lock this takes makes a parallel attempt on the same key wait for
+                    // this one's outcome.
+                    let row = sqlx::query(
+                        "INSERT INTO login_failures (key, failures, since) VALUES ($1, 1, $2) \
+                         ON CONFLICT (key) DO UPDATE SET \
+                         failures = CASE WHEN login_failures.since <= $3 THEN 1 \
+                                    ELSE login_failures.failures + 1 END, \
+                         since = CASE WHEN login_failures.since <= $3 THEN $2 \
+                                 ELSE login_failures.since END \
+                         RETURNING failures, since",
+                    )
+                    .bind(key)
+                    .bind(now)
+                    .bind(stale)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let (failures, since) = (row.int("failures")?, row.int("since")?);
+                    if failures > i64::from(max) {
+                        let wait = (since + window - now).max(1);
+                        locked = Some(locked.map_or(wait, |w| w.max(wait)));
+                    }
+                }
+                if locked.is_some() {
+                    // A refused attempt counts for nothing.
+                    tx.rollback().await?;
+                } else {
+                    tx.commit().await?;
+                }
+                Ok(locked)
+            }
+
+            async fn login_succeeded(&self, account: &str, address: Option<&str>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM login_failures WHERE key = $1")
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(address) = address {
+                    sqlx::query(
+                        "UPDATE login_failures SET failures = failures - 1 \
+                         WHERE key = $1 AND failures > 0",
+                    )
+                    .bind(address)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn get_session(&self, id_hash: &str, now: i64) -> Result<Session> {
                 let row =
                     sqlx::query("SELECT * FROM sessions WHERE id_hash = $1 AND expires_at > $2")
@@ -2383,6 +2449,7 @@ macro_rules! impl_store {
                     other => other,
                 };
                 let mut tx = self.pool.begin().await?;
+                self.log_turn(&mut tx).await?;
                 for (i, e) in entries.iter().enumerate() {
                     let idx = start + i as i64;
                     sqlx::query(
@@ -2398,8 +2465,9 @@ macro_rules! impl_store {
                     .await
                     .map_err(taken)?;
                     if i == 0 && start > 0 {
-                        // The first insert took the write lock; now no one else can append, so
-                        // the leaf before must exist or the caller's size was stale.
+                        // Now no one else can append (the first insert took SQLite's write
+                        // lock; PostgreSQL's writers take turns), so the leaf before must exist
+                        // or the caller's size was stale.
                         let before = sqlx::query("SELECT idx FROM log_leaves WHERE idx = $1")
                             .bind(start - 1)
                             .fetch_optional(&mut *tx)
