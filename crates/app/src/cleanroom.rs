@@ -4,7 +4,7 @@
 //!
 //! The rules are [`model::cleanroom`]'s, the checks on the plan and the k per group the query
 //! engine's ([`query::Engine::cleanroom`]). The pseudonym secret is 32 random bytes made at first
-//! use in `<data dir>/cleanroom/pseudonym.key`, readable by the server's user only; it is handed
+//! use in `<secrets dir>/cleanroom/pseudonym.key`, readable by the server's user only; it is handed
 //! to the engine as a key object that shows no part of it, and it never leaves the server.
 
 use crate::dataservice::{self, Access, Asker, Delivery, Receipt};
@@ -17,7 +17,6 @@ use model::application::{ApplicationStatus, PurposeCategory};
 use model::cleanroom::{self, Policy};
 use model::log::EventKind;
 use query::{CleanRoomQuery, CleanRoomTable, PolicyTable, PseudonymKey, Rows};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -31,31 +30,23 @@ pub(crate) fn key(app: &App) -> AppResult<Arc<PseudonymKey>> {
     if let Some(k) = app.cleanroom_key.get() {
         return Ok(Arc::clone(k));
     }
-    let loaded =
-        load_or_create_key(app.data_dir()).map_err(|e| AppError::internal(format!("{e:#}")))?;
+    let loaded = load_or_create_key(app.config.secrets_dir())
+        .map_err(|e| AppError::internal(format!("{e:#}")))?;
     Ok(Arc::clone(
         app.cleanroom_key.get_or_init(|| Arc::new(loaded)),
     ))
 }
 
-fn load_or_create_key(data_dir: &std::path::Path) -> anyhow::Result<PseudonymKey> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = data_dir.join("cleanroom");
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+fn load_or_create_key(secrets_dir: &std::path::Path) -> anyhow::Result<PseudonymKey> {
+    let dir = secrets_dir.join("cleanroom");
+    crate::audit::keys::private_dir(&dir)?;
     let path = dir.join("pseudonym.key");
-    let secret = if path.exists() {
-        let text = std::fs::read_to_string(&path)?;
-        hex::decode(text.trim())
-            .ok()
-            .filter(|b| b.len() == 32)
-            .with_context(|| format!("{} is not a 32-byte hex key", path.display()))?
-    } else {
-        let mut key = vec![0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        crate::audit::keys::write_secret(&path, &hex::encode(&key))?;
-        key
-    };
+    let text =
+        crate::audit::keys::load_or_make(&path, || Ok(crate::audit::keys::random_hex_key()))?;
+    let secret = hex::decode(&text)
+        .ok()
+        .filter(|b| b.len() == 32)
+        .with_context(|| format!("{} is not a 32-byte hex key", path.display()))?;
     PseudonymKey::new(&secret).map_err(|e| anyhow::anyhow!("{e:?}"))
 }
 

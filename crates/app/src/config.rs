@@ -5,7 +5,7 @@
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, FromArgMatches};
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 /// Settings of a Gongshu server. Field docs are the `--help` text.
@@ -86,6 +86,14 @@ pub struct Config {
     /// points, once per dataset and month.
     #[arg(long, env = "GONGSHU_QUALITY_POINTS_THRESHOLD", default_value_t = 80.0)]
     pub quality_points_threshold: f64,
+
+    /// Directory of the platform's secrets: the access log's signing and pseudonym keys (log/) and the clean room's pseudonym key (cleanroom/). Every server of one deployment must be given the same keys. Default: the data directory.
+    #[arg(long, env = "GONGSHU_SECRETS_DIR")]
+    pub secrets_dir: Option<PathBuf>,
+
+    /// Addresses of the load balancers or reverse proxies in front of this server, comma separated. A request from one of them is taken to come from the last address in its X-Forwarded-For header that is not itself one of them (for login throttling and the log's private detail). Default: none, so the header is ignored.
+    #[arg(long, env = "GONGSHU_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Config {
@@ -109,6 +117,8 @@ impl Default for Config {
             feedback_answer_days: model::feedback::DEFAULT_ANSWER_DAYS,
             points_expiry: "years:1".into(),
             quality_points_threshold: 80.0,
+            secrets_dir: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -138,6 +148,8 @@ impl std::fmt::Debug for Config {
             .field("feedback_answer_days", &self.feedback_answer_days)
             .field("points_expiry", &self.points_expiry)
             .field("quality_points_threshold", &self.quality_points_threshold)
+            .field("secrets_dir", &self.secrets_dir)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -225,7 +237,9 @@ impl Config {
             consultation_answer_days,
             feedback_answer_days,
             points_expiry,
-            quality_points_threshold
+            quality_points_threshold,
+            secrets_dir,
+            trusted_proxies
         );
         Ok(config)
     }
@@ -254,6 +268,9 @@ impl Config {
             )));
         }
         self.data_dir = resolve_dir(&self.data_dir)?;
+        if let Some(dir) = &self.secrets_dir {
+            self.secrets_dir = Some(resolve_dir(dir)?);
+        }
         if let Some(url) = &self.database_url {
             self.database_url = Some(resolve_sqlite_url(url)?);
         }
@@ -268,6 +285,11 @@ impl Config {
                 self.points_expiry
             ))
         })
+    }
+
+    /// Where the secrets are: `secrets_dir`, else the data directory.
+    pub fn secrets_dir(&self) -> &Path {
+        self.secrets_dir.as_deref().unwrap_or(&self.data_dir)
     }
 
     /// The database URL in force: the configured one, or SQLite in the data directory.
@@ -388,6 +410,27 @@ mod tests {
     }
 
     #[test]
+    fn secrets_and_proxies_from_flags_or_file() {
+        let c = load(&["x"], None).unwrap();
+        assert_eq!(c.secrets_dir(), c.data_dir.as_path());
+        assert!(c.trusted_proxies.is_empty());
+        let c = load(
+            &["x", "--trusted-proxies", "10.0.0.1,::1"],
+            Some("secrets_dir = \"/run/secrets/gongshu\"\ntrusted_proxies = [\"10.0.0.9\"]\n"),
+        )
+        .unwrap();
+        assert_eq!(c.secrets_dir(), Path::new("/run/secrets/gongshu"));
+        let proxies: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(c.trusted_proxies, proxies);
+        let c = load(&["x"], Some("trusted_proxies = [\"10.0.0.9\"]\n")).unwrap();
+        assert_eq!(
+            c.trusted_proxies,
+            vec!["10.0.0.9".parse::<IpAddr>().unwrap()]
+        );
+        assert!(load(&["x", "--trusted-proxies", "balancer"], None).is_err());
+    }
+
+    #[test]
     fn unknown_file_keys_are_refused() {
         let err = load(&["x"], Some("lisen = \"x\"\n")).unwrap_err();
         assert!(err.to_string().contains("lisen"), "{err}");
@@ -395,9 +438,9 @@ mod tests {
 
     #[test]
     fn database_url_is_redacted() {
-        let c = load(&["x", "--database-url", "postgres://u:secret@h/db"], None).unwrap();
-        assert!(!format!("{c:?}").contains("secret"));
-        assert!(c.effective_database_url().contains("secret"));
+        let c = load(&["x", "--database-url", "postgres://u:pa55-w0rd@h/db"], None).unwrap();
+        assert!(!format!("{c:?}").contains("pa55-w0rd"));
+        assert!(c.effective_database_url().contains("pa55-w0rd"));
     }
 
     #[test]

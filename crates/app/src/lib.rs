@@ -75,7 +75,7 @@ impl App {
             .ensure_agreement(grants::AGREEMENT_TEXT, clock::now_ms())
             .await?;
         let log = adjust(audit::AuditLog::open(
-            &config.data_dir,
+            config.secrets_dir(),
             &config.log_origin(),
             store.clone(),
         )?);
@@ -110,7 +110,8 @@ impl App {
     pub async fn open_tool(config: Config) -> anyhow::Result<App> {
         let config = config.resolved()?;
         let store = store::connect(&config.effective_database_url()).await?;
-        let log = audit::AuditLog::open_lazy(&config.data_dir, &config.log_origin(), store.clone());
+        let log =
+            audit::AuditLog::open_lazy(config.secrets_dir(), &config.log_origin(), store.clone());
         Ok(App::assemble(config, store, log, None))
     }
 

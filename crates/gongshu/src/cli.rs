@@ -80,6 +80,9 @@ pub struct StoreArgs {
     /// Name of the access log, used only if this command makes the log's key (see `serve`).
     #[arg(long, env = "GONGSHU_LOG_ORIGIN")]
     pub log_origin: Option<String>,
+    /// Directory of the secrets (the log's keys); default the data directory (see `serve`).
+    #[arg(long, env = "GONGSHU_SECRETS_DIR")]
+    pub secrets_dir: Option<PathBuf>,
 }
 
 impl StoreArgs {
@@ -88,6 +91,7 @@ impl StoreArgs {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             log_origin: self.log_origin.clone(),
+            secrets_dir: self.secrets_dir.clone(),
             ..Config::default()
         }
     }

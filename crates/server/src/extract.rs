@@ -85,6 +85,59 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+/// Middleware: behind a trusted load balancer or reverse proxy (`trusted_proxies`), the client of
+/// a request is the last address of its X-Forwarded-For header that is not itself a trusted
+/// proxy, and [`ClientAddr`] and everything else that asks for the peer address see that one.
+/// A request from any other peer keeps its peer address whatever its headers say, so a client
+/// cannot choose the address that login throttling counts against.
+pub async fn forwarded_client(
+    axum::extract::State(state): axum::extract::State<SharedState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let trusted = &state.config().trusted_proxies;
+    if !trusted.is_empty() {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        if let Some(peer) = peer.filter(|p| is_trusted(trusted, p.ip())) {
+            if let Some(client) = forwarded_for(request.headers(), trusted) {
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo(SocketAddr::new(client, peer.port())));
+            }
+        }
+    }
+    next.run(request).await
+}
+
+fn is_trusted(trusted: &[std::net::IpAddr], ip: std::net::IpAddr) -> bool {
+    trusted
+        .iter()
+        .any(|t| t.to_canonical() == ip.to_canonical())
+}
+
+/// The rightmost address of the X-Forwarded-For headers (all of them, in order) that is not a
+/// trusted proxy; `None` if there is none, or if an entry on the way is not an address (then
+/// nothing to its left can be trusted either).
+fn forwarded_for(
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let mut entries = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        entries.extend(value.to_str().ok()?.split(',').map(str::trim));
+    }
+    for entry in entries.into_iter().rev() {
+        let ip: std::net::IpAddr = entry.parse().ok()?;
+        if !is_trusted(trusted, ip) {
+            return Some(ip.to_canonical());
+        }
+    }
+    None
+}
+
 fn client_addr(parts: &Parts) -> Option<SocketAddr> {
     parts
         .extensions
@@ -183,5 +236,43 @@ impl Visitor {
             user: self.user.as_ref(),
             client: self.addr.map(|a| a.ip()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_is_the_last_address_no_trusted_proxy_added() {
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        let mut h = HeaderMap::new();
+        assert_eq!(forwarded_for(&h, &trusted), None);
+        h.append(
+            "x-forwarded-for",
+            "198.51.100.1, 203.0.113.7".parse().unwrap(),
+        );
+        h.append("x-forwarded-for", "10.0.0.2".parse().unwrap());
+        // 198.51.100.1 is what the client claimed; 203.0.113.7 is who reached the first proxy.
+        assert_eq!(forwarded_for(&h, &trusted), Some(ip("203.0.113.7")));
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            "203.0.113.7, not-an-address".parse().unwrap(),
+        );
+        assert_eq!(forwarded_for(&h, &trusted), None);
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            "10.0.0.1, ::ffff:10.0.0.2".parse().unwrap(),
+        );
+        assert_eq!(forwarded_for(&h, &trusted), None, "only proxies");
+        assert!(is_trusted(&trusted, ip("::ffff:10.0.0.1")));
     }
 }

@@ -80,6 +80,10 @@ pub fn router(state: SharedState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::forwarded_client,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,

@@ -212,3 +212,59 @@ async fn secure_cookie_behind_tls() {
     let cookie = session_cookie(&r);
     assert!(cookie.contains("Secure"), "{cookie}");
 }
+
+/// Behind a trusted load balancer, login failures count against the address the balancer names
+/// in X-Forwarded-For; from any other peer the header changes nothing.
+#[tokio::test]
+async fn throttling_counts_the_forwarded_client_only_behind_a_trusted_proxy() {
+    let forwarded = |c: &reqwest::Client, s: &TestServer, user: &str, csrf: &str, from: &str| {
+        c.post(s.url("/login"))
+            .header("x-forwarded-for", from)
+            .form(&[
+                ("username", user),
+                ("password", "wrong-wrong"),
+                ("csrf", csrf),
+            ])
+            .send()
+    };
+    // The tests' requests come from 127.0.0.1, here the balancer.
+    let s =
+        TestServer::start_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    s.standard_cast().await;
+    let c = client();
+    for user in ["u1", "u2", "u3"] {
+        let csrf = login_form_token(&c, &s).await;
+        let r = forwarded(&c, &s, user, &csrf, "203.0.113.7").await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let csrf = login_form_token(&c, &s).await;
+    let r = forwarded(&c, &s, "u4", &csrf, "203.0.113.7").await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "that client is locked out"
+    );
+    let csrf = login_form_token(&c, &s).await;
+    let r = post_login(&c, &s, "alice", "alice-password", &csrf).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "another client is not");
+
+    // Without trusted proxies the header is the client's own claim, and is ignored.
+    let s = TestServer::start().await;
+    s.standard_cast().await;
+    for (user, from) in [
+        ("u1", "198.51.100.1"),
+        ("u2", "198.51.100.2"),
+        ("u3", "198.51.100.3"),
+    ] {
+        let csrf = login_form_token(&c, &s).await;
+        let r = forwarded(&c, &s, user, &csrf, from).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let csrf = login_form_token(&c, &s).await;
+    let r = post_login(&c, &s, "alice", "alice-password", &csrf).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "one peer, one count"
+    );
+}
