@@ -25,12 +25,14 @@ pub(crate) struct Books<'a> {
 }
 
 impl Books<'_> {
-    /// Brings the search index up to date for a dataset that changed or was deleted.
+    /// Brings the search index up to date for a dataset that changed or was deleted, and tells
+    /// the other servers' indexes through the change feed.
     pub(crate) async fn refresh(self, dataset_id: &str) {
         match self.search {
             Some(index) => index.refresh(self.store, dataset_id).await,
             None => crate::index::mark_stale(self.data_dir),
         }
+        crate::index::announce(self.store, crate::index::DATASET, dataset_id).await;
     }
 
     /// Logs a classification event about `dataset`.

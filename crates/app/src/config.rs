@@ -438,7 +438,11 @@ mod tests {
 
     #[test]
     fn database_url_is_redacted() {
-        let c = load(&["x", "--database-url", "postgres://u:pa55-w0rd@h/db"], None).unwrap();
+        let c = load(
+            &["x", "--database-url", "postgres://u:pa55-w0rd@h/db"],
+            None,
+        )
+        .unwrap();
         assert!(!format!("{c:?}").contains("pa55-w0rd"));
         assert!(c.effective_database_url().contains("pa55-w0rd"));
     }

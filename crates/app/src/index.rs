@@ -4,6 +4,12 @@
 //! stale, so the next start rebuilds it from the store (the store is the truth, the index only a
 //! view). `gongshu reindex` rebuilds on demand. Demands live in an index of their own with the
 //! same analysis (Chinese words, pinyin of titles), so a search finds them as it finds datasets.
+//!
+//! Each server of a deployment holds its own index. Every change is also recorded in the store's
+//! catalog change feed ([`announce`]), and every server applies the feed's new changes to its
+//! own index twice a second ([`crate::follow_catalog_changes`]), so a change made on one server (or by a command beside
+//! it) is found on all of them within a second. Positions are handed out before commit, so a hole
+//! in the feed is waited for a while before it is taken to be a rolled-back change.
 
 use crate::records::{self, Record};
 use std::path::{Path, PathBuf};
@@ -250,5 +256,29 @@ impl CatalogIndex {
     /// Documents in the index.
     pub fn len(&self) -> u64 {
         self.index.len()
+    }
+}
+
+/// The change feed's kind for a dataset.
+pub(crate) const DATASET: &str = "dataset";
+/// The change feed's kind for a demand.
+pub(crate) const DEMAND: &str = "demand";
+/// How long a hole in the feed is waited for: a change whose position was taken but not yet
+/// committed (PostgreSQL hands out positions before commit) fills it within this time, and a
+/// rolled-back one never does.
+pub(crate) const GAP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Records a change in the feed that every server's index follows. A failure is logged: this
+/// server's index is already up to date, and the others catch up at their next rebuild.
+pub(crate) async fn announce(store: &DynStore, kind: &str, id: &str) {
+    if let Err(e) = store
+        .record_catalog_change(kind, id, crate::clock::now_ms())
+        .await
+    {
+        tracing::warn!(
+            kind,
+            id,
+            "catalog change not announced to other servers: {e}"
+        );
     }
 }

@@ -29,6 +29,7 @@ pub mod error;
 pub mod exports;
 pub mod feedback;
 mod feedback_stats;
+mod follow;
 pub mod grants;
 pub mod harvests;
 mod index;
@@ -48,6 +49,7 @@ pub mod views;
 
 pub use config::Config;
 pub use error::{AppError, AppResult, Code};
+pub use follow::follow_catalog_changes;
 pub use state::App;
 
 impl App {
@@ -79,8 +81,12 @@ impl App {
             &config.log_origin(),
             store.clone(),
         )?);
+        // Read before the index is opened (and perhaps rebuilt), so a change made meanwhile on
+        // another server is applied again rather than missed.
+        let feed_start = store.catalog_change_head().await?;
         let search = index::CatalogIndex::open(&config.data_dir, &store).await?;
-        let app = App::assemble(config, store, log, Some(search));
+        let mut app = App::assemble(config, store, log, Some(search));
+        app.feed_start = feed_start;
         // A process stopped between a redemption's commit and its leaf: append the leaf now.
         let logged = points::log_missing_redemptions(&app).await?;
         if logged > 0 {
@@ -148,6 +154,7 @@ impl App {
             demand_stats: Default::default(),
             feedback_stats: Default::default(),
             harvests: Default::default(),
+            feed_start: 0,
             feedback_answers: Default::default(),
             cleanroom_key: Default::default(),
             engine,

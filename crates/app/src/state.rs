@@ -42,6 +42,9 @@ pub struct App {
     /// Catalog harvests (month, dataset slug, kind) counted since the last flush
     /// ([`crate::harvests`]).
     pub(crate) harvests: crate::tally::Tally<(i64, String, &'static str)>,
+    /// The catalog change feed's position when the search index was opened: the index follows
+    /// changes after it ([`crate::follow_catalog_changes`]).
+    pub(crate) feed_start: i64,
 }
 
 impl App {

@@ -124,6 +124,11 @@ pub async fn serve(
         server.app.clone(),
         std::time::Duration::from_secs(5),
     ));
+    // Catalog changes made on other servers (or by commands) reach this server's search index.
+    let follower = tokio::spawn(app::follow_catalog_changes(
+        server.app.clone(),
+        std::time::Duration::from_millis(500),
+    ));
     let app = server.app.clone();
     let served = axum::serve(
         listener,
@@ -135,6 +140,7 @@ pub async fn serve(
     .await;
     refresher.abort();
     harvests.abort();
+    follower.abort();
     if let Err(e) = app::harvests::flush(&app).await {
         tracing::warn!("harvest counts lost at shutdown: {}", e.message);
     }

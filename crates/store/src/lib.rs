@@ -141,6 +141,15 @@ pub trait Store:
     /// Takes back a successful attempt: clears `account` and lowers `address` by one.
     async fn login_succeeded(&self, account: &str, address: Option<&str>) -> Result<()>;
 
+    // The catalog change feed: what every server's search index follows.
+    /// Records that the dataset or demand `object_id` (`kind`) changed at `now`, and forgets
+    /// changes older than a day.
+    async fn record_catalog_change(&self, kind: &str, object_id: &str, now: i64) -> Result<()>;
+    /// Changes after `seq`, in order, at most `limit`.
+    async fn catalog_changes_after(&self, seq: i64, limit: i64) -> Result<Vec<CatalogChange>>;
+    /// The last change's position (0 when there is none).
+    async fn catalog_change_head(&self) -> Result<i64>;
+
     // API tokens. Only the hash is stored.
     /// Stores a new token.
     async fn create_token(&self, token: ApiToken) -> Result<()>;

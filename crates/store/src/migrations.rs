@@ -24,7 +24,7 @@ pub(crate) const SQLITE: Embedded = Embedded(embedded!(
         "0005_consultations.sql", "0006_feedback.sql", "0007_points.sql", "0008_activities.sql",
         "0009_feedback_department.sql", "0010_result_acceptance.sql", "0011_quality.sql",
         "0012_contribution.sql", "0013_cleanroom.sql", "0014_dictionary.sql", "0015_cleanroom_own.sql",
-        "0016_login_failures.sql"
+        "0016_login_failures.sql", "0017_catalog_changes.sql"
 ));
 
 /// The PostgreSQL migrations.
@@ -33,7 +33,7 @@ pub(crate) const POSTGRES: Embedded = Embedded(embedded!(
         "0005_consultations.sql", "0006_feedback.sql", "0007_points.sql", "0008_activities.sql",
         "0009_feedback_department.sql", "0010_result_acceptance.sql", "0011_quality.sql",
         "0012_contribution.sql", "0013_cleanroom.sql", "0014_dictionary.sql", "0015_cleanroom_own.sql",
-        "0016_login_failures.sql"
+        "0016_login_failures.sql", "0017_catalog_changes.sql"
 ));
 
 /// The migrations of one backend.

@@ -99,6 +99,19 @@ pub struct NewUser {
     pub now: i64,
 }
 
+/// One change to what the search indexes hold, in the order of `seq`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogChange {
+    /// Position in the feed: increasing, with gaps where a transaction rolled back.
+    pub seq: i64,
+    /// `dataset` or `demand`.
+    pub kind: String,
+    /// The id of the dataset or demand.
+    pub object_id: String,
+    /// When, in Unix milliseconds.
+    pub at: i64,
+}
+
 /// A browser session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {

@@ -221,6 +221,7 @@ fn new_version(resource_id: &str, path: &str, columns: Vec<ColumnInfo>, now: i64
 async fn story(store: DynStore) -> String {
     store.ping().await.unwrap();
     login_throttling(&store).await;
+    catalog_feed(&store).await;
 
     // Organizations: unique name and credit code; several may have no credit code.
     let new_org = |name: &str, kind: OrgKind, uscc: Option<&str>| NewOrganization {
@@ -4593,4 +4594,50 @@ async fn login_throttling(store: &DynStore) {
         .filter(|r| matches!(r, Ok(None)))
         .count();
     assert_eq!(passed, 5);
+}
+
+/// The catalog change feed: changes in order after a position, the head, and a day's retention.
+async fn catalog_feed(store: &DynStore) {
+    assert_eq!(store.catalog_change_head().await.unwrap(), 0);
+    store
+        .record_catalog_change("dataset", "d1", T0)
+        .await
+        .unwrap();
+    store
+        .record_catalog_change("demand", "m1", T0 + 1)
+        .await
+        .unwrap();
+    store
+        .record_catalog_change("dataset", "d1", T0 + 2)
+        .await
+        .unwrap();
+    let all = store.catalog_changes_after(0, 10).await.unwrap();
+    let seen: Vec<(&str, &str)> = all
+        .iter()
+        .map(|c| (c.kind.as_str(), c.object_id.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("dataset", "d1"), ("demand", "m1"), ("dataset", "d1")]
+    );
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    let head = store.catalog_change_head().await.unwrap();
+    assert_eq!(head, all[2].seq);
+    assert_eq!(
+        store.catalog_changes_after(all[0].seq, 1).await.unwrap(),
+        all[1..2]
+    );
+    assert!(store
+        .catalog_changes_after(head, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // A day later, the old changes are gone; positions keep growing.
+    store
+        .record_catalog_change("dataset", "d2", T0 + 24 * 60 * MINUTE + 5)
+        .await
+        .unwrap();
+    let left = store.catalog_changes_after(0, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].seq > head);
 }

@@ -448,3 +448,63 @@ async fn review_rules_hold() {
     assert_eq!(st, StatusCode::CREATED);
     assert!(long["expires_at"].as_i64().unwrap() <= short["expires_at"].as_i64().unwrap());
 }
+
+/// Two servers on one database, each with its own search index: a dataset created, renamed and
+/// deleted through one is found, found under its new title and then no longer found through the
+/// other, which follows the catalog change feed.
+#[tokio::test]
+async fn a_change_on_one_server_reaches_the_search_of_another() {
+    let shared = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", shared.path().join("shared.db").display());
+    let a = TestServer::start_with(|c| c.database_url = Some(url.clone())).await;
+    let b = TestServer::start_with(|c| c.database_url = Some(url.clone())).await;
+    let cast = a.standard_cast().await;
+    let names = |s: &TestServer, q: &str| {
+        let url = s.url(&format!("/api/3/action/package_search?q={q}"));
+        async move {
+            let (st, v) = call(Method::GET, &url, None, None).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            v["result"]["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Eventually, not by a deadline: the follower reads the feed twice a second.
+    async fn until<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
+        for _ in 0..600 {
+            if check().await {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the other server's index never caught up");
+    }
+
+    let (st, v) =
+        create_dataset(&a, &cast.alice, "ferry-piers", json!({"title": "轮渡码头"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    until(|| async { names(&b, "ferry").await == ["ferry-piers"] }).await;
+
+    let (st, v) = call(
+        Method::PATCH,
+        &a.url("/api/v1/datasets/ferry-piers"),
+        Some(&cast.alice),
+        Some(json!({"title": "Waterbus landings"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    until(|| async { names(&b, "waterbus").await == ["ferry-piers"] }).await;
+
+    let (st, v) = call(
+        Method::DELETE,
+        &a.url("/api/v1/datasets/ferry-piers"),
+        Some(&cast.alice),
+        None,
+    )
+    .await;
+    assert!(st.is_success(), "{st} {v}");
+    until(|| async { names(&b, "ferry").await.is_empty() }).await;
+}

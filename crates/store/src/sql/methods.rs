@@ -241,6 +241,61 @@ macro_rules! impl_store {
                 Ok(locked)
             }
 
+            async fn record_catalog_change(
+                &self,
+                kind: &str,
+                object_id: &str,
+                now: i64,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO catalog_changes (kind, object_id, at) VALUES ($1, $2, $3)",
+                )
+                .bind(kind)
+                .bind(object_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM catalog_changes WHERE at < $1")
+                    .bind(now - 24 * 3_600_000)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn catalog_changes_after(
+                &self,
+                seq: i64,
+                limit: i64,
+            ) -> Result<Vec<CatalogChange>> {
+                let rows = sqlx::query(
+                    "SELECT seq, kind, object_id, at FROM catalog_changes WHERE seq > $1 \
+                     ORDER BY seq LIMIT $2",
+                )
+                .bind(seq)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(CatalogChange {
+                            seq: r.int("seq")?,
+                            kind: r.text("kind")?,
+                            object_id: r.text("object_id")?,
+                            at: r.int("at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn catalog_change_head(&self) -> Result<i64> {
+                let rows = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM catalog_changes")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.first().map_or(Ok(0), |r| r.int("head"))
+            }
+
             async fn login_succeeded(&self, account: &str, address: Option<&str>) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("DELETE FROM login_failures WHERE key = $1")
