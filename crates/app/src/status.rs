@@ -3,15 +3,40 @@
 use crate::error::{AppError, AppResult};
 use crate::state::App;
 
-/// Whether the metadata store answers.
+/// Whether this server can serve: the metadata store answers, files can be written where
+/// uploads are staged and versions kept, and the access log has its keys. The error says which
+/// part is missing, for the operator (a load balancer only needs the status).
 pub async fn ready(app: &App) -> AppResult<()> {
-    app.store.ping().await.map_err(|e| {
-        tracing::error!("readiness check failed: {e}");
-        AppError::new(
-            crate::error::Code::Unavailable,
-            "metadata store unavailable",
-        )
-    })
+    let unavailable = |what: &str| AppError::new(crate::error::Code::Unavailable, what);
+    if let Err(e) = app.store.ping().await {
+        tracing::error!("readiness check failed: metadata store: {e}");
+        return Err(unavailable("metadata store unavailable"));
+    }
+    if let Err(e) = probe_files(&app.config.data_dir).await {
+        tracing::error!("readiness check failed: file storage: {e}");
+        return Err(unavailable("file storage unavailable"));
+    }
+    if let Err(e) = app.log.vkey() {
+        tracing::error!("readiness check failed: access log keys: {}", e.message);
+        return Err(unavailable("access log keys unavailable"));
+    }
+    Ok(())
+}
+
+/// Writes, syncs and removes a small file in the staging directory, which is where every upload
+/// starts and on the same file system as the versions.
+async fn probe_files(data_dir: &std::path::Path) -> std::io::Result<()> {
+    let dir = data_dir.join(crate::catalog::STAGING_DIR);
+    tokio::fs::create_dir_all(&dir).await?;
+    let probe = dir.join(format!(".ready-{}", uuid::Uuid::new_v4().simple()));
+    let written = async {
+        let mut f = tokio::fs::File::create(&probe).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut f, b"ready").await?;
+        f.sync_all().await
+    }
+    .await;
+    let removed = tokio::fs::remove_file(&probe).await;
+    written.and(removed)
 }
 
 /// The metrics in the OpenMetrics text format, with the catalog totals and the log's size read

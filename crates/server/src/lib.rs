@@ -101,13 +101,10 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(state): State<SharedState>) -> impl IntoResponse {
+async fn readyz(State(state): State<SharedState>) -> axum::response::Response {
     match app::status::ready(&state).await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "metadata store unavailable",
-        ),
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.message).into_response(),
     }
 }
 

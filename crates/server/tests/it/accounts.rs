@@ -11,6 +11,19 @@ async fn health_and_readiness() {
     assert_eq!(r.status(), StatusCode::OK);
     let r = client().get(s.url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+
+    // Where uploads are staged cannot be written: not ready, and the answer says why.
+    let staging = s.data_dir.join("staging");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::write(&staging, b"not a directory").unwrap();
+    let r = client().get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.text().await.unwrap(), "file storage unavailable");
+    let r = client().get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "alive all the same");
+    std::fs::remove_file(&staging).unwrap();
+    let r = client().get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }
 
 #[tokio::test]
