@@ -88,7 +88,7 @@ impl App {
         let mut app = App::assemble(config, store, log, Some(search));
         app.feed_start = feed_start;
         // A process stopped between a redemption's commit and its leaf: append the leaf now.
-        let logged = points::log_missing_redemptions(&app).await?;
+        let logged = points::log_missing_redemptions(&app, clock::now_ms()).await?;
         if logged > 0 {
             tracing::warn!(
                 logged,

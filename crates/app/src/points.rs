@@ -618,16 +618,38 @@ async fn log_redemption(
     Ok(r)
 }
 
-/// Appends the leaves of redemptions whose leaf a stopped process did not append (run at
-/// start); returns how many.
-pub async fn log_missing_redemptions(app: &App) -> AppResult<usize> {
-    let missing = app.store.unlogged_redemptions().await?;
+/// How old an unlogged redemption must be before the periodic sweep logs it: the server that
+/// made it appends its leaf within moments, and the sweep must not log it a second time.
+const UNLOGGED_GRACE_MS: i64 = 60_000;
+
+/// Appends the leaves of redemptions made before `before` whose leaf a stopped process did not
+/// append; returns how many. A server runs it at start for everything made before it started,
+/// and then every minute for redemptions a minute old, so a redemption made by a server that was
+/// killed is logged by whichever server is still running.
+pub async fn log_missing_redemptions(app: &App, before: i64) -> AppResult<usize> {
+    let missing = app.store.unlogged_redemptions(before).await?;
     let n = missing.len();
     for r in missing {
         let user = app.store.get_user(&r.user_id).await.found()?;
         log_redemption(app, user.as_ref(), r).await?;
     }
     Ok(n)
+}
+
+/// Runs [`log_missing_redemptions`] every `every` until the task is dropped; failures are logged
+/// and tried again at the next turn.
+pub async fn log_missing_every(app: std::sync::Arc<App>, every: std::time::Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        match log_missing_redemptions(&app, now_ms() - UNLOGGED_GRACE_MS).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                logged = n,
+                "logged redemptions a stopped process had not logged"
+            ),
+            Err(e) => tracing::warn!("redemptions not checked for missing leaves: {}", e.message),
+        }
+    }
 }
 
 /// The authority cancels a redemption with a reason: the points come back (expiring like new

@@ -126,6 +126,11 @@ pub async fn serve(
         server.app.clone(),
         std::time::Duration::from_millis(500),
     ));
+    // Redemptions whose leaf a stopped server did not append are logged by a running one.
+    let redemptions = tokio::spawn(app::points::log_missing_every(
+        server.app.clone(),
+        std::time::Duration::from_secs(60),
+    ));
     let app = server.app.clone();
     let served = axum::serve(
         listener,
@@ -138,6 +143,7 @@ pub async fn serve(
     refresher.abort();
     harvests.abort();
     follower.abort();
+    redemptions.abort();
     if let Err(e) = app::harvests::flush(&app).await {
         tracing::warn!("harvest counts lost at shutdown: {}", e.message);
     }

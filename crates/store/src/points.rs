@@ -218,7 +218,7 @@ pub trait PointsStore: Send + Sync {
     ) -> Result<Vec<Redemption>>;
     /// Records the access log leaf of a redemption.
     async fn set_redemption_logged(&self, id: &str, log_index: i64) -> Result<()>;
-    /// Redemptions whose leaf is not recorded (a process stopped between the two), oldest
-    /// first.
-    async fn unlogged_redemptions(&self) -> Result<Vec<Redemption>>;
+    /// Redemptions made before `before` whose leaf is not recorded (a process stopped between
+    /// the two), oldest first.
+    async fn unlogged_redemptions(&self, before: i64) -> Result<Vec<Redemption>>;
 }

@@ -4004,13 +4004,21 @@ async fn points(store: &DynStore, staff: &User, admin: &User) {
         .await
         .unwrap()
         .is_empty());
-    assert_eq!(store.unlogged_redemptions().await.unwrap().len(), 2);
+    assert_eq!(store.unlogged_redemptions(i64::MAX).await.unwrap().len(), 2);
+    assert!(store
+        .unlogged_redemptions(now - 1)
+        .await
+        .unwrap()
+        .is_empty());
     store.set_redemption_logged(&r1.id, 7).await.unwrap();
     assert_eq!(
         store.get_redemption(&r1.id).await.unwrap().log_index,
         Some(7)
     );
-    assert_eq!(store.unlogged_redemptions().await.unwrap()[0].id, r2.id);
+    assert_eq!(
+        store.unlogged_redemptions(i64::MAX).await.unwrap()[0].id,
+        r2.id
+    );
     not_found(store.set_redemption_logged("no", 1).await);
 }
 

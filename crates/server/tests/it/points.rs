@@ -307,7 +307,9 @@ async fn rewards_are_redeemed_atomically_logged_and_cancelled() {
     let (_, v) = get(&s, &format!("/api/v1/rewards/{notebook}"), None).await;
     assert_eq!(v["stock"], 2);
 
-    // A redemption committed by a process that stopped before its leaf: the start appends it.
+    // A redemption committed by a process that stopped before its leaf: a sweep of what was
+    // made before a time (at start, everything before it; then every minute, what is a minute
+    // old) appends it.
     let carol = app::accounts::user_by_username(&s.app, "carol")
         .await
         .unwrap();
@@ -318,14 +320,27 @@ async fn rewards_are_redeemed_atomically_logged_and_cancelled() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        store.unlogged_redemptions().await.unwrap(),
+        store.unlogged_redemptions(i64::MAX).await.unwrap(),
         std::slice::from_ref(&orphan)
     );
     assert_eq!(
-        app::points::log_missing_redemptions(&s.app).await.unwrap(),
+        app::points::log_missing_redemptions(&s.app, orphan.created_at)
+            .await
+            .unwrap(),
+        0,
+        "made after the time swept"
+    );
+    assert_eq!(
+        app::points::log_missing_redemptions(&s.app, orphan.created_at + 1)
+            .await
+            .unwrap(),
         1
     );
-    assert!(store.unlogged_redemptions().await.unwrap().is_empty());
+    assert!(store
+        .unlogged_redemptions(i64::MAX)
+        .await
+        .unwrap()
+        .is_empty());
     let index = store
         .get_redemption(&orphan.id)
         .await

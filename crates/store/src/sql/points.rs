@@ -586,10 +586,12 @@ macro_rules! impl_points_store {
                 found(done.rows_affected())
             }
 
-            async fn unlogged_redemptions(&self) -> Result<Vec<Redemption>> {
+            async fn unlogged_redemptions(&self, before: i64) -> Result<Vec<Redemption>> {
                 sqlx::query(
-                    "SELECT * FROM redemptions WHERE log_index IS NULL ORDER BY created_at, id",
+                    "SELECT * FROM redemptions WHERE log_index IS NULL AND created_at < $1 \
+                     ORDER BY created_at, id",
                 )
+                .bind(before)
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
