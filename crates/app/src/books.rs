@@ -32,7 +32,7 @@ impl Books<'_> {
             Some(index) => index.refresh(self.store, dataset_id).await,
             None => crate::index::mark_stale(self.data_dir),
         }
-        crate::index::announce(self.store, crate::index::DATASET, dataset_id).await;
+        crate::index::announce(self.store, self.search, crate::index::DATASET, dataset_id).await;
     }
 
     /// Logs a classification event about `dataset`.

@@ -280,7 +280,7 @@ async fn index(app: &App, d: &Demand) {
     if let Some(ix) = &app.search {
         ix.refresh_demand(&app.store, d).await;
     }
-    crate::index::announce(&app.store, crate::index::DEMAND, &d.id).await;
+    crate::index::announce(&app.store, app.search.as_ref(), crate::index::DEMAND, &d.id).await;
 }
 
 /// Appends the leaf of a demand event: public are the kind, the purpose and the dataset it

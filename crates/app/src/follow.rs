@@ -25,6 +25,10 @@ impl Follower {
                 if self.applied.contains(&c.seq) {
                     continue;
                 }
+                if index.announced_here(c.seq) {
+                    self.applied.insert(c.seq);
+                    continue;
+                }
                 match c.kind.as_str() {
                     DATASET => index.refresh(store, &c.object_id).await,
                     DEMAND => match store.get_demand(&c.object_id).await {

@@ -7,9 +7,10 @@
 //!
 //! Each server of a deployment holds its own index. Every change is also recorded in the store's
 //! catalog change feed ([`announce`]), and every server applies the feed's new changes to its
-//! own index twice a second ([`crate::follow_catalog_changes`]), so a change made on one server (or by a command beside
-//! it) is found on all of them within a second. Positions are handed out before commit, so a hole
-//! in the feed is waited for a while before it is taken to be a rolled-back change.
+//! own index twice a second ([`crate::follow_catalog_changes`]), except those it announced
+//! itself, so a change made on one server (or by a command beside it) is found on all of them
+//! within a second. Positions are handed out before commit, so a hole in the feed is waited for
+//! a while before it is taken to be a rolled-back change.
 
 use crate::records::{self, Record};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,9 @@ pub struct CatalogIndex {
     index: search::SearchIndex,
     demands: search::SearchIndex,
     dir: PathBuf,
+    /// Positions of changes this server announced after applying them itself, so that reading
+    /// them back from the feed does not apply them twice.
+    own: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 /// A demand as the index sees it: the target department's slug as its organization, the
@@ -140,6 +144,7 @@ impl CatalogIndex {
             index,
             demands,
             dir,
+            own: Default::default(),
         };
         let (_, demand_total) = store
             .list_demands(&store::DemandFilter {
@@ -268,17 +273,40 @@ pub(crate) const DEMAND: &str = "demand";
 /// rolled-back one never does.
 pub(crate) const GAP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Records a change in the feed that every server's index follows. A failure is logged: this
-/// server's index is already up to date, and the others catch up at their next rebuild.
-pub(crate) async fn announce(store: &DynStore, kind: &str, id: &str) {
-    if let Err(e) = store
+/// Records a change in the feed that every server's index follows; `applied` is this process's
+/// index when it has applied the change already. A failure is logged: this server's index is
+/// already up to date, and the others catch up at their next rebuild.
+pub(crate) async fn announce(
+    store: &DynStore,
+    applied: Option<&CatalogIndex>,
+    kind: &str,
+    id: &str,
+) {
+    match store
         .record_catalog_change(kind, id, crate::clock::now_ms())
         .await
     {
-        tracing::warn!(
+        Ok(seq) => {
+            if let Some(index) = applied {
+                index.own().insert(seq);
+            }
+        }
+        Err(e) => tracing::warn!(
             kind,
             id,
             "catalog change not announced to other servers: {e}"
-        );
+        ),
+    }
+}
+
+impl CatalogIndex {
+    fn own(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
+        self.own.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the change at `seq` was announced by this server, which applied it already (and
+    /// forgets it: a position comes back from the feed once).
+    pub(crate) fn announced_here(&self, seq: i64) -> bool {
+        self.own().remove(&seq)
     }
 }

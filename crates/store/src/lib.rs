@@ -143,8 +143,8 @@ pub trait Store:
 
     // The catalog change feed: what every server's search index follows.
     /// Records that the dataset or demand `object_id` (`kind`) changed at `now`, and forgets
-    /// changes older than a day.
-    async fn record_catalog_change(&self, kind: &str, object_id: &str, now: i64) -> Result<()>;
+    /// changes older than a day; returns the change's position.
+    async fn record_catalog_change(&self, kind: &str, object_id: &str, now: i64) -> Result<i64>;
     /// Changes after `seq`, in order, at most `limit`.
     async fn catalog_changes_after(&self, seq: i64, limit: i64) -> Result<Vec<CatalogChange>>;
     /// The last change's position (0 when there is none).

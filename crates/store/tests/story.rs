@@ -4607,19 +4607,16 @@ async fn login_throttling(store: &DynStore) {
 /// The catalog change feed: changes in order after a position, the head, and a day's retention.
 async fn catalog_feed(store: &DynStore) {
     assert_eq!(store.catalog_change_head().await.unwrap(), 0);
-    store
-        .record_catalog_change("dataset", "d1", T0)
-        .await
-        .unwrap();
-    store
-        .record_catalog_change("demand", "m1", T0 + 1)
-        .await
-        .unwrap();
-    store
-        .record_catalog_change("dataset", "d1", T0 + 2)
-        .await
-        .unwrap();
+    let mut positions = Vec::new();
+    for (kind, id, at) in [
+        ("dataset", "d1", T0),
+        ("demand", "m1", T0 + 1),
+        ("dataset", "d1", T0 + 2),
+    ] {
+        positions.push(store.record_catalog_change(kind, id, at).await.unwrap());
+    }
     let all = store.catalog_changes_after(0, 10).await.unwrap();
+    assert_eq!(all.iter().map(|c| c.seq).collect::<Vec<_>>(), positions);
     let seen: Vec<(&str, &str)> = all
         .iter()
         .map(|c| (c.kind.as_str(), c.object_id.as_str()))

@@ -246,22 +246,24 @@ macro_rules! impl_store {
                 kind: &str,
                 object_id: &str,
                 now: i64,
-            ) -> Result<()> {
+            ) -> Result<i64> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO catalog_changes (kind, object_id, at) VALUES ($1, $2, $3)",
+                let row = sqlx::query(
+                    "INSERT INTO catalog_changes (kind, object_id, at) VALUES ($1, $2, $3) \
+                     RETURNING seq",
                 )
                 .bind(kind)
                 .bind(object_id)
                 .bind(now)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
+                let seq = row.int("seq")?;
                 sqlx::query("DELETE FROM catalog_changes WHERE at < $1")
                     .bind(now - 24 * 3_600_000)
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(seq)
             }
 
             async fn catalog_changes_after(
@@ -290,10 +292,10 @@ macro_rules! impl_store {
             }
 
             async fn catalog_change_head(&self) -> Result<i64> {
-                let rows = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM catalog_changes")
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.first().map_or(Ok(0), |r| r.int("head"))
+                sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM catalog_changes")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .int("head")
             }
 
             async fn login_succeeded(&self, account: &str, address: Option<&str>) -> Result<()> {
