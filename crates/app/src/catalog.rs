@@ -25,14 +25,16 @@ pub const STAGING_DIR: &str = "staging";
 /// Where the clean room keeps keyed copies of versions (`query::Engine::with_keyed_copies`).
 pub const KEYED_DIR: &str = "keyed";
 
-/// Removes the version file at `relative` (under the data directory) and every keyed copy made
-/// from it. Failures are left to the sweep at start ([`clean_data_dir`]).
-fn remove_version_file(data_dir: &Path, relative: &str) {
-    let path = data_dir.join(relative);
-    for copy in query::keyed_copies_of(&data_dir.join(KEYED_DIR), &path) {
+/// Removes the version file under `relative` and every keyed copy made from it. A file left
+/// behind (the storage failed) is an orphan the sweep removes ([`sweep_files`]).
+async fn remove_version_file(app: &App, relative: &str) {
+    let location = app.files.location(relative);
+    for copy in query::keyed_copies_of(&app.data_dir().join(KEYED_DIR), &location) {
         let _ = std::fs::remove_file(copy);
     }
-    let _ = std::fs::remove_file(path);
+    if let Err(e) = app.files.delete(relative).await {
+        tracing::warn!(file = relative, error = %e, "could not remove a version file; the sweep will");
+    }
 }
 
 /// Whether `user` may change `dataset`: the owning organization's publishers and the authority.
@@ -688,13 +690,15 @@ pub async fn decide_request(
 pub async fn delete_dataset(app: &App, user: &User, dataset: &Dataset) -> AppResult<()> {
     let books = app.books();
     let store = books.store;
-    let data_dir = app.data_dir();
     require_edit(user, dataset)?;
     let paths = store.delete_dataset(&dataset.id).await?;
     for p in paths {
-        remove_version_file(data_dir, &p);
+        remove_version_file(app, &p).await;
     }
-    let _ = std::fs::remove_dir_all(data_dir.join(VERSIONS_DIR).join(&dataset.id));
+    let _ = app
+        .files
+        .delete_folder(&format!("{VERSIONS_DIR}/{}", dataset.id))
+        .await;
     books.refresh(&dataset.id).await;
     Ok(())
 }
@@ -708,10 +712,9 @@ pub async fn delete_resource(
 ) -> AppResult<()> {
     let books = app.books();
     let store = books.store;
-    let data_dir = app.data_dir();
     require_edit(user, dataset)?;
     for p in store.delete_resource(&resource.id).await? {
-        remove_version_file(data_dir, &p);
+        remove_version_file(app, &p).await;
     }
     reconcile(books, Some(user), &dataset.id).await?;
     Ok(())
@@ -775,8 +778,11 @@ pub async fn publish_upload(
         .into_iter()
         .find(|r| r.name == resource_name);
     // The resource row is created only after a successful ingest, so a failed first upload
-    // leaves nothing behind; hence the file is named by dataset, not by resource.
-    let (relative, dest) = new_version_file(data_dir, &dataset.id)?;
+    // leaves nothing behind; hence the file is named by dataset, not by resource. The version is
+    // written in the staging directory and published whole before its row is committed.
+    let relative = new_version_key(&dataset.id);
+    let staged = StagedUpload::new(data_dir).map_err(AppError::internal)?;
+    let dest = staged.path().to_path_buf();
     // The key the data dictionary declares is checked as the rows are read.
     let key = match &existing {
         Some(r) => model::dictionary::key_columns(&store.column_notes(&r.id).await?),
@@ -804,6 +810,8 @@ pub async fn publish_upload(
     })
     .await
     .map_err(AppError::internal)??;
+    publish_file(app, &relative, &dest).await?;
+    drop(staged);
     let mut created: Option<String> = None;
     let publish = async {
         let resource = match existing {
@@ -824,7 +832,7 @@ pub async fn publish_upload(
         let version = store
             .publish_version(NewVersion {
                 resource_id: resource.id.clone(),
-                path: relative,
+                path: relative.clone(),
                 source_format: outcome.format.code().to_string(),
                 source_name: file_name.to_string(),
                 source_encoding: outcome.encoding.clone(),
@@ -851,8 +859,8 @@ pub async fn publish_upload(
     let result = publish.await;
     if result.is_err() {
         // The database refused the version: neither the file nor a resource row made for it
-        // may linger.
-        let _ = std::fs::remove_file(&dest);
+        // may linger (a file that cannot be removed now is swept later).
+        let _ = app.files.delete(&relative).await;
         if let Some(id) = created {
             let _ = store.delete_resource(&id).await;
         }
@@ -869,38 +877,19 @@ pub async fn publish_upload(
     Ok((resource, version))
 }
 
-/// Removes what an interrupted ingest may have left: the staging directory, temporary files,
-/// Parquet files no version refers to, and keyed copies of versions that are gone or that were
-/// left half written. Called at start.
+/// Removes what an interrupted ingest may have left on this server's disk: the staging
+/// directory, and keyed copies of versions that are gone or that were left half written.
+/// Called at start; version files are the business of [`sweep_files`].
 pub async fn clean_data_dir(store: &DynStore, data_dir: &Path) -> anyhow::Result<usize> {
     let _ = std::fs::remove_dir_all(data_dir.join(STAGING_DIR));
-    let known: std::collections::HashSet<PathBuf> = store
+    let stems: std::collections::HashSet<String> = store
         .all_version_paths()
         .await?
-        .into_iter()
-        .map(|p| data_dir.join(p))
+        .iter()
+        .filter_map(|p| Path::new(p).file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
         .collect();
     let mut removed = 0;
-    let mut stack = vec![data_dir.join(VERSIONS_DIR)];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if !known.contains(&path) {
-                std::fs::remove_file(&path)?;
-                removed += 1;
-            }
-        }
-    }
-    // Keyed copies of versions that are gone, and copies left half written.
-    let stems: std::collections::HashSet<String> = known
-        .iter()
-        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .collect();
     if let Ok(entries) = std::fs::read_dir(data_dir.join(KEYED_DIR)) {
         for entry in entries.flatten() {
             let path = entry.path();
@@ -912,6 +901,23 @@ pub async fn clean_data_dir(store: &DynStore, data_dir: &Path) -> anyhow::Result
                 std::fs::remove_file(&path)?;
                 removed += 1;
             }
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes the files under `versions/` that no version refers to and that were last written
+/// before `before` (ms): what a server killed between a publish and its commit, or a removal
+/// that failed, left behind. The grace period keeps the files of publishes still under way on
+/// another server ([`crate::files::ORPHAN_GRACE_MS`]). Returns how many were removed.
+pub async fn sweep_files(app: &App, before: i64) -> anyhow::Result<usize> {
+    let known: std::collections::HashSet<String> =
+        app.store.all_version_paths().await?.into_iter().collect();
+    let mut removed = 0;
+    for file in app.files.list(VERSIONS_DIR).await? {
+        if file.modified_ms < before && !known.contains(&file.key) {
+            app.files.delete(&file.key).await?;
+            removed += 1;
         }
     }
     Ok(removed)
@@ -1048,15 +1054,24 @@ pub async fn resources(app: &App, dataset: &Dataset) -> AppResult<Vec<Resource>>
     Ok(app.store.list_resources(&dataset.id).await?)
 }
 
-/// A fresh name for a version file of `dataset_id`: as the store records it (relative to the
-/// data directory, `/`-separated), and as a path in the data directory, whose folder is created.
-fn new_version_file(data_dir: &Path, dataset_id: &str) -> AppResult<(String, PathBuf)> {
-    let relative = PathBuf::from(VERSIONS_DIR)
-        .join(dataset_id)
-        .join(format!("{}.parquet", uuid::Uuid::new_v4()));
-    let dest = data_dir.join(&relative);
-    std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(AppError::internal)?;
-    Ok((relative.to_string_lossy().replace('\\', "/"), dest))
+/// A fresh key for a version file of `dataset_id`, as the store records it.
+fn new_version_key(dataset_id: &str) -> String {
+    format!(
+        "{VERSIONS_DIR}/{dataset_id}/{}.parquet",
+        uuid::Uuid::new_v4()
+    )
+}
+
+/// Publishes the finished version file at `staged` under `relative`; a storage that fails is
+/// `storage_unavailable`, and nothing is published.
+async fn publish_file(app: &App, relative: &str, staged: &Path) -> AppResult<()> {
+    app.files.publish(relative, staged).await.map_err(|e| {
+        tracing::error!(file = relative, error = %e, "could not publish a version file");
+        AppError::new(
+            Code::Unavailable,
+            "The file storage is not available; nothing was published. Try again later.",
+        )
+    })
 }
 
 /// One version that [`rewrite_versions`] rewrote.
@@ -1104,7 +1119,26 @@ pub async fn rewrite_versions(
     };
     let mut done = Vec::new();
     for version in versions {
-        let old = app.data_dir().join(&version.path);
+        // The rewrite reads a file on this machine: the stored one, or a fetched copy.
+        let fetched = match app.files.location(&version.path).local_path() {
+            Some(_) => None,
+            None => {
+                let copy = StagedUpload::new(app.data_dir()).map_err(AppError::internal)?;
+                app.files
+                    .fetch(&version.path, copy.path())
+                    .await
+                    .map_err(AppError::internal)?;
+                Some(copy)
+            }
+        };
+        let old = match &fetched {
+            Some(copy) => copy.path().to_path_buf(),
+            None => app
+                .files
+                .location(&version.path)
+                .local_path()
+                .expect("a local location"),
+        };
         let from_layout = {
             let old = old.clone();
             tokio::task::spawn_blocking(move || ingest::layout_version(&old))
@@ -1116,7 +1150,9 @@ pub async fn rewrite_versions(
         }
         let resource = store.get_resource(&version.resource_id).await?;
         let dataset = store.get_dataset(&resource.dataset_id).await?;
-        let (relative, dest) = new_version_file(app.data_dir(), &dataset.id)?;
+        let relative = new_version_key(&dataset.id);
+        let staged = StagedUpload::new(app.data_dir()).map_err(AppError::internal)?;
+        let dest = staged.path().to_path_buf();
         let known: Vec<ingest::KnownColumn> = version
             .columns
             .iter()
@@ -1139,7 +1175,6 @@ pub async fn rewrite_versions(
         let rewritten = match rewritten {
             Ok(r) if r.rows == version.row_count as u64 => r,
             Ok(r) => {
-                let _ = std::fs::remove_file(&dest);
                 return Err(AppError::internal(format!(
                     "rewriting version {} copied {} of {} rows",
                     version.id, r.rows, version.row_count
@@ -1147,8 +1182,10 @@ pub async fn rewrite_versions(
             }
             Err(e) => return Err(e.into()),
         };
+        publish_file(app, &relative, &dest).await?;
+        drop((staged, fetched));
         let file = store::VersionFile {
-            path: relative,
+            path: relative.clone(),
             byte_size: rewritten.byte_size as i64,
             sha256: rewritten.sha256,
         };
@@ -1156,11 +1193,11 @@ pub async fn rewrite_versions(
             .replace_version_file(&version.id, &version.path, &file)
             .await
         {
-            let _ = std::fs::remove_file(&dest);
+            let _ = app.files.delete(&relative).await;
             return Err(e.into());
         }
-        // A file left here (removal failed, or a crash) is an orphan the sweep at start removes.
-        remove_version_file(app.data_dir(), &version.path);
+        // A file left here (removal failed, or a crash) is an orphan the sweep removes.
+        remove_version_file(app, &version.path).await;
         tracing::info!(
             version = %version.id,
             from_layout,

@@ -573,10 +573,10 @@ async fn open_part(
         .filter(|n| !columns.iter().any(|c| &c.name == n))
         .collect();
     let name = table_name(&dataset.name);
-    let parquet_path = app.data_dir().join(&version.path);
+    let parquet = app.files.location(&version.path);
     let table = CleanRoomTable {
         name: name.clone(),
-        parquet_path: parquet_path.clone(),
+        parquet: parquet.clone(),
         row_filter: decision.row_filter.clone(),
         columns,
         hidden,
@@ -588,7 +588,7 @@ async fn open_part(
         daily_row_quota,
         table: PolicyTable {
             name,
-            parquet_path,
+            parquet,
             decision: decision.clone(),
         },
         dataset,

@@ -94,6 +94,30 @@ pub struct Config {
     /// Addresses of the load balancers or reverse proxies in front of this server, comma separated. A request from one of them is taken to come from the last address in its X-Forwarded-For header that is not itself one of them (for login throttling and the log's private detail). Default: none, so the header is ignored.
     #[arg(long, env = "GONGSHU_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
+
+    /// Where the platform keeps its files (Parquet versions, feedback photos, consultation attachments): `s3://BUCKET/PREFIX` for S3-compatible object storage, shared by every server of one deployment. Default: the data directory.
+    #[arg(long, env = "GONGSHU_STORAGE_URL")]
+    pub storage_url: Option<String>,
+
+    /// Endpoint of an S3-compatible object store, e.g. `http://minio.internal:9000` (plain HTTP is allowed only when given here). Default: `AWS_ENDPOINT`, else Amazon S3.
+    #[arg(long, env = "GONGSHU_STORAGE_ENDPOINT")]
+    pub storage_endpoint: Option<String>,
+
+    /// Region of the object store. Default: `AWS_REGION`, else `us-east-1`.
+    #[arg(long, env = "GONGSHU_STORAGE_REGION")]
+    pub storage_region: Option<String>,
+
+    /// Access key of the object store. Default: `AWS_ACCESS_KEY_ID`.
+    #[arg(long, env = "GONGSHU_STORAGE_ACCESS_KEY_ID")]
+    pub storage_access_key_id: Option<String>,
+
+    /// Secret key of the object store. Default: `AWS_SECRET_ACCESS_KEY`.
+    #[arg(
+        long,
+        env = "GONGSHU_STORAGE_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    pub storage_secret_access_key: Option<String>,
 }
 
 impl Default for Config {
@@ -119,6 +143,11 @@ impl Default for Config {
             quality_points_threshold: 80.0,
             secrets_dir: None,
             trusted_proxies: Vec::new(),
+            storage_url: None,
+            storage_endpoint: None,
+            storage_region: None,
+            storage_access_key_id: None,
+            storage_secret_access_key: None,
         }
     }
 }
@@ -150,6 +179,17 @@ impl std::fmt::Debug for Config {
             .field("quality_points_threshold", &self.quality_points_threshold)
             .field("secrets_dir", &self.secrets_dir)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("storage_url", &self.storage_url)
+            .field("storage_endpoint", &self.storage_endpoint)
+            .field("storage_region", &self.storage_region)
+            .field("storage_access_key_id", &self.storage_access_key_id)
+            .field(
+                "storage_secret_access_key",
+                &self
+                    .storage_secret_access_key
+                    .as_ref()
+                    .map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -239,7 +279,12 @@ impl Config {
             points_expiry,
             quality_points_threshold,
             secrets_dir,
-            trusted_proxies
+            trusted_proxies,
+            storage_url,
+            storage_endpoint,
+            storage_region,
+            storage_access_key_id,
+            storage_secret_access_key
         );
         Ok(config)
     }

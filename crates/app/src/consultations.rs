@@ -23,7 +23,6 @@ use model::role::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::io::Read;
-use std::path::PathBuf;
 use store::{
     Article, CommentChange, Consultation, ConsultationAttachment, ConsultationComment,
     NewConsultation, NewConsultationComment, User,
@@ -851,12 +850,9 @@ pub async fn comments_table(
     Ok((headings, rows))
 }
 
-/// Where an attachment's file is kept.
-fn attachment_path(app: &App, a: &ConsultationAttachment) -> PathBuf {
-    app.data_dir()
-        .join("attachments")
-        .join(&a.consultation_id)
-        .join(format!("{}.pdf", a.id))
+/// The key of an attachment's file in the platform's storage.
+fn attachment_key(a: &ConsultationAttachment) -> String {
+    format!("attachments/{}/{}.pdf", a.consultation_id, a.id)
 }
 
 /// Attaches a PDF (staged at `staged`) to a draft before its close: the department's staff.
@@ -897,29 +893,24 @@ pub async fn add_attachment(
         },
         created_at: now_ms(),
     };
-    let path = attachment_path(app, &attachment);
-    let dir = path.parent().expect("a file in a directory");
-    std::fs::create_dir_all(dir).map_err(AppError::internal)?;
-    let temp = dir.join(format!(".{}.tmp", attachment.id));
-    std::fs::write(&temp, &bytes)
-        .and_then(|()| std::fs::rename(&temp, &path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            AppError::internal(e)
-        })?;
+    let key = attachment_key(&attachment);
+    app.files
+        .put(&key, bytes::Bytes::from(bytes))
+        .await
+        .map_err(AppError::internal)?;
     if let Err(e) = app.store.add_consultation_attachment(&attachment).await {
-        let _ = std::fs::remove_file(&path);
+        let _ = app.files.delete(&key).await;
         return Err(e.into());
     }
     Ok(attachment)
 }
 
-/// An attachment and the path of its file, for download.
+/// An attachment and its file's bytes, for download.
 pub async fn attachment(
     app: &App,
     id: &str,
     attachment_id: &str,
-) -> AppResult<(ConsultationAttachment, PathBuf)> {
+) -> AppResult<(ConsultationAttachment, bytes::Bytes)> {
     let c = load(app, id).await?;
     let a = app
         .store
@@ -928,8 +919,12 @@ pub async fn attachment(
         .into_iter()
         .find(|a| a.id == attachment_id)
         .ok_or_else(|| AppError::new(Code::NotFound, "There is no such attachment."))?;
-    let path = attachment_path(app, &a);
-    Ok((a, path))
+    let bytes = app
+        .files
+        .get(&attachment_key(&a))
+        .await
+        .map_err(AppError::internal)?;
+    Ok((a, bytes))
 }
 
 /// Records an enterprise's ownership, size and industry: the authority only.

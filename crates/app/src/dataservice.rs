@@ -243,7 +243,7 @@ pub async fn open(
     check_rows_allowed(&dataset, &decision, mode)?;
     let table = PolicyTable {
         name: dataset.name.clone(),
-        parquet_path: app.data_dir().join(&version.path),
+        parquet: app.files.location(&version.path),
         decision: decision.clone(),
     };
     Ok(Access {

@@ -604,7 +604,7 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
     }).await?;
     let v = upload(app, &u, &d, "quarterly", &emp_csv).await?;
     let parquet_copy = dir.join("employees.parquet");
-    std::fs::copy(app.data_dir().join(&v.path), &parquet_copy)?;
+    app.files.fetch(&v.path, &parquet_copy).await?;
     upload(app, &u, &d, "quarterly", &parquet_copy).await?;
     let resource = app.store.list_resources(&d.id).await?.remove(0);
     catalog::set_column_grade(app, &u, &d, &resource, "平均月薪", Grade::L2, "", now_ms())
@@ -680,7 +680,7 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
         domain: Domain::Government, opening: OpeningType::NotOpen, importance: Importance::Important,
     }).await?;
     let flow_copy = dir.join("water_network.parquet");
-    std::fs::copy(app.data_dir().join(&flow_version.path), &flow_copy)?;
+    app.files.fetch(&flow_version.path, &flow_copy).await?;
     upload(app, &u, &d, "mains", &flow_copy).await?;
     Ok(())
 }

@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use store::{
     Feedback, FeedbackChange, FeedbackFilter, FeedbackPhoto, FeedbackService, FeedbackStep,
     NewFeedback, Organization, User,
@@ -407,8 +406,9 @@ pub async fn save_service(app: &App, user: &User, input: ServiceInput) -> AppRes
 
 // Items.
 
-fn photo_dir(app: &App, feedback_id: &str) -> PathBuf {
-    app.data_dir().join("feedback").join(feedback_id)
+/// The folder of an item's photos in the platform's storage.
+fn photo_folder(feedback_id: &str) -> String {
+    format!("feedback/{feedback_id}")
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -517,16 +517,18 @@ pub(crate) async fn submit_at(
         created_at: now,
         modified_at: now,
     };
-    let dir = photo_dir(app, &id);
+    let folder = photo_folder(&id);
     let mut rows = Vec::new();
-    if !sanitized.is_empty() {
-        std::fs::create_dir_all(&dir).map_err(AppError::internal)?;
-    }
-    let written: std::io::Result<()> = (|| {
+    let written: std::io::Result<()> = async {
         for (i, p) in sanitized.iter().enumerate() {
             let photo_id = uuid::Uuid::new_v4().to_string();
-            std::fs::write(dir.join(format!("{photo_id}.{}", p.extension)), &p.bytes)?;
-            std::fs::write(dir.join(format!("{photo_id}.thumb.jpg")), &p.thumbnail)?;
+            let file = |suffix: &str| format!("{folder}/{photo_id}.{suffix}");
+            app.files
+                .put(&file(p.extension), bytes::Bytes::from(p.bytes.clone()))
+                .await?;
+            app.files
+                .put(&file("thumb.jpg"), bytes::Bytes::from(p.thumbnail.clone()))
+                .await?;
             rows.push(FeedbackPhoto {
                 id: photo_id,
                 feedback_id: id.clone(),
@@ -539,7 +541,8 @@ pub(crate) async fn submit_at(
             });
         }
         Ok(())
-    })();
+    }
+    .await;
     let stored = match written {
         Ok(()) => app
             .store
@@ -555,7 +558,7 @@ pub(crate) async fn submit_at(
     let stored = match stored {
         Ok(f) => f,
         Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
+            let _ = app.files.delete_folder(&folder).await;
             return Err(e);
         }
     };
@@ -743,26 +746,28 @@ pub async fn steps_between(
         .await?)
 }
 
-/// A photo's file (or its thumbnail) and media type.
+/// A photo's bytes (or its thumbnail's) and media type.
 pub async fn photo(
     app: &App,
     feedback_id: &str,
     photo_id: &str,
     thumbnail: bool,
-) -> AppResult<(PathBuf, &'static str)> {
+) -> AppResult<(bytes::Bytes, &'static str)> {
     let photos = app.store.list_feedback_photos(feedback_id).await?;
     let p = photos
         .iter()
         .find(|p| p.id == photo_id)
         .ok_or_else(|| AppError::new(Code::NotFound, "There is no such photo."))?;
-    let dir = photo_dir(app, feedback_id);
-    Ok(if thumbnail {
-        (dir.join(format!("{}.thumb.jpg", p.id)), "image/jpeg")
+    let folder = photo_folder(feedback_id);
+    let (key, media_type) = if thumbnail {
+        (format!("{folder}/{}.thumb.jpg", p.id), "image/jpeg")
     } else if p.media_type == "image/png" {
-        (dir.join(format!("{}.png", p.id)), "image/png")
+        (format!("{folder}/{}.png", p.id), "image/png")
     } else {
-        (dir.join(format!("{}.jpg", p.id)), "image/jpeg")
-    })
+        (format!("{folder}/{}.jpg", p.id), "image/jpeg")
+    };
+    let bytes = app.files.get(&key).await.map_err(AppError::internal)?;
+    Ok((bytes, media_type))
 }
 
 /// The photo at `position` (0, 1, 2) of an item, or its thumbnail, and its media type.
@@ -771,7 +776,7 @@ pub async fn photo_at(
     feedback_id: &str,
     position: i64,
     thumbnail: bool,
-) -> AppResult<(PathBuf, &'static str)> {
+) -> AppResult<(bytes::Bytes, &'static str)> {
     let photos = app.store.list_feedback_photos(feedback_id).await?;
     let p = photos
         .iter()

@@ -29,6 +29,7 @@ pub mod error;
 pub mod exports;
 pub mod feedback;
 mod feedback_stats;
+pub mod files;
 mod follow;
 pub mod grants;
 pub mod harvests;
@@ -69,6 +70,7 @@ impl App {
     ) -> anyhow::Result<App> {
         let config = config.resolved()?;
         let store = store::connect(&config.effective_database_url()).await?;
+        let files = files::Files::open(&config)?;
         let removed = catalog::clean_data_dir(&store, &config.data_dir).await?;
         if removed > 0 {
             tracing::warn!(removed, "removed files left by an interrupted ingest");
@@ -85,7 +87,11 @@ impl App {
         // another server is applied again rather than missed.
         let feed_start = store.catalog_change_head().await?;
         let search = index::CatalogIndex::open(&config.data_dir, &store).await?;
-        let mut app = App::assemble(config, store, log, Some(search));
+        let mut app = App::assemble(config, store, files, log, Some(search));
+        let swept = catalog::sweep_files(&app, clock::now_ms() - files::ORPHAN_GRACE_MS).await?;
+        if swept > 0 {
+            tracing::warn!(swept, "removed version files no version refers to");
+        }
         app.feed_start = feed_start;
         // A process stopped between a redemption's commit and its leaf: append the leaf now.
         let logged = points::log_missing_redemptions(&app, clock::now_ms()).await?;
@@ -116,9 +122,10 @@ impl App {
     pub async fn open_tool(config: Config) -> anyhow::Result<App> {
         let config = config.resolved()?;
         let store = store::connect(&config.effective_database_url()).await?;
+        let files = files::Files::open(&config)?;
         let log =
             audit::AuditLog::open_lazy(config.secrets_dir(), &config.log_origin(), store.clone());
-        Ok(App::assemble(config, store, log, None))
+        Ok(App::assemble(config, store, files, log, None))
     }
 
     /// Rebuilds the search index of a data directory from the store, for `gongshu reindex`
@@ -134,16 +141,18 @@ impl App {
     fn assemble(
         config: Config,
         store: store::DynStore,
+        files: files::Files,
         log: audit::AuditLog,
         search: Option<index::CatalogIndex>,
     ) -> App {
-        let engine = query::Engine::new(query::Limits {
-            memory_bytes: config.query_memory_mb as usize * (1 << 20),
-            timeout: std::time::Duration::from_secs(config.query_timeout_secs),
-            max_rows: config.query_max_rows,
-            max_download_rows: config.download_max_rows,
-        })
-        .with_keyed_copies(config.data_dir.join(catalog::KEYED_DIR));
+        let engine = files
+            .register(query::Engine::new(query::Limits {
+                memory_bytes: config.query_memory_mb as usize * (1 << 20),
+                timeout: std::time::Duration::from_secs(config.query_timeout_secs),
+                max_rows: config.query_max_rows,
+                max_download_rows: config.download_max_rows,
+            }))
+            .with_keyed_copies(config.data_dir.join(catalog::KEYED_DIR));
         App {
             limits: ingest::Limits {
                 max_upload_bytes: config.max_upload_bytes,
@@ -158,6 +167,7 @@ impl App {
             feedback_answers: Default::default(),
             cleanroom_key: Default::default(),
             engine,
+            files,
             log,
             search,
             config,

@@ -20,6 +20,8 @@ pub struct App {
     pub(crate) store: DynStore,
     /// The query engine with its limits; every read goes through [`crate::dataservice`].
     pub(crate) engine: query::Engine,
+    /// Where versions, photos and attachments are kept.
+    pub(crate) files: crate::files::Files,
     /// The verifiable access log (C7).
     pub(crate) log: AuditLog,
     /// The catalog's search index, when this process holds it (a command beside a running
@@ -66,6 +68,11 @@ impl App {
     /// The engine's limits (row caps, timeout, memory).
     pub fn query_limits(&self) -> &query::Limits {
         self.engine.limits()
+    }
+
+    /// Where versions, photos and attachments are kept.
+    pub fn files(&self) -> &crate::files::Files {
+        &self.files
     }
 
     /// The data directory (absolute).

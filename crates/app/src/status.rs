@@ -4,7 +4,8 @@ use crate::error::{AppError, AppResult};
 use crate::state::App;
 
 /// Whether this server can serve: the metadata store answers, files can be written where
-/// uploads are staged and versions kept, and the access log has its keys. The error says which
+/// uploads are staged and where versions are kept (the object store, when there is one), and
+/// the access log has its keys. The error says which
 /// part is missing, for the operator (a load balancer only needs the status).
 pub async fn ready(app: &App) -> AppResult<()> {
     let unavailable = |what: &str| AppError::new(crate::error::Code::Unavailable, what);
@@ -13,8 +14,17 @@ pub async fn ready(app: &App) -> AppResult<()> {
         return Err(unavailable("metadata store unavailable"));
     }
     if let Err(e) = probe_files(&app.config.data_dir).await {
-        tracing::error!("readiness check failed: file storage: {e}");
+        tracing::error!("readiness check failed: staging directory: {e}");
         return Err(unavailable("file storage unavailable"));
+    }
+    if !app.files.is_local() {
+        if let Err(e) = app.files.probe().await {
+            tracing::error!(
+                "readiness check failed: object store {}: {e}",
+                app.files.describe()
+            );
+            return Err(unavailable("object store unavailable"));
+        }
     }
     if let Err(e) = app.log.vkey() {
         tracing::error!("readiness check failed: access log keys: {}", e.message);
@@ -24,7 +34,7 @@ pub async fn ready(app: &App) -> AppResult<()> {
 }
 
 /// Writes, syncs and removes a small file in the staging directory, which is where every upload
-/// starts and on the same file system as the versions.
+/// starts (and, without an object store, on the same file system as the versions).
 async fn probe_files(data_dir: &std::path::Path) -> std::io::Result<()> {
     let dir = data_dir.join(crate::catalog::STAGING_DIR);
     tokio::fs::create_dir_all(&dir).await?;

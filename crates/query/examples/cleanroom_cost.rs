@@ -37,7 +37,7 @@ fn table(name: &str, path: &str, columns: &[&str]) -> CleanRoomTable {
     };
     CleanRoomTable {
         name: name.into(),
-        parquet_path: path.into(),
+        parquet: path.into(),
         row_filter: Vec::new(),
         columns: cleanroom::columns(&decision, &policy, &[]),
         hidden: Vec::new(),

@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let table = PolicyTable {
         name: "t".into(),
-        parquet_path: path.clone().into(),
+        parquet: path.clone().into(),
         decision: Decision {
             columns: columns.iter().map(|c| (c.clone(), Verdict::Raw)).collect(),
             row_filter: Vec::new(),

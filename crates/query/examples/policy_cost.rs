@@ -44,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let table = PolicyTable {
         name: "t".into(),
-        parquet_path: path.into(),
+        parquet: path.as_str().into(),
         decision: Decision {
             columns: columns
                 .iter()

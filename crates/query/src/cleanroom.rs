@@ -24,7 +24,6 @@
 //! nothing the caller wrote ever sees a removed group or an exact value that noise was to hide.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array};
@@ -57,7 +56,7 @@ pub struct CleanRoomTable {
     /// The name the query uses for it.
     pub name: String,
     /// The Parquet file of the version.
-    pub parquet_path: PathBuf,
+    pub parquet: crate::Location,
     /// Conditions every row must meet (the grant's row scope).
     pub row_filter: Vec<model::filter::Condition>,
     /// The columns of its view, with their roles.
@@ -115,7 +114,7 @@ pub(crate) async fn run(
 ) -> Result<CleanRoomRows, QueryError> {
     let secrets = Secrets::new(
         q.tables.iter().flat_map(|t| t.hidden.clone()).collect(),
-        q.tables.iter().map(|t| t.parquet_path.as_path()),
+        q.tables.iter().map(|t| &t.parquet),
     );
     run_unredacted(engine, key, q)
         .await
@@ -152,11 +151,9 @@ async fn run_unredacted(
             // A keyed copy holds the pseudonyms already; a row filter on a key column needs
             // the raw values, so such a view pseudonymises in its plan.
             let copy = match &engine.keyed {
-                Some(copies) if !table.row_filter.iter().any(|c| keys.contains(&c.column)) => Some(
-                    copies
-                        .copy(&table.parquet_path, &key, &keys, engine)
-                        .await?,
-                ),
+                Some(copies) if !table.row_filter.iter().any(|c| keys.contains(&c.column)) => {
+                    Some(copies.copy(&table.parquet, &key, &keys, engine).await?)
+                }
                 _ => None,
             };
             let columns: Vec<(String, Projected)> = table
@@ -172,10 +169,11 @@ async fn run_unredacted(
                     (c.name.clone(), projected)
                 })
                 .collect();
+            let copy = copy.map(crate::Location::from);
             let view = PolicyView::build_from(
                 &ctx,
                 &table.name,
-                copy.as_deref().unwrap_or(&table.parquet_path),
+                copy.as_ref().unwrap_or(&table.parquet),
                 &table.row_filter,
                 &columns,
             )

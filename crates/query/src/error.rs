@@ -169,20 +169,17 @@ impl Secrets {
             })
             .filter(|name| !visible.contains(name))
             .collect();
-        Secrets::new(hidden, tables.iter().map(|t| t.parquet_path.as_path()))
+        Secrets::new(hidden, tables.iter().map(|t| &t.parquet))
     }
 
     /// Secrets from hidden column names and the Parquet files read (each path and file name).
     pub(crate) fn new<'a>(
         hidden: Vec<String>,
-        paths: impl IntoIterator<Item = &'a std::path::Path>,
+        files: impl IntoIterator<Item = &'a crate::Location>,
     ) -> Secrets {
         let mut words = hidden;
-        for path in paths {
-            words.push(path.to_string_lossy().into_owned());
-            if let Some(file) = path.file_name() {
-                words.push(file.to_string_lossy().into_owned());
-            }
+        for file in files {
+            words.extend(file.words());
         }
         let mut words: Vec<String> = words
             .into_iter()

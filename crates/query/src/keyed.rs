@@ -29,6 +29,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
+use datafusion::object_store::ObjectStoreExt;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -38,7 +39,7 @@ use sha2::{Digest, Sha256};
 
 use crate::conditions::column;
 use crate::policy::{self, PseudonymKey};
-use crate::{Engine, QueryError};
+use crate::{Engine, Location, QueryError};
 
 /// Rows per row group of a copy, as versions have them.
 const ROW_GROUP_ROWS: usize = 131_072;
@@ -62,14 +63,18 @@ impl KeyedCopies {
     /// there yet.
     pub(crate) async fn copy(
         self: &Arc<Self>,
-        source: &Path,
+        source: &Location,
         key: &Arc<PseudonymKey>,
         columns: &[String],
         engine: &Engine,
     ) -> Result<PathBuf, QueryError> {
-        let size = std::fs::metadata(source)
+        let size = engine
+            .caches
+            .store_of(source)?
+            .head(&source.object_path()?)
+            .await
             .map_err(|e| QueryError::internal(format!("version file: {e}")))?
-            .len();
+            .size;
         let dest = self.dir.join(format!(
             "{}.{}.parquet",
             stem(source)?,
@@ -80,7 +85,7 @@ impl KeyedCopies {
         }
         let (copies, source, key, columns, engine, target) = (
             Arc::clone(self),
-            source.to_path_buf(),
+            source.clone(),
             Arc::clone(key),
             columns.to_vec(),
             engine.clone(),
@@ -105,9 +110,9 @@ impl KeyedCopies {
     }
 }
 
-/// The file name prefix every copy of the version file `source` has, so that the caller can
-/// remove them with it.
-pub fn copies_of(dir: &Path, source: &Path) -> Vec<PathBuf> {
+/// The copies of the version file `source` in `dir`, so that the caller can remove them with
+/// it.
+pub fn copies_of(dir: &Path, source: &Location) -> Vec<PathBuf> {
     let Ok(stem) = stem(source) else {
         return Vec::new();
     };
@@ -126,10 +131,13 @@ pub fn copies_of(dir: &Path, source: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn stem(source: &Path) -> Result<&str, QueryError> {
+fn stem(source: &Location) -> Result<String, QueryError> {
     source
-        .file_stem()
-        .and_then(|s| s.to_str())
+        .file_name()
+        .map(|name| match name.rsplit_once('.') {
+            Some((stem, _)) => stem.to_string(),
+            None => name,
+        })
         .filter(|s| !s.is_empty() && !s.contains('.'))
         .ok_or_else(|| QueryError::internal("a version file name without a plain stem"))
 }
@@ -150,7 +158,7 @@ fn tag(key: &PseudonymKey, columns: &[String], size: u64) -> String {
 }
 
 async fn write(
-    source: &Path,
+    source: &Location,
     dest: &Path,
     key: Arc<PseudonymKey>,
     columns: &[String],

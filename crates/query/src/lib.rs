@@ -19,7 +19,7 @@
 //! compared with a literal of its own type, `IN`, `LIKE`, `IS NULL`) are also copied into the
 //! view, after the mask, so that Parquet statistics can still prune.
 //!
-//! The crate knows nothing about HTTP or the metadata database: it takes Parquet paths and
+//! The crate knows nothing about HTTP or the metadata database: it takes Parquet locations and
 //! decisions, and returns Arrow data ([`Rows`], [`RowStream`]) or encoded bytes ([`export`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +31,7 @@ mod entities;
 mod error;
 pub mod export;
 mod keyed;
+mod location;
 mod policy;
 mod ranges;
 mod rest;
@@ -44,6 +45,7 @@ use std::time::Duration;
 pub use cleanroom::{CleanRoomQuery, CleanRoomRows, CleanRoomTable, Noise};
 pub use error::QueryError;
 pub use keyed::copies_of as keyed_copies_of;
+pub use location::Location;
 pub use policy::PseudonymKey;
 pub use rest::{AggFunc, AggregateQuery, Metric, RestQuery, SortKey, DEFAULT_LIMIT};
 pub use rows::{ColumnMeta, RowStream, Rows};
@@ -86,7 +88,7 @@ pub struct PolicyTable {
     /// The name the query uses for it (exact: SQL folds unquoted names to lower case).
     pub name: String,
     /// The Parquet file of the version.
-    pub parquet_path: PathBuf,
+    pub parquet: Location,
     /// The access decision for this caller, mode and dataset.
     pub decision: model::access::Decision,
 }
@@ -116,6 +118,17 @@ impl Engine {
     /// ([`keyed_copies_of`]).
     pub fn with_keyed_copies(mut self, dir: PathBuf) -> Engine {
         self.keyed = Some(Arc::new(keyed::KeyedCopies::new(dir)));
+        self
+    }
+
+    /// The same engine reading the objects under `base` (`s3://bucket`, say) from `store`. Files
+    /// on this machine (`file://`) are read without being registered.
+    pub fn with_store(
+        self,
+        base: &url::Url,
+        store: Arc<dyn datafusion::object_store::ObjectStore>,
+    ) -> Engine {
+        self.caches.register_store(base, store);
         self
     }
 

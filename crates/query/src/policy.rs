@@ -88,20 +88,39 @@ const RANGE_CACHE_BYTES: usize = 128 << 20;
 impl SharedCaches {
     pub(crate) fn new() -> SharedCaches {
         let config = datafusion::execution::cache::cache_manager::CacheManagerConfig::default();
-        let stores = DefaultObjectStoreRegistry::new();
-        let local = url::Url::parse("file://").expect("a valid URL");
-        stores.register_store(
-            &local,
-            Arc::new(crate::ranges::RangeCache::new(
-                Arc::new(datafusion::object_store::local::LocalFileSystem::new()),
-                RANGE_CACHE_BYTES,
-            )),
-        );
-        SharedCaches {
+        let caches = SharedCaches {
             metadata: datafusion::execution::cache::cache_manager::CacheManager::try_new(&config)
                 .expect("the default cache configuration is valid"),
-            stores: Arc::new(stores),
-        }
+            stores: Arc::new(DefaultObjectStoreRegistry::new()),
+        };
+        let local = url::Url::parse("file://").expect("a valid URL");
+        caches.register_store(
+            &local,
+            Arc::new(datafusion::object_store::local::LocalFileSystem::new()),
+        );
+        caches
+    }
+
+    /// Reads the objects under `base` from `store`, keeping its single ranges as every store's.
+    pub(crate) fn register_store(
+        &self,
+        base: &url::Url,
+        store: Arc<dyn datafusion::object_store::ObjectStore>,
+    ) {
+        self.stores.register_store(
+            base,
+            Arc::new(crate::ranges::RangeCache::new(store, RANGE_CACHE_BYTES)),
+        );
+    }
+
+    /// The store that holds `location`.
+    pub(crate) fn store_of(
+        &self,
+        location: &crate::Location,
+    ) -> Result<Arc<dyn datafusion::object_store::ObjectStore>, QueryError> {
+        self.stores
+            .get_store(location.url())
+            .map_err(QueryError::internal)
     }
 
     fn config(&self) -> datafusion::execution::cache::cache_manager::CacheManagerConfig {
@@ -212,12 +231,10 @@ pub(crate) async fn register(
 /// Reads a Parquet file as a table, without treating any character of its path as a glob.
 pub(crate) async fn parquet_table(
     ctx: &SessionContext,
-    parquet_path: &std::path::Path,
+    parquet: &crate::Location,
 ) -> Result<ListingTable, QueryError> {
-    let path = std::path::absolute(parquet_path).map_err(QueryError::internal)?;
-    let url = url::Url::from_file_path(&path)
-        .map_err(|_| QueryError::internal(format!("not a file path: {}", path.display())))?;
-    let table_url = ListingTableUrl::try_new(url, None).map_err(QueryError::internal)?;
+    let table_url =
+        ListingTableUrl::try_new(parquet.url().clone(), None).map_err(QueryError::internal)?;
     let state = ctx.state();
     let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
     let options = ListingOptions::new(Arc::new(format)).with_file_extension("");
@@ -273,7 +290,7 @@ impl PolicyView {
         PolicyView::build_from(
             ctx,
             &table.name,
-            &table.parquet_path,
+            &table.parquet,
             &decision.row_filter,
             &columns,
         )
@@ -286,11 +303,11 @@ impl PolicyView {
     pub(crate) async fn build_from(
         ctx: &SessionContext,
         name: &str,
-        parquet_path: &std::path::Path,
+        parquet: &crate::Location,
         row_filter: &[model::filter::Condition],
         columns: &[(String, Projected)],
     ) -> Result<PolicyView, QueryError> {
-        let source = parquet_table(ctx, parquet_path).await?;
+        let source = parquet_table(ctx, parquet).await?;
         let file_schema = source.schema();
         let mut frame = ctx
             .read_table(Arc::new(source))
@@ -1066,7 +1083,7 @@ mod tests {
             &ctx,
             &[crate::PolicyTable {
                 name: "t".into(),
-                parquet_path: path,
+                parquet: path.into(),
                 decision,
             }],
         )
@@ -1103,7 +1120,7 @@ mod tests {
         writer.close().unwrap();
         crate::PolicyTable {
             name: name.into(),
-            parquet_path: path,
+            parquet: path.into(),
             decision: Decision {
                 columns: vec![("id".into(), Verdict::Raw), ("v".into(), Verdict::Raw)],
                 row_filter: Vec::new(),

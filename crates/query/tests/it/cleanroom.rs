@@ -189,7 +189,7 @@ impl Room {
         let tables = vec![
             CleanRoomTable {
                 name: "insured".into(),
-                parquet_path: insured_path,
+                parquet: insured_path.into(),
                 row_filter: Vec::new(),
                 columns: cleanroom::columns(&insured_decision, &insured, &[]),
                 hidden: Vec::new(),
@@ -199,7 +199,7 @@ impl Room {
             },
             CleanRoomTable {
                 name: "employees".into(),
-                parquet_path: employees_path,
+                parquet: employees_path.into(),
                 row_filter: Vec::new(),
                 columns: cleanroom::columns(&employees_decision, &employees, &identifiers),
                 hidden: vec!["phone".into()],
@@ -410,7 +410,7 @@ async fn keyed_copies_are_written_once_hold_no_identifier_and_answer_alike() {
     assert_eq!(texts(&other.rows), texts(&first.rows));
     assert_eq!(keyed_files(&room).len(), 4);
     let of_insured =
-        query::keyed_copies_of(&room.dir.path().join("keyed"), &room.tables[0].parquet_path);
+        query::keyed_copies_of(&room.dir.path().join("keyed"), &room.tables[0].parquet);
     assert_eq!(of_insured.len(), 2);
     // A row filter on a key column needs the raw values: no copy, the same rules.
     let mut filtered = room.tables.clone();
@@ -706,7 +706,7 @@ fn visits(dir: &std::path::Path, noise: bool) -> CleanRoomTable {
     ]);
     CleanRoomTable {
         name: "visits".into(),
-        parquet_path: path,
+        parquet: path.into(),
         row_filter: Vec::new(),
         columns: cleanroom::columns(&decision, &policy, &[]),
         hidden: Vec::new(),

@@ -237,12 +237,12 @@ impl Fixture {
         Fixture {
             persons: PolicyTable {
                 name: "persons".into(),
-                parquet_path: persons_path,
+                parquet: persons_path.into(),
                 decision: granted_persons_decision(),
             },
             benefits: PolicyTable {
                 name: "benefits".into(),
-                parquet_path: benefits_path,
+                parquet: benefits_path.into(),
                 decision: benefits_decision(),
             },
             _dir: dir,
@@ -375,7 +375,7 @@ pub fn big_table(dir: &Path, rows: i64) -> PolicyTable {
     writer.close().unwrap();
     PolicyTable {
         name: "big".into(),
-        parquet_path: path,
+        parquet: path.into(),
         decision: Decision {
             columns: vec![
                 ("id".into(), Verdict::Raw),

@@ -188,7 +188,7 @@ async fn a_row_filter_that_does_not_fit_the_file_fails_closed() {
 async fn a_missing_file_is_an_internal_error_without_its_path() {
     let fx = Fixture::new();
     let mut gone = fx.persons.clone();
-    gone.parquet_path = gone.parquet_path.with_file_name("gone-secret-name.parquet");
+    gone.parquet = gone.parquet.with_file_name("gone-secret-name.parquet");
     let err = engine()
         .sql(&[gone], "SELECT count(*) FROM persons")
         .await
@@ -202,7 +202,7 @@ async fn a_missing_file_is_an_internal_error_without_its_path() {
 async fn only_the_tables_a_query_reads_are_opened() {
     let fx = Fixture::new();
     let mut gone = fx.benefits.clone();
-    gone.parquet_path = gone.parquet_path.with_file_name("missing.parquet");
+    gone.parquet = gone.parquet.with_file_name("missing.parquet");
     let rows = engine()
         .sql(&[fx.persons.clone(), gone], "SELECT count(*) FROM persons")
         .await
@@ -231,7 +231,7 @@ fn the_engine_and_its_futures_are_send() {
     let engine = engine();
     let fx_table = PolicyTable {
         name: "t".into(),
-        parquet_path: "/nonexistent.parquet".into(),
+        parquet: "/nonexistent.parquet".into(),
         decision: granted_persons_decision(),
     };
     let tables = vec![fx_table.clone()];

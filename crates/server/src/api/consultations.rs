@@ -278,9 +278,8 @@ async fn attachment(
     State(state): State<SharedState>,
     Path((id, attachment)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let (a, path) = consultations::attachment(&state, &id, &attachment).await?;
-    let bytes = tokio::fs::read(&path).await.map_err(ApiError::internal)?;
-    Ok(pdf_response(&a.name, bytes))
+    let (a, bytes) = consultations::attachment(&state, &id, &attachment).await?;
+    Ok(pdf_response(&a.name, bytes.to_vec()))
 }
 
 /// A PDF sent as an attachment under its uploaded name (RFC 6266 with a UTF-8 name).

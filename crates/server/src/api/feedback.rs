@@ -430,8 +430,7 @@ pub(crate) async fn image_response(
     photo_id: &str,
     thumbnail: bool,
 ) -> ApiResult<Response> {
-    let (path, media_type) = feedback::photo(state, id, photo_id, thumbnail).await?;
-    let bytes = tokio::fs::read(&path).await.map_err(ApiError::internal)?;
+    let (bytes, media_type) = feedback::photo(state, id, photo_id, thumbnail).await?;
     Ok((
         [
             (header::CONTENT_TYPE, media_type),

@@ -755,12 +755,8 @@ async fn image(state: &SharedState, v: &Visitor, id: &str, n: &str, thumbnail: b
         .parse()
         .map_err(|_| ApiError::new(Code::NotFound, "There is no such photo."))
         .or_page(v)?;
-    let (path, media_type) = feedback::photo_at(state, id, n, thumbnail)
+    let (bytes, media_type) = feedback::photo_at(state, id, n, thumbnail)
         .await
-        .or_page(v)?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(ApiError::internal)
         .or_page(v)?;
     Ok((
         [

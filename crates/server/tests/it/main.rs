@@ -17,6 +17,7 @@ mod demo;
 mod feedback;
 mod interop;
 mod log;
+mod objects;
 mod openapi;
 mod paths;
 mod points;

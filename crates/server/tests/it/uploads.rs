@@ -318,25 +318,26 @@ async fn interrupted_ingest_leftovers_are_removed_at_start() {
     }
     std::fs::create_dir_all(dir.path().join("staging")).unwrap();
     std::fs::write(dir.path().join("staging/half.upload"), b"partial").unwrap();
-    std::fs::create_dir_all(dir.path().join("versions/some-dataset")).unwrap();
-    std::fs::write(
-        dir.path().join("versions/some-dataset/.x.parquet.tmp"),
-        b"partial",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("versions/some-dataset/orphan.parquet"),
-        b"PAR1",
-    )
-    .unwrap();
+    let versions = dir.path().join("versions/some-dataset");
+    std::fs::create_dir_all(&versions).unwrap();
+    // Files no version refers to: removed once older than the grace period, which lets a
+    // publish under way on another server reach its commit.
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for name in [".x.parquet.tmp", "orphan.parquet", "young.parquet"] {
+        let path = versions.join(name);
+        std::fs::write(&path, b"PAR1").unwrap();
+        if name != "young.parquet" {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(two_hours_ago)
+                .unwrap();
+        }
+    }
     let _app = server::build(cfg).await.unwrap();
     assert!(!dir.path().join("staging/half.upload").exists());
-    assert!(!dir
-        .path()
-        .join("versions/some-dataset/.x.parquet.tmp")
-        .exists());
-    assert!(!dir
-        .path()
-        .join("versions/some-dataset/orphan.parquet")
-        .exists());
+    assert!(!versions.join(".x.parquet.tmp").exists());
+    assert!(!versions.join("orphan.parquet").exists());
+    assert!(versions.join("young.parquet").exists());
 }
