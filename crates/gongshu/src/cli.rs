@@ -83,6 +83,25 @@ pub struct StoreArgs {
     /// Directory of the secrets (the log's keys); default the data directory (see `serve`).
     #[arg(long, env = "GONGSHU_SECRETS_DIR")]
     pub secrets_dir: Option<PathBuf>,
+    /// Where the files are kept (`s3://BUCKET/PREFIX`); default the data directory (see `serve`).
+    #[arg(long, env = "GONGSHU_STORAGE_URL")]
+    pub storage_url: Option<String>,
+    /// Endpoint of an S3-compatible object store (see `serve`).
+    #[arg(long, env = "GONGSHU_STORAGE_ENDPOINT")]
+    pub storage_endpoint: Option<String>,
+    /// Region of the object store (see `serve`).
+    #[arg(long, env = "GONGSHU_STORAGE_REGION")]
+    pub storage_region: Option<String>,
+    /// Access key of the object store; default `AWS_ACCESS_KEY_ID`.
+    #[arg(long, env = "GONGSHU_STORAGE_ACCESS_KEY_ID")]
+    pub storage_access_key_id: Option<String>,
+    /// Secret key of the object store; default `AWS_SECRET_ACCESS_KEY`.
+    #[arg(
+        long,
+        env = "GONGSHU_STORAGE_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    pub storage_secret_access_key: Option<String>,
 }
 
 impl StoreArgs {
@@ -92,6 +111,11 @@ impl StoreArgs {
             database_url: self.database_url.clone(),
             log_origin: self.log_origin.clone(),
             secrets_dir: self.secrets_dir.clone(),
+            storage_url: self.storage_url.clone(),
+            storage_endpoint: self.storage_endpoint.clone(),
+            storage_region: self.storage_region.clone(),
+            storage_access_key_id: self.storage_access_key_id.clone(),
+            storage_secret_access_key: self.storage_secret_access_key.clone(),
             ..Config::default()
         }
     }

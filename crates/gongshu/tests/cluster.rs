@@ -16,7 +16,6 @@
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,7 +24,6 @@ use std::time::Duration;
 
 /// What the test runs against.
 struct Services {
-    database: String,
     endpoint: String,
     bucket: String,
     nginx: PathBuf,
@@ -34,21 +32,19 @@ struct Services {
 fn services() -> Option<Services> {
     let var = |name: &str| std::env::var(name).ok();
     match (
-        var("GONGSHU_TEST_DATABASE_URL"),
         var("GONGSHU_TEST_S3_ENDPOINT"),
         var("GONGSHU_TEST_S3_BUCKET"),
         var("GONGSHU_TEST_NGINX"),
     ) {
-        (Some(database), Some(endpoint), Some(bucket), Some(nginx)) => Some(Services {
-            database,
+        (Some(endpoint), Some(bucket), Some(nginx)) => Some(Services {
             endpoint,
             bucket,
             nginx: nginx.into(),
         }),
         _ => {
             eprintln!(
-                "skipped: set GONGSHU_TEST_DATABASE_URL, GONGSHU_TEST_S3_ENDPOINT, \
-                 GONGSHU_TEST_S3_BUCKET and GONGSHU_TEST_NGINX to run it"
+                "skipped: set GONGSHU_TEST_S3_ENDPOINT, GONGSHU_TEST_S3_BUCKET and \
+                 GONGSHU_TEST_NGINX to run it"
             );
             None
         }
@@ -103,19 +99,11 @@ impl Deployment {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("GONGSHU_LOG", "warn")
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if demo {
             cmd.arg("--demo");
         }
-        let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-        let line = lines
-            .find(|l| l.contains("serving on"))
-            .expect("the server prints its address");
-        std::thread::spawn(move || lines.for_each(drop));
-        let url = line.split_whitespace().last().unwrap().to_string();
+        let (child, url) = testkit::spawn_server(cmd);
         Node { child, url }
     }
 
@@ -615,45 +603,28 @@ async fn reads_are_logged(lb: &str, acked: &[&Acknowledged]) {
 
 #[tokio::test]
 async fn three_servers_behind_a_balancer_are_one_system_even_when_one_is_killed() {
-    use sqlx::{Connection, Executor};
     let Some(services) = services() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let name = format!("gongshu_cluster_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&services.database)
-        .await
-        .unwrap();
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let lb_port = free_port();
-    let deployment = Deployment {
-        database: with_database(&services.database, &name),
-        storage_url: format!("s3://{}/cluster-{}", services.bucket, std::process::id()),
-        endpoint: services.endpoint.clone(),
-        secrets: dir.path().join("secrets"),
-        public_url: format!("http://127.0.0.1:{lb_port}"),
-    };
-    let outcome = tokio::spawn(run(
-        deployment,
-        services.nginx,
-        lb_port,
-        dir.path().to_path_buf(),
-    ))
+    testkit::with_postgres("gongshu_cluster", |database| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let lb_port = free_port();
+        let deployment = Deployment {
+            database,
+            storage_url: format!("s3://{}/cluster-{}", services.bucket, std::process::id()),
+            endpoint: services.endpoint.clone(),
+            secrets: dir.path().join("secrets"),
+            public_url: format!("http://127.0.0.1:{lb_port}"),
+        };
+        run(
+            deployment,
+            services.nginx,
+            lb_port,
+            dir.path().to_path_buf(),
+        )
+        .await;
+    })
     .await;
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 async fn run(deployment: Deployment, nginx: PathBuf, lb_port: u16, dir: PathBuf) {
@@ -724,16 +695,109 @@ async fn run(deployment: Deployment, nginx: PathBuf, lb_port: u16, dir: PathBuf)
     drop(balancer);
 }
 
-/// `postgres://user@host:port/db?params` with the database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, params) = match url.split_once('?') {
-        Some((base, params)) => (base, format!("?{params}")),
-        None => (url, String::new()),
+/// `gongshu import` beside the servers publishes into the same bucket when given the same
+/// storage settings, and a server reads the version from there; nothing of it stays in the
+/// command's data directory.
+#[tokio::test]
+async fn an_import_beside_the_servers_publishes_into_the_shared_bucket() {
+    let (Ok(endpoint), Ok(bucket)) = (
+        std::env::var("GONGSHU_TEST_S3_ENDPOINT"),
+        std::env::var("GONGSHU_TEST_S3_BUCKET"),
+    ) else {
+        eprintln!("skipped: set GONGSHU_TEST_S3_ENDPOINT and GONGSHU_TEST_S3_BUCKET to run it");
+        return;
     };
-    let start = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[start..].find('/') {
-        Some(i) => &base[..start + i],
-        None => base,
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let prefix = format!("import-{}", std::process::id());
+    let storage = format!("s3://{bucket}/{prefix}");
+    let gongshu = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gongshu"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env_remove("GONGSHU_DATABASE_URL")
+            .env("GONGSHU_STORAGE_URL", &storage)
+            .env("GONGSHU_STORAGE_ENDPOINT", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("GONGSHU_PASSWORD", "a long password")
+            // The origin the example configuration gives the servers.
+            .env("GONGSHU_LOG_ORIGIN", "data.example.gov.cn/log")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
-    format!("{server}/{database}{params}")
+    gongshu(&[
+        "org",
+        "create",
+        "--name",
+        "transport",
+        "--title",
+        "交通",
+        "--kind",
+        "department",
+    ]);
+    gongshu(&[
+        "user",
+        "create",
+        "--username",
+        "wang",
+        "--role",
+        "staff",
+        "--org",
+        "transport",
+    ]);
+    let csv = dir.path().join("stops.csv");
+    std::fs::write(&csv, "站点,客流\nS1,10\nS2,20\nS3,30\nS4,40\n").unwrap();
+    gongshu(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--dataset",
+        "stops",
+        "--title",
+        "站点",
+        "--as",
+        "wang",
+    ]);
+    assert!(
+        !data.join("versions").exists(),
+        "the version went to the bucket, not the data directory"
+    );
+    // The bucket's listing (moto answers unsigned requests).
+    let listing = reqwest::get(format!(
+        "{endpoint}/{bucket}?list-type=2&prefix={prefix}/versions/"
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(listing.matches(".parquet</Key>").count(), 1, "{listing}");
+
+    let token = gongshu(&["user", "token", "wang"]);
+    let deployment = Deployment {
+        database: format!("sqlite://{}", data.join("gongshu.db").display()),
+        storage_url: storage.clone(),
+        endpoint: endpoint.clone(),
+        secrets: data.clone(),
+        public_url: "http://127.0.0.1".into(),
+    };
+    let server = deployment.start(&dir.path().join("server"), false);
+    let (st, v) = send(
+        &Client::new(),
+        Method::GET,
+        format!("{}/api/v1/datasets/stops/query?limit=10", server.url),
+        &token,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["row_count"], 4, "{v}");
 }

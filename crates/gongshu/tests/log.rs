@@ -4,7 +4,6 @@
 //! every response it sent.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -26,7 +25,6 @@ impl Server {
             .arg(dir)
             .env_remove("GONGSHU_DATABASE_URL")
             .env("GONGSHU_LOG", "warn")
-            .stdout(Stdio::piped())
             .stderr(Stdio::null());
         if demo {
             cmd.arg("--demo");
@@ -34,15 +32,7 @@ impl Server {
         if let Some(url) = database {
             cmd.args(["--database-url", url]);
         }
-        let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-        let line = lines
-            .find(|l| l.contains("serving on"))
-            .expect("prints its address");
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        let url = line.split_whitespace().last().unwrap().to_string();
+        let (child, url) = testkit::spawn_server(cmd);
         Server { child, url }
     }
 
@@ -357,44 +347,7 @@ async fn a_killed_server_loses_no_redemption_and_logs_each() {
 
 #[tokio::test]
 async fn a_killed_server_loses_no_redemption_and_logs_each_on_postgres() {
-    use sqlx::{Connection, Executor};
-    let Ok(admin_url) = std::env::var("GONGSHU_TEST_DATABASE_URL") else {
-        eprintln!("skipped: set GONGSHU_TEST_DATABASE_URL=postgres://… to run it");
-        return;
-    };
-    let name = format!("gongshu_burst_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let url = with_database(&admin_url, &name);
-    let outcome = tokio::spawn(redemption_burst(Some(url))).await;
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-/// `postgres://user@host:port/db?params` with the database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, params) = match url.split_once('?') {
-        Some((base, params)) => (base, format!("?{params}")),
-        None => (url, String::new()),
-    };
-    let start = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[start..].find('/') {
-        Some(i) => &base[..start + i],
-        None => base,
-    };
-    format!("{server}/{database}{params}")
+    testkit::with_postgres("gongshu_burst", |url| redemption_burst(Some(url))).await;
 }
 
 /// (credits, spends) in the ledger of `username`, read from the database itself.

@@ -11,7 +11,7 @@ use model::demand::{DemandStatus, RejectionReason, Target};
 use model::filter::{Condition, Literal, Op};
 use model::pii::{PiiFinding, PiiKind};
 use model::role::{OrgKind, Role};
-use sqlx::{Connection, Executor};
+use sqlx::Connection;
 use std::collections::BTreeSet;
 use store::*;
 
@@ -36,22 +36,7 @@ async fn story_on_sqlite() {
 
 #[tokio::test]
 async fn story_on_postgres() {
-    let Ok(admin_url) = std::env::var("GONGSHU_TEST_DATABASE_URL") else {
-        eprintln!(
-            "story_on_postgres skipped: set GONGSHU_TEST_DATABASE_URL=postgres://… to run it"
-        );
-        return;
-    };
-    let name = format!("gongshu_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-
-    // The story runs in its own task so that a failed assertion still lets us drop the database.
-    let url = with_database(&admin_url, &name);
-    let outcome = tokio::spawn(async move {
+    testkit::with_postgres("gongshu_test", |url| async move {
         let store = store::connect(&url).await.unwrap();
         assert_eq!(store.backend(), "postgres");
         story(store).await;
@@ -59,40 +44,6 @@ async fn story_on_postgres() {
         store::connect(&url).await.unwrap().ping().await.unwrap();
     })
     .await;
-
-    // FORCE ends the pool's connections, which close lazily after the store is dropped.
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-/// `postgres://user@host:port/db?params` with the database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, params) = match url.split_once('?') {
-        Some((base, params)) => (base, format!("?{params}")),
-        None => (url, String::new()),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    format!("{server}/{database}{params}")
-}
-
-#[test]
-fn with_database_replaces_only_the_database() {
-    let check = |url: &str, expected: &str| assert_eq!(with_database(url, "x"), expected);
-    check("postgres://u@h:5432/postgres", "postgres://u@h:5432/x");
-    check("postgres://u@h:5432", "postgres://u@h:5432/x");
-    check(
-        "postgres://u:p@h/db?sslmode=disable",
-        "postgres://u:p@h/x?sslmode=disable",
-    );
 }
 
 #[tokio::test]
@@ -4031,26 +3982,10 @@ async fn points_under_contention_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn points_under_contention_on_postgres() {
-    let Ok(admin_url) = std::env::var("GONGSHU_TEST_DATABASE_URL") else {
-        eprintln!("skipped: set GONGSHU_TEST_DATABASE_URL=postgres://… to run it");
-        return;
-    };
-    let name = format!("gongshu_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let url = with_database(&admin_url, &name);
-    let outcome =
-        tokio::spawn(async move { contention(store::connect(&url).await.unwrap()).await }).await;
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    testkit::with_postgres("gongshu_test", |url| async move {
+        contention(store::connect(&url).await.unwrap()).await
+    })
+    .await;
 }
 
 /// Redemption and crediting under concurrency: 200 users who can all afford a reward with stock

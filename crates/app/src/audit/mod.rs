@@ -493,20 +493,7 @@ mod tests {
     /// sets it), in a database of its own.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn several_servers_append_to_one_log_on_postgres() {
-        use sqlx::{Connection, Executor};
-        let Ok(admin_url) = std::env::var("GONGSHU_TEST_DATABASE_URL") else {
-            eprintln!("skipped: set GONGSHU_TEST_DATABASE_URL=postgres://… to run it");
-            return;
-        };
-        let name = format!("gongshu_nodes_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .unwrap();
-        let (base, _) = admin_url.rsplit_once('/').unwrap();
-        let url = format!("{base}/{name}");
-        let outcome = tokio::spawn(async move {
+        testkit::with_postgres("gongshu_nodes", |url| async move {
             let keys = tempfile::tempdir().unwrap();
             // The nodes start at once: the migrations run once, under their lock.
             let stores = futures::future::try_join_all((0..3).map(|_| store::connect(&url)))
@@ -551,13 +538,6 @@ mod tests {
             assert_eq!(tree.root(), signed.checkpoint.root);
         })
         .await;
-        admin
-            .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-            .await
-            .unwrap();
-        if let Err(e) = outcome {
-            std::panic::resume_unwind(e.into_panic());
-        }
     }
 
     #[test]

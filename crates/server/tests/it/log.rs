@@ -429,20 +429,7 @@ async fn concurrent_requests_each_get_their_own_durable_leaf() {
 /// demo runs in a database of its own, dropped afterwards.
 #[tokio::test]
 async fn concurrent_requests_on_postgres() {
-    use sqlx::{Connection, Executor};
-    let Ok(admin_url) = std::env::var("GONGSHU_TEST_DATABASE_URL") else {
-        eprintln!("skipped: set GONGSHU_TEST_DATABASE_URL=postgres://… to run it");
-        return;
-    };
-    let name = format!("gongshu_log_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
-    let outcome = tokio::spawn(async move {
+    testkit::with_postgres("gongshu_log", |url| async move {
         let s = TestServer::start_with(|c| {
             c.demo = true;
             c.database_url = Some(url);
@@ -451,13 +438,6 @@ async fn concurrent_requests_on_postgres() {
         concurrent_requests(&s).await;
     })
     .await;
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 async fn concurrent_requests(s: &TestServer) {
