@@ -179,7 +179,7 @@ def storage(args, work):
     needle = qb.needle_of(args.csv)
     setups = {
         "local disk": [],
-        "object store": ["--storage-url", f"s3://{args.bucket}/bench-{uuid.uuid4().hex}",
+        "object store": ["--storage-url", f"s3://{args.bucket}/b{uuid.uuid4().hex[:6]}",
                          "--storage-endpoint", args.s3],
     }
     results = {}
