@@ -906,21 +906,70 @@ pub async fn clean_data_dir(store: &DynStore, data_dir: &Path) -> anyhow::Result
     Ok(removed)
 }
 
-/// Removes the files under `versions/` that no version refers to and that were last written
-/// before `before` (ms): what a server killed between a publish and its commit, or a removal
-/// that failed, left behind. The grace period keeps the files of publishes still under way on
-/// another server ([`crate::files::ORPHAN_GRACE_MS`]). Returns how many were removed.
+/// Removes the files that no row refers to and that were last written before `before` (ms):
+/// version files no version names, feedback photos of items that were never recorded, and
+/// consultation attachments that were never recorded. They are what a server killed between a
+/// put and its commit, or a removal that failed, left behind. The grace period keeps the files
+/// of writes still under way on another server ([`crate::files::ORPHAN_GRACE_MS`]). Returns
+/// how many were removed.
 pub async fn sweep_files(app: &App, before: i64) -> anyhow::Result<usize> {
-    let known: std::collections::HashSet<String> =
-        app.store.all_version_paths().await?.into_iter().collect();
-    let mut removed = 0;
-    for file in app.files.list(VERSIONS_DIR).await? {
-        if file.modified_ms < before && !known.contains(&file.key) {
-            app.files.delete(&file.key).await?;
-            removed += 1;
+    use std::collections::{HashMap, HashSet};
+    let old = |files: Vec<crate::files::StoredFile>| {
+        files
+            .into_iter()
+            .filter(move |f| f.modified_ms < before)
+            .map(|f| f.key)
+    };
+    let mut orphans = Vec::new();
+    let versions: HashSet<String> = app.store.all_version_paths().await?.into_iter().collect();
+    orphans.extend(old(app.files.list(VERSIONS_DIR).await?).filter(|k| !versions.contains(k)));
+    // feedback/<item>/<photo>.<ext>: the item's row is written after its photos.
+    let mut items: HashMap<String, bool> = HashMap::new();
+    for key in old(app.files.list(crate::files::PHOTOS_DIR).await?) {
+        let Some(item) = key.split('/').nth(1) else {
+            continue;
+        };
+        let recorded = match items.get(item) {
+            Some(recorded) => *recorded,
+            None => {
+                let recorded = app.store.get_feedback(item).await.found()?.is_some();
+                items.insert(item.to_string(), recorded);
+                recorded
+            }
+        };
+        if !recorded {
+            orphans.push(key);
         }
     }
-    Ok(removed)
+    // attachments/<consultation>/<attachment>.pdf: the row is written after the file.
+    let mut attachments: HashMap<String, HashSet<String>> = HashMap::new();
+    for key in old(app
+        .files
+        .list(crate::files::ATTACHMENTS_DIR)
+        .await?)
+    {
+        let mut parts = key.split('/').skip(1);
+        let (Some(consultation), Some(file)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        if !attachments.contains_key(consultation) {
+            let known = app
+                .store
+                .list_consultation_attachments(consultation)
+                .await?
+                .into_iter()
+                .map(|a| format!("{}.pdf", a.id))
+                .collect();
+            attachments.insert(consultation.to_string(), known);
+        }
+        if !attachments[consultation].contains(file) {
+            orphans.push(key);
+        }
+    }
+    for key in &orphans {
+        app.files.delete(key).await?;
+    }
+    Ok(orphans.len())
 }
 
 /// A dataset by slug, or `dataset_not_found`.

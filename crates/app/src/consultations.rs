@@ -852,7 +852,12 @@ pub async fn comments_table(
 
 /// The key of an attachment's file in the platform's storage.
 fn attachment_key(a: &ConsultationAttachment) -> String {
-    format!("attachments/{}/{}.pdf", a.consultation_id, a.id)
+    format!(
+        "{}/{}/{}.pdf",
+        crate::files::ATTACHMENTS_DIR,
+        a.consultation_id,
+        a.id
+    )
 }
 
 /// Attaches a PDF (staged at `staged`) to a draft before its close: the department's staff.

@@ -408,7 +408,7 @@ pub async fn save_service(app: &App, user: &User, input: ServiceInput) -> AppRes
 
 /// The folder of an item's photos in the platform's storage.
 fn photo_folder(feedback_id: &str) -> String {
-    format!("feedback/{feedback_id}")
+    format!("{}/{feedback_id}", crate::files::PHOTOS_DIR)
 }
 
 fn random_hex(bytes: usize) -> String {

@@ -30,6 +30,13 @@ use crate::config::Config;
 /// publish takes between its put and its commit.
 pub const ORPHAN_GRACE_MS: i64 = 60 * 60 * 1000;
 
+/// Where feedback photos are kept, a folder per item (`feedback/<item>/<photo>.<ext>`).
+pub const PHOTOS_DIR: &str = "feedback";
+
+/// Where consultation attachments are kept, a folder per consultation
+/// (`attachments/<consultation>/<attachment>.pdf`).
+pub const ATTACHMENTS_DIR: &str = "attachments";
+
 /// Part size of multipart uploads, and the size up to which a file is sent in one request.
 const PART_BYTES: usize = 16 << 20;
 

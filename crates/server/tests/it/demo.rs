@@ -257,6 +257,41 @@ async fn demo_consultations_are_open_published_and_overdue_and_their_pages_rende
         .unwrap();
     let bytes = resp.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-1.4") && bytes.ends_with(b"%%EOF\n"));
+
+    // Every file of the demo (versions, feedback photos, this attachment) belongs to a row: a
+    // sweep that would take any file however young removes none of them.
+    let files = |s: &TestServer| {
+        let root = s.data_dir.clone();
+        move |dir: &str| {
+            let mut n = 0;
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                    if e.path().is_dir() {
+                        stack.push(e.path());
+                    } else {
+                        n += 1;
+                    }
+                }
+            }
+            n
+        }
+    };
+    let count = files(&s);
+    let before: Vec<usize> = ["versions", "feedback", "attachments"]
+        .iter()
+        .map(|d| count(d))
+        .collect();
+    assert!(before.iter().all(|n| *n > 0), "{before:?}");
+    let swept = app::catalog::sweep_files(&s.app, app::clock::now_ms() + 60_000)
+        .await
+        .unwrap();
+    assert_eq!(swept, 0);
+    let after: Vec<usize> = ["versions", "feedback", "attachments"]
+        .iter()
+        .map(|d| count(d))
+        .collect();
+    assert_eq!(after, before);
 }
 
 #[tokio::test]

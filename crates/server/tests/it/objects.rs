@@ -164,13 +164,16 @@ async fn the_sweep_removes_objects_no_version_refers_to_once_they_are_old_enough
     let kept = objects(&s, "versions").await;
     // What a server killed between its put and its commit leaves: an object without a row.
     let files = app::files::Files::open(&s.config).unwrap();
-    files
-        .put(
-            "versions/gone/orphan.parquet",
-            bytes::Bytes::from_static(b"PAR1"),
-        )
-        .await
-        .unwrap();
+    for key in [
+        "versions/gone/orphan.parquet",
+        "feedback/no-item/p.jpg",
+        "attachments/no-consultation/a.pdf",
+    ] {
+        files
+            .put(key, bytes::Bytes::from_static(b"PAR1"))
+            .await
+            .unwrap();
+    }
     let now = app::clock::now_ms();
     let grace = now - app::files::ORPHAN_GRACE_MS;
     assert_eq!(app::catalog::sweep_files(&s.app, grace).await.unwrap(), 0);
@@ -179,8 +182,10 @@ async fn the_sweep_removes_objects_no_version_refers_to_once_they_are_old_enough
         app::catalog::sweep_files(&s.app, now + 60_000)
             .await
             .unwrap(),
-        1
+        3
     );
+    assert!(objects(&s, "feedback").await.is_empty());
+    assert!(objects(&s, "attachments").await.is_empty());
     assert_eq!(
         objects(&s, "versions").await,
         kept,

@@ -335,7 +335,27 @@ async fn interrupted_ingest_leftovers_are_removed_at_start() {
                 .unwrap();
         }
     }
+    // A photo and an attachment whose rows were never written.
+    for name in [
+        "feedback/no-item/p.jpg",
+        "attachments/no-consultation/a.pdf",
+    ] {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"x").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+    }
     let _app = server::build(cfg).await.unwrap();
+    assert!(!dir.path().join("feedback/no-item/p.jpg").exists());
+    assert!(!dir
+        .path()
+        .join("attachments/no-consultation/a.pdf")
+        .exists());
     assert!(!dir.path().join("staging/half.upload").exists());
     assert!(!versions.join(".x.parquet.tmp").exists());
     assert!(!versions.join("orphan.parquet").exists());
