@@ -943,11 +943,7 @@ pub async fn sweep_files(app: &App, before: i64) -> anyhow::Result<usize> {
     }
     // attachments/<consultation>/<attachment>.pdf: the row is written after the file.
     let mut attachments: HashMap<String, HashSet<String>> = HashMap::new();
-    for key in old(app
-        .files
-        .list(crate::files::ATTACHMENTS_DIR)
-        .await?)
-    {
+    for key in old(app.files.list(crate::files::ATTACHMENTS_DIR).await?) {
         let mut parts = key.split('/').skip(1);
         let (Some(consultation), Some(file)) = (parts.next(), parts.next()) else {
             continue;

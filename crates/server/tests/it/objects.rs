@@ -344,3 +344,55 @@ async fn large_files_are_uploaded_in_parts_and_read_back_whole() {
     files.probe().await.unwrap();
     assert!(files.list("probes").await.unwrap().is_empty());
 }
+
+/// The database refuses the version after its object was put: the upload fails, and the object
+/// is removed again, so nothing in the bucket is left without its row. (A server killed at that
+/// moment leaves the object instead; the sweep above removes it.)
+#[tokio::test]
+async fn a_version_the_database_refuses_after_the_put_leaves_no_object() {
+    use sqlx::{Connection, Executor};
+    let Some(S3 { endpoint, bucket }) = s3() else {
+        return;
+    };
+    let prefix = prefix();
+    let s = TestServer::start_with(|c| on_s3(c, &endpoint, &bucket, &prefix)).await;
+    if s.config.database_url.is_some() {
+        eprintln!("skipped: the trigger is written for the default SQLite database");
+        return;
+    }
+    let cast = s.standard_cast().await;
+    create_dataset(
+        &s,
+        &cast.alice,
+        "stops",
+        json!({"opening_type": "unconditional"}),
+    )
+    .await;
+    let (st, v) = publish_stops(&s, &cast.alice).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let kept = objects(&s, "versions").await;
+    assert_eq!(kept.len(), 1);
+
+    let mut db = sqlx::SqliteConnection::connect(&s.config.effective_database_url())
+        .await
+        .unwrap();
+    db.execute(
+        "CREATE TRIGGER refuse_versions BEFORE INSERT ON versions \
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+    .await
+    .unwrap();
+    let (st, v) = publish_stops(&s, &cast.alice).await;
+    assert!(st.is_server_error(), "{st}: {v}");
+    assert_eq!(
+        objects(&s, "versions").await,
+        kept,
+        "the put was taken back"
+    );
+    assert!(s.data_files().is_empty(), "{:?}", s.data_files());
+
+    db.execute("DROP TRIGGER refuse_versions").await.unwrap();
+    let (st, v) = publish_stops(&s, &cast.alice).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(objects(&s, "versions").await.len(), 2);
+}
