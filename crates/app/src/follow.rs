@@ -86,10 +86,15 @@ pub async fn follow_catalog_changes(app: std::sync::Arc<App>, every: std::time::
         applied: Default::default(),
         gap: None,
     };
+    let mut saved = follower.floor;
     loop {
         tokio::time::sleep(every).await;
         if let Err(e) = follower.poll(&app.store, index).await {
             tracing::warn!("catalog change feed not read: {e}");
+        }
+        if follower.floor != saved {
+            index.save_feed_position(follower.floor);
+            saved = follower.floor;
         }
     }
 }

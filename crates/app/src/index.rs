@@ -18,6 +18,9 @@ use store::DynStore;
 
 /// File whose presence means the index may miss changes.
 const STALE: &str = "STALE";
+/// The file in which an index keeps the change-feed position up to which it has applied every
+/// change ([`crate::follow_catalog_changes`]).
+const FEED_POSITION: &str = "FEED";
 
 /// The search indexes of the catalog and of the demands, and where they live.
 pub struct CatalogIndex {
@@ -108,6 +111,18 @@ pub fn mark_stale(data_dir: &Path) {
     let _ = std::fs::write(dir.join(STALE), b"");
 }
 
+/// Marks the index of `data_dir` stale unless it has applied every change of the feed up to
+/// `head`: a server that was stopped while others changed the catalog rebuilds its index at
+/// start, even where the number of datasets stayed the same (a retitle, a new version).
+pub fn mark_stale_if_behind(data_dir: &Path, head: i64) {
+    let saved = std::fs::read_to_string(index_dir(data_dir).join(FEED_POSITION))
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok());
+    if saved.is_none_or(|position| position < head) {
+        mark_stale(data_dir);
+    }
+}
+
 /// A dataset as the index sees it.
 pub fn document(record: &Record) -> search::CatalogDoc {
     let d = &record.dataset;
@@ -171,6 +186,15 @@ impl CatalogIndex {
             );
         }
         Ok(this)
+    }
+
+    /// Remembers that every change of the feed up to `position` is applied (written whole, by a
+    /// rename). A failure only costs a rebuild at the next start.
+    pub(crate) fn save_feed_position(&self, position: i64) {
+        let temp = self.dir.join(format!("{FEED_POSITION}.tmp"));
+        if std::fs::write(&temp, position.to_string()).is_ok() {
+            let _ = std::fs::rename(&temp, self.dir.join(FEED_POSITION));
+        }
     }
 
     /// Replaces the whole index with the store's catalog; returns the number of datasets.

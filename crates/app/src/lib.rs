@@ -86,7 +86,9 @@ impl App {
         // Read before the index is opened (and perhaps rebuilt), so a change made meanwhile on
         // another server is applied again rather than missed.
         let feed_start = store.catalog_change_head().await?;
+        index::mark_stale_if_behind(&config.data_dir, feed_start);
         let search = index::CatalogIndex::open(&config.data_dir, &store).await?;
+        search.save_feed_position(feed_start);
         let mut app = App::assemble(config, store, files, log, Some(search));
         let swept = catalog::sweep_files(&app, clock::now_ms() - files::ORPHAN_GRACE_MS).await?;
         if swept > 0 {

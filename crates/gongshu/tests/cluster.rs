@@ -689,9 +689,44 @@ async fn run(deployment: Deployment, nginx: PathBuf, lb_port: u16, dir: PathBuf)
     }
 
     // Started again on its own directory, the killed server catches up on everything.
-    let again = deployment.start(&data(2), false);
+    let mut again = deployment.start(&data(2), false);
     sees_everything(&again.url, &[&one, &two], &tokens).await;
     verify(&again.url, &state);
+
+    // Stopped again while a dataset is retitled elsewhere (the number of datasets stays the
+    // same): started once more, its search finds the new title.
+    let _ = again.child.kill();
+    let _ = again.child.wait();
+    let (name, _) = &one.datasets[0];
+    let (st, v) = send(
+        &Client::new(),
+        Method::PATCH,
+        format!("{}/api/v1/datasets/{name}", first.url),
+        &tokens.health,
+        Some(json!({"title": "多节点 gsmnretitled 测试"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let last = deployment.start(&data(2), false);
+    let search = format!("{}/api/3/action/package_search?q=gsmnretitled", last.url);
+    let http = Client::new();
+    eventually(
+        &format!("the restarted server finds {name} by its new title"),
+        || {
+            let (http, search) = (&http, search.clone());
+            async move {
+                let Ok(r) = http.get(&search).send().await else {
+                    return false;
+                };
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                v["result"]["results"]
+                    .as_array()
+                    .is_some_and(|list| list.iter().any(|d| d["name"] == name.as_str()))
+            }
+        },
+    )
+    .await;
     drop(balancer);
 }
 

@@ -327,12 +327,7 @@ async fn interrupted_ingest_leftovers_are_removed_at_start() {
         let path = versions.join(name);
         std::fs::write(&path, b"PAR1").unwrap();
         if name != "young.parquet" {
-            std::fs::File::options()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_modified(two_hours_ago)
-                .unwrap();
+            backdate(&path, two_hours_ago);
         }
     }
     // A photo and an attachment whose rows were never written.
@@ -343,12 +338,7 @@ async fn interrupted_ingest_leftovers_are_removed_at_start() {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, b"x").unwrap();
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(two_hours_ago)
-            .unwrap();
+        backdate(&path, two_hours_ago);
     }
     let _app = server::build(cfg).await.unwrap();
     assert!(!dir.path().join("feedback/no-item/p.jpg").exists());
@@ -360,4 +350,14 @@ async fn interrupted_ingest_leftovers_are_removed_at_start() {
     assert!(!versions.join(".x.parquet.tmp").exists());
     assert!(!versions.join("orphan.parquet").exists());
     assert!(versions.join("young.parquet").exists());
+}
+
+/// Sets the modification time of the file at `path`.
+fn backdate(path: &std::path::Path, to: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(to)
+        .unwrap();
 }
