@@ -227,8 +227,9 @@ async fn a_stopped_object_store_fails_the_upload_and_leaves_nothing() {
         }
     }
     let endpoint = format!("http://127.0.0.1:{port}");
+    // moto's server (Python) can take a while to start on a busy machine: up to a minute.
     let mut ready = false;
-    for _ in 0..200 {
+    for _ in 0..600 {
         if let Ok(r) = client().put(format!("{endpoint}/fault")).send().await {
             ready = r.status().is_success();
             break;
