@@ -783,11 +783,14 @@ pub async fn publish_upload(
     let relative = new_version_key(&dataset.id);
     let staged = StagedUpload::new(data_dir).map_err(AppError::internal)?;
     let dest = staged.path().to_path_buf();
-    // The key the data dictionary declares is checked as the rows are read.
-    let key = match &existing {
-        Some(r) => model::dictionary::key_columns(&store.column_notes(&r.id).await?),
+    // The key the data dictionary declares is checked as the rows are read, and the rows are
+    // written in the order it declares.
+    let notes = match &existing {
+        Some(r) => store.column_notes(&r.id).await?,
         None => Vec::new(),
     };
+    let key = model::dictionary::key_columns(&notes);
+    let sort_by = model::dictionary::order_column(&notes);
     let (source, file_name_owned, limits, dest_clone) = (
         source.to_path_buf(),
         file_name.to_string(),
@@ -806,6 +809,7 @@ pub async fn publish_upload(
             limits: &limits,
             progress: progress_ref,
             key: &key,
+            sort_by: sort_by.as_deref(),
         })
     })
     .await
@@ -1134,11 +1138,13 @@ pub struct RewrittenVersion {
     pub bytes_before: i64,
     /// Size after, in bytes.
     pub bytes_after: i64,
+    /// The column the new file's rows are in order of, if any.
+    pub sorted_by: Option<String>,
 }
 
 /// Rewrites the files of stored versions in the current layout (`gongshu versions rewrite`):
-/// every version of `dataset` (of every dataset if `None`) whose file is in an older layout, or
-/// every one with `force`. Rows, values and types stay as they are; the file's size and SHA-256
+/// every version of `dataset` (of every dataset if `None`) whose file is in an older layout or
+/// not in the order its data dictionary declares, or every one with `force`. Rows, values and types stay as they are; the file's size and SHA-256
 /// change, and the version row is updated to the new file in one statement, only if it still
 /// names the old one. A failure leaves the version on its old file (the new file is removed);
 /// the old file is removed once the row names the new one. Versions are never rewritten
@@ -1184,13 +1190,19 @@ pub async fn rewrite_versions(
                 .local_path()
                 .expect("a local location"),
         };
-        let from_layout = {
+        let stored = {
             let old = old.clone();
-            tokio::task::spawn_blocking(move || ingest::layout_version(&old))
+            tokio::task::spawn_blocking(move || ingest::stored_layout(&old))
                 .await
                 .map_err(AppError::internal)??
         };
-        if from_layout >= ingest::LAYOUT_VERSION && !force {
+        let from_layout = stored.version;
+        // The order declared now, where this version has the column.
+        let sort_by =
+            model::dictionary::order_column(&store.column_notes(&version.resource_id).await?)
+                .filter(|c| version.columns.iter().any(|v| &v.name == c));
+        let out_of_order = sort_by.is_some() && stored.sorted_by != sort_by;
+        if from_layout >= ingest::LAYOUT_VERSION && !out_of_order && !force {
             continue;
         }
         let resource = store.get_resource(&version.resource_id).await?;
@@ -1213,10 +1225,11 @@ pub async fn rewrite_versions(
             })
             .collect();
         let (src, dest_clone) = (old.clone(), dest.clone());
-        let rewritten =
-            tokio::task::spawn_blocking(move || ingest::rewrite(&src, &dest_clone, &known))
-                .await
-                .map_err(AppError::internal)?;
+        let rewritten = tokio::task::spawn_blocking(move || {
+            ingest::rewrite(&src, &dest_clone, &known, sort_by.as_deref())
+        })
+        .await
+        .map_err(AppError::internal)?;
         let rewritten = match rewritten {
             Ok(r) if r.rows == version.row_count as u64 => r,
             Ok(r) => {
@@ -1257,6 +1270,7 @@ pub async fn rewrite_versions(
             from_layout,
             bytes_before: version.byte_size,
             bytes_after: file.byte_size,
+            sorted_by: rewritten.sorted_by.clone(),
         });
     }
     Ok(done)

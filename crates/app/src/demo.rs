@@ -476,11 +476,13 @@ async fn load_datasets(app: &App, dir: &Path) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("demo grade: {}", e.message))?;
-    // Its data dictionary: every column described, month and department the key.
+    // Its data dictionary: every column described, month and department the key, the rows
+    // kept in order of the month.
     let note = |column: &str, description: &str, key: bool| model::dictionary::ColumnNote {
         column: column.into(),
         description: description.into(),
         key,
+        order: column == "月份",
     };
     crate::dictionary::set(
         app,

@@ -2,7 +2,9 @@
 //! the key, declared by the owning organization over the columns of the latest version. The
 //! rules are [`model::dictionary`]'s; descriptions count in the metadata quality at once, and
 //! the key is checked from the next upload on (ingest counts its repeats and gaps as it reads
-//! the rows, with no second pass).
+//! the rows, with no second pass). A column declared the order of the rows sorts the versions
+//! uploaded from then on; earlier versions are sorted only by the explicit rewrite
+//! (`gongshu versions rewrite`), never silently.
 
 use crate::catalog::require_edit;
 use crate::error::{AppError, AppResult, Code};
@@ -22,6 +24,8 @@ pub struct DictionaryColumn {
     pub description: String,
     /// Part of the resource's key.
     pub key: bool,
+    /// The column the rows are kept in order of.
+    pub order: bool,
 }
 
 /// A resource's data dictionary over its latest version's columns.
@@ -35,6 +39,8 @@ pub struct Dictionary {
     pub columns: Vec<DictionaryColumn>,
     /// The key's columns, in file order (empty: none declared).
     pub key: Vec<String>,
+    /// The column the rows are kept in order of, if one is declared.
+    pub order: Option<String>,
     /// Columns with a description.
     pub described: usize,
     /// Whether the columns are withheld from this viewer (a not-open dataset, C5).
@@ -64,6 +70,7 @@ pub async fn of_resource(
                 data_type: c.data_type.clone(),
                 description: note.map(|n| n.description.clone()).unwrap_or_default(),
                 key: note.is_some_and(|n| n.key),
+                order: note.is_some_and(|n| n.order),
             }
         })
         .collect();
@@ -75,6 +82,7 @@ pub async fn of_resource(
             .filter(|c| c.key)
             .map(|c| c.name.clone())
             .collect(),
+        order: columns.iter().find(|c| c.order).map(|c| c.name.clone()),
         described: columns.iter().filter(|c| !c.description.is_empty()).count(),
         columns,
         withheld,

@@ -123,6 +123,8 @@ pub struct ColumnView {
     pub description: String,
     /// Part of the resource's declared key.
     pub key: bool,
+    /// The column the rows are declared to be kept in order of.
+    pub order: bool,
 }
 
 /// C5: a not-open dataset shows its metadata only, columns included, except to its owner and
@@ -177,6 +179,7 @@ pub async fn dataset_view(
                         values_hidden: hide,
                         description: note.map(|n| n.description.clone()).unwrap_or_default(),
                         key: note.is_some_and(|n| n.key),
+                        order: note.is_some_and(|n| n.order),
                     }
                 })
                 .collect(),

@@ -204,8 +204,9 @@ pub enum DatasetCommand {
 #[derive(Subcommand)]
 pub enum VersionsCommand {
     /// Rewrite the Parquet files of stored versions in the current layout (row groups, bloom
-    /// filters, sorting columns), keeping every row and value. Only versions in an older layout
-    /// are rewritten, unless --force. Each version's size and SHA-256 change.
+    /// filters, sorting columns, the row order the data dictionary declares), keeping every row
+    /// and value. Only versions in an older layout or not in the declared order are rewritten,
+    /// unless --force. Each version's size and SHA-256 change.
     Rewrite {
         /// Only this dataset's versions.
         #[arg(long)]
@@ -312,8 +313,12 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow!(e.message))?;
             for v in &done {
+                let order = match &v.sorted_by {
+                    Some(column) => format!(", rows in order of {column}"),
+                    None => String::new(),
+                };
                 println!(
-                    "{}/{} version {}: layout {} -> {}, {} -> {} bytes",
+                    "{}/{} version {}: layout {} -> {}, {} -> {} bytes{order}",
                     v.dataset,
                     v.resource,
                     v.number,

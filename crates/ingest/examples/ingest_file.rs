@@ -29,6 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             limits: &limits,
             progress: None,
             key: &[],
+            sort_by: None,
         })?;
         println!(
             "run {run}: {:.2} s, {} rows, {} bytes of Parquet",

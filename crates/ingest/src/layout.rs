@@ -1,10 +1,13 @@
 //! How a version's Parquet file is laid out, chosen from what pass 1 learnt about each column.
 //!
 //! Every choice keeps the file plain Parquet that any reader opens (format 1.0 data pages,
-//! zstd, standard statistics, page index and split-block bloom filters); the choices only decide
-//! how much of it a query can skip. The numbers were chosen by measurement (`bench/query/`, and
-//! `bench/RESULTS.md` for the record):
+//! standard codecs, statistics, page index and split-block bloom filters); the choices only
+//! decide how much of it a query can skip and how fast what it reads decodes. The numbers were
+//! chosen by measurement (`bench/query/`, and `bench/RESULTS.md` for the record):
 //!
+//! - Text columns compressed with zstd, where it saves the most bytes; numbers, booleans, dates
+//!   and times with LZ4 (the `LZ4_RAW` codec), which decodes several times faster and gives up
+//!   little on such values: a GROUP BY over numbers spent a quarter of its time in zstd.
 //! - Row groups of [`ROW_GROUP_ROWS`] rows, so that statistics, bloom filters and a TopK's
 //!   run-time filter skip in steps of a hundred thousand rows rather than a million.
 //! - Statistics per page and the page index (the writer's default), for readers that use them.
@@ -15,12 +18,16 @@
 //!   (statistics already answer lookups on ordered columns) and that do not hold personal
 //!   information (such columns reach a query only masked or not at all, so an equality filter on
 //!   them never reaches the file).
-//! - The sorting columns of the file's metadata name the first column whose values never
-//!   decrease from the first row to the last (integers, dates and times without nulls), so that
-//!   a reader knows the order it may rely on.
+//! - Where the data dictionary declares the order of the rows (one column, for example a date),
+//!   the rows are sorted by it, ascending with empty cells last ([`crate::sort`]), and the
+//!   sorting columns of the file's metadata name it: each row group then holds a narrow range of
+//!   the column, so that its statistics skip row groups for filters and sorts on it.
+//! - Otherwise the sorting columns name the first column whose values already never decrease
+//!   from the first row to the last (integers, dates and times without nulls), so that a reader
+//!   knows the order it may rely on.
 
 use crate::infer::ColumnType;
-use arrow_schema::Schema;
+use arrow_schema::{DataType, Schema};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::WriterProperties;
@@ -72,17 +79,28 @@ pub(crate) struct Layout {
     pub(crate) plain: Vec<usize>,
     /// The column the rows are in ascending order of, if any.
     pub(crate) sorted_by: Option<usize>,
+    /// Whether the rows must be sorted by `sorted_by` as they are written (a declared order
+    /// they are not already in), rather than found in that order.
+    pub(crate) sort: bool,
 }
 
 impl Layout {
-    /// The layout for columns with these facts.
-    pub(crate) fn choose(columns: &[ColumnFacts]) -> Layout {
+    /// The layout for columns with these facts, the rows kept in order of the column at
+    /// `declared` if the data dictionary declares one.
+    pub(crate) fn choose(columns: &[ColumnFacts], declared: Option<usize>) -> Layout {
         let mut layout = Layout::default();
+        if let Some(i) = declared.filter(|&i| i < columns.len()) {
+            let c = &columns[i];
+            layout.sorted_by = Some(i);
+            // Already in that order (nulls, if any, at the end are not known here): no sort.
+            layout.sort = !(c.ascending && c.nulls == 0 && orderable(c.ty));
+        }
         for (i, c) in columns.iter().enumerate() {
-            let ordered = c.ascending && c.nulls == 0 && c.distinct > 1 && orderable(c.ty);
-            if ordered && layout.sorted_by.is_none() {
+            let ascending = c.ascending && c.nulls == 0 && c.distinct > 1 && orderable(c.ty);
+            if ascending && layout.sorted_by.is_none() {
                 layout.sorted_by = Some(i);
             }
+            let ordered = ascending || declared == Some(i);
             if c.values > 0 && c.distinct as f64 >= NEAR_UNIQUE * c.values as f64 {
                 layout.plain.push(i);
             }
@@ -102,7 +120,7 @@ impl Layout {
     pub(crate) fn properties(&self, schema: &Schema) -> WriterProperties {
         let path = |i: usize| ColumnPath::from(schema.field(i).name().as_str());
         let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_compression(Compression::LZ4_RAW)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
             .set_created_by(format!("gongshu-ingest {}", env!("CARGO_PKG_VERSION")))
@@ -110,6 +128,12 @@ impl Layout {
                 LAYOUT_KEY.to_string(),
                 LAYOUT_VERSION.to_string(),
             )]));
+        for (i, field) in schema.fields().iter().enumerate() {
+            if matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
+                props =
+                    props.set_column_compression(path(i), Compression::ZSTD(ZstdLevel::default()));
+            }
+        }
         for &i in &self.plain {
             props = props.set_column_dictionary_enabled(path(i), false);
         }
@@ -170,7 +194,7 @@ mod tests {
             ascending: true,
             ..facts(ColumnType::Date, 365)
         };
-        let layout = Layout::choose(&[record_id, station, mobile, district, amount, day]);
+        let layout = Layout::choose(&[record_id, station, mobile, district, amount, day], None);
         // The record id is in order: statistics answer lookups, no bloom filter needed; it is
         // the first ordered column.
         assert_eq!(layout.sorted_by, Some(0));
@@ -194,7 +218,7 @@ mod tests {
             ..facts(ColumnType::String, 10)
         };
         let rare = facts(ColumnType::String, 50_000);
-        let layout = Layout::choose(&[with_nulls, constant, text_in_order, rare]);
+        let layout = Layout::choose(&[with_nulls, constant, text_in_order, rare], None);
         assert_eq!(layout.sorted_by, None);
         assert!(layout.bloom.is_empty(), "{layout:?}");
     }
@@ -210,6 +234,7 @@ mod tests {
             bloom: vec![(1, 5000)],
             plain: vec![0],
             sorted_by: Some(0),
+            sort: false,
         };
         let props = layout.properties(&schema);
         let id = ColumnPath::from("id");

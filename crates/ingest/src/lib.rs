@@ -78,6 +78,7 @@ mod pipeline;
 mod profile;
 mod progress;
 mod rewrite;
+mod sort;
 mod source;
 mod spill;
 mod value;
@@ -86,7 +87,7 @@ pub use error::IngestError;
 pub use format::{validate_file_name, SourceFormat};
 pub use layout::{LAYOUT_VERSION, ROW_GROUP_ROWS};
 pub use profile::{ColumnReport, Profile};
-pub use rewrite::{layout_version, rewrite, KnownColumn, Rewritten};
+pub use rewrite::{rewrite, stored_layout, KnownColumn, Rewritten, StoredLayout};
 
 use columns::Columns;
 use encoding::TextEncoding;
@@ -144,6 +145,9 @@ pub struct IngestRequest<'a> {
     /// The key the data dictionary declares (column names; empty: none), whose repeats and
     /// gaps are counted with the duplicate rows.
     pub key: &'a [String],
+    /// The column the data dictionary declares the order of the rows (`None`: none): the
+    /// version is written sorted by it when the data has it.
+    pub sort_by: Option<&'a str>,
 }
 
 /// What a successful ingest produced.
@@ -173,6 +177,9 @@ pub struct IngestOutcome {
     pub duplicate_keys: u64,
     /// Rows among those checked with an empty key column.
     pub empty_keys: u64,
+    /// The column the rows are in order of: the declared one when the data has it, else the
+    /// first column found already in ascending order, if any.
+    pub sorted_by: Option<String>,
 }
 
 /// Ingests one upload: validates it, writes the typed Parquet version to `req.dest` atomically,
@@ -223,7 +230,7 @@ fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
     let mut progress = Progress::new(req.progress, size, passes);
     let (encoding, rows, columns, published, duplicates) = match format {
         SourceFormat::Parquet => {
-            let r = parquet_in::ingest(req.source, req.dest, req.limits, req.key, &mut progress)?;
+            let r = parquet_in::ingest(req, &mut progress)?;
             (None, r.rows, r.columns, r.published, r.duplicates)
         }
         _ => {
@@ -256,6 +263,7 @@ fn ingest_inner(req: &IngestRequest<'_>) -> Result<IngestOutcome, IngestError> {
         key: duplicates.key(),
         duplicate_keys: duplicates.duplicate_keys,
         empty_keys: duplicates.empty_keys,
+        sorted_by: published.sorted_by,
     })
 }
 
@@ -398,7 +406,11 @@ fn two_passes(
         .collect();
 
     progress.start_pass(1);
-    let converter = Converter::new(req.dest, columns.names(), &types, &Layout::choose(&facts))?;
+    let declared = req
+        .sort_by
+        .and_then(|name| columns.names().iter().position(|n| n == name));
+    let layout = Layout::choose(&facts, declared);
+    let converter = Converter::new(req.dest, columns.names(), &types, &layout)?;
     // Pass 1's rows read back here, converting and writing (the Parquet encoding and
     // compression) on a second thread.
     let mut rows_kept = spill.into_reader()?;

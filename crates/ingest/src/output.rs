@@ -8,6 +8,7 @@
 
 use crate::infer::ColumnType;
 use crate::layout::Layout;
+use crate::sort::{Sorter, RUN_BYTES};
 use crate::{value, IngestError};
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
@@ -83,6 +84,8 @@ impl<W: Write> Write for HashingWriter<W> {
 pub(crate) struct Published {
     pub(crate) byte_size: u64,
     pub(crate) sha256: String,
+    /// The column the rows are in order of, as the file's metadata records it.
+    pub(crate) sorted_by: Option<String>,
 }
 
 /// A Parquet file being written to its temporary name.
@@ -90,6 +93,9 @@ pub(crate) struct ParquetOutput {
     temp: TempFile,
     dest: PathBuf,
     writer: ArrowWriter<HashingWriter<BufWriter<File>>>,
+    /// Sorts the rows first when the layout declares an order.
+    sorter: Option<Sorter>,
+    sorted_by: Option<String>,
 }
 
 impl ParquetOutput {
@@ -121,24 +127,44 @@ impl ParquetOutput {
             hasher: Sha256::new(),
             bytes: 0,
         };
+        let schema_names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let sorter = match layout.sorted_by {
+            Some(column) if layout.sort => {
+                Some(Sorter::new(schema.clone(), column, dest, RUN_BYTES)?)
+            }
+            _ => None,
+        };
         let writer = ArrowWriter::try_new(sink, schema, Some(props)).map_err(parquet_write)?;
         Ok(ParquetOutput {
             temp,
             dest: dest.to_path_buf(),
             writer,
+            sorter,
+            sorted_by: layout.sorted_by.map(|i| schema_names[i].clone()),
         })
     }
 
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
-        self.writer.write(batch).map_err(parquet_write)
+        match &mut self.sorter {
+            Some(sorter) => sorter.push(batch.clone()),
+            None => self.writer.write(batch).map_err(parquet_write),
+        }
     }
 
     /// Finishes the file and publishes it at the destination.
-    pub(crate) fn publish(self) -> Result<Published, IngestError> {
+    pub(crate) fn publish(mut self) -> Result<Published, IngestError> {
+        if let Some(sorter) = self.sorter.take() {
+            let writer = &mut self.writer;
+            sorter.finish(BATCH_ROWS, &mut |batch| {
+                writer.write(batch).map_err(parquet_write)
+            })?;
+        }
         let ParquetOutput {
             mut temp,
             dest,
             writer,
+            sorter: _,
+            sorted_by,
         } = self;
         let hashing = writer.into_inner().map_err(parquet_write)?;
         let HashingWriter {
@@ -160,6 +186,7 @@ impl ParquetOutput {
         Ok(Published {
             byte_size: bytes,
             sha256: hex::encode(hasher.finalize()),
+            sorted_by,
         })
     }
 }

@@ -13,13 +13,12 @@ use crate::profile::{ColumnProfiler, ColumnReport, RowHashes, DUPLICATE_SAMPLE_R
 use crate::progress::Progress;
 use crate::source::sheet::check_magic;
 use crate::value::Strictness;
-use crate::{IngestError, Limits, SourceFormat};
+use crate::{IngestError, IngestRequest, SourceFormat};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
 
 fn corrupt(e: impl std::fmt::Display) -> IngestError {
     IngestError::CorruptParquet {
@@ -42,12 +41,10 @@ pub(crate) struct ParquetResult {
 }
 
 pub(crate) fn ingest(
-    path: &Path,
-    dest: &Path,
-    limits: &Limits,
-    key: &[String],
+    req: &IngestRequest<'_>,
     progress: &mut Progress<'_>,
 ) -> Result<ParquetResult, IngestError> {
+    let (path, dest, limits, key) = (req.source, req.dest, req.limits, req.key);
     check_magic(
         path,
         PARQUET_MAGIC,
@@ -86,7 +83,16 @@ pub(crate) fn ingest(
         .map(|f| ColumnProfiler::new(f.name(), Strictness::Relaxed, 0))
         .collect();
     let reader = builder.build().map_err(corrupt)?;
-    let mut output = ParquetOutput::create(dest, schema.clone(), &Layout::default())?;
+    // The file's own layout is not known here beyond its schema; a declared order applies.
+    let declared = req
+        .sort_by
+        .and_then(|name| schema.fields().iter().position(|f| f.name() == name));
+    let layout = Layout {
+        sorted_by: declared,
+        sort: declared.is_some(),
+        ..Layout::default()
+    };
+    let mut output = ParquetOutput::create(dest, schema.clone(), &layout)?;
     let options = FormatOptions::default();
     let mut text = String::new();
     let mut rows = 0u64;

@@ -3,8 +3,9 @@
 //! A version is immutable in content: a rewrite keeps every row, value, type and column order
 //! and changes only how the file is laid out. The layout is chosen as at import
 //! ([`Layout::choose`]) from the version's stored profile (values, nulls, distinct count,
-//! personal information) and one read of the file for the order of its typed columns; a second
-//! read writes the new file. The new file is published under a new name, so the old one stays
+//! personal information), the order the data dictionary declares, and one read of the file for
+//! the order of its typed columns; a second read writes the new file (sorted, when an order is
+//! declared that the file is not in). The new file is published under a new name, so the old one stays
 //! whole until the caller has recorded the new one.
 
 use crate::infer::ColumnType;
@@ -44,6 +45,18 @@ pub struct Rewritten {
     pub byte_size: u64,
     /// SHA-256 (hex) of the new file.
     pub sha256: String,
+    /// The column the new file's rows are in order of, if any.
+    pub sorted_by: Option<String>,
+}
+
+/// How a stored file is laid out, as its metadata says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLayout {
+    /// 1 for files from before layouts were recorded, [`crate::LAYOUT_VERSION`] for files in
+    /// the current one.
+    pub version: u32,
+    /// The column the file's sorting columns name first, if any.
+    pub sorted_by: Option<String>,
 }
 
 fn read_error(e: impl std::fmt::Display) -> IngestError {
@@ -59,13 +72,27 @@ fn reader(path: &Path) -> Result<(SchemaRef, ParquetRecordBatchReader), IngestEr
     Ok((schema, builder.build().map_err(read_error)?))
 }
 
-/// The layout version a stored file was written in: 1 for files from before layouts were
-/// recorded, [`crate::LAYOUT_VERSION`] for files in the current one.
-pub fn layout_version(path: &Path) -> Result<u32, IngestError> {
+/// The layout a stored file was written in.
+pub fn stored_layout(path: &Path) -> Result<StoredLayout, IngestError> {
     let file = File::open(path).map_err(IngestError::io("reading a stored version"))?;
     let reader = SerializedFileReader::new(file).map_err(read_error)?;
-    let version = reader
-        .metadata()
+    let metadata = reader.metadata();
+    let sorted_by = metadata
+        .row_groups()
+        .first()
+        .and_then(|g| g.sorting_columns()?.first().cloned())
+        .filter(|c| !c.descending)
+        .and_then(|c| {
+            let fields = metadata
+                .file_metadata()
+                .schema_descr()
+                .root_schema()
+                .get_fields();
+            fields
+                .get(usize::try_from(c.column_idx).ok()?)
+                .map(|f| f.name().to_string())
+        });
+    let version = metadata
         .file_metadata()
         .key_value_metadata()
         .into_iter()
@@ -73,12 +100,17 @@ pub fn layout_version(path: &Path) -> Result<u32, IngestError> {
         .find(|kv| kv.key == LAYOUT_KEY)
         .and_then(|kv| kv.value.as_deref()?.parse().ok())
         .unwrap_or(1);
-    Ok(version)
+    Ok(StoredLayout { version, sorted_by })
 }
 
 /// Rewrites the version at `src` into a new file at `dest` in the current layout, given what its
 /// profile says about its columns. `dest` appears whole or not at all.
-pub fn rewrite(src: &Path, dest: &Path, known: &[KnownColumn]) -> Result<Rewritten, IngestError> {
+pub fn rewrite(
+    src: &Path,
+    dest: &Path,
+    known: &[KnownColumn],
+    sort_by: Option<&str>,
+) -> Result<Rewritten, IngestError> {
     let (schema, first) = reader(src)?;
     let types: Vec<ColumnType> = schema
         .fields()
@@ -115,7 +147,8 @@ pub fn rewrite(src: &Path, dest: &Path, known: &[KnownColumn]) -> Result<Rewritt
             }
         })
         .collect();
-    let layout = Layout::choose(&facts);
+    let declared = sort_by.and_then(|name| schema.fields().iter().position(|f| f.name() == name));
+    let layout = Layout::choose(&facts, declared);
     let mut output = ParquetOutput::create(dest, schema.clone(), &layout)?;
     let mut rows = 0u64;
     for batch in reader(src)?.1 {
@@ -128,6 +161,7 @@ pub fn rewrite(src: &Path, dest: &Path, known: &[KnownColumn]) -> Result<Rewritt
         rows,
         byte_size: published.byte_size,
         sha256: published.sha256,
+        sorted_by: published.sorted_by,
     })
 }
 

@@ -2,7 +2,9 @@
 //! the publisher's words, and which columns together identify a row (the key). Descriptions are
 //! public metadata: they appear on the dataset page, in the Frictionless schema, in CKAN's
 //! DataStore fields and in the metadata quality; the key is checked at every upload (rows whose
-//! key repeats an earlier row's, or lacks a part, cost uniqueness points).
+//! key repeats an earlier row's, or lacks a part, cost uniqueness points). One column may be
+//! declared the order of the rows (for example a date): versions are then written sorted by it,
+//! so that filters and sorts on it skip what they do not need.
 
 use crate::pii::find_in_text;
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,9 @@ pub struct ColumnNote {
     /// Part of the resource's key.
     #[serde(default)]
     pub key: bool,
+    /// The column the rows are kept in order of (ascending, empty cells last); at most one.
+    #[serde(default)]
+    pub order: bool,
 }
 
 /// Why a dictionary was refused.
@@ -41,6 +46,8 @@ pub enum DictionaryError {
     PersonalInformation(String),
     /// More than [`MAX_KEY_COLUMNS`] key columns.
     KeyTooWide(usize),
+    /// More than one column declared the order of the rows.
+    OrderNotUnique,
 }
 
 impl DictionaryError {
@@ -53,6 +60,7 @@ impl DictionaryError {
             DictionaryError::ControlCharacters(_) => "invalid_description",
             DictionaryError::PersonalInformation(_) => "personal_information",
             DictionaryError::KeyTooWide(_) => "key_too_wide",
+            DictionaryError::OrderNotUnique => "order_not_unique",
         }
     }
 }
@@ -80,6 +88,10 @@ impl fmt::Display for DictionaryError {
             DictionaryError::KeyTooWide(n) => {
                 write!(f, "A key has at most {MAX_KEY_COLUMNS} columns, not {n}.")
             }
+            DictionaryError::OrderNotUnique => write!(
+                f,
+                "The rows can be kept in the order of one column only; choose one `order` column."
+            ),
         }
     }
 }
@@ -116,6 +128,9 @@ pub fn check(notes: &[ColumnNote], columns: &[String]) -> Result<Vec<ColumnNote>
     if keys > MAX_KEY_COLUMNS {
         return Err(DictionaryError::KeyTooWide(keys));
     }
+    if notes.iter().filter(|n| n.order).count() > 1 {
+        return Err(DictionaryError::OrderNotUnique);
+    }
     Ok(columns
         .iter()
         .filter_map(|c| notes.iter().find(|n| &n.column == c))
@@ -123,8 +138,9 @@ pub fn check(notes: &[ColumnNote], columns: &[String]) -> Result<Vec<ColumnNote>
             column: n.column.clone(),
             description: n.description.trim().to_string(),
             key: n.key,
+            order: n.order,
         })
-        .filter(|n| n.key || !n.description.is_empty())
+        .filter(|n| n.key || n.order || !n.description.is_empty())
         .collect())
 }
 
@@ -135,6 +151,11 @@ pub fn key_columns(notes: &[ColumnNote]) -> Vec<String> {
         .filter(|n| n.key)
         .map(|n| n.column.clone())
         .collect()
+}
+
+/// The column the rows are declared to be kept in order of, if any.
+pub fn order_column(notes: &[ColumnNote]) -> Option<String> {
+    notes.iter().find(|n| n.order).map(|n| n.column.clone())
 }
 
 /// The description of a column, if it has one.
@@ -154,6 +175,7 @@ mod tests {
             column: column.into(),
             description: description.into(),
             key,
+            order: false,
         }
     }
 
@@ -223,5 +245,26 @@ mod tests {
             DictionaryError::KeyTooWide(10)
         );
         assert_eq!(check(&notes[..8], &cols).unwrap().len(), 8);
+    }
+
+    #[test]
+    fn one_column_may_be_the_order_of_the_rows() {
+        let cols = columns();
+        let ordered = |column: &str| ColumnNote {
+            order: true,
+            ..note(column, "", false)
+        };
+        // An order alone keeps the note, as a key does.
+        let got = check(&[ordered("日期")], &cols).unwrap();
+        assert_eq!(got, vec![ordered("日期")]);
+        assert_eq!(order_column(&got), Some("日期".to_string()));
+        assert_eq!(order_column(&[note("日期", "x", true)]), None);
+        let e = check(&[ordered("日期"), ordered("客流")], &cols).unwrap_err();
+        assert_eq!(e, DictionaryError::OrderNotUnique);
+        assert_eq!(e.code(), "order_not_unique");
+        // Saved dictionaries from before the order existed still read.
+        let old: ColumnNote =
+            serde_json::from_str(r#"{"column":"日期","description":"","key":true}"#).unwrap();
+        assert!(!old.order);
     }
 }

@@ -739,6 +739,9 @@ messages! {
     dictionary_edit => "编辑数据字典", "Edit the data dictionary";
     dictionary_help => "说明每个字段的含义、单位和口径，并标明能唯一确定一行的主键字段。字段说明公开展示，计入元数据质量；主键从下一次上传起检查，重复或为空的主键会扣减唯一性得分。", "Say what each column holds, its unit and how it is counted, and mark the columns that together identify a row (the key). Descriptions are public and count in the metadata quality; the key is checked from the next upload on, and repeated or empty keys cost uniqueness points.";
     dictionary_key => "主键", "Key";
+    dictionary_order => "行顺序", "Row order";
+    dictionary_order_none => "不指定行顺序", "No row order";
+    dictionary_order_help => "可选一列作为行顺序：此后上传的版本按该列升序存放（空值在后），按该列筛选或排序的查询只读取需要的部分；已有版本由管理员用 gongshu versions rewrite 重写后生效。", "You may choose one column as the row order: versions uploaded from then on are stored sorted by it (ascending, empty cells last), so that queries filtering or sorting on it read only what they need; existing versions follow once an administrator runs gongshu versions rewrite.";
     dictionary_described => "已说明字段", "Columns described";
     dictionary_no_version => "上传第一个版本后才能编辑数据字典。", "Upload a first version to edit the data dictionary.";
     dictionary_saved => "数据字典已保存。", "The data dictionary was saved.";

@@ -659,6 +659,7 @@ async fn story(store: DynStore) -> String {
         column: column.into(),
         description: description.into(),
         key,
+        order: false,
     };
     let notes = vec![
         note("线路", "公交线路编号", true),

@@ -222,6 +222,7 @@ fn io_errors_are_not_user_errors() {
         limits: &limits,
         progress: None,
         key: &[],
+        sort_by: None,
     })
     .unwrap_err();
     assert_eq!(err.code(), "io");
@@ -240,6 +241,7 @@ fn io_errors_are_not_user_errors() {
         limits: &limits,
         progress: None,
         key: &[],
+        sort_by: None,
     })
     .unwrap_err();
     assert_eq!(err.code(), "io");

@@ -161,6 +161,7 @@ fn damaged_pages_leave_nothing_and_keep_an_existing_version() {
         limits: &limits,
         progress: None,
         key: &[],
+        sort_by: None,
     })
     .unwrap_err();
     assert_eq!(err.code(), "corrupt_parquet", "{err}");

@@ -54,6 +54,18 @@ impl Scene {
         limits: &Limits,
         key: &[String],
     ) -> Result<IngestOutcome, IngestError> {
+        self.ingest_ordered(name, bytes, limits, key, None)
+    }
+
+    /// Ingests with a declared key and a declared order of the rows.
+    pub fn ingest_ordered(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        limits: &Limits,
+        key: &[String],
+        sort_by: Option<&str>,
+    ) -> Result<IngestOutcome, IngestError> {
         let source = self.upload(bytes);
         let dest = self.dest();
         ingest::ingest_file(IngestRequest {
@@ -63,6 +75,7 @@ impl Scene {
             limits,
             progress: None,
             key,
+            sort_by,
         })
     }
 

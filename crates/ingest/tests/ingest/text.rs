@@ -334,6 +334,7 @@ fn streams_a_large_file() {
         limits: &limits,
         progress: Some(&progress),
         key: &[],
+        sort_by: None,
     })
     .unwrap();
     assert_eq!(outcome.row_count, ROWS);

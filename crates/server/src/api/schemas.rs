@@ -897,6 +897,9 @@ pub struct ColumnNote {
     description: Option<String>,
     /// Part of the resource's key.
     key: Option<bool>,
+    /// The column the rows are kept in order of (at most one); versions uploaded from then on
+    /// are sorted by it, earlier ones by `gongshu versions rewrite`.
+    order: Option<bool>,
 }
 
 /// One column of a data dictionary.
@@ -910,6 +913,8 @@ pub struct DictionaryColumn {
     description: String,
     /// Part of the key.
     key: bool,
+    /// The column the rows are kept in order of.
+    order: bool,
 }
 
 /// A resource's data dictionary over its latest version's columns.
@@ -923,6 +928,8 @@ pub struct Dictionary {
     columns: Vec<DictionaryColumn>,
     /// The key's columns (empty: none declared).
     key: Vec<String>,
+    /// The column the rows are kept in order of; null when none is declared.
+    order: Option<String>,
     /// Columns with a description.
     described: i64,
     /// Whether the columns are withheld from this caller (a not-open dataset).
@@ -1188,6 +1195,8 @@ pub struct ColumnView {
     description: String,
     /// Part of the resource's declared key.
     key: bool,
+    /// The column the rows are declared to be kept in order of.
+    order: bool,
 }
 
 /// One row of the list.
@@ -2370,6 +2379,7 @@ mod tests {
             values_hidden: false,
             description: "d".into(),
             key: true,
+            order: false,
         });
         documents_exactly::<Dictionary>(app::dictionary::Dictionary {
             resource: "r".into(),
@@ -2379,8 +2389,10 @@ mod tests {
                 data_type: "string".into(),
                 description: "d".into(),
                 key: true,
+                order: true,
             }],
             key: vec!["c".into()],
+            order: Some("c".into()),
             described: 1,
             withheld: false,
         });

@@ -223,13 +223,15 @@ fn dictionary_form(
         name: dataset.name.clone(),
         title: dataset.meta.title.clone(),
         resource,
+        ordered: columns.iter().any(|c| c.order),
         columns,
         error,
     };
     Ok((status, render(tpl)).into_response())
 }
 
-/// The form sends, per row, `column` then `description`, and `key` once per checked column.
+/// The form sends, per row, `column` then `description`, `key` once per checked column, and
+/// `order` once (the chosen column, or empty for none).
 async fn dictionary_submit(
     State(state): State<SharedState>,
     v: Visitor,
@@ -254,6 +256,7 @@ async fn dictionary_submit(
         .filter(|(n, _)| n == "key")
         .map(|(_, v)| v.as_str())
         .collect();
+    let order = field("order");
     let mut notes: Vec<model::dictionary::ColumnNote> = Vec::new();
     for (n, value) in &pairs {
         match n.as_str() {
@@ -261,6 +264,7 @@ async fn dictionary_submit(
                 column: value.clone(),
                 description: String::new(),
                 key: keys.contains(&value.as_str()),
+                order: !order.is_empty() && *value == order,
             }),
             "description" => {
                 if let Some(last) = notes.last_mut() {
@@ -288,6 +292,7 @@ async fn dictionary_submit(
                     app::dictionary::DictionaryColumn {
                         description: typed.map_or(c.description, |n| n.description.clone()),
                         key: typed.map_or(c.key, |n| n.key),
+                        order: typed.map_or(c.order, |n| n.order),
                         ..c
                     }
                 })

@@ -133,6 +133,8 @@ pub struct ColumnDisplay {
     pub values_hidden: bool,
     pub description: String,
     pub key: bool,
+    /// The declared row order.
+    pub order: bool,
 }
 
 pub struct VersionDisplay {
@@ -230,6 +232,7 @@ impl DatasetDisplay {
                             values_hidden: c.values_hidden,
                             description: c.description.clone(),
                             key: c.key,
+                            order: c.order,
                         }
                     })
                     .collect(),
@@ -339,6 +342,8 @@ pub struct DictionaryTpl {
     pub title: String,
     pub resource: String,
     pub columns: Vec<app::dictionary::DictionaryColumn>,
+    /// Whether a column is chosen as the row order.
+    pub ordered: bool,
     pub error: String,
 }
 

@@ -420,6 +420,11 @@ async fn the_data_dictionary_describes_columns_and_its_key_is_checked_from_the_n
     let c = sign_in(&s, "alice").await;
     let form = page_text(&c, s.url("/dataset/stop-counts/dictionary?resource=counts")).await;
     assert!(form.contains("月客流，万人次"), "{form}");
+    // No row order yet: "none" is the choice.
+    assert!(
+        form.contains(r#"id="o-none" type="radio" name="order" value="" checked"#),
+        "{form}"
+    );
     let csrf = hidden(&form, "csrf");
     let send = |a: &str| {
         vec![
@@ -432,6 +437,7 @@ async fn the_data_dictionary_describes_columns_and_its_key_is_checked_from_the_n
             ("description", a.to_string()),
             ("column", "b".to_string()),
             ("description", "客流量（新说明）".to_string()),
+            ("order", "b".to_string()),
         ]
     };
     let r = c
@@ -446,6 +452,8 @@ async fn the_data_dictionary_describes_columns_and_its_key_is_checked_from_the_n
         html.contains("role=\"alert\"") && html.contains("客流量（新说明）"),
         "{html}"
     );
+    // The chosen order comes back with the rest of what was typed.
+    assert!(html.contains(r#"name="order" value="b" checked"#), "{html}");
     let r = c
         .post(s.url("/dataset/stop-counts/dictionary"))
         .form(&send("站点中文名"))
@@ -458,6 +466,7 @@ async fn the_data_dictionary_describes_columns_and_its_key_is_checked_from_the_n
         page.contains("站点中文名") && page.contains("客流量（新说明）"),
         "{page}"
     );
+    assert!(page.contains("行顺序"), "{page}");
     // Another department's staff cannot open the form.
     let other = sign_in(&s, "bob").await;
     let r = other
@@ -517,4 +526,148 @@ async fn a_not_open_datasets_dictionary_is_withheld_like_its_columns() {
         (Some(false), Some(1)),
         "{d}"
     );
+}
+
+/// A CSV with a `day` column out of order and a `seq` column numbering the rows as they came.
+fn days_csv() -> Vec<u8> {
+    let mut csv = String::from("seq,day,count\n");
+    for i in 0..40 {
+        let day = (i * 17) % 28 + 1;
+        csv.push_str(&format!("{i},2026-02-{day:02},{}\n", i * 3));
+    }
+    csv.into_bytes()
+}
+
+/// The `day` column of a dataset's download, in the order the file holds the rows.
+async fn downloaded_days(s: &TestServer, dataset: &str) -> Vec<String> {
+    let r = client()
+        .get(s.url(&format!("/api/v1/datasets/{dataset}/download?format=csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect()
+}
+
+/// The stored layout of a resource's version `number`.
+async fn stored(s: &TestServer, dataset: &str, number: i64) -> ingest::StoredLayout {
+    let d = app::catalog::load_dataset(&s.app, dataset).await.unwrap();
+    let r = app::catalog::resources(&s.app, &d).await.unwrap().remove(0);
+    let v = app::catalog::versions(&s.app, &r)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.number == number)
+        .unwrap();
+    ingest::stored_layout(&s.data_dir.join(&v.path)).unwrap()
+}
+
+#[tokio::test]
+async fn a_declared_row_order_sorts_the_next_upload_and_earlier_versions_only_when_rewritten() {
+    let s = TestServer::start().await;
+    let cast = s.standard_cast().await;
+    let (st, v) = create_dataset(
+        &s,
+        &cast.alice,
+        "daily-counts",
+        json!({"opening_type": "unconditional"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = upload(
+        &s,
+        &cast.alice,
+        "daily-counts",
+        "counts",
+        "d.csv",
+        days_csv(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let came = downloaded_days(&s, "daily-counts").await;
+    let mut sorted = came.clone();
+    sorted.sort();
+    assert_ne!(came, sorted, "the upload is out of order");
+
+    let path = "/api/v1/datasets/daily-counts/resources/counts/dictionary";
+    let put = |body: Value| {
+        let (url, token) = (s.url(path), cast.alice.clone());
+        async move { call(Method::PUT, &url, Some(&token), Some(body)).await }
+    };
+    // One order at most, with the reason.
+    let (st, v) = put(json!({"columns": [
+        {"column": "day", "order": true}, {"column": "seq", "order": true}
+    ]}))
+    .await;
+    assert_eq!(
+        (st, error_code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("one column"),
+        "{v}"
+    );
+    let (st, d) = put(json!({"columns": [{"column": "day", "order": true}]})).await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    assert_eq!(d["order"], "day", "{d}");
+    let day = d["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "day")
+        .unwrap();
+    assert_eq!(day["order"], true);
+    // The dataset page marks the column.
+    let (_, page) = get(&s, "/api/v1/datasets/daily-counts").await;
+    assert!(page.to_string().contains("\"order\":true"), "{page}");
+
+    // The stored version is not touched by the declaration.
+    assert_eq!(
+        stored(&s, "daily-counts", 1).await.sorted_by.as_deref(),
+        Some("seq")
+    );
+    assert_eq!(downloaded_days(&s, "daily-counts").await, came);
+
+    // The next upload is written in the declared order.
+    let (st, v) = upload(
+        &s,
+        &cast.alice,
+        "daily-counts",
+        "counts",
+        "d.csv",
+        days_csv(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        stored(&s, "daily-counts", 2).await.sorted_by.as_deref(),
+        Some("day")
+    );
+    assert_eq!(downloaded_days(&s, "daily-counts").await, sorted);
+
+    // The explicit rewrite sorts version 1, and leaves version 2, already in order, alone.
+    let done = app::catalog::rewrite_versions(&s.app, Some("daily-counts"), false)
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(
+        (done[0].number, done[0].sorted_by.as_deref()),
+        (1, Some("day"))
+    );
+    assert_eq!(
+        stored(&s, "daily-counts", 1).await.sorted_by.as_deref(),
+        Some("day")
+    );
+    let again = app::catalog::rewrite_versions(&s.app, Some("daily-counts"), false)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
 }
