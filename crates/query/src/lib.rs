@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod blooms;
 mod bound;
 mod cleanroom;
 mod conditions;

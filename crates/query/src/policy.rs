@@ -70,8 +70,8 @@ pub(crate) fn is_allowed_table_function(name: &str) -> bool {
 }
 
 /// What the sessions of one engine share: the parsed Parquet footers (with their statistics and
-/// page indexes), the statistics of the files and the ranges read one at a time (bloom filters,
-/// see [`crate::ranges`]), so a query does not read and decode a version's metadata again. Versions never change under one path (a new version or a rewrite is
+/// page indexes), the statistics of the files, the ranges read one at a time (see
+/// [`crate::ranges`]) and decoded bloom filters (see [`crate::blooms`]), so a query does not read and decode a version's metadata again. Versions never change under one path (a new version or a rewrite is
 /// a new file), and each entry is checked against the file's size and modification time.
 /// Metadata holds no value that the query may not see through its view: the caches sit below the
 /// seal, with the files.
@@ -82,6 +82,8 @@ pub(crate) struct SharedCaches {
     /// Whether a store over the network is registered: its reads wait on round trips, so
     /// sessions read more parts of a file at once ([`REMOTE_PARTITIONS`]).
     remote: Arc<std::sync::atomic::AtomicBool>,
+    /// Bloom filters kept decoded, for lookups ([`crate::blooms`]).
+    blooms: Arc<crate::blooms::BloomCache>,
 }
 
 /// How many partitions a session splits its scans into when versions are read over the network:
@@ -101,6 +103,9 @@ impl SharedCaches {
                 .expect("the default cache configuration is valid"),
             stores: Arc::new(DefaultObjectStoreRegistry::new()),
             remote: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            blooms: Arc::new(crate::blooms::BloomCache::new(
+                crate::blooms::BLOOM_CACHE_BYTES,
+            )),
         };
         let local = url::Url::parse("file://").expect("a valid URL");
         caches.register_store(
@@ -175,6 +180,7 @@ pub(crate) fn new_session(engine: &crate::Engine) -> Result<SessionContext, Quer
                 options.execution.target_partitions.max(REMOTE_PARTITIONS);
         }
     }
+    let config = config.with_extension(Arc::clone(&engine.caches.blooms));
     let runtime = RuntimeEnvBuilder::new()
         .with_cache_manager(engine.caches.config())
         .with_object_store_registry(engine.caches.stores.clone())
@@ -457,7 +463,9 @@ impl TableProvider for PolicyView {
         }
         if let Some((entities, max_rows)) = &self.bound {
             // The bound sees every row that passed the filters, before projection and limit.
-            let inner = state.create_physical_plan(&builder.build()?).await?;
+            let inner =
+                narrow_by_blooms(state, state.create_physical_plan(&builder.build()?).await?)
+                    .await?;
             let schema = inner.schema();
             let columns: Vec<usize> = entities
                 .iter()
@@ -511,13 +519,26 @@ impl TableProvider for PolicyView {
             builder = builder.limit(0, Some(limit))?;
         }
         let plan = builder.build()?;
-        let inner = state.create_physical_plan(&plan).await?;
+        let inner = narrow_by_blooms(state, state.create_physical_plan(&plan).await?).await?;
         Ok(Arc::new(PolicyExec::new(
             self.name.clone(),
             Arc::clone(&self.raw),
             inner,
         )))
     }
+}
+
+/// Leaves out of the view's scans the row groups that the engine's kept bloom filters rule out
+/// for the scan's own `column = literal` conditions ([`crate::blooms`]).
+async fn narrow_by_blooms(
+    state: &dyn Session,
+    plan: Arc<dyn ExecutionPlan>,
+) -> DfResult<Arc<dyn ExecutionPlan>> {
+    let Some(cache) = state.config().get_extension::<crate::blooms::BloomCache>() else {
+        return Ok(plan);
+    };
+    let env = Arc::clone(state.runtime_env());
+    crate::blooms::skip_row_groups(plan, &|url| env.object_store(url), &cache).await
 }
 
 /// Strips table qualifiers, which refer to the caller's query, not to the view's plan.
