@@ -127,7 +127,7 @@ impl ParquetOutput {
             hasher: Sha256::new(),
             bytes: 0,
         };
-        let schema_names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let sorted_by = layout.sorted_by.map(|i| schema.field(i).name().clone());
         let sorter = match layout.sorted_by {
             Some(column) if layout.sort => {
                 Some(Sorter::new(schema.clone(), column, dest, RUN_BYTES)?)
@@ -140,7 +140,7 @@ impl ParquetOutput {
             dest: dest.to_path_buf(),
             writer,
             sorter,
-            sorted_by: layout.sorted_by.map(|i| schema_names[i].clone()),
+            sorted_by,
         })
     }
 

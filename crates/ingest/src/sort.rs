@@ -179,17 +179,16 @@ impl Sorter {
         let mut cursors: Vec<Cursor> = Vec::with_capacity(self.runs.len());
         for run in &self.runs {
             let file = File::open(&run.0).map_err(io_sort)?;
-            let reader = FileReader::try_new(BufReader::with_capacity(1 << 20, file), None)
+            let mut reader = FileReader::try_new(BufReader::with_capacity(1 << 20, file), None)
                 .map_err(arrow_error)?;
-            let mut cursor = Cursor {
-                reader,
-                batch: RecordBatch::new_empty(self.schema.clone()),
-                rows: self.rows_of(&RecordBatch::new_empty(self.schema.clone()))?,
-                pos: 0,
-                source: 0,
-            };
-            if self.advance(&mut cursor)? {
-                cursors.push(cursor);
+            if let Some((batch, rows)) = self.next_batch(&mut reader)? {
+                cursors.push(Cursor {
+                    reader,
+                    batch,
+                    rows,
+                    pos: 0,
+                    source: 0,
+                });
             }
         }
         // The batches the pending output rows come from, and (batch, row) per output row.
@@ -214,11 +213,16 @@ impl Sorter {
             picks.push((cursor.source, cursor.pos));
             cursor.pos += 1;
             if cursor.pos == cursor.batch.num_rows() {
-                let mut cursor = cursors.remove(best);
-                if self.advance(&mut cursor)? {
-                    cursor.source = sources.len();
-                    sources.push(cursor.batch.clone());
-                    cursors.insert(best, cursor);
+                match self.next_batch(&mut cursor.reader)? {
+                    Some((batch, rows)) => {
+                        cursor.source = sources.len();
+                        sources.push(batch.clone());
+                        (cursor.batch, cursor.rows, cursor.pos) = (batch, rows, 0);
+                    }
+                    // Removing keeps the others in run order, so ties still go to the earliest.
+                    None => {
+                        cursors.remove(best);
+                    }
                 }
             }
             if picks.len() == batch_rows {
@@ -235,18 +239,19 @@ impl Sorter {
         Ok(())
     }
 
-    /// Moves a cursor to its run's next non-empty batch; false at the end of the run.
-    fn advance(&self, cursor: &mut Cursor) -> Result<bool, IngestError> {
-        for batch in cursor.reader.by_ref() {
+    /// A run's next non-empty batch with its rows in sort form; `None` at the end of the run.
+    fn next_batch(
+        &self,
+        reader: &mut FileReader<BufReader<File>>,
+    ) -> Result<Option<(RecordBatch, Rows)>, IngestError> {
+        for batch in reader.by_ref() {
             let batch = batch.map_err(arrow_error)?;
             if batch.num_rows() > 0 {
-                cursor.rows = self.rows_of(&batch)?;
-                cursor.batch = batch;
-                cursor.pos = 0;
-                return Ok(true);
+                let rows = self.rows_of(&batch)?;
+                return Ok(Some((batch, rows)));
             }
         }
-        Ok(false)
+        Ok(None)
     }
 }
 
