@@ -118,6 +118,14 @@ pub struct Config {
         hide_env_values = true
     )]
     pub storage_secret_access_key: Option<String>,
+
+    /// Scheduler of a query cluster (`gongshu cluster scheduler`), e.g. `http://10.0.0.5:50050`. Queries reading at least `cluster_threshold_mb` of files, and those asking for it with `run_on=cluster`, run on its executors; every other query, clean-room queries, and every query while it cannot be reached run on this server. The executors must read the same files (storage_url or a shared directory). Default: none.
+    #[arg(long, env = "GONGSHU_CLUSTER_URL")]
+    pub cluster_url: Option<String>,
+
+    /// Size of the files a query reads, in MiB, from which it runs on the cluster.
+    #[arg(long, env = "GONGSHU_CLUSTER_THRESHOLD_MB", default_value_t = 1024)]
+    pub cluster_threshold_mb: u64,
 }
 
 impl Default for Config {
@@ -148,6 +156,8 @@ impl Default for Config {
             storage_region: None,
             storage_access_key_id: None,
             storage_secret_access_key: None,
+            cluster_url: None,
+            cluster_threshold_mb: 1024,
         }
     }
 }
@@ -190,6 +200,8 @@ impl std::fmt::Debug for Config {
                     .as_ref()
                     .map(|_| "<redacted>"),
             )
+            .field("cluster_url", &self.cluster_url)
+            .field("cluster_threshold_mb", &self.cluster_threshold_mb)
             .finish()
     }
 }
@@ -284,7 +296,9 @@ impl Config {
             storage_endpoint,
             storage_region,
             storage_access_key_id,
-            storage_secret_access_key
+            storage_secret_access_key,
+            cluster_url,
+            cluster_threshold_mb
         );
         Ok(config)
     }

@@ -330,6 +330,9 @@ pub struct Asker<'a> {
     pub user: Option<&'a User>,
     /// The client's address, if known.
     pub client: Option<IpAddr>,
+    /// Where the caller wants the query to run (`run_on`): on the cluster, here, or as the
+    /// server decides by its size.
+    pub run_on: query::Preference,
 }
 
 /// How rows leave: the path and the request as the caller made it (kept in the log's private
@@ -479,7 +482,11 @@ pub async fn run_query(
     .await?;
     let budget = access.row_budget(app.engine.limits().max_rows);
     q.limit = Some(q.limit.unwrap_or(DEFAULT_LIMIT).min(budget));
-    let rows = app.engine.query(&access.table, &q).await?;
+    let rows = app
+        .engine
+        .placed(asker.run_on)
+        .query(&access.table, &q)
+        .await?;
     let receipt = deliver(app, asker, &[&access], rows.row_count as u64, delivery).await?;
     Ok((access, rows, receipt))
 }
@@ -501,7 +508,11 @@ pub async fn run_aggregate(
         limit: Some(a.limit.unwrap_or(cap).min(access.row_budget(cap))),
         ..a
     };
-    let rows = app.engine.aggregate(&access.table, &a).await?;
+    let rows = app
+        .engine
+        .placed(asker.run_on)
+        .aggregate(&access.table, &a)
+        .await?;
     let receipt = deliver(app, asker, &[&access], rows.row_count as u64, delivery).await?;
     Ok((access, rows, receipt))
 }
@@ -522,7 +533,7 @@ pub async fn run_sql(
     }
     let accesses = open_sql(app, asker.user, sql).await?;
     let tables: Vec<_> = accesses.iter().map(|a| a.table.clone()).collect();
-    let rows = app.engine.sql(&tables, sql).await?;
+    let rows = app.engine.placed(asker.run_on).sql(&tables, sql).await?;
     let refs: Vec<&Access> = accesses.iter().collect();
     // The rows of a query over several tables cannot be told apart, so each grant involved is
     // charged the whole result; a quota smaller than the result refuses it.
@@ -544,6 +555,8 @@ pub struct Download {
     pub receipt: Receipt,
     /// The file's name, e.g. `bus-stops-v2.csv`.
     pub file_name: String,
+    /// Where the query runs.
+    pub ran_on: query::Placement,
     /// The bytes of the file. An error midway ends the stream with an error, so a client never
     /// mistakes a partial file for a complete one.
     pub body: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, QueryError>> + Send>>,
@@ -577,7 +590,8 @@ pub async fn download(
         kind: EventKind::Download,
         request,
     };
-    let mut rows = app.engine.count(&access.table, &q).await?;
+    let engine = app.engine.placed(asker.run_on);
+    let mut rows = engine.count(&access.table, &q).await?;
     if let Some(l) = q.limit {
         rows = rows.min(l as u64);
     }
@@ -603,7 +617,8 @@ pub async fn download(
     }
     q.limit = Some(rows as usize);
     let receipt = deliver(app, asker, &[&access], rows, &delivery).await?;
-    let stream = app.engine.stream(&access.table, &q).await?;
+    let stream = engine.stream(&access.table, &q).await?;
+    let ran_on = stream.placement();
     let file_name = format!(
         "{}-v{}.{}",
         access.dataset.name,
@@ -615,6 +630,7 @@ pub async fn download(
         rows,
         receipt,
         file_name,
+        ran_on,
         body: Box::pin(query::export::encode(format, stream)),
     })
 }

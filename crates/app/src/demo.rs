@@ -1972,6 +1972,7 @@ async fn cleanroom(app: &App, dir: &Path, g: &mut Gen) -> anyhow::Result<()> {
         crate::dataservice::Asker {
             user: Some(&research),
             client: None,
+            run_on: Default::default(),
         },
         &room.id,
         EXAMPLE_CLEANROOM_SQL,

@@ -65,6 +65,22 @@ impl App {
         &self.log
     }
 
+    /// The same platform sending queries to a cluster through `remote` (DESIGN.md C15): those
+    /// reading at least `cluster_threshold_mb` of files and those asking for it; clean-room
+    /// queries never, and every query runs here while the cluster cannot be reached.
+    pub fn with_cluster(mut self, remote: std::sync::Arc<dyn query::Remote>) -> App {
+        let threshold = self.config.cluster_threshold_mb.saturating_mul(1 << 20);
+        self.engine = self
+            .engine
+            .with_cluster(query::Cluster::new(remote, threshold));
+        self
+    }
+
+    /// Whether queries may run on a cluster.
+    pub fn has_cluster(&self) -> bool {
+        self.engine.has_cluster()
+    }
+
     /// The engine's limits (row caps, timeout, memory).
     pub fn query_limits(&self) -> &query::Limits {
         self.engine.limits()

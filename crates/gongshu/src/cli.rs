@@ -53,6 +53,62 @@ pub enum Command {
     /// report's CSV (the same table as `GET /api/v1/contribution?format=csv`), with the time it
     /// took on standard error.
     Contribution(ContributionArgs),
+    /// Run a node of a query cluster (Apache Ballista): scheduler, executor. Servers send
+    /// queries to it when `cluster_url` is set (see docs/deploy.md).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// `gongshu cluster …`.
+#[derive(Subcommand)]
+pub enum ClusterCommand {
+    /// Run the scheduler: servers send it sealed query plans, it hands their stages to the
+    /// executors. It keeps its state in memory.
+    Scheduler {
+        /// Address to listen on.
+        #[arg(long, env = "GONGSHU_CLUSTER_BIND", default_value = "127.0.0.1:50050")]
+        bind: std::net::SocketAddr,
+        /// Host name executors and servers reach it by; default the bind address.
+        #[arg(long, env = "GONGSHU_CLUSTER_EXTERNAL_HOST")]
+        external_host: Option<String>,
+    },
+    /// Run an executor: it registers with the scheduler and runs the stages it is given, reading
+    /// versions from the shared file directory or object store that the servers use.
+    Executor {
+        /// The scheduler (`http://host:port`).
+        #[arg(
+            long,
+            env = "GONGSHU_CLUSTER_URL",
+            default_value = "http://127.0.0.1:50050"
+        )]
+        scheduler: String,
+        /// Host to bind to.
+        #[arg(long, env = "GONGSHU_CLUSTER_BIND_HOST", default_value = "127.0.0.1")]
+        bind_host: String,
+        /// Host name the scheduler, other executors and servers reach it by; default the bind
+        /// host.
+        #[arg(long, env = "GONGSHU_CLUSTER_EXTERNAL_HOST")]
+        external_host: Option<String>,
+        /// Arrow Flight port (results and shuffle data).
+        #[arg(long, default_value_t = 50051)]
+        flight_port: u16,
+        /// gRPC port (the scheduler's calls).
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+        /// Directory for shuffle files.
+        #[arg(
+            long,
+            env = "GONGSHU_CLUSTER_WORK_DIR",
+            default_value = "./gongshu-executor"
+        )]
+        work_dir: PathBuf,
+        /// Tasks run at once; default one per processor.
+        #[arg(long, default_value_t = 0)]
+        task_slots: usize,
+        /// Memory all its tasks may hold together, in MiB; default a share of the machine's.
+        #[arg(long)]
+        memory_mb: Option<u64>,
+    },
 }
 
 /// Arguments of `gongshu contribution`.
@@ -337,6 +393,7 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
         Command::User(cmd) => user(cmd).await,
         Command::Org(cmd) => org(cmd).await,
         Command::Log(cmd) => crate::logcmd::run(cmd).await,
+        Command::Cluster(cmd) => cluster_node(cmd).await,
         Command::Reindex(args) => {
             let n = App::reindex(args.config()).await.context(
                 "cannot open the search index; is a server running on this data directory?",
@@ -347,10 +404,60 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
     }
 }
 
+async fn cluster_node(cmd: ClusterCommand) -> anyhow::Result<()> {
+    match cmd {
+        ClusterCommand::Scheduler {
+            bind,
+            external_host,
+        } => {
+            let external_host = external_host.unwrap_or_else(|| bind.ip().to_string());
+            println!("Gongshu cluster scheduler on {bind}");
+            cluster::run_scheduler(cluster::SchedulerOptions {
+                bind,
+                external_host,
+            })
+            .await
+        }
+        ClusterCommand::Executor {
+            scheduler,
+            bind_host,
+            external_host,
+            flight_port,
+            grpc_port,
+            work_dir,
+            task_slots,
+            memory_mb,
+        } => {
+            let client = cluster::Client::new(&scheduler)?;
+            let url = client.url();
+            println!("Gongshu cluster executor on {bind_host}:{flight_port}, scheduler {url}");
+            cluster::run_executor(cluster::ExecutorOptions {
+                scheduler_host: url.host_str().unwrap_or("127.0.0.1").to_string(),
+                scheduler_port: url.port().unwrap_or(50050),
+                bind_host,
+                external_host,
+                flight_port,
+                grpc_port,
+                work_dir,
+                task_slots,
+                memory_bytes: memory_mb.map(|m| m << 20),
+            })
+            .await
+        }
+    }
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     tracing::info!(?config, "starting");
-    let built = server::build(config).await?;
+    let cluster_url = config.cluster_url.clone();
+    let mut app = App::start(config).await?;
+    if let Some(url) = cluster_url {
+        let client = cluster::Client::new(&url)?;
+        println!("Large queries run on the cluster at {}", client.url());
+        app = app.with_cluster(std::sync::Arc::new(client));
+    }
+    let built = server::with_app(app);
     let log = built.app.log();
     println!(
         "Access log {}; verifier key: {}",

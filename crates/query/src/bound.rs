@@ -64,6 +64,11 @@ impl Hasher for PseudonymHasher {
     }
 }
 
+/// Whether `node` is a per-entity bound (a clean-room node, which never leaves the server).
+pub(crate) fn is_bound(node: &dyn ExecutionPlan) -> bool {
+    node.downcast_ref::<BoundExec>().is_some()
+}
+
 /// Passes at most `max_rows` rows per entity of each of `columns`; see the module documentation.
 pub(crate) struct BoundExec {
     input: Arc<dyn ExecutionPlan>,

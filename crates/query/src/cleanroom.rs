@@ -207,7 +207,7 @@ async fn run_unredacted(
         let max_rows = limits.max_rows;
         let frame = policy::plain_strings(frame.limit(0, Some(max_rows.saturating_add(1)))?)?;
         let schema = Arc::new(frame.schema().as_arrow().clone());
-        let (batches, row_count, more) = collect_capped(frame, max_rows).await?;
+        let (batches, row_count, more, _) = collect_capped(engine, frame, max_rows, true).await?;
         Ok::<_, QueryError>(CleanRoomRows {
             rows: Rows {
                 columns: column_metas(&schema, |_| false),
@@ -215,6 +215,7 @@ async fn run_unredacted(
                 row_count,
                 total: None,
                 truncated: more,
+                placement: crate::Placement::Local,
             },
             suppressed_groups: suppressed,
             min_entities: k,

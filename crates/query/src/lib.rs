@@ -35,6 +35,7 @@ mod keyed;
 mod location;
 mod policy;
 mod ranges;
+pub mod remote;
 mod rest;
 mod rows;
 mod sql;
@@ -48,6 +49,7 @@ pub use error::QueryError;
 pub use keyed::copies_of as keyed_copies_of;
 pub use location::Location;
 pub use policy::PseudonymKey;
+pub use remote::{Cluster, Placement, Preference, Remote, RemoteError};
 pub use rest::{AggFunc, AggregateQuery, Metric, RestQuery, SortKey, DEFAULT_LIMIT};
 pub use rows::{ColumnMeta, RowStream, Rows};
 
@@ -100,6 +102,8 @@ pub struct Engine {
     limits: Limits,
     keyed: Option<Arc<keyed::KeyedCopies>>,
     caches: policy::SharedCaches,
+    cluster: Option<Arc<Cluster>>,
+    preference: Preference,
 }
 
 impl Engine {
@@ -109,6 +113,28 @@ impl Engine {
             limits,
             keyed: None,
             caches: policy::SharedCaches::new(),
+            cluster: None,
+            preference: Preference::Auto,
+        }
+    }
+
+    /// The same engine sending queries to `cluster` when they are large enough or ask for it
+    /// (see [`remote`]). Clean-room queries always run here.
+    pub fn with_cluster(mut self, cluster: Cluster) -> Engine {
+        self.cluster = Some(Arc::new(cluster));
+        self
+    }
+
+    /// Whether the engine has a cluster.
+    pub fn has_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// The same engine, for one request, with the caller's wish for where its queries run.
+    pub fn placed(&self, preference: Preference) -> Engine {
+        Engine {
+            preference,
+            ..self.clone()
         }
     }
 

@@ -407,6 +407,21 @@ pub(crate) fn pseudonymised(name: &str, data_type: &DataType, key: Arc<Pseudonym
         .alias(name)
 }
 
+/// The masking function of `mask` (for plans decoded on a cluster's executors).
+pub(crate) fn mask_function(mask: Mask) -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::from(MaskUdf::new(mask)))
+}
+
+/// The mask of `function`, if it is a masking function.
+pub(crate) fn mask_of(function: &ScalarUDF) -> Option<Mask> {
+    function.inner().downcast_ref::<MaskUdf>().map(|m| m.mask)
+}
+
+/// Whether `function` is the clean room's pseudonymising function.
+pub(crate) fn is_pseudonym(function: &ScalarUDF) -> bool {
+    function.inner().downcast_ref::<PseudonymUdf>().is_some()
+}
+
 /// The masked form of a column, under the column's own name.
 fn masked(name: &str, data_type: &DataType, mask: Mask) -> Expr {
     ScalarUDF::from(MaskUdf::new(mask))
@@ -854,6 +869,27 @@ impl PolicyExec {
             input,
             properties,
         }
+    }
+
+    /// The view's name and raw columns, to carry the node to a cluster's executors
+    /// ([`crate::remote`]).
+    pub(crate) fn parts(&self) -> (String, Vec<String>) {
+        let mut raw: Vec<String> = self.raw.iter().cloned().collect();
+        raw.sort();
+        (self.table.clone(), raw)
+    }
+
+    /// The node [`Self::parts`] describes, over `input`.
+    pub(crate) fn from_parts(
+        table: String,
+        raw: Vec<String>,
+        input: Arc<dyn ExecutionPlan>,
+    ) -> Arc<dyn ExecutionPlan> {
+        Arc::new(PolicyExec::new(
+            table,
+            Arc::new(raw.into_iter().collect()),
+            input,
+        ))
     }
 
     /// Indices of this node's output columns that are raw columns of the view.

@@ -366,7 +366,7 @@ pub(crate) async fn query(
         let ctx = session(engine, table).await?;
         let frame = plan(&ctx, table, q).await?;
         let total = match q.include_total {
-            true => Some(frame.clone().count().await? as u64),
+            true => Some(crate::remote::count(engine, frame.clone()).await?),
             false => None,
         };
         let requested = q.limit.unwrap_or(DEFAULT_LIMIT);
@@ -374,7 +374,8 @@ pub(crate) async fn query(
         let fetch = effective + usize::from(requested > effective);
         let frame = policy::plain_strings(frame.limit(q.offset, Some(fetch))?)?;
         let schema = schema_of(&frame);
-        let (batches, row_count, more) = collect_capped(frame, effective).await?;
+        let (batches, row_count, more, placement) =
+            collect_capped(engine, frame, effective, false).await?;
         let masked = masked_columns(table);
         Ok(Rows {
             columns: column_metas(&schema, |n| masked.contains(n)),
@@ -382,6 +383,7 @@ pub(crate) async fn query(
             row_count,
             total,
             truncated: more,
+            placement,
         })
     })
     .await
@@ -406,7 +408,7 @@ async fn count_within(
     within(limit, &secrets, async {
         let ctx = session(engine, table).await?;
         let frame = plan(&ctx, table, q).await?;
-        Ok(frame.count().await? as u64)
+        crate::remote::count(engine, frame).await
     })
     .await
 }
@@ -432,7 +434,7 @@ pub(crate) async fn stream(
         }
     }
     let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-    let (ctx, batches, schema) = within(remaining, &secrets, async {
+    let (ctx, batches, schema, placement) = within(remaining, &secrets, async {
         let ctx = session(engine, table).await?;
         let mut frame = plan(&ctx, table, q).await?;
         if q.offset > 0 || q.limit.is_some() {
@@ -440,8 +442,8 @@ pub(crate) async fn stream(
         }
         let frame = policy::plain_strings(frame)?;
         let schema = schema_of(&frame);
-        let batches = frame.execute_stream().await?;
-        Ok((ctx, batches, schema))
+        let (batches, placement) = crate::remote::execute(engine, frame, false).await?;
+        Ok((ctx, batches, schema, placement))
     })
     .await?;
     let masked = masked_columns(table);
@@ -480,7 +482,7 @@ pub(crate) async fn stream(
         st.done = item.is_err();
         Some((item, st))
     });
-    Ok(RowStream::new(schema, columns, guarded))
+    Ok(RowStream::new(schema, columns, guarded).placed(placement))
 }
 
 /// What a download stream carries: the query's stream and the limits it runs under.
@@ -558,7 +560,8 @@ pub(crate) async fn aggregate(
         let frame =
             policy::plain_strings(frame.limit(0, Some(effective + usize::from(cap_applies)))?)?;
         let out_schema = schema_of(&frame);
-        let (batches, row_count, more) = collect_capped(frame, effective).await?;
+        let (batches, row_count, more, placement) =
+            collect_capped(engine, frame, effective, false).await?;
         let masked = masked_columns(table);
         let group_names: HashSet<&str> = a.group_by.iter().map(String::as_str).collect();
         Ok(Rows {
@@ -567,6 +570,7 @@ pub(crate) async fn aggregate(
             row_count,
             total: None,
             truncated: more,
+            placement,
         })
     })
     .await

@@ -67,6 +67,8 @@ pub struct Rows {
     pub total: Option<u64>,
     /// Whether the row cap cut the result short.
     pub truncated: bool,
+    /// Where the query ran.
+    pub placement: crate::Placement,
 }
 
 impl Rows {
@@ -183,6 +185,7 @@ pub(crate) fn json_values(array: &ArrayRef) -> Vec<Value> {
 pub struct RowStream {
     schema: SchemaRef,
     columns: Vec<ColumnMeta>,
+    placement: crate::Placement,
     inner: BoxStream<'static, Result<RecordBatch, QueryError>>,
 }
 
@@ -196,8 +199,20 @@ impl RowStream {
         RowStream {
             schema,
             columns,
+            placement: crate::Placement::Local,
             inner: Box::pin(inner),
         }
+    }
+
+    /// The same stream, saying it runs at `placement`.
+    pub fn placed(mut self, placement: crate::Placement) -> RowStream {
+        self.placement = placement;
+        self
+    }
+
+    /// Where the query runs.
+    pub fn placement(&self) -> crate::Placement {
+        self.placement
     }
 
     /// The Arrow schema of every batch.
@@ -258,6 +273,7 @@ mod tests {
             row_count: 2,
             total: None,
             truncated: false,
+            placement: crate::Placement::Local,
         };
         assert_eq!(
             rows.rows(),

@@ -251,7 +251,8 @@ async fn run_unredacted(
         let frame = ctx.execute_logical_plan(plan).await?;
         let frame = policy::plain_strings(frame.limit(0, Some(max_rows.saturating_add(1)))?)?;
         let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
-        let (batches, row_count, more) = collect_capped(frame, max_rows).await?;
+        let (batches, row_count, more, placement) =
+            collect_capped(engine, frame, max_rows, false).await?;
         let masked = masked_names(tables);
         Ok::<_, QueryError>(Rows {
             columns: column_metas(&schema, |name| masked.contains(name)),
@@ -259,6 +260,7 @@ async fn run_unredacted(
             row_count,
             total: None,
             truncated: more,
+            placement,
         })
     };
     match tokio::time::timeout(limits.timeout, work).await {
@@ -278,19 +280,23 @@ fn masked_names(tables: &[PolicyTable]) -> HashSet<String> {
         .collect()
 }
 
-/// Runs a frame and keeps at most `cap` rows; the flag says whether more came.
+/// Runs a frame (here, or on the engine's cluster unless `local_only`) and keeps at most `cap`
+/// rows; the flag says whether more came.
 pub(crate) async fn collect_capped(
+    engine: &crate::Engine,
     frame: datafusion::dataframe::DataFrame,
     cap: usize,
+    local_only: bool,
 ) -> Result<
     (
         Vec<datafusion::arrow::record_batch::RecordBatch>,
         usize,
         bool,
+        crate::Placement,
     ),
     QueryError,
 > {
-    let mut stream = frame.execute_stream().await?;
+    let (mut stream, placement) = crate::remote::execute(engine, frame, local_only).await?;
     let mut batches = Vec::new();
     let mut rows = 0usize;
     while let Some(batch) = stream.next().await {
@@ -301,14 +307,14 @@ pub(crate) async fn collect_capped(
                 batches.push(batch.slice(0, keep));
             }
             rows += keep;
-            return Ok((batches, rows, true));
+            return Ok((batches, rows, true, placement));
         }
         rows += batch.num_rows();
         if batch.num_rows() > 0 {
             batches.push(batch);
         }
     }
-    Ok((batches, rows, false))
+    Ok((batches, rows, false, placement))
 }
 
 #[cfg(test)]

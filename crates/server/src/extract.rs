@@ -225,6 +225,7 @@ impl Caller {
         Asker {
             user: self.user.as_ref(),
             client: self.client,
+            run_on: Default::default(),
         }
     }
 }
@@ -235,6 +236,7 @@ impl Visitor {
         Asker {
             user: self.user.as_ref(),
             client: self.addr.map(|a| a.ip()),
+            run_on: Default::default(),
         }
     }
 }

@@ -272,8 +272,9 @@ impl Fixture {
     }
 }
 
+/// The harness's engine with the default limits.
 pub fn engine() -> Engine {
-    Engine::new(Limits::default())
+    crate::engine(Limits::default())
 }
 
 /// Every cell of a result as text (JSON rendering), column names included.

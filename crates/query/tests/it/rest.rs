@@ -2,9 +2,7 @@
 
 use crate::fixtures::*;
 use model::filter::{Condition, Literal, Op};
-use query::{
-    AggFunc, AggregateQuery, Engine, Limits, Metric, QueryError, RestQuery, Rows, SortKey,
-};
+use query::{AggFunc, AggregateQuery, Limits, Metric, QueryError, RestQuery, Rows, SortKey};
 
 fn cond(column: &str, op: Op, value: Option<Literal>) -> Condition {
     Condition {
@@ -283,7 +281,7 @@ async fn q_searches_visible_text_case_insensitively() {
 #[tokio::test]
 async fn the_limit_defaults_to_100_and_is_capped_at_max_rows() {
     let fx = Fixture::new();
-    let engine = Engine::new(Limits {
+    let engine = crate::engine(Limits {
         max_rows: 2,
         ..Limits::default()
     });
@@ -531,7 +529,7 @@ async fn aggregates_refuse_hidden_columns_and_malformed_requests() {
 #[tokio::test]
 async fn aggregates_are_capped_at_max_rows() {
     let fx = Fixture::new();
-    let engine = Engine::new(Limits {
+    let engine = crate::engine(Limits {
         max_rows: 2,
         ..Limits::default()
     });

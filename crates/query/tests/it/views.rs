@@ -149,7 +149,7 @@ async fn an_owner_sees_everything_raw() {
         },
         ..fx.persons.clone()
     };
-    let rows = Engine::new(Limits::default())
+    let rows = crate::engine(Limits::default())
         .sql(
             &[owner],
             "SELECT citizen_id, mobile, income FROM persons ORDER BY citizen_id",

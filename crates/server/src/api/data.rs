@@ -4,8 +4,8 @@
 
 use super::json::ApiJson;
 use super::params::{
-    bad_params, param_int, param_list, parse_filters, parse_format, parse_metrics, rest_query,
-    QueryParams,
+    bad_params, param_int, param_list, parse_filters, parse_format, parse_metrics, parse_run_on,
+    rest_query, QueryParams,
 };
 use super::schemas as doc;
 use crate::error::{ApiError, ApiResult};
@@ -26,6 +26,17 @@ use serde_json::{json, Value};
 
 /// Name of the response header that carries the log indexes of a data response.
 pub const LOG_INDEX_HEADER: &str = "gongshu-log-index";
+
+/// Name of the response header that says where a query ran: `local` or `cluster`.
+pub const RAN_ON_HEADER: &str = "gongshu-ran-on";
+
+/// The header of a response naming where its query ran.
+pub fn attach_placement(placement: query::Placement, response: &mut Response) {
+    response.headers_mut().insert(
+        HeaderName::from_static(RAN_ON_HEADER),
+        HeaderValue::from_static(placement.code()),
+    );
+}
 
 /// Adds a receipt's log indexes to a response: separated by commas, none when logging is
 /// switched off.
@@ -83,11 +94,21 @@ async fn respond_query(
         ));
     }
     let q = rest_query(&p, state.query_limits().max_rows)?;
+    let run_on = parse_run_on(p.run_on.as_deref())?;
     let delivery = Delivery {
         kind: EventKind::Query,
         request: json!(p),
     };
-    answer(&state, caller, &name, p.resource.as_deref(), q, &delivery).await
+    answer(
+        &state,
+        caller,
+        &name,
+        p.resource.as_deref(),
+        q,
+        run_on,
+        &delivery,
+    )
+    .await
 }
 
 /// Runs a query and answers with its rows, the paging and the access summary.
@@ -97,19 +118,26 @@ async fn answer(
     name: &str,
     resource: Option<&str>,
     q: RestQuery,
+    run_on: query::Preference,
     delivery: &Delivery,
 ) -> ApiResult<Response> {
     let (limit, offset) = (q.limit, q.offset);
+    let asker = dataservice::Asker {
+        run_on,
+        ..caller.asker()
+    };
     let (access, rows, receipt) =
-        dataservice::run_query(state, caller.asker(), name, resource, q, delivery).await?;
+        dataservice::run_query(state, asker, name, resource, q, delivery).await?;
     let summary = access_summary(&access, rows.row_count as u64);
-    Ok(logged(
+    let mut response = logged(
         receipt,
         rows_json(
             &rows,
             json!({"dataset": access.dataset.name, "resource": access.resource.name, "version": access.version.number, "limit": limit, "offset": offset, "access": summary}),
         ),
-    ))
+    );
+    attach_placement(rows.placement, &mut response);
+    Ok(response)
 }
 
 /// A JSON answer that carries its log receipt, in the header and in the body.
@@ -130,7 +158,7 @@ pub fn logged(receipt: Receipt, mut body: Value) -> Response {
     params(("name" = String, Path, description = "The dataset's slug.", example = "bus-stops"), QueryParams),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The rows the caller may see.", body = doc::QueryResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 200, description = "The rows the caller may see.", body = doc::QueryResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."), ("Gongshu-Ran-On" = String, description = "Where the query ran: `local` or `cluster`."))),
         (status = 400, description = "`bad_request`, `bad_filter`, `bad_sort`, `column_not_found`, `type_mismatch` or `query_failed`.", body = doc::ErrorBody),
         (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
         (status = 403, description = "`no_access`: the caller may not read these rows.", body = doc::ErrorBody),
@@ -158,7 +186,7 @@ async fn query_get(
     request_body = QueryParams,
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The rows the caller may see.", body = doc::QueryResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 200, description = "The rows the caller may see.", body = doc::QueryResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."), ("Gongshu-Ran-On" = String, description = "Where the query ran: `local` or `cluster`."))),
         (status = 400, description = "`bad_request`, `bad_filter`, `bad_sort`, `column_not_found`, `type_mismatch` or `query_failed`, or `invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
         (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
         (status = 403, description = "`no_access`: the caller may not read these rows.", body = doc::ErrorBody),
@@ -193,7 +221,7 @@ struct PreviewParams {
     params(("name" = String, Path, description = "The dataset's slug.", example = "bus-stops"), PreviewParams),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The rows the caller may see.", body = doc::QueryResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 200, description = "The rows the caller may see.", body = doc::QueryResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."), ("Gongshu-Ran-On" = String, description = "Where the query ran: `local` or `cluster`."))),
         (status = 400, description = "`bad_request` or `query_failed`.", body = doc::ErrorBody),
         (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
         (status = 403, description = "`no_access`: the caller may not read these rows.", body = doc::ErrorBody),
@@ -217,7 +245,16 @@ async fn preview(
         kind: EventKind::Preview,
         request: json!({"resource": p.resource}),
     };
-    answer(&state, caller, &name, p.resource.as_deref(), q, &delivery).await
+    answer(
+        &state,
+        caller,
+        &name,
+        p.resource.as_deref(),
+        q,
+        query::Preference::Auto,
+        &delivery,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
@@ -245,6 +282,10 @@ struct AggregateParams {
     /// The resource (by name); the dataset's first resource by default.
     #[serde(default)]
     resource: Option<String>,
+    /// Where the query runs: `auto` (default), `cluster` or `local` (see the query endpoint).
+    #[serde(default)]
+    #[param(pattern = "^(auto|cluster|local)$")]
+    run_on: Option<String>,
 }
 
 /// Aggregates: metrics over groups.
@@ -255,7 +296,7 @@ struct AggregateParams {
     params(("name" = String, Path, description = "The dataset's slug.", example = "bus-stops"), AggregateParams),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "One row per group.", body = doc::AggregateResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 200, description = "One row per group.", body = doc::AggregateResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."), ("Gongshu-Ran-On" = String, description = "Where the query ran: `local` or `cluster`."))),
         (status = 400, description = "`bad_request`, `bad_aggregate`, `bad_filter`, `bad_sort`, `column_not_found`, `type_mismatch` or `query_failed`.", body = doc::ErrorBody),
         (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
         (status = 403, description = "`no_access`: the caller may not read these rows.", body = doc::ErrorBody),
@@ -301,23 +342,23 @@ async fn aggregate(
         },
         limit: limit.map(|l| l as usize),
     };
-    let (access, rows, receipt) = dataservice::run_aggregate(
-        &state,
-        caller.asker(),
-        &name,
-        p.resource.as_deref(),
-        a,
-        &delivery,
-    )
-    .await?;
+    let asker = dataservice::Asker {
+        run_on: parse_run_on(p.run_on.as_deref())?,
+        ..caller.asker()
+    };
+    let (access, rows, receipt) =
+        dataservice::run_aggregate(&state, asker, &name, p.resource.as_deref(), a, &delivery)
+            .await?;
     let summary = access_summary(&access, rows.row_count as u64);
-    Ok(logged(
+    let mut response = logged(
         receipt,
         rows_json(
             &rows,
             json!({"dataset": access.dataset.name, "access": summary}),
         ),
-    ))
+    );
+    attach_placement(rows.placement, &mut response);
+    Ok(response)
 }
 
 /// One read-only `SELECT`.
@@ -330,16 +371,27 @@ struct SqlBody {
     #[schema(example = "SELECT \"所在区\", count(*) AS n FROM \"bus-stops\" GROUP BY \"所在区\"")]
     #[param(example = "SELECT \"所在区\", count(*) AS n FROM \"bus-stops\" GROUP BY \"所在区\"")]
     sql: String,
+    /// Where the query runs: `auto` (default), `cluster` or `local` (see the query endpoint).
+    #[serde(default)]
+    #[schema(nullable = false, pattern = "^(auto|cluster|local)$")]
+    #[param(pattern = "^(auto|cluster|local)$")]
+    run_on: Option<String>,
 }
 
-async fn respond_sql(state: SharedState, caller: Caller, sql: String) -> ApiResult<Response> {
+async fn respond_sql(state: SharedState, caller: Caller, p: SqlBody) -> ApiResult<Response> {
+    let asker = dataservice::Asker {
+        run_on: parse_run_on(p.run_on.as_deref())?,
+        ..caller.asker()
+    };
     let (accesses, rows, receipt) =
-        dataservice::run_sql(&state, caller.asker(), &sql, EventKind::Sql).await?;
+        dataservice::run_sql(&state, asker, &p.sql, EventKind::Sql).await?;
     let tables: Vec<_> = accesses
         .iter()
         .map(|a| json!({"table": a.table.name, "dataset": a.dataset.name, "version": a.version.number, "access": access_summary(a, rows.row_count as u64)}))
         .collect();
-    Ok(logged(receipt, rows_json(&rows, json!({"tables": tables}))))
+    let mut response = logged(receipt, rows_json(&rows, json!({"tables": tables})));
+    attach_placement(rows.placement, &mut response);
+    Ok(response)
 }
 
 /// Runs one read-only SQL `SELECT` over the datasets the caller may read.
@@ -350,7 +402,7 @@ async fn respond_sql(state: SharedState, caller: Caller, sql: String) -> ApiResu
     params(SqlBody),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The rows.", body = doc::SqlResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 200, description = "The rows.", body = doc::SqlResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."), ("Gongshu-Ran-On" = String, description = "Where the query ran: `local` or `cluster`."))),
         (status = 400, description = "`bad_request`, `sql_syntax`, `sql_not_select`, `sql_multiple_statements`, `column_not_found`, `type_mismatch` or `query_failed`.", body = doc::ErrorBody),
         (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
         (status = 404, description = "`table_not_found`: no such table, or one the caller may not read.", body = doc::ErrorBody),
@@ -364,7 +416,7 @@ async fn sql_get(
     params: Result<Query<SqlBody>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(p) = params.map_err(bad_params)?;
-    respond_sql(state, caller, p.sql).await
+    respond_sql(state, caller, p).await
 }
 
 /// Runs one read-only SQL `SELECT`, given in a JSON body.
@@ -375,7 +427,7 @@ async fn sql_get(
     request_body = SqlBody,
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The rows.", body = doc::SqlResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."))),
+        (status = 200, description = "The rows.", body = doc::SqlResult, headers(("Gongshu-Log-Index" = String, description = "The access-log entries of this response, comma-separated."), ("Gongshu-Ran-On" = String, description = "Where the query ran: `local` or `cluster`."))),
         (status = 400, description = "`sql_syntax`, `sql_not_select`, `sql_multiple_statements`, `column_not_found`, `type_mismatch`, `query_failed`, or `invalid_json`, `unknown_field`, or `bad_request` (the body is not sent as JSON).", body = doc::ErrorBody),
         (status = 401, description = "`invalid_token`.", body = doc::ErrorBody),
         (status = 404, description = "`table_not_found`: no such table, or one the caller may not read.", body = doc::ErrorBody),
@@ -388,7 +440,7 @@ async fn sql_post(
     caller: Caller,
     ApiJson(p): ApiJson<SqlBody>,
 ) -> ApiResult<Response> {
-    respond_sql(state, caller, p.sql).await
+    respond_sql(state, caller, p).await
 }
 
 /// Streams a download for `asker`: the application layer counts first (so the quota and the
@@ -413,6 +465,10 @@ pub async fn download_response(
     )?;
     q.limit = param_int("limit", p.limit.as_ref())?.map(|l| l as usize);
     let request = json!({"params": p, "format": format.ext()});
+    let asker = dataservice::Asker {
+        run_on: parse_run_on(p.run_on.as_deref())?,
+        ..asker
+    };
     let download = dataservice::download(
         state,
         asker,
@@ -439,6 +495,7 @@ pub async fn download_response(
     )
         .into_response();
     attach_receipt(&download.receipt, &mut response);
+    attach_placement(download.ran_on, &mut response);
     Ok(response)
 }
 
@@ -466,6 +523,7 @@ pub async fn download_response(
             headers(
                 ("Gongshu-Log-Index" = String, description = "The access-log entry of this download."),
                 ("Gongshu-Row-Count" = String, description = "Rows in the file."),
+                ("Gongshu-Ran-On" = String, description = "Where the query runs: `local` or `cluster`."),
             ),
         ),
         (status = 400, description = "`bad_request`, `bad_filter`, `bad_sort`, `column_not_found`, `type_mismatch` or `query_failed`.", body = doc::ErrorBody),

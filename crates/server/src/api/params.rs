@@ -84,6 +84,25 @@ pub struct QueryParams {
     #[schema(ignore)]
     #[param(ignore)]
     pub format: Option<String>,
+    /// Where the query runs: `auto` (default: on the cluster when the server has one and the
+    /// query reads enough data), `cluster` or `local`. `Gongshu-Ran-On` says where it ran.
+    #[serde(default)]
+    #[schema(nullable = false, pattern = "^(auto|cluster|local)$")]
+    #[param(pattern = "^(auto|cluster|local)$")]
+    pub run_on: Option<String>,
+}
+
+/// Parses `run_on`: `auto` (or nothing), `cluster` or `local`.
+pub fn parse_run_on(value: Option<&str>) -> ApiResult<query::Preference> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(query::Preference::Auto),
+        Some(v) => query::Preference::parse(v).ok_or_else(|| {
+            ApiError::new(
+                Code::BadRequest,
+                format!("`run_on` is `auto`, `cluster` or `local`, not `{v}`."),
+            )
+        }),
+    }
 }
 
 fn bad_filter(message: impl Into<String>) -> ApiError {

@@ -654,6 +654,7 @@ async fn datastore_search(state: &SharedState, who: &CkanCaller, p: &Params) -> 
         )),
         resource: Some(resource.clone()),
         format: None,
+        run_on: None,
     };
     let q = rest_query(&params, state.query_limits().max_rows)?;
     let (offset, limit) = (q.offset, q.limit);

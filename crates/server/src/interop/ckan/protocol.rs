@@ -63,6 +63,7 @@ impl CkanCaller {
         Asker {
             user: self.user.as_ref(),
             client: self.client,
+            run_on: Default::default(),
         }
     }
 }
