@@ -167,6 +167,16 @@ impl Files {
         matches!(self.inner, Inner::Local(_))
     }
 
+    /// The object store and the URL its objects are named under (`s3://bucket`), for a reader
+    /// outside the platform (a cluster's executor); `None` for files on this machine, which
+    /// need no store.
+    pub fn object_store(&self) -> Option<(Url, Arc<dyn object_store::ObjectStore>)> {
+        match &self.inner {
+            Inner::Local(_) => None,
+            Inner::Remote { store, base, .. } => Some((base.clone(), Arc::clone(store))),
+        }
+    }
+
     /// `engine`, able to read the objects of this storage (local files need nothing).
     pub(crate) fn register(&self, engine: query::Engine) -> query::Engine {
         match &self.inner {

@@ -21,4 +21,4 @@ pub mod process;
 
 pub use client::Client;
 pub use codec::PlanCodec;
-pub use process::{run_executor, run_scheduler, ExecutorOptions, SchedulerOptions};
+pub use process::{run_executor, run_scheduler, ExecutorOptions, SchedulerOptions, Store};

@@ -13,8 +13,15 @@ use anyhow::{anyhow, Context};
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
+use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::object_store::ObjectStore;
 
 use crate::PlanCodec;
+
+/// An object store and the URL its objects are named under (`s3://bucket`).
+pub type Store = (url::Url, Arc<dyn ObjectStore>);
 
 /// Where a scheduler listens.
 #[derive(Debug, Clone)]
@@ -23,11 +30,34 @@ pub struct SchedulerOptions {
     pub bind: SocketAddr,
     /// The host name executors and servers reach it by.
     pub external_host: String,
+    /// Object stores the versions are in (it reads their footers while planning stages); see
+    /// [`ExecutorOptions::stores`].
+    pub stores: Vec<Store>,
+}
+
+/// A registry holding `stores`, besides the local file system every registry has.
+fn registry(stores: &[Store]) -> Arc<dyn ObjectStoreRegistry> {
+    let registry = DefaultObjectStoreRegistry::new();
+    for (base, store) in stores {
+        registry.register_store(base, Arc::clone(store));
+    }
+    Arc::new(registry)
 }
 
 /// Runs a scheduler until the process is stopped (or the future is dropped).
 pub async fn run_scheduler(options: SchedulerOptions) -> anyhow::Result<()> {
+    let stores = registry(&options.stores);
+    let sessions: ballista_scheduler::SessionBuilder = Arc::new(move |config| {
+        let state = ballista_core::utils::default_session_builder(config)?;
+        let runtime = RuntimeEnvBuilder::new()
+            .with_object_store_registry(Arc::clone(&stores))
+            .build_arc()?;
+        Ok(SessionStateBuilder::new_from_existing(state)
+            .with_runtime_env(runtime)
+            .build())
+    });
     let config = SchedulerConfig {
+        override_session_builder: Some(sessions),
         bind_host: options.bind.ip().to_string(),
         bind_port: options.bind.port(),
         external_host: options.external_host,
@@ -64,6 +94,9 @@ pub struct ExecutorOptions {
     pub task_slots: usize,
     /// Memory its tasks may hold in all, in bytes (`None`: Ballista's share of the machine).
     pub memory_bytes: Option<u64>,
+    /// Object stores it reads versions from, each with the URL its objects are named under
+    /// (`s3://bucket`); files on this machine need none.
+    pub stores: Vec<Store>,
 }
 
 /// Runs an executor until the process is stopped.
@@ -79,6 +112,16 @@ pub async fn run_executor(options: ExecutorOptions) -> anyhow::Result<()> {
         .to_str()
         .ok_or_else(|| anyhow!("the working directory's path is not UTF-8"))?
         .to_string();
+    let registry = registry(&options.stores);
+    let temp_dir = work_dir.clone();
+    let runtime: ballista_core::RuntimeProducer = Arc::new(move |_| {
+        Ok(Arc::new(
+            RuntimeEnvBuilder::new()
+                .with_temp_file_path(temp_dir.clone())
+                .with_object_store_registry(Arc::clone(&registry))
+                .build()?,
+        ))
+    });
     let defaults = ExecutorProcessConfig::default();
     let config = ExecutorProcessConfig {
         scheduler_host: options.scheduler_host,
@@ -95,6 +138,7 @@ pub async fn run_executor(options: ExecutorOptions) -> anyhow::Result<()> {
         memory_pool_size: options.memory_bytes,
         print_thread_info: false,
         override_physical_codec: Some(PlanCodec::shared()),
+        override_runtime_producer: Some(runtime),
         ..defaults
     };
     start_executor_process(Arc::new(config))

@@ -71,6 +71,8 @@ pub enum ClusterCommand {
         /// Host name executors and servers reach it by; default the bind address.
         #[arg(long, env = "GONGSHU_CLUSTER_EXTERNAL_HOST")]
         external_host: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
     },
     /// Run an executor: it registers with the scheduler and runs the stages it is given, reading
     /// versions from the shared file directory or object store that the servers use.
@@ -108,7 +110,50 @@ pub enum ClusterCommand {
         /// Memory all its tasks may hold together, in MiB; default a share of the machine's.
         #[arg(long)]
         memory_mb: Option<u64>,
+        #[command(flatten)]
+        storage: StorageArgs,
     },
+}
+
+/// Where the servers keep their files, for the nodes of a cluster: object storage (`s3://…`)
+/// with the servers' endpoint, region and keys; files in a directory the nodes share with the
+/// servers need nothing.
+#[derive(Args, Clone)]
+pub struct StorageArgs {
+    /// The servers' `storage_url` when it is object storage (`s3://BUCKET/PREFIX`).
+    #[arg(long, env = "GONGSHU_STORAGE_URL")]
+    pub storage_url: Option<String>,
+    /// Endpoint of an S3-compatible object store (see `serve`).
+    #[arg(long, env = "GONGSHU_STORAGE_ENDPOINT")]
+    pub storage_endpoint: Option<String>,
+    /// Region of the object store (see `serve`).
+    #[arg(long, env = "GONGSHU_STORAGE_REGION")]
+    pub storage_region: Option<String>,
+    /// Access key of the object store; default `AWS_ACCESS_KEY_ID`.
+    #[arg(long, env = "GONGSHU_STORAGE_ACCESS_KEY_ID")]
+    pub storage_access_key_id: Option<String>,
+    /// Secret key of the object store; default `AWS_SECRET_ACCESS_KEY`.
+    #[arg(
+        long,
+        env = "GONGSHU_STORAGE_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    pub storage_secret_access_key: Option<String>,
+}
+
+impl StorageArgs {
+    /// The object store these name, with the URL its objects are named under.
+    fn stores(self) -> anyhow::Result<Vec<cluster::Store>> {
+        let files = app::files::Files::open(&Config {
+            storage_url: self.storage_url,
+            storage_endpoint: self.storage_endpoint,
+            storage_region: self.storage_region,
+            storage_access_key_id: self.storage_access_key_id,
+            storage_secret_access_key: self.storage_secret_access_key,
+            ..Config::default()
+        })?;
+        Ok(files.object_store().into_iter().collect())
+    }
 }
 
 /// Arguments of `gongshu contribution`.
@@ -409,12 +454,15 @@ async fn cluster_node(cmd: ClusterCommand) -> anyhow::Result<()> {
         ClusterCommand::Scheduler {
             bind,
             external_host,
+            storage,
         } => {
             let external_host = external_host.unwrap_or_else(|| bind.ip().to_string());
+            let stores = storage.stores()?;
             println!("Gongshu cluster scheduler on {bind}");
             cluster::run_scheduler(cluster::SchedulerOptions {
                 bind,
                 external_host,
+                stores,
             })
             .await
         }
@@ -427,8 +475,10 @@ async fn cluster_node(cmd: ClusterCommand) -> anyhow::Result<()> {
             work_dir,
             task_slots,
             memory_mb,
+            storage,
         } => {
             let client = cluster::Client::new(&scheduler)?;
+            let stores = storage.stores()?;
             let url = client.url();
             println!("Gongshu cluster executor on {bind_host}:{flight_port}, scheduler {url}");
             cluster::run_executor(cluster::ExecutorOptions {
@@ -441,6 +491,7 @@ async fn cluster_node(cmd: ClusterCommand) -> anyhow::Result<()> {
                 work_dir,
                 task_slots,
                 memory_bytes: memory_mb.map(|m| m << 20),
+                stores,
             })
             .await
         }

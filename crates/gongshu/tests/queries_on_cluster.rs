@@ -2,7 +2,9 @@
 //! cluster executor` processes on loopback: queries that go to the cluster come back through the
 //! same delivery as local ones (same rows, a log entry each, `Gongshu-Ran-On: cluster`), and a
 //! query whose executor is killed while it runs is either answered in full or refused, never
-//! answered in part, and only an answer is logged.
+//! answered in part, and only an answer is logged. With the test script's S3 server
+//! (`GONGSHU_TEST_S3_ENDPOINT`, `GONGSHU_TEST_S3_BUCKET`), the same with the versions in object
+//! storage, which the executors read themselves.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -37,7 +39,15 @@ impl Drop for Process {
     }
 }
 
-fn gongshu() -> Command {
+/// Where the versions are kept: the server's data directory (shared with the executors on this
+/// machine), or a bucket.
+#[derive(Clone)]
+struct Storage {
+    url: String,
+    endpoint: String,
+}
+
+fn gongshu(storage: Option<&Storage>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gongshu"));
     command
         .env_remove("GONGSHU_DATABASE_URL")
@@ -45,6 +55,13 @@ fn gongshu() -> Command {
         .env_remove("GONGSHU_CLUSTER_URL")
         .env("GONGSHU_LOG", "error")
         .stdin(Stdio::null());
+    if let Some(storage) = storage {
+        command
+            .env("GONGSHU_STORAGE_URL", &storage.url)
+            .env("GONGSHU_STORAGE_ENDPOINT", &storage.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+    }
     command
 }
 
@@ -57,11 +74,11 @@ struct Setup {
     _dir: tempfile::TempDir,
 }
 
-fn start(query_timeout_secs: u64) -> Setup {
+fn start(query_timeout_secs: u64, storage: Option<&Storage>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let scheduler_port = free_port();
     let scheduler = Process(
-        gongshu()
+        gongshu(storage)
             .args(["cluster", "scheduler", "--bind"])
             .arg(format!("127.0.0.1:{scheduler_port}"))
             .stdout(Stdio::null())
@@ -74,7 +91,7 @@ fn start(query_timeout_secs: u64) -> Setup {
         let flight = free_port();
         let grpc = free_port();
         executors.push(Process(
-            gongshu()
+            gongshu(storage)
                 .args(["cluster", "executor", "--scheduler"])
                 .arg(format!("http://127.0.0.1:{scheduler_port}"))
                 .args(["--flight-port", &flight.to_string()])
@@ -87,7 +104,7 @@ fn start(query_timeout_secs: u64) -> Setup {
         ));
         wait_for_port(flight, "an executor");
     }
-    let mut server = gongshu()
+    let mut server = gongshu(storage)
         .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path().join("data"))
         .arg("--cluster-url")
@@ -155,7 +172,28 @@ fn encoded(text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_sent_to_the_cluster_are_delivered_like_local_ones() {
-    let setup = start(60);
+    delivered_like_local_ones(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executors_read_versions_from_object_storage() {
+    let (Ok(endpoint), Ok(bucket)) = (
+        std::env::var("GONGSHU_TEST_S3_ENDPOINT"),
+        std::env::var("GONGSHU_TEST_S3_BUCKET"),
+    ) else {
+        eprintln!("skipped: set GONGSHU_TEST_S3_ENDPOINT and GONGSHU_TEST_S3_BUCKET to run it");
+        return;
+    };
+    let prefix = format!("cluster-{}", free_port());
+    delivered_like_local_ones(Some(&Storage {
+        url: format!("s3://{bucket}/{prefix}"),
+        endpoint,
+    }))
+    .await;
+}
+
+async fn delivered_like_local_ones(storage: Option<&Storage>) {
+    let setup = start(60, storage);
     let client = Client::new();
     let url = &setup.url;
     let sql = "SELECT \"所在区\", count(*) AS n, sum(\"途经线路数\") AS lines FROM \"bus-stops\" \
@@ -225,7 +263,7 @@ async fn queries_sent_to_the_cluster_are_delivered_like_local_ones() {
 async fn a_query_whose_executor_is_killed_is_answered_in_full_or_not_at_all() {
     // The scheduler learns of a lost executor only when its heartbeats stop for long; the
     // request does not wait for that beyond its own timeout.
-    let mut setup = start(20);
+    let mut setup = start(20, None);
     let client = Client::new();
     let url = setup.url.clone();
     // A join of the stops with themselves three times: about 14 million rows, several seconds

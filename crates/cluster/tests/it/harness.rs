@@ -49,6 +49,7 @@ pub fn scheduler_url() -> &'static str {
                     work_dir: dir.path().to_path_buf(),
                     task_slots: 2,
                     memory_bytes: Some(1 << 30),
+                    stores: Vec::new(),
                 })
                 .collect();
             let flight_ports: Vec<u16> = executors.iter().map(|e| e.flight_port).collect();
@@ -61,6 +62,7 @@ pub fn scheduler_url() -> &'static str {
                     let scheduler = tokio::spawn(cluster::run_scheduler(SchedulerOptions {
                         bind: SocketAddr::from(([127, 0, 0, 1], scheduler_port)),
                         external_host: "127.0.0.1".into(),
+                        stores: Vec::new(),
                     }));
                     tokio::task::spawn_blocking(move || wait_for(scheduler_port))
                         .await
