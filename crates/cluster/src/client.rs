@@ -24,6 +24,8 @@ pub struct Client {
     host: String,
     port: u16,
     codec: Arc<PlanCodec>,
+    /// Jobs the scheduler took.
+    jobs: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Client {
@@ -45,7 +47,13 @@ impl Client {
             host,
             port,
             codec: Arc::new(PlanCodec::default()),
+            jobs: Arc::default(),
         })
+    }
+
+    /// How many jobs the scheduler has taken from this client (and its clones).
+    pub fn jobs(&self) -> u64 {
+        self.jobs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The scheduler's URL.
@@ -82,7 +90,7 @@ impl Remote for Client {
         self.reachable().await?;
         // A session of its own for every query: nothing is shared between queries.
         let session_id = uuid::Uuid::new_v4().to_string();
-        execute_physical_plan::<PhysicalPlanNode>(
+        let stream = execute_physical_plan::<PhysicalPlanNode>(
             format!("http://{}:{}", self.host, self.port),
             &BallistaConfig::default(),
             plan,
@@ -91,6 +99,8 @@ impl Remote for Client {
             config.clone(),
         )
         .await
-        .map_err(RemoteError::Failed)
+        .map_err(RemoteError::Failed)?;
+        self.jobs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(stream)
     }
 }

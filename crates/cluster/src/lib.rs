@@ -12,13 +12,16 @@
 //! - [`process`]: the scheduler and the executor that `gongshu cluster scheduler` and `gongshu
 //!   cluster executor` run, with that codec.
 //! - [`client`]: the [`query::Remote`] the server's engine sends plans through.
+//! - [`local`]: a whole cluster in one process, for tests and for trying it out.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod codec;
+pub mod local;
 pub mod process;
 
 pub use client::Client;
 pub use codec::PlanCodec;
+pub use local::LocalCluster;
 pub use process::{run_executor, run_scheduler, ExecutorOptions, SchedulerOptions, Store};

@@ -184,7 +184,32 @@ fn probes(t: &str, c: &str, other: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn no_query_reaches_a_value_its_caller_may_not_see() {
-    let s = demo().await;
+    probe_everything(demo().await).await;
+}
+
+/// The same suite with every query that reads a file sent to a cluster (a scheduler and two
+/// executors in this process): the same answers must hold, and they must have come from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_query_on_a_cluster_reaches_a_value_its_caller_may_not_see() {
+    let nodes = cluster::LocalCluster::start(2, 1).unwrap();
+    let client = std::sync::Arc::new(cluster::Client::new(nodes.url()).unwrap());
+    let s = TestServer::start_on_cluster(
+        |c| {
+            c.demo = true;
+            c.max_upload_bytes = 64 << 20;
+        },
+        client.clone(),
+    )
+    .await;
+    probe_everything(s).await;
+    assert!(
+        client.jobs() > 1000,
+        "{} jobs ran on the cluster",
+        client.jobs()
+    );
+}
+
+async fn probe_everything(s: TestServer) {
     let mut tokens: BTreeMap<&str, String> = BTreeMap::new();
     for u in [
         "transport",

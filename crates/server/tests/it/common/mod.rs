@@ -44,10 +44,38 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_inner(adjust, None).await
+    }
+
+    /// [`Self::start_with`], the platform sending every query that reads a file to the cluster
+    /// whose scheduler `client` reaches.
+    pub async fn start_on_cluster(
+        adjust: impl FnOnce(&mut Config),
+        client: std::sync::Arc<cluster::Client>,
+    ) -> TestServer {
+        Self::start_inner(
+            |c| {
+                adjust(c);
+                c.cluster_url = Some(client.url().to_string());
+                c.cluster_threshold_mb = 0;
+            },
+            Some(client.clone()),
+        )
+        .await
+    }
+
+    async fn start_inner(
+        adjust: impl FnOnce(&mut Config),
+        cluster: Option<std::sync::Arc<cluster::Client>>,
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = config(dir.path());
         adjust(&mut cfg);
-        let built = server::build(cfg.clone()).await.expect("server builds");
+        let mut platform = app::App::start(cfg.clone()).await.expect("server builds");
+        if let Some(client) = cluster {
+            platform = platform.with_cluster(client);
+        }
+        let built = server::with_app(platform);
         let app = built.app.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
