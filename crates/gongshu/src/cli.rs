@@ -115,12 +115,13 @@ pub enum ClusterCommand {
     },
 }
 
-/// Where the servers keep their files, for the nodes of a cluster: object storage (`s3://…`)
-/// with the servers' endpoint, region and keys; files in a directory the nodes share with the
-/// servers need nothing.
+/// Where the files are kept (the same settings as `serve`): object storage (`s3://…`) with its
+/// endpoint, region and keys, or a directory. The nodes of a cluster take the servers' settings;
+/// files in a directory they share with the servers need nothing.
 #[derive(Args, Clone)]
 pub struct StorageArgs {
-    /// The servers' `storage_url` when it is object storage (`s3://BUCKET/PREFIX`).
+    /// Where the files are kept (`s3://BUCKET/PREFIX` or `file:///DIRECTORY`); default the data
+    /// directory (see `serve`).
     #[arg(long, env = "GONGSHU_STORAGE_URL")]
     pub storage_url: Option<String>,
     /// Endpoint of an S3-compatible object store (see `serve`).
@@ -142,16 +143,21 @@ pub struct StorageArgs {
 }
 
 impl StorageArgs {
-    /// The object store these name, with the URL its objects are named under.
-    fn stores(self) -> anyhow::Result<Vec<cluster::Store>> {
-        let files = app::files::Files::open(&Config {
+    /// A configuration with these settings and defaults for the rest.
+    fn config(self) -> Config {
+        Config {
             storage_url: self.storage_url,
             storage_endpoint: self.storage_endpoint,
             storage_region: self.storage_region,
             storage_access_key_id: self.storage_access_key_id,
             storage_secret_access_key: self.storage_secret_access_key,
             ..Config::default()
-        })?;
+        }
+    }
+
+    /// The object store these name, with the URL its objects are named under.
+    fn stores(self) -> anyhow::Result<Vec<cluster::Store>> {
+        let files = app::files::Files::open(&self.config())?;
         Ok(files.object_store().into_iter().collect())
     }
 }
@@ -184,25 +190,9 @@ pub struct StoreArgs {
     /// Directory of the secrets (the log's keys); default the data directory (see `serve`).
     #[arg(long, env = "GONGSHU_SECRETS_DIR")]
     pub secrets_dir: Option<PathBuf>,
-    /// Where the files are kept (`s3://BUCKET/PREFIX`); default the data directory (see `serve`).
-    #[arg(long, env = "GONGSHU_STORAGE_URL")]
-    pub storage_url: Option<String>,
-    /// Endpoint of an S3-compatible object store (see `serve`).
-    #[arg(long, env = "GONGSHU_STORAGE_ENDPOINT")]
-    pub storage_endpoint: Option<String>,
-    /// Region of the object store (see `serve`).
-    #[arg(long, env = "GONGSHU_STORAGE_REGION")]
-    pub storage_region: Option<String>,
-    /// Access key of the object store; default `AWS_ACCESS_KEY_ID`.
-    #[arg(long, env = "GONGSHU_STORAGE_ACCESS_KEY_ID")]
-    pub storage_access_key_id: Option<String>,
-    /// Secret key of the object store; default `AWS_SECRET_ACCESS_KEY`.
-    #[arg(
-        long,
-        env = "GONGSHU_STORAGE_SECRET_ACCESS_KEY",
-        hide_env_values = true
-    )]
-    pub storage_secret_access_key: Option<String>,
+    /// Where the files are kept; default the data directory (see `serve`).
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 impl StoreArgs {
@@ -212,12 +202,7 @@ impl StoreArgs {
             database_url: self.database_url.clone(),
             log_origin: self.log_origin.clone(),
             secrets_dir: self.secrets_dir.clone(),
-            storage_url: self.storage_url.clone(),
-            storage_endpoint: self.storage_endpoint.clone(),
-            storage_region: self.storage_region.clone(),
-            storage_access_key_id: self.storage_access_key_id.clone(),
-            storage_secret_access_key: self.storage_secret_access_key.clone(),
-            ..Config::default()
+            ..self.storage.clone().config()
         }
     }
 
