@@ -33,8 +33,24 @@ fn wait_for(port: u16) -> anyhow::Result<()> {
 
 impl LocalCluster {
     /// Starts a scheduler and `executors` executors of `task_slots` slots each, on a runtime of
-    /// their own, and returns once every one of them listens.
+    /// their own, and returns once they run a job. The ports are chosen free and bound a moment
+    /// later, so another process may take one in between; a start that fails is tried again on
+    /// other ports, three times in all.
     pub fn start(executors: usize, task_slots: usize) -> anyhow::Result<LocalCluster> {
+        let mut failure = None;
+        for _ in 0..3 {
+            match Self::start_once(executors, task_slots) {
+                Ok(cluster) => return Ok(cluster),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the local cluster did not start; trying other ports");
+                    failure = Some(e);
+                }
+            }
+        }
+        Err(failure.expect("three attempts"))
+    }
+
+    fn start_once(executors: usize, task_slots: usize) -> anyhow::Result<LocalCluster> {
         let scheduler_port = free_port()?;
         let dirs = (0..executors)
             .map(|_| tempfile::tempdir())
