@@ -386,13 +386,7 @@ pub async fn deliver(
     for access in accesses {
         let mut purpose = None;
         if let Some(grant_id) = access.grant_id() {
-            let grant = app.store.get_grant(grant_id).await?;
-            purpose = Some(
-                app.store
-                    .get_application(&grant.application_id)
-                    .await?
-                    .purpose_category,
-            );
+            purpose = Some(app.store.grant_purpose(grant_id).await?);
         }
         let event = Event {
             kind: delivery.kind,

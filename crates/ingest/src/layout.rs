@@ -9,7 +9,11 @@
 //!   and times with LZ4 (the `LZ4_RAW` codec), which decodes several times faster and gives up
 //!   little on such values: a GROUP BY over numbers spent a quarter of its time in zstd.
 //! - Row groups of [`ROW_GROUP_ROWS`] rows, so that statistics, bloom filters and a TopK's
-//!   run-time filter skip in steps of a hundred thousand rows rather than a million.
+//!   run-time filter skip in steps of a hundred thousand rows rather than a million; of
+//!   [`LOOKUP_ROW_GROUP_ROWS`] in files with a bloom filter, since a lookup decodes the whole
+//!   identifier column of each row group its filters let through (a `readings` lookup over HTTP
+//!   went from 16.0 to 10.2 ms, with the GROUP BY and the file's size unchanged; groups of 32,768
+//!   rows made the GROUP BY 5% and a TopK's scan 70% slower).
 //! - Data pages of at most [`PAGE_BYTES`] (64 KiB, not the writer's 1 MiB): a lookup that selects
 //!   one row decodes the page that holds it in every column, so smaller pages cut a lookup in
 //!   plain DataFusion from 41 to 11 ms with no change to a GROUP BY or the file's size.
@@ -43,15 +47,20 @@ use parquet::schema::types::ColumnPath;
 
 /// The key of the file metadata entry that records the layout version.
 pub(crate) const LAYOUT_KEY: &str = "gongshu.layout";
-/// The current layout: 3 since text is compressed with zstd and the rest with LZ4, dictionaries
-/// are left out for columns of many values and pages are at most 64 KiB; 2 when row groups,
+/// The current layout: 4 since files with a bloom filter have row groups of
+/// [`LOOKUP_ROW_GROUP_ROWS`]; 3 when text was first compressed with zstd and the rest with LZ4,
+/// dictionaries left out for columns of many values and pages kept to 64 KiB; 2 when row groups,
 /// dictionaries, bloom filters and sorting columns were first chosen per column (zstd
 /// everywhere, pages of 1 MiB). Files without the entry are layout 1 (row groups of a million
 /// rows, no bloom filters, no sorting columns).
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// Rows per row group.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// Rows per row group in files with a bloom filter: a lookup the filters let through to a row
+/// group decodes the whole identifier column of that group, so a smaller group costs it half as
+/// much, while a GROUP BY reads such a file no slower (measured on `readings`, bench/RESULTS.md).
+pub const LOOKUP_ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Encoded bytes after which a data page is closed: a lookup that selects one row of a row
 /// group decodes the page holding it in each column, so pages are kept small.
 const PAGE_BYTES: usize = 64 * 1024;
@@ -127,10 +136,19 @@ impl Layout {
             if identifier_like && !ordered && !c.personal {
                 layout
                     .bloom
-                    .push((i, c.distinct.min(ROW_GROUP_ROWS as u64)));
+                    .push((i, c.distinct.min(LOOKUP_ROW_GROUP_ROWS as u64)));
             }
         }
         layout
+    }
+
+    /// Rows per row group: [`LOOKUP_ROW_GROUP_ROWS`] when a column has a bloom filter,
+    /// [`ROW_GROUP_ROWS`] otherwise.
+    pub(crate) fn row_group_rows(&self) -> usize {
+        match self.bloom.is_empty() {
+            true => ROW_GROUP_ROWS,
+            false => LOOKUP_ROW_GROUP_ROWS,
+        }
     }
 
     /// Writer properties for a file of `schema` in this layout.
@@ -138,7 +156,7 @@ impl Layout {
         let path = |i: usize| ColumnPath::from(schema.field(i).name().as_str());
         let mut props = WriterProperties::builder()
             .set_compression(Compression::LZ4_RAW)
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_max_row_group_row_count(Some(self.row_group_rows()))
             .set_data_page_size_limit(PAGE_BYTES)
             .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
             .set_created_by(format!("gongshu-ingest {}", env!("CARGO_PKG_VERSION")))
@@ -216,7 +234,8 @@ mod tests {
         // The record id is in order: statistics answer lookups, no bloom filter needed; it is
         // the first ordered column.
         assert_eq!(layout.sorted_by, Some(0));
-        assert_eq!(layout.bloom, [(1, 200_000.min(ROW_GROUP_ROWS as u64))]);
+        assert_eq!(layout.bloom, [(1, LOOKUP_ROW_GROUP_ROWS as u64)]);
+        assert_eq!(layout.row_group_rows(), LOOKUP_ROW_GROUP_ROWS);
         // Codes of few values keep their dictionary; the rest have too many values for one.
         assert_eq!(layout.plain, [0, 1, 2, 4]);
     }
@@ -286,6 +305,13 @@ mod tests {
         assert!(props.dictionary_enabled(&code));
         assert!(props.bloom_filter_properties(&id).is_none());
         assert!(props.bloom_filter_properties(&code).is_some());
+        assert_eq!(props.max_row_group_row_count(), Some(LOOKUP_ROW_GROUP_ROWS));
+        // Without a bloom filter, the larger row groups.
+        let props = Layout {
+            bloom: Vec::new(),
+            ..layout
+        }
+        .properties(&schema);
         assert_eq!(props.max_row_group_row_count(), Some(ROW_GROUP_ROWS));
         assert_eq!(
             props.sorting_columns().unwrap()[0],

@@ -85,7 +85,7 @@ mod value;
 
 pub use error::IngestError;
 pub use format::{validate_file_name, SourceFormat};
-pub use layout::{LAYOUT_VERSION, ROW_GROUP_ROWS};
+pub use layout::{LAYOUT_VERSION, LOOKUP_ROW_GROUP_ROWS, ROW_GROUP_ROWS};
 pub use profile::{ColumnReport, Profile};
 pub use rewrite::{rewrite, stored_layout, KnownColumn, Rewritten, StoredLayout};
 

@@ -7,7 +7,8 @@
 
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use model::access::{Basis, Decision, Verdict};
-use query::{Engine, Limits, PolicyTable};
+use model::filter::{Condition, Literal, Op};
+use query::{Engine, Limits, PolicyTable, RestQuery};
 use std::time::{Duration, Instant};
 
 fn median(mut v: Vec<Duration>) -> f64 {
@@ -86,6 +87,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         median(warm),
         median(cold),
         median(plain)
+    );
+    // The REST path the API takes, through the kept engine: the first row, and the lookup.
+    let first = RestQuery {
+        limit: Some(1),
+        ..RestQuery::default()
+    };
+    let lookup = RestQuery {
+        filters: vec![Condition {
+            column: column.clone(),
+            op: Op::Eq,
+            value: Some(match value.parse::<i64>() {
+                Ok(n) => Literal::Int(n),
+                Err(_) => Literal::Str(value.clone()),
+            }),
+        }],
+        limit: Some(100),
+        ..RestQuery::default()
+    };
+    let (mut first_t, mut lookup_t) = (Vec::new(), Vec::new());
+    let repeat = std::env::var("REPEAT").map_or(1, |r| r.parse().unwrap_or(1));
+    for _ in 0..runs * repeat {
+        let t = Instant::now();
+        kept.query(&table, &first).await?;
+        first_t.push(t.elapsed());
+        let t = Instant::now();
+        let rows = kept.query(&table, &lookup).await?;
+        lookup_t.push(t.elapsed());
+        assert!(rows.row_count >= 1);
+    }
+    println!(
+        "REST through the kept engine: first row {:.2} ms, lookup {:.2} ms",
+        median(first_t),
+        median(lookup_t)
     );
     Ok(())
 }

@@ -28,7 +28,7 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::Operator;
 use datafusion::object_store::path::Path as ObjectPath;
 use datafusion::object_store::{ObjectStore, ObjectStoreExt};
-use datafusion::physical_expr::expressions::{BinaryExpr, Column, Literal};
+use datafusion::physical_expr::expressions::{BinaryExpr, Column, InListExpr, Literal};
 use datafusion::physical_expr::split_conjunction;
 use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
 use parquet::basic::Type as PhysicalType;
@@ -207,6 +207,21 @@ fn equalities(predicate: &Arc<dyn PhysicalExpr>) -> Vec<(String, Probe)> {
     out
 }
 
+/// Whether bloom filters can help a predicate only through its `column = literal` conjuncts:
+/// none of its conjuncts holds an `IN` list or an `OR`, the other shapes a Parquet scan tests
+/// bloom filters with.
+fn only_equalities_probe(predicate: &Arc<dyn PhysicalExpr>) -> bool {
+    split_conjunction(predicate).iter().all(|conjunct| {
+        !conjunct
+            .exists(|e| {
+                Ok(e.downcast_ref::<InListExpr>().is_some()
+                    || e.downcast_ref::<BinaryExpr>()
+                        .is_some_and(|b| *b.op() == Operator::Or))
+            })
+            .unwrap_or(true)
+    })
+}
+
 /// One file of a scan that lookups may narrow.
 struct Candidate {
     store: ObjectStoreUrl,
@@ -260,13 +275,19 @@ pub(crate) async fn skip_row_groups(
             plans.insert(candidate.path.clone(), access);
         }
     }
-    if plans.is_empty() {
-        return Ok(plan);
-    }
     let rewritten = plan.transform_up(|node| {
         let Some(config) = scan_config(&node) else {
             return Ok(Transformed::no(node));
         };
+        let source = config.file_source().downcast_ref::<ParquetSource>();
+        let Some(predicate) =
+            source.and_then(|p| datafusion::datasource::physical_plan::FileSource::filter(p))
+        else {
+            return Ok(Transformed::no(node));
+        };
+        if equalities(&predicate).is_empty() {
+            return Ok(Transformed::no(node));
+        }
         let groups: Vec<FileGroup> = config
             .file_groups
             .iter()
@@ -285,9 +306,15 @@ pub(crate) async fn skip_row_groups(
                 )
             })
             .collect();
-        let narrowed = FileScanConfigBuilder::from(config.clone())
-            .with_file_groups(groups)
-            .build();
+        let mut narrowed = FileScanConfigBuilder::from(config.clone()).with_file_groups(groups);
+        // The kept filters were probed for every `column = literal` conjunct: the scan reading
+        // and decoding the same filters again for the row groups left would only repeat that,
+        // unless a conjunct is of a shape only its own reading tests (`IN`, `OR`).
+        if let Some(source) = source.filter(|_| only_equalities_probe(&predicate)) {
+            narrowed =
+                narrowed.with_source(Arc::new(source.clone().with_bloom_filter_on_read(false)));
+        }
+        let narrowed = narrowed.build();
         Ok(Transformed::yes(DataSourceExec::from_data_source(narrowed)))
     })?;
     Ok(rewritten.data)
@@ -468,6 +495,16 @@ mod tests {
         sql: &str,
         cache: &BloomCache,
     ) -> (usize, Option<Vec<usize>>) {
+        let (rows, scanned, _) = run_reading(path, sql, cache).await;
+        (rows, scanned)
+    }
+
+    /// [`run`], and whether the narrowed scan still reads bloom filters itself.
+    async fn run_reading(
+        path: &std::path::Path,
+        sql: &str,
+        cache: &BloomCache,
+    ) -> (usize, Option<Vec<usize>>, bool) {
         let mut config = SessionConfig::new();
         config.options_mut().execution.parquet.pushdown_filters = true;
         let ctx = SessionContext::new_with_config(config);
@@ -486,9 +523,14 @@ mod tests {
             .await
             .unwrap();
         let mut scanned = None;
+        let mut own_reading = false;
         narrowed
             .apply(|node| {
                 if let Some(config) = scan_config(node) {
+                    own_reading |= config
+                        .file_source()
+                        .downcast_ref::<ParquetSource>()
+                        .is_some_and(|p| p.table_parquet_options().global.bloom_filter_on_read);
                     for file in config.file_groups.iter().flat_map(|g| g.files()) {
                         if let Some(access) = file.extension::<ParquetAccessPlan>() {
                             scanned = Some(
@@ -505,7 +547,11 @@ mod tests {
         let batches = datafusion::physical_plan::collect(narrowed, ctx.task_ctx())
             .await
             .unwrap();
-        (batches.iter().map(|b| b.num_rows()).sum(), scanned)
+        (
+            batches.iter().map(|b| b.num_rows()).sum(),
+            scanned,
+            own_reading,
+        )
     }
 
     #[tokio::test]
@@ -536,6 +582,38 @@ mod tests {
         // A value in no row group: none is scanned, and nothing is returned.
         let (rows, scanned) = run(&path, "SELECT * FROM t WHERE code = 'absent'", &cache).await;
         assert_eq!((rows, scanned), (0, Some(vec![])));
+    }
+
+    #[tokio::test]
+    async fn a_narrowed_scan_reads_no_filter_again_unless_an_in_list_or_or_needs_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file(dir.path());
+        let cache = BloomCache::new(BLOOM_CACHE_BYTES);
+        let value = 3456i64 * 7919 % 100_003;
+        let (rows, scanned, own) = run_reading(
+            &path,
+            &format!("SELECT * FROM t WHERE code = 'C{value:06}' AND other > 0"),
+            &cache,
+        )
+        .await;
+        assert_eq!((rows, scanned, own), (1, Some(vec![3]), false));
+        // The `IN` list is tested by the scan's own reading of the filters, still on.
+        let other = 5000i64 * 7919 % 100_003;
+        let (rows, scanned, own) = run_reading(
+            &path,
+            &format!("SELECT * FROM t WHERE code = 'C{value:06}' AND n IN ({value}, {other})"),
+            &cache,
+        )
+        .await;
+        assert_eq!((rows, scanned, own), (1, Some(vec![3]), true));
+        // No equality to probe: the scan is left as it was.
+        let (_, scanned, own) = run_reading(
+            &path,
+            &format!("SELECT * FROM t WHERE n IN ({value}, {other})"),
+            &cache,
+        )
+        .await;
+        assert_eq!((scanned, own), (None, true));
     }
 
     #[tokio::test]

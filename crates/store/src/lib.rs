@@ -284,6 +284,9 @@ pub trait Store:
     ) -> Result<Application>;
     /// A grant by id.
     async fn get_grant(&self, id: &str) -> Result<GrantRecord>;
+    /// The purpose category of the application a grant came from (fixed once the application
+    /// left its draft), read in one query for the access log.
+    async fn grant_purpose(&self, grant_id: &str) -> Result<PurposeCategory>;
     /// Grants of a dataset, newest first.
     async fn list_grants_for_dataset(&self, dataset_id: &str) -> Result<Vec<GrantRecord>>;
     /// Grants held by the user or by the organization (either may be `None`), newest first.

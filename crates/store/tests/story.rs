@@ -1429,6 +1429,11 @@ async fn applications(
             ..forwarded.clone()
         }
     );
+    // The access log reads the purpose the application was edited to, in one query.
+    assert_eq!(
+        store.grant_purpose(&org_grant_id).await.unwrap(),
+        PurposeCategory::Commercial
+    );
     let org_grant = store.get_grant(&org_grant_id).await.unwrap();
     assert_eq!(
         org_grant,
@@ -1914,6 +1919,7 @@ async fn applications(
         .unwrap()
         .is_empty());
     not_found(store.get_grant("nope").await);
+    not_found(store.grant_purpose("nope").await);
 
     // Revocation, once.
     let revoked = store

@@ -1362,6 +1362,18 @@ macro_rules! impl_store {
                 rows::grant(&row)
             }
 
+            async fn grant_purpose(&self, grant_id: &str) -> Result<PurposeCategory> {
+                let row = sqlx::query(
+                    "SELECT a.purpose_category FROM grants g \
+                     JOIN applications a ON a.id = g.application_id WHERE g.id = $1",
+                )
+                .bind(grant_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                rows::purpose_category(&row)
+            }
+
             async fn list_grants_for_dataset(&self, dataset_id: &str) -> Result<Vec<GrantRecord>> {
                 sqlx::query(
                     "SELECT * FROM grants WHERE dataset_id = $1 ORDER BY created_at DESC, id DESC",

@@ -6,7 +6,7 @@
 use crate::records::*;
 use crate::{Result, StoreError};
 use model::access::Grantee;
-use model::application::ReviewStep;
+use model::application::{PurposeCategory, ReviewStep};
 use model::demand::Target;
 use serde::de::DeserializeOwned;
 use sqlx::postgres::PgRow;
@@ -314,6 +314,10 @@ pub(crate) fn agreement(r: &impl RowExt) -> Result<Agreement> {
         sha256: r.text("sha256")?,
         created_at: r.int("created_at")?,
     })
+}
+
+pub(crate) fn purpose_category(r: &impl RowExt) -> Result<PurposeCategory> {
+    r.code("purpose_category")
 }
 
 pub(crate) fn application(r: &impl RowExt) -> Result<Application> {
