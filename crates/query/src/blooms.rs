@@ -281,7 +281,7 @@ pub(crate) async fn skip_row_groups(
         };
         let source = config.file_source().downcast_ref::<ParquetSource>();
         let Some(predicate) =
-            source.and_then(|p| datafusion::datasource::physical_plan::FileSource::filter(p))
+            source.and_then(datafusion::datasource::physical_plan::FileSource::filter)
         else {
             return Ok(Transformed::no(node));
         };
