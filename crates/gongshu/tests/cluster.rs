@@ -735,11 +735,7 @@ async fn run(deployment: Deployment, nginx: PathBuf, lb_port: u16, dir: PathBuf)
 /// command's data directory.
 #[tokio::test]
 async fn an_import_beside_the_servers_publishes_into_the_shared_bucket() {
-    let (Ok(endpoint), Ok(bucket)) = (
-        std::env::var("GONGSHU_TEST_S3_ENDPOINT"),
-        std::env::var("GONGSHU_TEST_S3_BUCKET"),
-    ) else {
-        eprintln!("skipped: set GONGSHU_TEST_S3_ENDPOINT and GONGSHU_TEST_S3_BUCKET to run it");
+    let Some((endpoint, bucket)) = testkit::s3_bucket() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -177,11 +177,7 @@ async fn queries_sent_to_the_cluster_are_delivered_like_local_ones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executors_read_versions_from_object_storage() {
-    let (Ok(endpoint), Ok(bucket)) = (
-        std::env::var("GONGSHU_TEST_S3_ENDPOINT"),
-        std::env::var("GONGSHU_TEST_S3_BUCKET"),
-    ) else {
-        eprintln!("skipped: set GONGSHU_TEST_S3_ENDPOINT and GONGSHU_TEST_S3_BUCKET to run it");
+    let Some((endpoint, bucket)) = testkit::s3_bucket() else {
         return;
     };
     let prefix = format!("cluster-{}", free_port());

@@ -47,6 +47,26 @@ where
     true
 }
 
+/// The variables that name the test S3-compatible object store and a bucket in it (the test
+/// script starts moto's server and makes the bucket).
+pub const S3_VARIABLES: [&str; 2] = ["GONGSHU_TEST_S3_ENDPOINT", "GONGSHU_TEST_S3_BUCKET"];
+
+/// The endpoint and bucket of the test object store that [`S3_VARIABLES`] name. Without them
+/// the test is not run: this says so on standard error and returns `None`.
+pub fn s3_bucket() -> Option<(String, String)> {
+    let [endpoint, bucket] = S3_VARIABLES.map(|name| std::env::var(name).ok());
+    match (endpoint, bucket) {
+        (Some(endpoint), Some(bucket)) => Some((endpoint, bucket)),
+        _ => {
+            eprintln!(
+                "skipped: set {} and {} to run it",
+                S3_VARIABLES[0], S3_VARIABLES[1]
+            );
+            None
+        }
+    }
+}
+
 /// Starts `cmd` (a `gongshu serve` listening on port 0) and returns the process and the URL it
 /// prints once it serves. Its standard output is read to the end by a thread of its own, so the
 /// server never blocks on a full pipe.

@@ -15,16 +15,7 @@ struct S3 {
 }
 
 fn s3() -> Option<S3> {
-    match (
-        std::env::var("GONGSHU_TEST_S3_ENDPOINT"),
-        std::env::var("GONGSHU_TEST_S3_BUCKET"),
-    ) {
-        (Ok(endpoint), Ok(bucket)) => Some(S3 { endpoint, bucket }),
-        _ => {
-            eprintln!("skipped: set GONGSHU_TEST_S3_ENDPOINT and GONGSHU_TEST_S3_BUCKET to run it");
-            None
-        }
-    }
+    testkit::s3_bucket().map(|(endpoint, bucket)| S3 { endpoint, bucket })
 }
 
 /// Settings for files under a prefix of their own in `bucket` at `endpoint`.
