@@ -31,6 +31,7 @@ mod conditions;
 mod entities;
 mod error;
 pub mod export;
+mod groups;
 mod keyed;
 mod location;
 mod policy;

@@ -202,6 +202,7 @@ pub(crate) fn new_session(engine: &crate::Engine) -> Result<SessionContext, Quer
         .with_table_factories(HashMap::new())
         .with_file_formats(Vec::new())
         .with_table_functions(table_functions)
+        .with_physical_optimizer_rule(Arc::new(crate::groups::FewGroups))
         .build();
     Ok(SessionContext::new_with_state(state))
 }

@@ -21,6 +21,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::physical_plan::ExecutionPlan;
@@ -214,7 +215,16 @@ pub(crate) async fn execute(
         if wanted {
             // The same query planned again for stages: the policy views are planned inside
             // this planning too, so the seal and everything under it are as they would be here.
-            let mut remote_state = state.clone();
+            // Without the grouping by few values, a node the executors do not know.
+            let rules = state
+                .physical_optimizers()
+                .iter()
+                .filter(|rule| rule.name() != crate::groups::RULE_NAME)
+                .cloned()
+                .collect();
+            let mut remote_state = SessionStateBuilder::new_from_existing(state.clone())
+                .with_physical_optimizer_rules(rules)
+                .build();
             for (key, value) in CLUSTER_SETTINGS {
                 remote_state
                     .config_mut()
