@@ -206,10 +206,43 @@ impl Metric {
 
 /// A fresh session with `table` registered, or `table_not_found`.
 async fn session(engine: &Engine, table: &PolicyTable) -> Result<SessionContext, QueryError> {
+    session_for(engine, table, false).await
+}
+
+/// A fresh session for the rows of `q`: with the page index read when `q` has no sort.
+///
+/// Sessions leave the page index unread because DataFusion stops pruning row groups by a
+/// TopK's run-time filter once the page index has selected rows; without a sort there is no
+/// TopK, and a filter on a column in order (a record id, a date) then reads one page of it
+/// instead of its whole row group (a `services` lookup by `id` in process: 3.7–4.7 → 2.5–2.7
+/// ms).
+async fn session_for_rows(
+    engine: &Engine,
+    table: &PolicyTable,
+    q: &RestQuery,
+) -> Result<SessionContext, QueryError> {
+    session_for(engine, table, q.sort.is_empty()).await
+}
+
+async fn session_for(
+    engine: &Engine,
+    table: &PolicyTable,
+    page_index: bool,
+) -> Result<SessionContext, QueryError> {
     if !table.decision.rows_allowed() {
         return Err(QueryError::TableNotFound(table.name.clone()));
     }
     let ctx = policy::new_session(engine)?;
+    if page_index {
+        let state = ctx.state_ref();
+        let mut state = state.write();
+        state
+            .config_mut()
+            .options_mut()
+            .execution
+            .parquet
+            .enable_page_index = true;
+    }
     policy::register(&ctx, std::slice::from_ref(table)).await?;
     Ok(ctx)
 }
@@ -363,7 +396,7 @@ pub(crate) async fn query(
     let limits = engine.limits();
     let secrets = Secrets::for_tables(std::slice::from_ref(table));
     within(limits.timeout, &secrets, async {
-        let ctx = session(engine, table).await?;
+        let ctx = session_for_rows(engine, table, q).await?;
         let frame = plan(&ctx, table, q).await?;
         let total = match q.include_total {
             true => Some(crate::remote::count(engine, frame.clone()).await?),
@@ -406,7 +439,7 @@ async fn count_within(
 ) -> Result<u64, QueryError> {
     let secrets = Secrets::for_tables(std::slice::from_ref(table));
     within(limit, &secrets, async {
-        let ctx = session(engine, table).await?;
+        let ctx = session_for_rows(engine, table, q).await?;
         let frame = plan(&ctx, table, q).await?;
         crate::remote::count(engine, frame).await
     })
@@ -435,7 +468,7 @@ pub(crate) async fn stream(
     }
     let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
     let (ctx, batches, schema, placement) = within(remaining, &secrets, async {
-        let ctx = session(engine, table).await?;
+        let ctx = session_for_rows(engine, table, q).await?;
         let mut frame = plan(&ctx, table, q).await?;
         if q.offset > 0 || q.limit.is_some() {
             frame = frame.limit(q.offset, q.limit)?;
@@ -612,6 +645,112 @@ fn metric_expr(m: &Metric, schema: &Schema) -> Result<Expr, QueryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::array::{Int64Array, RecordBatch};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::physical_plan::metrics::MetricValue;
+    use model::access::{Basis, Decision};
+    use model::filter::{Condition, Literal, Op};
+
+    /// One row group of 20,000 rows in `id` order, in pages of 1,000 rows, with the page index.
+    fn ordered_file(dir: &std::path::Path) -> PolicyTable {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("v", DataType::Int64, false),
+        ]));
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_data_page_row_count_limit(1000)
+            .set_write_batch_size(1000)
+            .build();
+        let path = dir.join("v.parquet");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).unwrap();
+        let ids: Vec<i64> = (0..20_000).collect();
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(ids.clone())),
+                Arc::new(Int64Array::from_iter_values(ids.iter().map(|i| i * 3 % 17))),
+            ],
+        )
+        .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        PolicyTable {
+            name: "t".into(),
+            parquet: path.to_str().unwrap().into(),
+            decision: Decision {
+                columns: vec![("id".into(), Verdict::Raw), ("v".into(), Verdict::Raw)],
+                row_filter: Vec::new(),
+                basis: Basis::Grant("g".into()),
+                quota_remaining: None,
+            },
+        }
+    }
+
+    /// The rows the scan's page index ruled out for `q` in its own session.
+    async fn rows_pruned_by_pages(engine: &Engine, table: &PolicyTable, q: &RestQuery) -> usize {
+        let ctx = session_for_rows(engine, table, q).await.unwrap();
+        let frame = plan(&ctx, table, q).await.unwrap();
+        let physical = frame.clone().create_physical_plan().await.unwrap();
+        let context = Arc::new(datafusion::execution::TaskContext::from(&ctx.state()));
+        datafusion::physical_plan::collect(Arc::clone(&physical), context)
+            .await
+            .unwrap();
+        let mut pruned = 0;
+        physical
+            .apply(|node| {
+                for metric in node
+                    .metrics()
+                    .iter()
+                    .flat_map(|m| m.iter().cloned().collect::<Vec<_>>())
+                {
+                    if let MetricValue::PruningMetrics {
+                        name,
+                        pruning_metrics,
+                    } = metric.value()
+                    {
+                        if name == "page_index_rows_pruned" {
+                            pruned += pruning_metrics.pruned();
+                        }
+                    }
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+            .unwrap();
+        pruned
+    }
+
+    #[tokio::test]
+    async fn a_filter_without_a_sort_reads_only_the_pages_that_can_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = ordered_file(dir.path());
+        let engine = Engine::new(crate::Limits::default());
+        let lookup = RestQuery {
+            filters: vec![Condition {
+                column: "id".into(),
+                op: Op::Eq,
+                value: Some(Literal::Int(12_345)),
+            }],
+            ..RestQuery::default()
+        };
+        let sorted = RestQuery {
+            sort: vec![SortKey {
+                column: "v".into(),
+                descending: true,
+            }],
+            ..lookup.clone()
+        };
+        // The page of 1,000 rows holding the id is read, the other 19 pages are not; with a
+        // sort (and so a TopK) the page index stays unread.
+        assert_eq!(rows_pruned_by_pages(&engine, &table, &lookup).await, 19_000);
+        assert_eq!(rows_pruned_by_pages(&engine, &table, &sorted).await, 0);
+        for q in [&lookup, &sorted] {
+            let rows = engine.query(&table, q).await.unwrap();
+            assert_eq!(rows.row_count, 1);
+        }
+    }
 
     fn key(column: &str, descending: bool) -> SortKey {
         SortKey {
