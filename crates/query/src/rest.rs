@@ -204,27 +204,9 @@ impl Metric {
     }
 }
 
-/// A fresh session with `table` registered, or `table_not_found`.
-async fn session(engine: &Engine, table: &PolicyTable) -> Result<SessionContext, QueryError> {
-    session_for(engine, table, false).await
-}
-
-/// A fresh session for the rows of `q`: with the page index read when `q` has no sort.
-///
-/// Sessions leave the page index unread because DataFusion stops pruning row groups by a
-/// TopK's run-time filter once the page index has selected rows; without a sort there is no
-/// TopK, and a filter on a column in order (a record id, a date) then reads one page of it
-/// instead of its whole row group (a `services` lookup by `id` in process: 3.7–4.7 → 2.5–2.7
-/// ms).
-async fn session_for_rows(
-    engine: &Engine,
-    table: &PolicyTable,
-    q: &RestQuery,
-) -> Result<SessionContext, QueryError> {
-    session_for(engine, table, q.sort.is_empty()).await
-}
-
-async fn session_for(
+/// A fresh session with `table` registered, or `table_not_found`; with the page index read when
+/// `page_index` says so (see [`session_for_rows`]).
+async fn session(
     engine: &Engine,
     table: &PolicyTable,
     page_index: bool,
@@ -245,6 +227,21 @@ async fn session_for(
     }
     policy::register(&ctx, std::slice::from_ref(table)).await?;
     Ok(ctx)
+}
+
+/// A fresh session for the rows of `q`: with the page index read when `q` has no sort.
+///
+/// Sessions leave the page index unread because DataFusion stops pruning row groups by a
+/// TopK's run-time filter once the page index has selected rows; without a sort there is no
+/// TopK, and a filter on a column in order (a record id, a date) then reads one page of it
+/// instead of its whole row group (a `services` lookup by `id` in process: 3.7–4.7 → 2.5–2.7
+/// ms).
+async fn session_for_rows(
+    engine: &Engine,
+    table: &PolicyTable,
+    q: &RestQuery,
+) -> Result<SessionContext, QueryError> {
+    session(engine, table, q.sort.is_empty()).await
 }
 
 async fn view(ctx: &SessionContext, table: &PolicyTable) -> Result<DataFrame, QueryError> {
@@ -544,7 +541,7 @@ pub(crate) async fn aggregate(
                 "An aggregate needs at least one group-by column or metric; add one.".into(),
             ));
         }
-        let ctx = session(engine, table).await?;
+        let ctx = session(engine, table, false).await?;
         let frame = view(&ctx, table).await?;
         let schema = schema_of(&frame);
         let frame = filtered(frame, &schema, &a.filters, None)?;
