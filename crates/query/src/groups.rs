@@ -283,7 +283,7 @@ async fn run(
         // Too many groups: what is gathered goes on, and DataFusion's own partial aggregation
         // takes this batch and the rest.
         #[cfg(test)]
-        tests::HANDOVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tests::HANDOVERS.with(|n| n.set(n.get() + 1));
         let gathered = groups.emit(&schema)?;
         let rest = futures::stream::once(async move { Ok(batch) }).chain(input);
         let rest: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(
@@ -888,9 +888,11 @@ mod tests {
     use datafusion::physical_plan::displayable;
     use datafusion::prelude::{SessionConfig, SessionContext};
 
-    /// Times the stage handed its input over.
-    pub(super) static HANDOVERS: std::sync::atomic::AtomicUsize =
-        std::sync::atomic::AtomicUsize::new(0);
+    thread_local! {
+        /// Times the stage handed its input over on this thread: a test's own queries, since
+        /// `#[tokio::test]` runs every task of the test on its thread.
+        pub(super) static HANDOVERS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
 
     const SHORT: [&str; 5] = ["PM2.5", "PM10", "O3", "NO2", "西湖区"];
     const LONG: [&str; 3] = [
@@ -1053,13 +1055,10 @@ mod tests {
             "SELECT amount, flag, COUNT(*) FROM t GROUP BY amount, flag ORDER BY 1, 2",
             "SELECT code, wide % 500 AS w, COUNT(*) FROM t GROUP BY code, w ORDER BY 1, 2",
         ] {
-            let before = HANDOVERS.load(std::sync::atomic::Ordering::Relaxed);
+            let before = HANDOVERS.with(|n| n.get());
             let (rows, staged) = run(&ours, sql).await;
             assert!(staged, "the stage runs {sql}");
-            assert!(
-                HANDOVERS.load(std::sync::atomic::Ordering::Relaxed) > before,
-                "{sql}"
-            );
+            assert!(HANDOVERS.with(|n| n.get()) > before, "{sql}");
             assert_eq!(rows, run(&plain, sql).await.0, "{sql}");
         }
     }
